@@ -1,0 +1,405 @@
+//! Passwords and authentication: « votre mot de passe choisi lors de votre préinscription ».
+//!
+//! - [`MotDePasse`] is wiped on drop and has no `Debug`/`Display`: it cannot be logged by
+//!   accident. It is verified exactly as typed (no trimming, no case folding).
+//! - Policy ([`MotDePasse::verifier_politique`]): 12 to 128 characters, no composition
+//!   rules, and a zxcvbn score of at least 3 (guessable passwords refused), taking the
+//!   candidate's own name and e-mail into account.
+//! - Hashing: argon2id, m = 19456 KiB, t = 2, p = 1, stored as a PHC string, behind the
+//!   [`Hacheur`] port so an HTTP server can run it on a bounded blocking pool.
+//! - [`Argon2Authenticator`] checks an unknown n° de dossier against a dummy hash, so that
+//!   the time taken does not reveal which numbers exist.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::erreur::{ErreurEspace, Refus, StorageError};
+use crate::ids::NumeroDossier;
+use crate::ports::{Hasard, HasardSysteme};
+
+/// Fewest characters in a password.
+pub const MOT_DE_PASSE_MIN: usize = 12;
+/// Most characters in a password.
+pub const MOT_DE_PASSE_MAX: usize = 128;
+/// Lowest acceptable zxcvbn score (0–4).
+pub const SCORE_MIN: u8 = 3;
+
+/// Weak patterns of French users that zxcvbn's English dictionaries and QWERTY graphs miss:
+/// AZERTY keyboard rows and common French passwords. Given to zxcvbn as extra dictionary
+/// words.
+const MOTS_FAIBLES_FRANCAIS: &[&str] = &[
+    "azerty",
+    "azertyuiop",
+    "qsdfghjklm",
+    "qsdfgh",
+    "wxcvbn",
+    "wxcvbnqsdf",
+    "azertyqsdfgh",
+    "aqwzsxedc",
+    "motdepasse",
+    "bonjour",
+    "soleil",
+    "chocolat",
+    "doudou",
+    "loulou",
+    "jetaime",
+    "marseille",
+    "nicolas",
+    "camille",
+    "concours",
+    "inscription",
+    "animateur",
+    "territorial",
+    "mayenne",
+    "laval",
+    "fonctionpublique",
+    "centredegestion",
+    "france",
+    "princesse",
+    "coucou",
+    "vacances",
+];
+
+/// A password as typed. Wiped from memory on drop; never printed.
+pub struct MotDePasse(Zeroizing<String>);
+
+impl MotDePasse {
+    /// Wraps what the candidate typed, exactly.
+    pub fn new(saisie: String) -> Self {
+        Self(Zeroizing::new(saisie))
+    }
+
+    /// The secret, for hashing only.
+    pub fn exposer(&self) -> &str {
+        &self.0
+    }
+
+    /// Checks the pré-inscription policy. `indices` are the candidate's own words (name,
+    /// e-mail) that must not make the password guessable.
+    pub fn verifier_politique(&self, indices: &[&str]) -> Result<(), Refus> {
+        let n = self.0.chars().count();
+        if n < MOT_DE_PASSE_MIN {
+            return Err(Refus::MotDePasseFaible {
+                raison: format!(
+                    "il compte {n} caractère(s), il en faut au moins {MOT_DE_PASSE_MIN}."
+                ),
+            });
+        }
+        if n > MOT_DE_PASSE_MAX {
+            return Err(Refus::MotDePasseFaible {
+                raison: format!("il dépasse {MOT_DE_PASSE_MAX} caractères."),
+            });
+        }
+        // zxcvbn compares lower-case tokens: give it each word of the name and e-mail too.
+        let mut propres: Vec<String> = Vec::new();
+        for i in indices {
+            let bas = i.to_lowercase();
+            propres.extend(
+                bas.split(|c: char| !c.is_alphanumeric())
+                    .filter(|t| t.chars().count() >= 3)
+                    .map(str::to_owned),
+            );
+            propres.push(bas);
+        }
+        // NIST SP 800-63B: refuse context-specific words. What is left of the password once
+        // the candidate's own words are taken out must still be substantial.
+        let mut reste: String = self
+            .0
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect();
+        for t in propres
+            .iter()
+            .filter(|t| t.chars().all(char::is_alphanumeric))
+        {
+            reste = reste.replace(t.as_str(), "");
+        }
+        if !propres.is_empty() && reste.chars().count() < 6 {
+            return Err(Refus::MotDePasseFaible {
+                raison: "il reprend votre nom, votre prénom ou votre adresse électronique."
+                    .to_owned(),
+            });
+        }
+        let mut mots: Vec<&str> = propres.iter().map(String::as_str).collect();
+        mots.extend_from_slice(MOTS_FAIBLES_FRANCAIS);
+        let score = u8::from(zxcvbn::zxcvbn(&self.0, &mots).score());
+        if score < SCORE_MIN {
+            return Err(Refus::MotDePasseFaible {
+                raison: "il est trop facile à deviner (mot courant, suite de caractères, répétition, date ou élément de votre nom ou de votre adresse)."
+                    .to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl From<&str> for MotDePasse {
+    fn from(s: &str) -> Self {
+        Self::new(s.to_owned())
+    }
+}
+
+/// An argon2id hash in PHC string form. Not a secret, but not shown in logs either.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HashMotDePasse(String);
+
+impl HashMotDePasse {
+    /// Wraps a PHC string read from storage (checked when verifying).
+    pub fn depuis_phc(phc: String) -> Self {
+        Self(phc)
+    }
+
+    /// The PHC string, for storage.
+    pub fn phc(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for HashMotDePasse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("HashMotDePasse(…)")
+    }
+}
+
+/// Password hashing, as a port: the default runs argon2id inline; a server runs it on a
+/// bounded pool of blocking threads.
+#[async_trait]
+pub trait Hacheur: Send + Sync {
+    /// Hashes a new password.
+    async fn hacher(&self, mdp: &MotDePasse) -> Result<HashMotDePasse, StorageError>;
+    /// Verifies a password against a stored hash; a malformed hash verifies nothing.
+    async fn verifier(&self, hash: &HashMotDePasse, mdp: &MotDePasse) -> bool;
+}
+
+/// argon2id with the OWASP-recommended parameters (m = 19456 KiB, t = 2, p = 1).
+#[derive(Clone)]
+pub struct Argon2id {
+    argon2: Argon2<'static>,
+    hasard: Arc<dyn Hasard>,
+}
+
+impl fmt::Debug for Argon2id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Argon2id { m: 19456, t: 2, p: 1 }")
+    }
+}
+
+impl Default for Argon2id {
+    fn default() -> Self {
+        Self::new(Arc::new(HasardSysteme))
+    }
+}
+
+impl Argon2id {
+    /// The production parameters.
+    pub fn new(hasard: Arc<dyn Hasard>) -> Self {
+        #[allow(clippy::expect_used)] // constant, valid parameters
+        let params = Params::new(19_456, 2, 1, None).expect("paramètres argon2 valides");
+        Self {
+            argon2: Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            hasard,
+        }
+    }
+
+    /// Hashes synchronously (CPU-bound, about 20–50 ms).
+    pub fn hacher_sync(&self, mdp: &MotDePasse) -> Result<HashMotDePasse, StorageError> {
+        let mut sel = [0u8; 16];
+        self.hasard.remplir(&mut sel);
+        let sel = SaltString::encode_b64(&sel)
+            .map_err(|e| StorageError::Unavailable(format!("sel argon2 : {e}")))?;
+        self.argon2
+            .hash_password(mdp.exposer().as_bytes(), &sel)
+            .map(|h| HashMotDePasse(h.to_string()))
+            .map_err(|e| StorageError::Unavailable(format!("hachage argon2 : {e}")))
+    }
+
+    /// Verifies synchronously. The parameters are read from the PHC string.
+    pub fn verifier_sync(&self, hash: &HashMotDePasse, mdp: &MotDePasse) -> bool {
+        match PasswordHash::new(&hash.0) {
+            Ok(h) => self
+                .argon2
+                .verify_password(mdp.exposer().as_bytes(), &h)
+                .is_ok(),
+            Err(_) => false,
+        }
+    }
+}
+
+#[async_trait]
+impl Hacheur for Argon2id {
+    async fn hacher(&self, mdp: &MotDePasse) -> Result<HashMotDePasse, StorageError> {
+        self.hacher_sync(mdp)
+    }
+    async fn verifier(&self, hash: &HashMotDePasse, mdp: &MotDePasse) -> bool {
+        self.verifier_sync(hash, mdp)
+    }
+}
+
+/// Password hashes per dossier.
+#[async_trait]
+pub trait CredentialStore: Send + Sync {
+    /// Sets (or replaces) the hash of a dossier's password.
+    async fn definir(
+        &self,
+        numero: &NumeroDossier,
+        hash: &HashMotDePasse,
+    ) -> Result<(), StorageError>;
+    /// The hash, or `None` for an unknown number.
+    async fn lire(&self, numero: &NumeroDossier) -> Result<Option<HashMotDePasse>, StorageError>;
+}
+
+/// N° de dossier + password → the authenticated dossier.
+#[async_trait]
+pub trait Authenticator: Send + Sync {
+    /// Authenticates. Unknown number and wrong password give the same
+    /// `identifiants_invalides`, after the same work.
+    async fn authentifier(
+        &self,
+        numero: &str,
+        mdp: &MotDePasse,
+    ) -> Result<NumeroDossier, ErreurEspace>;
+}
+
+/// The default authenticator: credential store + argon2id, with a dummy hash for unknown
+/// numbers.
+pub struct Argon2Authenticator {
+    identifiants: Arc<dyn CredentialStore>,
+    hacheur: Arc<dyn Hacheur>,
+    factice: OnceLock<HashMotDePasse>,
+}
+
+impl Argon2Authenticator {
+    /// Builds it over a credential store and a hasher.
+    pub fn new(identifiants: Arc<dyn CredentialStore>, hacheur: Arc<dyn Hacheur>) -> Self {
+        Self {
+            identifiants,
+            hacheur,
+            factice: OnceLock::new(),
+        }
+    }
+
+    async fn hash_factice(&self) -> HashMotDePasse {
+        if let Some(h) = self.factice.get() {
+            return h.clone();
+        }
+        let mut octets = [0u8; 24];
+        HasardSysteme.remplir(&mut octets);
+        let secret = MotDePasse::new(octets.iter().map(|b| format!("{b:02x}")).collect());
+        // If hashing itself fails, a constant well-formed hash still costs a verification.
+        let h = self.hacheur.hacher(&secret).await.unwrap_or_else(|_| {
+            HashMotDePasse(
+                "$argon2id$v=19$m=19456,t=2,p=1$c2VsZmFjdGljZTAwMDA$3p0V9bH2cD7o1v1nTQqv7iZ0L4wQJ9x2o3m1n8b2c5Y"
+                    .to_owned(),
+            )
+        });
+        self.factice.get_or_init(|| h).clone()
+    }
+}
+
+#[async_trait]
+impl Authenticator for Argon2Authenticator {
+    async fn authentifier(
+        &self,
+        numero: &str,
+        mdp: &MotDePasse,
+    ) -> Result<NumeroDossier, ErreurEspace> {
+        let stocke = match NumeroDossier::parse(numero) {
+            Ok(n) => self.identifiants.lire(&n).await?.map(|h| (n, h)),
+            Err(_) => None,
+        };
+        match stocke {
+            Some((n, hash)) => {
+                if self.hacheur.verifier(&hash, mdp).await {
+                    Ok(n)
+                } else {
+                    Err(Refus::IdentifiantsInvalides.into())
+                }
+            }
+            None => {
+                let factice = self.hash_factice().await;
+                let _ = self.hacheur.verifier(&factice, mdp).await;
+                Err(Refus::IdentifiantsInvalides.into())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn politique() {
+        let court = MotDePasse::from("Az9!Az9!");
+        assert_eq!(
+            court.verifier_politique(&[]).unwrap_err().code(),
+            "mot_de_passe_faible"
+        );
+        let long = MotDePasse::new("x".repeat(129));
+        assert_eq!(
+            long.verifier_politique(&[]).unwrap_err().code(),
+            "mot_de_passe_faible"
+        );
+        // Long enough but guessable.
+        for faible in [
+            "motdepasse123",
+            "azertyuiopqsdf",
+            "aaaaaaaaaaaaaaa",
+            "123456789012",
+            "Azerty123456",
+        ] {
+            assert!(
+                MotDePasse::from(faible).verifier_politique(&[]).is_err(),
+                "{faible} accepted"
+            );
+        }
+        // Built from the candidate's own name.
+        assert!(
+            MotDePasse::from("camille.durand")
+                .verifier_politique(&["Camille", "Durand", "camille.durand@exemple.fr"])
+                .is_err()
+        );
+        assert!(
+            MotDePasse::from("Durand-1975!!")
+                .verifier_politique(&["Camille", "Durand", "camille.durand@exemple.fr"])
+                .is_err()
+        );
+        // A passphrase, no composition rule needed.
+        MotDePasse::from("lune verte sur le toit de Laval")
+            .verifier_politique(&[])
+            .unwrap();
+        // Accents count as one character each.
+        MotDePasse::from("Écureuil rôti à l'été")
+            .verifier_politique(&[])
+            .unwrap();
+    }
+
+    #[test]
+    fn argon2id_aller_retour_et_parametres() {
+        let a = Argon2id::default();
+        let h = a
+            .hacher_sync(&MotDePasse::from("lune verte sur le toit"))
+            .unwrap();
+        assert!(
+            h.phc().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            h.phc()
+        );
+        assert!(a.verifier_sync(&h, &MotDePasse::from("lune verte sur le toit")));
+        // Exactly as typed: no trimming, no case folding.
+        assert!(!a.verifier_sync(&h, &MotDePasse::from("lune verte sur le toit ")));
+        assert!(!a.verifier_sync(&h, &MotDePasse::from("Lune verte sur le toit")));
+        assert!(!a.verifier_sync(
+            &HashMotDePasse::depuis_phc("n'importe".into()),
+            &MotDePasse::from("x")
+        ));
+        assert_eq!(format!("{h:?}"), "HashMotDePasse(…)");
+    }
+}

@@ -1,0 +1,357 @@
+//! Errors: refusals a candidate reads, and storage failures adapters convert into.
+//!
+//! Every [`Refus`] has a stable machine [`code`](Refus::code) that clients branch on, and a
+//! French [`message`](Refus::message) a candidate understands, naming the file, the limit or
+//! the deadline, and saying what to do.
+
+use serde::Serialize;
+
+use crate::ids::CodePiece;
+
+/// A piece named in a refusal (missing pieces at closure).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PieceNommee {
+    /// Code of the piece.
+    pub code: CodePiece,
+    /// Its label, as the CDG wrote it.
+    pub libelle: String,
+}
+
+/// A rule of the procedure refused the candidate's action. Nothing stored was changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refus {
+    /// The content is neither PDF nor JPEG, or not a format this piece accepts.
+    #[error("format refusé pour « {nom} »")]
+    FormatRefuse {
+        /// Display name of the file.
+        nom: String,
+        /// What the content was recognised as, when known (« une image PNG »).
+        detecte: Option<&'static str>,
+        /// Formats the piece accepts, in words (« PDF ou JPEG »).
+        admis: String,
+    },
+    /// The extension of the file name contradicts its content.
+    #[error("extension incohérente pour « {nom} »")]
+    ExtensionIncoherente {
+        /// Display name of the file.
+        nom: String,
+        /// The format found in the content.
+        format: &'static str,
+        /// The extensions that fit that format.
+        attendues: &'static str,
+    },
+    /// The PDF is encrypted or password-protected.
+    #[error("PDF chiffré : « {nom} »")]
+    PdfChiffre {
+        /// Display name of the file.
+        nom: String,
+    },
+    /// The PDF carries active content (script, launch action, embedded file…).
+    #[error("PDF à contenu actif : « {nom} » ({element})")]
+    PdfContenuActif {
+        /// Display name of the file.
+        nom: String,
+        /// The PDF name that was found, e.g. `/JavaScript`.
+        element: String,
+    },
+    /// The PDF cannot be read (truncated, damaged, no page).
+    #[error("PDF illisible : « {nom} »")]
+    PdfIllisible {
+        /// Display name of the file.
+        nom: String,
+    },
+    /// The JPEG does not decode (truncated, damaged, or hiding another format).
+    #[error("JPEG invalide : « {nom} »")]
+    JpegInvalide {
+        /// Display name of the file.
+        nom: String,
+    },
+    /// The image has more pixels than the limit.
+    #[error("image trop grande : « {nom} »")]
+    ImageTropGrande {
+        /// Display name of the file.
+        nom: String,
+        /// Its size in megapixels (rounded).
+        megapixels: u64,
+        /// The limit in megapixels.
+        limite: u64,
+    },
+    /// The file is empty.
+    #[error("fichier vide : « {nom} »")]
+    FichierVide {
+        /// Display name of the file.
+        nom: String,
+    },
+    /// The file is larger than the piece allows.
+    #[error("fichier trop volumineux : « {nom} »")]
+    FichierTropVolumineux {
+        /// Display name of the file.
+        nom: String,
+        /// The piece's limit in MiB.
+        taille_max_mo: u32,
+    },
+    /// The piece already has its maximum number of files.
+    #[error("trop de fichiers pour « {piece} »")]
+    TropDeFichiers {
+        /// Label of the piece.
+        piece: String,
+        /// Its maximum number of files.
+        max: u32,
+    },
+    /// No such piece is requested for this dossier.
+    #[error("pièce inconnue : {code}")]
+    PieceInconnue {
+        /// The code as received.
+        code: String,
+    },
+    /// No such file in this dossier.
+    #[error("fichier inconnu")]
+    FichierInconnu,
+    /// The dossier is closed: this action is no longer possible.
+    #[error("dossier clôturé")]
+    DossierCloture,
+    /// The deadline for this action has passed.
+    #[error("délai dépassé : {date_limite}")]
+    DelaiDepasse {
+        /// The deadline in words (« jeudi 17 avril 2025 à minuit (heure de Paris) »).
+        date_limite: String,
+    },
+    /// Closure refused: required pieces have no file.
+    #[error("pièces manquantes")]
+    PiecesManquantes {
+        /// The missing pieces, in the configuration's order.
+        manquantes: Vec<PieceNommee>,
+    },
+    /// Pré-inscription is not open at this instant.
+    #[error("préinscription fermée")]
+    PreinscriptionFermee {
+        /// The window in words.
+        periode: String,
+    },
+    /// The chosen password does not meet the policy.
+    #[error("mot de passe trop faible")]
+    MotDePasseFaible {
+        /// Why, in French.
+        raison: String,
+    },
+    /// Unknown n° de dossier or wrong password (deliberately indistinguishable).
+    #[error("identifiants invalides")]
+    IdentifiantsInvalides,
+    /// A field of a form is invalid.
+    #[error("champ invalide : {champ}")]
+    ChampInvalide {
+        /// The field's name in the API (`email`, `voie`…).
+        champ: &'static str,
+        /// What is wrong, in French.
+        raison: String,
+    },
+    /// The concours is not hosted here.
+    #[error("concours inconnu : {code}")]
+    ConcoursInconnu {
+        /// The code as received.
+        code: String,
+    },
+}
+
+impl Refus {
+    /// Every stable code, for documentation and for the test that prints every message.
+    pub const CODES: &'static [&'static str] = &[
+        "format_refuse",
+        "extension_incoherente",
+        "pdf_chiffre",
+        "pdf_contenu_actif",
+        "pdf_illisible",
+        "jpeg_invalide",
+        "image_trop_grande",
+        "fichier_vide",
+        "fichier_trop_volumineux",
+        "trop_de_fichiers",
+        "piece_inconnue",
+        "fichier_inconnu",
+        "dossier_cloture",
+        "delai_depasse",
+        "pieces_manquantes",
+        "preinscription_fermee",
+        "mot_de_passe_faible",
+        "identifiants_invalides",
+        "champ_invalide",
+        "concours_inconnu",
+    ];
+
+    /// The stable machine code, e.g. `delai_depasse`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refus::FormatRefuse { .. } => "format_refuse",
+            Refus::ExtensionIncoherente { .. } => "extension_incoherente",
+            Refus::PdfChiffre { .. } => "pdf_chiffre",
+            Refus::PdfContenuActif { .. } => "pdf_contenu_actif",
+            Refus::PdfIllisible { .. } => "pdf_illisible",
+            Refus::JpegInvalide { .. } => "jpeg_invalide",
+            Refus::ImageTropGrande { .. } => "image_trop_grande",
+            Refus::FichierVide { .. } => "fichier_vide",
+            Refus::FichierTropVolumineux { .. } => "fichier_trop_volumineux",
+            Refus::TropDeFichiers { .. } => "trop_de_fichiers",
+            Refus::PieceInconnue { .. } => "piece_inconnue",
+            Refus::FichierInconnu => "fichier_inconnu",
+            Refus::DossierCloture => "dossier_cloture",
+            Refus::DelaiDepasse { .. } => "delai_depasse",
+            Refus::PiecesManquantes { .. } => "pieces_manquantes",
+            Refus::PreinscriptionFermee { .. } => "preinscription_fermee",
+            Refus::MotDePasseFaible { .. } => "mot_de_passe_faible",
+            Refus::IdentifiantsInvalides => "identifiants_invalides",
+            Refus::ChampInvalide { .. } => "champ_invalide",
+            Refus::ConcoursInconnu { .. } => "concours_inconnu",
+        }
+    }
+
+    /// The sentence shown to the candidate: what happened and what to do.
+    pub fn message(&self) -> String {
+        match self {
+            Refus::FormatRefuse { nom, detecte, admis } => match detecte {
+                Some(d) => format!(
+                    "Le fichier « {nom} » est {d}, qui n'est pas accepté : les pièces doivent être au format {admis}. Enregistrez ou numérisez le document en {admis}, puis déposez-le de nouveau."
+                ),
+                None => format!(
+                    "Le fichier « {nom} » n'est pas au format {admis}. Enregistrez ou numérisez le document en {admis}, puis déposez-le de nouveau."
+                ),
+            },
+            Refus::ExtensionIncoherente { nom, format, attendues } => format!(
+                "Le nom du fichier « {nom} » ne correspond pas à son contenu, qui est un {format} : renommez-le avec l'extension {attendues}, puis déposez-le de nouveau."
+            ),
+            Refus::PdfChiffre { nom } => format!(
+                "Le PDF « {nom} » est protégé par un mot de passe ou chiffré : le service concours ne pourrait pas l'ouvrir. Enregistrez-en une copie sans protection, puis déposez-la."
+            ),
+            Refus::PdfContenuActif { nom, element } => format!(
+                "Le PDF « {nom} » contient un élément actif ({element}) qui n'est pas accepté pour des raisons de sécurité. Imprimez-le en PDF ou numérisez le document, puis déposez le nouveau fichier."
+            ),
+            Refus::PdfIllisible { nom } => format!(
+                "Le PDF « {nom} » est illisible ou incomplet. Vérifiez qu'il s'ouvre sur votre ordinateur, enregistrez-le de nouveau, puis déposez-le."
+            ),
+            Refus::JpegInvalide { nom } => format!(
+                "L'image « {nom} » n'est pas un JPEG valide ou est incomplète. Enregistrez-la de nouveau en JPEG, puis déposez-la."
+            ),
+            Refus::ImageTropGrande { nom, megapixels, limite } => format!(
+                "L'image « {nom} » est trop grande ({megapixels} mégapixels, au plus {limite}). Réduisez sa résolution, puis déposez-la de nouveau."
+            ),
+            Refus::FichierVide { nom } => format!(
+                "Le fichier « {nom} » est vide. Choisissez le bon fichier et déposez-le de nouveau."
+            ),
+            Refus::FichierTropVolumineux { nom, taille_max_mo } => format!(
+                "Le fichier « {nom} » dépasse la taille autorisée de {taille_max_mo} Mo. Réduisez sa taille (numérisation en 150 ou 200 ppp, compression), puis déposez-le de nouveau."
+            ),
+            Refus::TropDeFichiers { piece, max } => format!(
+                "La pièce « {piece} » a déjà {max} fichier(s), le maximum. Supprimez un fichier (la poubelle) avant d'en ajouter un autre, ou regroupez les pages dans un seul PDF."
+            ),
+            Refus::PieceInconnue { .. } => {
+                "Cette pièce n'est pas demandée pour votre dossier. Revenez à la liste des pièces de votre dossier.".to_owned()
+            }
+            Refus::FichierInconnu => {
+                "Ce fichier n'existe pas dans votre dossier. Revenez à la liste des pièces de votre dossier.".to_owned()
+            }
+            Refus::DossierCloture => {
+                "Votre dossier est clôturé, il est en cours d'instruction : il ne peut plus être modifié. Pour une pièce à transmettre ultérieurement, utilisez la pièce prévue à cet effet.".to_owned()
+            }
+            Refus::DelaiDepasse { date_limite } => format!(
+                "Le délai est dépassé : la date limite était le {date_limite}. Cette action n'est plus possible ; contactez le service concours du centre de gestion."
+            ),
+            Refus::PiecesManquantes { manquantes } => {
+                let liste = manquantes
+                    .iter()
+                    .map(|p| format!("« {} »", p.libelle))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "Votre inscription ne peut pas être clôturée : il manque {} {liste}. Déposez ces pièces, puis cliquez de nouveau sur « Clôturer mon inscription ».",
+                    if manquantes.len() > 1 { "les pièces" } else { "la pièce" }
+                )
+            }
+            Refus::PreinscriptionFermee { periode } => format!(
+                "La préinscription n'est pas ouverte : elle est possible {periode}."
+            ),
+            Refus::MotDePasseFaible { raison } => format!(
+                "Ce mot de passe n'est pas assez sûr : {raison} Choisissez une phrase de passe d'au moins 12 caractères, facile à retenir pour vous et difficile à deviner."
+            ),
+            Refus::IdentifiantsInvalides => {
+                "Numéro de dossier ou mot de passe incorrect. Vérifiez le numéro indiqué sur votre dossier d'inscription et le mot de passe choisi lors de votre préinscription.".to_owned()
+            }
+            Refus::ChampInvalide { champ, raison } => {
+                format!("Le champ « {champ} » est invalide : {raison}")
+            }
+            Refus::ConcoursInconnu { code } => format!(
+                "Le concours « {code} » n'est pas ouvert sur ce site. Vérifiez le lien suivi depuis le site du centre de gestion."
+            ),
+        }
+    }
+}
+
+/// A storage port failed. Adapters convert their own errors into these semantic variants,
+/// so callers branch on meaning, not on backend.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    /// The record or content does not exist.
+    #[error("introuvable : {0}")]
+    NotFound(String),
+    /// A create found the key already taken (write-once contents, new dossier).
+    #[error("existe déjà : {0}")]
+    AlreadyExists(String),
+    /// A compare-and-swap found another version: someone else wrote first.
+    #[error("conflit de version : {0}")]
+    Conflict(String),
+    /// The backend cannot be reached or failed transiently (after its own retries),
+    /// or has no space left.
+    #[error("stockage indisponible : {0}")]
+    Unavailable(String),
+    /// The backend refuses the operation (permissions, read-only medium).
+    #[error("stockage refusé : {0}")]
+    Denied(String),
+    /// Stored data failed its integrity check; it is reported, never parsed as valid.
+    #[error("données corrompues : {0}")]
+    Corrupt(String),
+}
+
+impl StorageError {
+    /// Stable machine code for logs and APIs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StorageError::NotFound(_) => "stockage_introuvable",
+            StorageError::AlreadyExists(_) => "stockage_existe_deja",
+            StorageError::Conflict(_) => "stockage_conflit",
+            StorageError::Unavailable(_) => "stockage_indisponible",
+            StorageError::Denied(_) => "stockage_refuse",
+            StorageError::Corrupt(_) => "stockage_corrompu",
+        }
+    }
+}
+
+/// What a use case of the [`Espace`](crate::Espace) can return.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErreurEspace {
+    /// A rule refused the action.
+    #[error(transparent)]
+    Refus(#[from] Refus),
+    /// Storage failed; the dossier is in its old or its new state, never in between.
+    #[error(transparent)]
+    Stockage(#[from] StorageError),
+}
+
+impl ErreurEspace {
+    /// Stable code: the refusal's, or the storage error's.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ErreurEspace::Refus(r) => r.code(),
+            ErreurEspace::Stockage(s) => s.code(),
+        }
+    }
+
+    /// French sentence for the candidate. Storage failures get a generic sentence: their
+    /// details are for the logs.
+    pub fn message(&self) -> String {
+        match self {
+            ErreurEspace::Refus(r) => r.message(),
+            ErreurEspace::Stockage(_) => "Le service est momentanément indisponible : votre action n'a pas été enregistrée. Réessayez dans quelques instants.".to_owned(),
+        }
+    }
+}

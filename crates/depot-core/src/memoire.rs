@@ -1,0 +1,175 @@
+//! In-memory implementations of every port: for tests, demos, and as the reference the
+//! conformance suite is checked against.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use crate::auth::{CredentialStore, HashMotDePasse};
+use crate::dossier::Dossier;
+use crate::erreur::StorageError;
+use crate::ids::{FichierId, NumeroDossier, Sha256};
+use crate::ports::{
+    CleContenu, ContenuStocke, DossierStore, FluxOctets, PieceStore, Versionne, flux_de,
+};
+
+fn verrou<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Dossier records in memory, with real compare-and-swap.
+#[derive(Debug, Default)]
+pub struct MemoireDossiers(Mutex<BTreeMap<NumeroDossier, Versionne<Dossier>>>);
+
+impl MemoireDossiers {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl DossierStore for MemoireDossiers {
+    async fn create(&self, dossier: &Dossier) -> Result<(), StorageError> {
+        let mut m = verrou(&self.0);
+        if m.contains_key(dossier.numero()) {
+            return Err(StorageError::AlreadyExists(format!(
+                "dossier {}",
+                dossier.numero()
+            )));
+        }
+        m.insert(
+            dossier.numero().clone(),
+            Versionne {
+                valeur: dossier.clone(),
+                version: 1,
+            },
+        );
+        Ok(())
+    }
+
+    async fn load(&self, numero: &NumeroDossier) -> Result<Versionne<Dossier>, StorageError> {
+        verrou(&self.0)
+            .get(numero)
+            .cloned()
+            .ok_or_else(|| StorageError::NotFound(format!("dossier {numero}")))
+    }
+
+    async fn save(&self, dossier: &Dossier, expected: u64) -> Result<u64, StorageError> {
+        let mut m = verrou(&self.0);
+        let actuel = m
+            .get_mut(dossier.numero())
+            .ok_or_else(|| StorageError::NotFound(format!("dossier {}", dossier.numero())))?;
+        if actuel.version != expected {
+            return Err(StorageError::Conflict(format!(
+                "dossier {} : version {} attendue, {} trouvée",
+                dossier.numero(),
+                expected,
+                actuel.version
+            )));
+        }
+        actuel.valeur = dossier.clone();
+        actuel.version = expected + 1;
+        Ok(actuel.version)
+    }
+
+    async fn list(&self) -> Result<Vec<NumeroDossier>, StorageError> {
+        Ok(verrou(&self.0).keys().cloned().collect())
+    }
+}
+
+/// File contents in memory.
+#[derive(Debug, Default)]
+pub struct MemoirePieces(Mutex<BTreeMap<CleContenu, Bytes>>);
+
+impl MemoirePieces {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of contents held (for tests on leaks).
+    pub fn nombre(&self) -> usize {
+        verrou(&self.0).len()
+    }
+}
+
+#[async_trait]
+impl PieceStore for MemoirePieces {
+    async fn put(
+        &self,
+        cle: &CleContenu,
+        contenu: FluxOctets,
+    ) -> Result<ContenuStocke, StorageError> {
+        if verrou(&self.0).contains_key(cle) {
+            return Err(StorageError::AlreadyExists(format!(
+                "contenu {}",
+                cle.fichier
+            )));
+        }
+        let octets = crate::ports::lire_tout(contenu).await?;
+        let stocke = ContenuStocke {
+            taille: octets.len() as u64,
+            sha256: Sha256::de(&octets),
+        };
+        let mut m = verrou(&self.0);
+        if m.contains_key(cle) {
+            return Err(StorageError::AlreadyExists(format!(
+                "contenu {}",
+                cle.fichier
+            )));
+        }
+        m.insert(cle.clone(), Bytes::from(octets));
+        Ok(stocke)
+    }
+
+    async fn get(&self, cle: &CleContenu) -> Result<FluxOctets, StorageError> {
+        verrou(&self.0)
+            .get(cle)
+            .cloned()
+            .map(flux_de)
+            .ok_or_else(|| StorageError::NotFound(format!("contenu {}", cle.fichier)))
+    }
+
+    async fn delete(&self, cle: &CleContenu) -> Result<(), StorageError> {
+        verrou(&self.0).remove(cle);
+        Ok(())
+    }
+
+    async fn list(&self, numero: &NumeroDossier) -> Result<Vec<FichierId>, StorageError> {
+        Ok(verrou(&self.0)
+            .keys()
+            .filter(|k| &k.numero == numero)
+            .map(|k| k.fichier.clone())
+            .collect())
+    }
+}
+
+/// Password hashes in memory.
+#[derive(Debug, Default)]
+pub struct MemoireIdentifiants(Mutex<BTreeMap<NumeroDossier, HashMotDePasse>>);
+
+impl MemoireIdentifiants {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl CredentialStore for MemoireIdentifiants {
+    async fn definir(
+        &self,
+        numero: &NumeroDossier,
+        hash: &HashMotDePasse,
+    ) -> Result<(), StorageError> {
+        verrou(&self.0).insert(numero.clone(), hash.clone());
+        Ok(())
+    }
+
+    async fn lire(&self, numero: &NumeroDossier) -> Result<Option<HashMotDePasse>, StorageError> {
+        Ok(verrou(&self.0).get(numero).cloned())
+    }
+}

@@ -1,0 +1,158 @@
+//! Ports: what the core needs from the outside world, as traits.
+//!
+//! Adapters implement them (`depot-fs`, `depot-s3`, a CDG's own database); the core never
+//! names an adapter. In-memory implementations live in [`crate::memoire`].
+
+use std::pin::Pin;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use futures_core::Stream;
+
+use crate::dossier::Dossier;
+use crate::erreur::StorageError;
+use crate::ids::{FichierId, NumeroDossier, Sha256};
+
+/// The current instant. Rules never read the system clock: the service asks this port,
+/// tests fix it.
+pub trait Clock: Send + Sync {
+    /// Now, in UTC.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct HorlogeSysteme;
+
+impl Clock for HorlogeSysteme {
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::<Utc>::from(std::time::SystemTime::now())
+    }
+}
+
+/// A clock that says what it is told: for tests, demos and replay.
+#[derive(Debug)]
+pub struct HorlogeFixe(Mutex<DateTime<Utc>>);
+
+impl HorlogeFixe {
+    /// A clock stopped at `instant`.
+    pub fn new(instant: DateTime<Utc>) -> Self {
+        Self(Mutex::new(instant))
+    }
+
+    /// Moves the clock to `instant`.
+    pub fn regler(&self, instant: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = instant;
+    }
+}
+
+impl Clock for HorlogeFixe {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Source of randomness for identifiers and salts.
+pub trait Hasard: Send + Sync {
+    /// Fills `octets` with unpredictable bytes.
+    fn remplir(&self, octets: &mut [u8]);
+}
+
+/// The operating system's generator.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct HasardSysteme;
+
+impl Hasard for HasardSysteme {
+    fn remplir(&self, octets: &mut [u8]) {
+        // getrandom only fails when the OS has no entropy source at all; there is no
+        // sensible way to continue issuing identifiers then.
+        #[allow(clippy::expect_used)]
+        getrandom::fill(octets).expect("le système ne fournit pas d'aléa");
+    }
+}
+
+/// A stored value with the version the store holds it at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Versionne<T> {
+    /// The value.
+    pub valeur: T,
+    /// Its version: 1 after creation, +1 on each successful save.
+    pub version: u64,
+}
+
+/// Persistence of dossier records, with compare-and-swap on the version.
+#[async_trait]
+pub trait DossierStore: Send + Sync {
+    /// Stores a new dossier at version 1. A taken number is `AlreadyExists`.
+    async fn create(&self, dossier: &Dossier) -> Result<(), StorageError>;
+
+    /// Loads a dossier and its version. Unknown number: `NotFound`.
+    async fn load(&self, numero: &NumeroDossier) -> Result<Versionne<Dossier>, StorageError>;
+
+    /// Replaces the dossier if the stored version is still `expected`, and returns the new
+    /// version (`expected + 1`). Another version stored: `Conflict`, nothing written.
+    async fn save(&self, dossier: &Dossier, expected: u64) -> Result<u64, StorageError>;
+
+    /// Every dossier number held, in no particular order.
+    async fn list(&self) -> Result<Vec<NumeroDossier>, StorageError>;
+}
+
+/// A stream of file content.
+pub type FluxOctets = Pin<Box<dyn Stream<Item = Result<Bytes, StorageError>> + Send>>;
+
+/// A one-chunk stream over bytes already in memory.
+pub fn flux_de(octets: Bytes) -> FluxOctets {
+    Box::pin(futures_util::stream::once(async move { Ok(octets) }))
+}
+
+/// Where one file's content lives: derived from ids the core generated, never from the
+/// candidate's file name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CleContenu {
+    /// The dossier.
+    pub numero: NumeroDossier,
+    /// The file.
+    pub fichier: FichierId,
+}
+
+/// What a store reports after writing content: computed by the store while it streamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContenuStocke {
+    /// Bytes written.
+    pub taille: u64,
+    /// SHA-256 of the bytes written.
+    pub sha256: Sha256,
+}
+
+/// Persistence of file contents. Contents are write-once.
+#[async_trait]
+pub trait PieceStore: Send + Sync {
+    /// Writes new content under `cle`, streaming. An existing key is `AlreadyExists` and is
+    /// left untouched. On error nothing is visible under `cle`.
+    async fn put(
+        &self,
+        cle: &CleContenu,
+        contenu: FluxOctets,
+    ) -> Result<ContenuStocke, StorageError>;
+
+    /// Reads content as a stream. Unknown key: `NotFound`.
+    async fn get(&self, cle: &CleContenu) -> Result<FluxOctets, StorageError>;
+
+    /// Removes content. Removing what is not there succeeds (a retried delete is done).
+    async fn delete(&self, cle: &CleContenu) -> Result<(), StorageError>;
+
+    /// The file ids stored for a dossier (for garbage collection and audits).
+    async fn list(&self, numero: &NumeroDossier) -> Result<Vec<FichierId>, StorageError>;
+}
+
+/// Reads a whole stream into memory (tests, small files).
+pub async fn lire_tout(mut flux: FluxOctets) -> Result<Vec<u8>, StorageError> {
+    use futures_util::StreamExt;
+    let mut out = Vec::new();
+    while let Some(morceau) = flux.next().await {
+        out.extend_from_slice(&morceau?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,493 @@
+//! The candidate's espace sécurisé: the use cases of the seed procedure, over the ports.
+//!
+//! Every use case that changes a dossier loads it, asks the aggregate (with a fresh `now`
+//! from the [`Clock`]), and saves it with compare-and-swap. On `Conflict` it starts again
+//! from the load — re-checking every rule, the time included — so an upload racing a
+//! closure is either listed in the récépissé or refused, never "accepted" and lost.
+//!
+//! Contents are written before the record that lists them. If the record update is refused
+//! or fails, the content is deleted again — unless the outcome of the save is unknown (the
+//! write may have happened), in which case the record is read back to decide, and the
+//! content is kept whenever that cannot be known. A content is therefore never deleted while
+//! a record may list it; the price is that a crash between the two writes can leave an
+//! unlisted content, which is never served (only listed ids are readable).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+use crate::auth::{
+    Argon2Authenticator, Argon2id, Authenticator, CredentialStore, Hacheur, MotDePasse,
+};
+use crate::config::{Concours, PieceSpec, Voie};
+use crate::dossier::{Dossier, Fichier, Identite};
+use crate::erreur::{ErreurEspace, Refus, StorageError};
+use crate::format::{Analyse, analyser};
+use crate::ids::{FichierId, NumeroDossier};
+use crate::memoire::{MemoireDossiers, MemoireIdentifiants, MemoirePieces};
+use crate::ports::{
+    CleContenu, Clock, DossierStore, FluxOctets, Hasard, HasardSysteme, HorlogeSysteme, PieceStore,
+    Versionne, flux_de,
+};
+use crate::recepisse::Recepisse;
+
+/// How many times a use case starts again after a version conflict before giving up.
+pub const TENTATIVES_MAX: usize = 64;
+
+/// The providers the espace runs on: a plain struct of trait objects.
+#[derive(Clone)]
+pub struct Ports {
+    /// Dossier records.
+    pub dossiers: Arc<dyn DossierStore>,
+    /// File contents.
+    pub pieces: Arc<dyn PieceStore>,
+    /// Password hashes.
+    pub identifiants: Arc<dyn CredentialStore>,
+    /// Password hashing.
+    pub hacheur: Arc<dyn Hacheur>,
+    /// Login.
+    pub authentificateur: Arc<dyn Authenticator>,
+    /// Time.
+    pub horloge: Arc<dyn Clock>,
+    /// Randomness for identifiers.
+    pub hasard: Arc<dyn Hasard>,
+}
+
+impl Ports {
+    /// In-memory stores, argon2id inline, the system clock.
+    pub fn en_memoire() -> Self {
+        Self::avec_stores(
+            Arc::new(MemoireDossiers::new()),
+            Arc::new(MemoirePieces::new()),
+            Arc::new(MemoireIdentifiants::new()),
+        )
+    }
+
+    /// Given stores, with the default hasher, authenticator, clock and randomness.
+    pub fn avec_stores(
+        dossiers: Arc<dyn DossierStore>,
+        pieces: Arc<dyn PieceStore>,
+        identifiants: Arc<dyn CredentialStore>,
+    ) -> Self {
+        let hacheur: Arc<dyn Hacheur> = Arc::new(Argon2id::default());
+        Self {
+            authentificateur: Arc::new(Argon2Authenticator::new(
+                identifiants.clone(),
+                hacheur.clone(),
+            )),
+            dossiers,
+            pieces,
+            identifiants,
+            hacheur,
+            horloge: Arc::new(HorlogeSysteme),
+            hasard: Arc::new(HasardSysteme),
+        }
+    }
+
+    /// The same ports with another clock.
+    pub fn avec_horloge(mut self, horloge: Arc<dyn Clock>) -> Self {
+        self.horloge = horloge;
+        self
+    }
+}
+
+impl fmt::Debug for Ports {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Ports { .. }")
+    }
+}
+
+/// A pré-inscription form.
+pub struct DemandePreinscription {
+    /// Chosen voie.
+    pub voie: Voie,
+    /// Family name.
+    pub nom: String,
+    /// Given name.
+    pub prenom: String,
+    /// E-mail.
+    pub email: String,
+    /// Codes of the declarations made.
+    pub declarations: Vec<String>,
+    /// The chosen password.
+    pub mot_de_passe: MotDePasse,
+}
+
+impl fmt::Debug for DemandePreinscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DemandePreinscription")
+            .field("voie", &self.voie)
+            .field("declarations", &self.declarations)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A dossier as read at an instant, with its concours: what a page or the API shows.
+#[derive(Debug, Clone)]
+pub struct Consultation {
+    /// The dossier.
+    pub dossier: Dossier,
+    /// Its concours.
+    pub concours: Arc<Concours>,
+    /// The instant it was read at.
+    pub maintenant: DateTime<Utc>,
+}
+
+/// The espace sécurisé of one or more concours sessions.
+pub struct Espace {
+    concours: BTreeMap<String, Arc<Concours>>,
+    ports: Ports,
+}
+
+impl fmt::Debug for Espace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Espace")
+            .field("concours", &self.concours.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Espace {
+    /// An espace hosting these concours (codes must differ; a later duplicate is refused).
+    pub fn new(concours: Vec<Concours>, ports: Ports) -> Result<Self, Refus> {
+        let mut m = BTreeMap::new();
+        for c in concours {
+            let code = c.code.as_str().to_owned();
+            if m.insert(code.clone(), Arc::new(c)).is_some() {
+                return Err(Refus::ConcoursInconnu { code });
+            }
+        }
+        Ok(Self { concours: m, ports })
+    }
+
+    /// The ports.
+    pub fn ports(&self) -> &Ports {
+        &self.ports
+    }
+
+    /// The hosted concours.
+    pub fn concours(&self) -> impl Iterator<Item = &Arc<Concours>> {
+        self.concours.values()
+    }
+
+    /// One hosted concours; `None` picks the only one when there is exactly one.
+    pub fn trouver_concours(&self, code: Option<&str>) -> Result<&Arc<Concours>, Refus> {
+        match code {
+            Some(c) => self.concours.get(c).ok_or_else(|| Refus::ConcoursInconnu {
+                code: c.chars().take(64).collect(),
+            }),
+            None if self.concours.len() == 1 => {
+                self.concours
+                    .values()
+                    .next()
+                    .ok_or_else(|| Refus::ConcoursInconnu {
+                        code: String::new(),
+                    })
+            }
+            None => Err(Refus::ChampInvalide {
+                champ: "concours",
+                raison: "précisez le concours auquel vous vous inscrivez.".to_owned(),
+            }),
+        }
+    }
+
+    fn concours_de(&self, dossier: &Dossier) -> Result<Arc<Concours>, StorageError> {
+        self.concours
+            .get(dossier.concours().as_str())
+            .cloned()
+            .ok_or_else(|| {
+                StorageError::Corrupt(format!(
+                    "le dossier {} désigne le concours {} qui n'est pas chargé",
+                    dossier.numero(),
+                    dossier.concours()
+                ))
+            })
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.ports.horloge.now()
+    }
+
+    async fn charger(&self, numero: &NumeroDossier) -> Result<Versionne<Dossier>, ErreurEspace> {
+        Ok(self.ports.dossiers.load(numero).await?)
+    }
+
+    /// « Préinscription »: creates a dossier and its password, returns the n° de dossier.
+    pub async fn preinscrire(
+        &self,
+        concours: Option<&str>,
+        demande: DemandePreinscription,
+    ) -> Result<NumeroDossier, ErreurEspace> {
+        let concours = self.trouver_concours(concours)?.clone();
+        let identite = Identite::parse(&demande.nom, &demande.prenom, &demande.email)?;
+        demande.mot_de_passe.verifier_politique(&[
+            identite.nom(),
+            identite.prenom(),
+            identite.email(),
+            &concours.intitule,
+        ])?;
+        // Check the window before spending an argon2 hash on it.
+        let brouillon =
+            NumeroDossier::generer(concours.session, &concours.code, &*self.ports.hasard);
+        Dossier::preinscrire(
+            brouillon,
+            &concours,
+            demande.voie,
+            identite.clone(),
+            &demande.declarations,
+            self.now(),
+        )?;
+        let hash = self.ports.hacheur.hacher(&demande.mot_de_passe).await?;
+        for _ in 0..TENTATIVES_MAX {
+            let numero =
+                NumeroDossier::generer(concours.session, &concours.code, &*self.ports.hasard);
+            let (dossier, _evt) = Dossier::preinscrire(
+                numero.clone(),
+                &concours,
+                demande.voie,
+                identite.clone(),
+                &demande.declarations,
+                self.now(),
+            )?;
+            match self.ports.dossiers.create(&dossier).await {
+                Ok(()) => {
+                    // The dossier exists before its password: if this write fails, nobody
+                    // can log into it and the candidate retries, getting a new number.
+                    self.ports.identifiants.definir(&numero, &hash).await?;
+                    return Ok(numero);
+                }
+                Err(StorageError::AlreadyExists(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StorageError::Conflict("aucun n° de dossier libre trouvé".to_owned()).into())
+    }
+
+    /// « Connexion »: n° de dossier and password.
+    pub async fn connecter(
+        &self,
+        numero: &str,
+        mot_de_passe: &MotDePasse,
+    ) -> Result<NumeroDossier, ErreurEspace> {
+        self.ports
+            .authentificateur
+            .authentifier(numero, mot_de_passe)
+            .await
+    }
+
+    /// Reads a dossier with its concours, at now.
+    pub async fn consulter(&self, numero: &NumeroDossier) -> Result<Consultation, ErreurEspace> {
+        let v = self.charger(numero).await?;
+        Ok(Consultation {
+            concours: self.concours_de(&v.valeur)?,
+            dossier: v.valeur,
+            maintenant: self.now(),
+        })
+    }
+
+    /// Checks, before reading any content, that a file may be deposited for this piece now;
+    /// returns the piece's rule (size limit, formats) so the caller can bound its reading.
+    pub async fn preparer_depot(
+        &self,
+        numero: &NumeroDossier,
+        code_piece: &str,
+    ) -> Result<PieceSpec, ErreurEspace> {
+        let v = self.charger(numero).await?;
+        let concours = self.concours_de(&v.valeur)?;
+        Ok(v.valeur
+            .controler_depot(&concours, code_piece, self.now())?
+            .clone())
+    }
+
+    /// « Ajouter le fichier »: checks the rules and the format, stores the content, records
+    /// the file. Returns the recorded file (« Fichier enregistré »).
+    pub async fn deposer(
+        &self,
+        numero: &NumeroDossier,
+        code_piece: &str,
+        nom: &str,
+        contenu: Bytes,
+    ) -> Result<Fichier, ErreurEspace> {
+        let piece = self.preparer_depot(numero, code_piece).await?;
+        let analyse = analyser(nom, &contenu, &piece.formats, piece.taille_max_mo)?;
+        self.deposer_analyse(numero, code_piece, analyse, contenu)
+            .await
+    }
+
+    /// Like [`deposer`](Self::deposer) for a caller that ran [`analyser`] itself (on a
+    /// blocking pool, say). The rules are checked again here.
+    pub async fn deposer_analyse(
+        &self,
+        numero: &NumeroDossier,
+        code_piece: &str,
+        analyse: Analyse,
+        contenu: Bytes,
+    ) -> Result<Fichier, ErreurEspace> {
+        if analyse.sha256 != crate::ids::Sha256::de(&contenu) {
+            return Err(
+                StorageError::Corrupt("l'analyse ne correspond pas au contenu".to_owned()).into(),
+            );
+        }
+        // Refuse early, before writing anything.
+        self.preparer_depot(numero, code_piece).await?;
+        let cle = CleContenu {
+            numero: numero.clone(),
+            fichier: FichierId::generer(&*self.ports.hasard),
+        };
+        let stocke = self.ports.pieces.put(&cle, flux_de(contenu)).await?;
+        if stocke.sha256 != analyse.sha256 || stocke.taille != analyse.taille {
+            self.effacer_contenu(&cle).await;
+            return Err(StorageError::Corrupt(format!(
+                "le contenu stocké pour {} diffère de celui reçu",
+                cle.fichier
+            ))
+            .into());
+        }
+        let resultat = self
+            .modifier(numero, |dossier, concours, now| {
+                dossier
+                    .deposer(concours, code_piece, cle.fichier.clone(), &analyse, now)
+                    .map(|(f, _evt)| f)
+            })
+            .await;
+        match resultat {
+            Ok(f) => Ok(f),
+            Err(Echec::Regle(r)) => {
+                self.effacer_contenu(&cle).await;
+                Err(r.into())
+            }
+            Err(Echec::Stockage(e)) => {
+                // Unknown outcome: read back. Listed → it worked; not listed → clean up;
+                // unreadable → keep the content (an unlisted content is never served).
+                if let Ok(v) = self.ports.dossiers.load(numero).await {
+                    if let Some(f) = v.valeur.fichier(&cle.fichier) {
+                        return Ok(f.clone());
+                    }
+                    self.effacer_contenu(&cle).await;
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    /// « Voir » (the eye): the file's record and its content. Another dossier's file is
+    /// `fichier_inconnu`, exactly like a file that does not exist.
+    pub async fn voir(
+        &self,
+        numero: &NumeroDossier,
+        id: &FichierId,
+    ) -> Result<(Fichier, FluxOctets), ErreurEspace> {
+        let v = self.charger(numero).await?;
+        let fichier = v.valeur.fichier(id).cloned().ok_or(Refus::FichierInconnu)?;
+        let cle = CleContenu {
+            numero: numero.clone(),
+            fichier: id.clone(),
+        };
+        let flux = self.ports.pieces.get(&cle).await.map_err(|e| match e {
+            StorageError::NotFound(x) => {
+                StorageError::Corrupt(format!("contenu listé mais absent : {x}"))
+            }
+            autre => autre,
+        })?;
+        Ok((fichier, flux))
+    }
+
+    /// « Supprimer » (the bin). The record is updated first; the content is deleted after.
+    /// If that deletion fails, the content stays unlisted (never served) and the call still
+    /// succeeds: the candidate's dossier is what they asked for.
+    pub async fn supprimer(
+        &self,
+        numero: &NumeroDossier,
+        id: &FichierId,
+    ) -> Result<(), ErreurEspace> {
+        let resultat = self
+            .modifier(numero, |dossier, concours, now| {
+                dossier.supprimer(concours, id, now).map(|_| ())
+            })
+            .await;
+        match resultat {
+            Ok(()) => {}
+            Err(Echec::Regle(r)) => return Err(r.into()),
+            Err(Echec::Stockage(e)) => {
+                let toujours_liste = match self.ports.dossiers.load(numero).await {
+                    Ok(v) => v.valeur.fichier(id).is_some(),
+                    Err(_) => true,
+                };
+                if toujours_liste {
+                    return Err(e.into());
+                }
+            }
+        }
+        self.effacer_contenu(&CleContenu {
+            numero: numero.clone(),
+            fichier: id.clone(),
+        })
+        .await;
+        Ok(())
+    }
+
+    /// « Clôturer mon inscription ». Returns the récépissé; calling it again returns the same.
+    pub async fn cloturer(&self, numero: &NumeroDossier) -> Result<Recepisse, ErreurEspace> {
+        let resultat = self
+            .modifier(numero, |dossier, concours, now| {
+                dossier.cloturer(concours, now).map(|(r, _evt)| r)
+            })
+            .await;
+        match resultat {
+            Ok(r) => Ok(r),
+            Err(Echec::Regle(r)) => Err(r.into()),
+            Err(Echec::Stockage(e)) => match self.ports.dossiers.load(numero).await {
+                Ok(v) => match v.valeur.recepisse() {
+                    Some(r) => Ok(r.clone()),
+                    None => Err(e.into()),
+                },
+                Err(_) => Err(e.into()),
+            },
+        }
+    }
+
+    /// Load, apply, compare-and-swap; start again on conflict with a fresh `now`.
+    /// A change that produces no event (closing a closed dossier) is not saved.
+    async fn modifier<T>(
+        &self,
+        numero: &NumeroDossier,
+        regle: impl Fn(&mut Dossier, &Concours, DateTime<Utc>) -> Result<T, Refus>,
+    ) -> Result<T, Echec> {
+        for _ in 0..TENTATIVES_MAX {
+            let v = self
+                .ports
+                .dossiers
+                .load(numero)
+                .await
+                .map_err(Echec::Stockage)?;
+            let concours = self.concours_de(&v.valeur).map_err(Echec::Stockage)?;
+            let mut dossier = v.valeur.clone();
+            let avant = dossier.evenements().len();
+            let sortie = regle(&mut dossier, &concours, self.now()).map_err(Echec::Regle)?;
+            if dossier.evenements().len() == avant {
+                return Ok(sortie);
+            }
+            match self.ports.dossiers.save(&dossier, v.version).await {
+                Ok(_) => return Ok(sortie),
+                Err(StorageError::Conflict(_)) => continue,
+                Err(e) => return Err(Echec::Stockage(e)),
+            }
+        }
+        Err(Echec::Stockage(StorageError::Conflict(format!(
+            "dossier {numero} : trop de modifications concurrentes"
+        ))))
+    }
+
+    async fn effacer_contenu(&self, cle: &CleContenu) {
+        // Best effort: an unlisted content is never served.
+        let _ = self.ports.pieces.delete(cle).await;
+    }
+}
+
+enum Echec {
+    Regle(Refus),
+    Stockage(StorageError),
+}

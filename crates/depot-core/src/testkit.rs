@@ -1,0 +1,442 @@
+//! Test kit for adapters (feature `testkit`): the storage conformance suite every
+//! `DossierStore` / `PieceStore` / `CredentialStore` runs, and [`Defaillant`], a wrapper that
+//! fails the Nth storage operation.
+//!
+//! The suite functions are `async` and runtime-agnostic; they panic with a message naming the
+//! broken property. They create dossiers with random numbers, so they can run against a
+//! shared or persistent store (a bucket, a directory) without cleaning it first.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+
+use crate::auth::{CredentialStore, HashMotDePasse};
+use crate::config::{Concours, Voie};
+use crate::dossier::{Dossier, Identite};
+use crate::erreur::StorageError;
+use crate::format::analyser;
+use crate::ids::{FichierId, NumeroDossier, Sha256};
+use crate::ports::{
+    CleContenu, ContenuStocke, DossierStore, FluxOctets, HasardSysteme, PieceStore, Versionne,
+    flux_de, lire_tout,
+};
+
+/// The seed's concours (`examples/concours/animateur-2025.toml`).
+pub fn concours_du_seed() -> Concours {
+    #[allow(clippy::expect_used)]
+    Concours::from_toml(include_str!(
+        "../../../examples/concours/animateur-2025.toml"
+    ))
+    .expect("le concours du seed se charge")
+}
+
+/// An instant inside the seed's pré-inscription window.
+pub fn pendant_preinscription() -> DateTime<Utc> {
+    DateTime::<Utc>::from_timestamp(1_743_500_000, 0).unwrap_or_default() // 2025-04-01
+}
+
+/// A fresh dossier of the seed's concours with a random number.
+pub fn dossier_exemple(voie: Voie) -> Dossier {
+    let c = concours_du_seed();
+    let numero = NumeroDossier::generer(c.session, &c.code, &HasardSysteme);
+    #[allow(clippy::expect_used)]
+    let identite = Identite::parse("Durand", "Camille", "camille@exemple.fr").expect("identité");
+    #[allow(clippy::expect_used)]
+    let (d, _) = Dossier::preinscrire(numero, &c, voie, identite, &[], pendant_preinscription())
+        .expect("préinscription");
+    d
+}
+
+/// The same dossier with one more file deposited (a change to save).
+pub fn avec_un_fichier(d: &Dossier) -> Dossier {
+    let c = concours_du_seed();
+    let mut d = d.clone();
+    #[allow(clippy::expect_used)]
+    let a = analyser(
+        "a.pdf",
+        &crate::exemples::pdf_minimal(),
+        &c.pieces[0].formats,
+        10,
+    )
+    .expect("pdf valide");
+    let _ = d.deposer(
+        &c,
+        "piece-identite",
+        FichierId::generer(&HasardSysteme),
+        &a,
+        pendant_preinscription(),
+    );
+    d
+}
+
+/// Runs every `DossierStore` property.
+pub async fn conformite_dossiers(store: &dyn DossierStore) {
+    let d = dossier_exemple(Voie::Externe);
+    // NotFound before creation.
+    match store.load(d.numero()).await {
+        Err(StorageError::NotFound(_)) => {}
+        autre => panic!("load of an unknown dossier must be NotFound, got {autre:?}"),
+    }
+    match store.save(&d, 1).await {
+        Err(StorageError::NotFound(_)) => {}
+        autre => panic!("save of an unknown dossier must be NotFound, got {autre:?}"),
+    }
+    // Create → version 1, read back equal.
+    store
+        .create(&d)
+        .await
+        .unwrap_or_else(|e| panic!("create: {e}"));
+    let lu = store
+        .load(d.numero())
+        .await
+        .unwrap_or_else(|e| panic!("load: {e}"));
+    assert_eq!(
+        lu,
+        Versionne {
+            valeur: d.clone(),
+            version: 1
+        },
+        "create then load"
+    );
+    // Create again → AlreadyExists, nothing changed.
+    match store.create(&avec_un_fichier(&d)).await {
+        Err(StorageError::AlreadyExists(_)) => {}
+        autre => panic!("a second create must be AlreadyExists, got {autre:?}"),
+    }
+    assert_eq!(
+        store.load(d.numero()).await.ok().map(|v| v.valeur),
+        Some(d.clone())
+    );
+    // Save with the right version → +1.
+    let d2 = avec_un_fichier(&d);
+    assert_eq!(
+        store.save(&d2, 1).await,
+        Ok(2),
+        "save at the current version"
+    );
+    assert_eq!(
+        store.load(d.numero()).await.ok(),
+        Some(Versionne {
+            valeur: d2.clone(),
+            version: 2
+        })
+    );
+    // A stale version is a Conflict and writes nothing.
+    let d3 = avec_un_fichier(&d2);
+    match store.save(&d3, 1).await {
+        Err(StorageError::Conflict(_)) => {}
+        autre => panic!("a stale save must be Conflict, got {autre:?}"),
+    }
+    match store.save(&d3, 7).await {
+        Err(StorageError::Conflict(_)) => {}
+        autre => panic!("a future version must be Conflict, got {autre:?}"),
+    }
+    assert_eq!(
+        store.load(d.numero()).await.ok(),
+        Some(Versionne {
+            valeur: d2.clone(),
+            version: 2
+        }),
+        "a refused save must not change the record"
+    );
+    // Listed.
+    let liste = store.list().await.unwrap_or_else(|e| panic!("list: {e}"));
+    assert!(
+        liste.contains(d.numero()),
+        "list must contain a created dossier"
+    );
+    // Two dossiers are independent.
+    let autre = dossier_exemple(Voie::Interne);
+    store
+        .create(&autre)
+        .await
+        .unwrap_or_else(|e| panic!("create: {e}"));
+    assert_eq!(store.save(&avec_un_fichier(&autre), 1).await, Ok(2));
+    assert_eq!(store.load(d.numero()).await.map(|v| v.version), Ok(2));
+    // Round trip keeps a closed dossier's récépissé exactly.
+    let c = concours_du_seed();
+    let mut ferme = avec_un_fichier(&dossier_exemple(Voie::Externe));
+    #[allow(clippy::expect_used)]
+    let (r, _) = ferme
+        .cloturer(&c, pendant_preinscription())
+        .expect("clôture");
+    store
+        .create(&ferme)
+        .await
+        .unwrap_or_else(|e| panic!("create: {e}"));
+    let relu = store
+        .load(ferme.numero())
+        .await
+        .unwrap_or_else(|e| panic!("load: {e}"));
+    assert_eq!(
+        relu.valeur.recepisse(),
+        Some(&r),
+        "the récépissé survives storage"
+    );
+    assert!(r.empreinte_valide());
+}
+
+/// Runs the compare-and-swap race: `taches` concurrent savers from the same version, exactly
+/// one wins. `lancer` spawns a future on the adapter's runtime and returns its result.
+pub async fn conformite_cas_concurrent<F, Fut>(
+    store: Arc<dyn DossierStore>,
+    taches: usize,
+    lancer: F,
+) where
+    F: Fn(futures_util::future::BoxFuture<'static, bool>) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let d = dossier_exemple(Voie::Externe);
+    store
+        .create(&d)
+        .await
+        .unwrap_or_else(|e| panic!("create: {e}"));
+    let mut futurs = Vec::new();
+    for _ in 0..taches {
+        let s = store.clone();
+        let d2 = avec_un_fichier(&d);
+        futurs.push(lancer(Box::pin(
+            async move { s.save(&d2, 1).await.is_ok() },
+        )));
+    }
+    let gagnants = futures_util::future::join_all(futurs)
+        .await
+        .into_iter()
+        .filter(|g| *g)
+        .count();
+    assert_eq!(
+        gagnants, 1,
+        "exactly one concurrent save from the same version wins"
+    );
+    assert_eq!(store.load(d.numero()).await.map(|v| v.version), Ok(2));
+}
+
+/// Runs every `PieceStore` property.
+pub async fn conformite_pieces(store: &dyn PieceStore) {
+    let d = dossier_exemple(Voie::Externe);
+    let cle = CleContenu {
+        numero: d.numero().clone(),
+        fichier: FichierId::generer(&HasardSysteme),
+    };
+    match store.get(&cle).await {
+        Err(StorageError::NotFound(_)) => {}
+        Err(e) => panic!("get of unknown content must be NotFound, got {e:?}"),
+        Ok(_) => panic!("get of unknown content must be NotFound, got content"),
+    }
+    // Several chunks, one of them empty, streamed in.
+    let morceaux: Vec<Bytes> = vec![
+        Bytes::from_static(b"%PDF-1.7\n"),
+        Bytes::new(),
+        Bytes::from(vec![b'x'; 300_000]),
+        Bytes::from_static(b"\n%%EOF\n"),
+    ];
+    let tout: Vec<u8> = morceaux.iter().flat_map(|b| b.to_vec()).collect();
+    let flux: FluxOctets = Box::pin(futures_util::stream::iter(
+        morceaux.into_iter().map(Ok::<_, StorageError>),
+    ));
+    let stocke = store
+        .put(&cle, flux)
+        .await
+        .unwrap_or_else(|e| panic!("put: {e}"));
+    assert_eq!(
+        stocke,
+        ContenuStocke {
+            taille: tout.len() as u64,
+            sha256: Sha256::de(&tout)
+        },
+        "put reports the size and SHA-256 of what it wrote"
+    );
+    let relu = match store.get(&cle).await {
+        Ok(f) => lire_tout(f).await.unwrap_or_else(|e| panic!("read: {e}")),
+        Err(e) => panic!("get: {e}"),
+    };
+    assert!(relu == tout, "get returns exactly what was put");
+    // Write-once.
+    match store.put(&cle, flux_de(Bytes::from_static(b"autre"))).await {
+        Err(StorageError::AlreadyExists(_)) => {}
+        autre => panic!("a second put on the same key must be AlreadyExists, got {autre:?}"),
+    }
+    let relu = match store.get(&cle).await {
+        Ok(f) => lire_tout(f).await.unwrap_or_else(|e| panic!("read: {e}")),
+        Err(e) => panic!("get: {e}"),
+    };
+    assert!(relu == tout, "a refused put must not change the content");
+    // A failing stream leaves nothing visible.
+    let cle_ratee = CleContenu {
+        numero: d.numero().clone(),
+        fichier: FichierId::generer(&HasardSysteme),
+    };
+    let flux_rate: FluxOctets = Box::pin(futures_util::stream::iter(vec![
+        Ok(Bytes::from_static(b"%PDF-1.7 debut")),
+        Err(StorageError::Unavailable("client parti".to_owned())),
+    ]));
+    assert!(
+        store.put(&cle_ratee, flux_rate).await.is_err(),
+        "a failing stream fails the put"
+    );
+    assert!(
+        matches!(store.get(&cle_ratee).await, Err(StorageError::NotFound(_))),
+        "a failed put leaves nothing visible"
+    );
+    // Empty content is storable (the rules refuse it, not the store).
+    let cle_vide = CleContenu {
+        numero: d.numero().clone(),
+        fichier: FichierId::generer(&HasardSysteme),
+    };
+    let s = store
+        .put(&cle_vide, flux_de(Bytes::new()))
+        .await
+        .unwrap_or_else(|e| panic!("put vide: {e}"));
+    assert_eq!(s.taille, 0);
+    // list.
+    let mut ids = store
+        .list(d.numero())
+        .await
+        .unwrap_or_else(|e| panic!("list: {e}"));
+    ids.sort();
+    let mut attendu = vec![cle.fichier.clone(), cle_vide.fichier.clone()];
+    attendu.sort();
+    assert_eq!(ids, attendu, "list returns the dossier's stored ids");
+    // Delete, idempotent.
+    store
+        .delete(&cle)
+        .await
+        .unwrap_or_else(|e| panic!("delete: {e}"));
+    assert!(
+        matches!(store.get(&cle).await, Err(StorageError::NotFound(_))),
+        "deleted"
+    );
+    store
+        .delete(&cle)
+        .await
+        .unwrap_or_else(|e| panic!("a second delete must succeed: {e}"));
+    store
+        .delete(&cle_vide)
+        .await
+        .unwrap_or_else(|e| panic!("delete: {e}"));
+    assert_eq!(store.list(d.numero()).await.map(|v| v.len()), Ok(0));
+}
+
+/// Runs every `CredentialStore` property.
+pub async fn conformite_identifiants(store: &dyn CredentialStore) {
+    let d = dossier_exemple(Voie::Externe);
+    assert_eq!(
+        store.lire(d.numero()).await,
+        Ok(None),
+        "unknown number reads None"
+    );
+    let h1 = HashMotDePasse::depuis_phc("$argon2id$v=19$m=19456,t=2,p=1$AAAA$BBBB".to_owned());
+    let h2 = HashMotDePasse::depuis_phc("$argon2id$v=19$m=19456,t=2,p=1$CCCC$DDDD".to_owned());
+    store
+        .definir(d.numero(), &h1)
+        .await
+        .unwrap_or_else(|e| panic!("definir: {e}"));
+    assert_eq!(store.lire(d.numero()).await, Ok(Some(h1)));
+    store
+        .definir(d.numero(), &h2)
+        .await
+        .unwrap_or_else(|e| panic!("definir: {e}"));
+    assert_eq!(
+        store.lire(d.numero()).await,
+        Ok(Some(h2)),
+        "definir replaces"
+    );
+}
+
+/// Wraps stores and fails the Nth storage operation (counting from 1 across every wrapped
+/// store) with `Unavailable`, before it reaches the real store. `0` never fails.
+#[derive(Debug, Clone)]
+pub struct Defaillant<S> {
+    interieur: S,
+    compteur: Arc<AtomicUsize>,
+    echec_a: Arc<AtomicUsize>,
+}
+
+impl<S> Defaillant<S> {
+    /// Wraps `interieur`, sharing the counter with `autre` wrappers built by [`Self::voisin`].
+    pub fn new(interieur: S) -> Self {
+        Self {
+            interieur,
+            compteur: Arc::new(AtomicUsize::new(0)),
+            echec_a: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// Another wrapper that shares this one's counter and failure point.
+    pub fn voisin<T>(&self, interieur: T) -> Defaillant<T> {
+        Defaillant {
+            interieur,
+            compteur: self.compteur.clone(),
+            echec_a: self.echec_a.clone(),
+        }
+    }
+
+    /// Fails operation number `n` from now on (the counter restarts at 0); `0` disarms.
+    pub fn armer(&self, n: usize) {
+        self.compteur.store(0, Ordering::SeqCst);
+        self.echec_a.store(n, Ordering::SeqCst);
+    }
+
+    /// Operations counted since the last `armer`.
+    pub fn operations(&self) -> usize {
+        self.compteur.load(Ordering::SeqCst)
+    }
+
+    fn passer(&self, op: &str) -> Result<(), StorageError> {
+        let n = self.compteur.fetch_add(1, Ordering::SeqCst) + 1;
+        if n == self.echec_a.load(Ordering::SeqCst) {
+            Err(StorageError::Unavailable(format!(
+                "panne injectée à l'opération {n} ({op})"
+            )))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl<S: DossierStore> DossierStore for Defaillant<S> {
+    async fn create(&self, dossier: &Dossier) -> Result<(), StorageError> {
+        self.passer("create")?;
+        self.interieur.create(dossier).await
+    }
+    async fn load(&self, numero: &NumeroDossier) -> Result<Versionne<Dossier>, StorageError> {
+        self.passer("load")?;
+        self.interieur.load(numero).await
+    }
+    async fn save(&self, dossier: &Dossier, expected: u64) -> Result<u64, StorageError> {
+        self.passer("save")?;
+        self.interieur.save(dossier, expected).await
+    }
+    async fn list(&self) -> Result<Vec<NumeroDossier>, StorageError> {
+        self.passer("list")?;
+        self.interieur.list().await
+    }
+}
+
+#[async_trait]
+impl<S: PieceStore> PieceStore for Defaillant<S> {
+    async fn put(
+        &self,
+        cle: &CleContenu,
+        contenu: FluxOctets,
+    ) -> Result<ContenuStocke, StorageError> {
+        self.passer("put")?;
+        self.interieur.put(cle, contenu).await
+    }
+    async fn get(&self, cle: &CleContenu) -> Result<FluxOctets, StorageError> {
+        self.passer("get")?;
+        self.interieur.get(cle).await
+    }
+    async fn delete(&self, cle: &CleContenu) -> Result<(), StorageError> {
+        self.passer("delete")?;
+        self.interieur.delete(cle).await
+    }
+    async fn list(&self, numero: &NumeroDossier) -> Result<Vec<FichierId>, StorageError> {
+        self.passer("list")?;
+        self.interieur.list(numero).await
+    }
+}
