@@ -313,8 +313,7 @@ impl Espace {
     ) -> Result<Fichier, ErreurEspace> {
         let piece = self.preparer_depot(numero, code_piece).await?;
         let analyse = analyser(nom, &contenu, &piece.formats, piece.taille_max_mo)?;
-        self.deposer_analyse(numero, code_piece, analyse, contenu)
-            .await
+        self.enregistrer(numero, code_piece, analyse, contenu).await
     }
 
     /// Like [`deposer`](Self::deposer) for a caller that ran [`analyser`] itself (on a
@@ -333,6 +332,17 @@ impl Espace {
         }
         // Refuse early, before writing anything.
         self.preparer_depot(numero, code_piece).await?;
+        self.enregistrer(numero, code_piece, analyse, contenu).await
+    }
+
+    /// Stores the content, then records the file (rules checked again on every attempt).
+    async fn enregistrer(
+        &self,
+        numero: &NumeroDossier,
+        code_piece: &str,
+        analyse: Analyse,
+        contenu: Bytes,
+    ) -> Result<Fichier, ErreurEspace> {
         let cle = CleContenu {
             numero: numero.clone(),
             fichier: FichierId::generer(&*self.ports.hasard),
