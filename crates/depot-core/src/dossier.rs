@@ -119,7 +119,7 @@ pub enum Etat {
         /// The closure instant.
         le: DateTime<Utc>,
         /// The récépissé issued at closure; returned again on every later closure request.
-        recepisse: Recepisse,
+        recepisse: Box<Recepisse>,
     },
 }
 
@@ -576,7 +576,7 @@ impl Dossier {
         now: DateTime<Utc>,
     ) -> Result<(Recepisse, Option<Evenement>), Refus> {
         if let Etat::Cloture { recepisse, .. } = &self.etat {
-            return Ok((recepisse.clone(), None));
+            return Ok(((**recepisse).clone(), None));
         }
         let limite = &concours.calendrier.depot_cloture;
         if limite.est_depassee(now) {
@@ -623,7 +623,7 @@ impl Dossier {
         };
         self.etat = Etat::Cloture {
             le: now,
-            recepisse: recepisse.clone(),
+            recepisse: Box::new(recepisse.clone()),
         };
         self.evenements.push(evt.clone());
         Ok((recepisse, Some(evt)))

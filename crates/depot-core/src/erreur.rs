@@ -261,9 +261,13 @@ impl Refus {
                     .map(|p| format!("« {} »", p.libelle))
                     .collect::<Vec<_>>()
                     .join(", ");
+                let (article, reprise) = if manquantes.len() > 1 {
+                    ("les pièces", "ces pièces")
+                } else {
+                    ("la pièce", "cette pièce")
+                };
                 format!(
-                    "Votre inscription ne peut pas être clôturée : il manque {} {liste}. Déposez ces pièces, puis cliquez de nouveau sur « Clôturer mon inscription ».",
-                    if manquantes.len() > 1 { "les pièces" } else { "la pièce" }
+                    "Votre inscription ne peut pas être clôturée : il manque {article} {liste}. Déposez {reprise}, puis cliquez de nouveau sur « Clôturer mon inscription »."
                 )
             }
             Refus::PreinscriptionFermee { periode } => format!(

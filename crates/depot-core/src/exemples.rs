@@ -18,7 +18,7 @@ pub fn pdf_depuis_objets(objets: &[Vec<u8>], racine: usize, trailer_extra: &str)
     let xref = out.len();
     let mut table = format!("xref\n0 {}\n0000000000 65535 f \n", objets.len() + 1);
     for p in positions {
-        let _ = write!(table, "{p:010} 00000 n \n");
+        let _ = writeln!(table, "{p:010} 00000 n ");
     }
     let _ = write!(
         table,

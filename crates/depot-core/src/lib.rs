@@ -6,7 +6,7 @@
 //! 1. the candidate logs into a secure space with the n° de dossier and the password chosen
 //!    at pré-inscription ([`Espace::connecter`]);
 //! 2. for each requested pièce justificative they upload files — « au format PDF ou JPEG »
-//!    only, decided by content ([`format`]) — see « fichier enregistré », view a file (the
+//!    only, decided by content ([`mod@format`]) — see « fichier enregistré », view a file (the
 //!    eye, [`Espace::voir`]) or delete it (the bin, [`Espace::supprimer`]);
 //! 3. they must click « Clôturer mon inscription » ([`Espace::cloturer`]) before the deadline,
 //!    « avant minuit, heure métropolitaine » ([`DateLimite`]); without closure the

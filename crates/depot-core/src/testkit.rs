@@ -398,7 +398,7 @@ impl<S> Defaillant<S> {
 }
 
 #[async_trait]
-impl<S: DossierStore> DossierStore for Defaillant<S> {
+impl DossierStore for Defaillant<Arc<dyn DossierStore>> {
     async fn create(&self, dossier: &Dossier) -> Result<(), StorageError> {
         self.passer("create")?;
         self.interieur.create(dossier).await
@@ -418,7 +418,7 @@ impl<S: DossierStore> DossierStore for Defaillant<S> {
 }
 
 #[async_trait]
-impl<S: PieceStore> PieceStore for Defaillant<S> {
+impl PieceStore for Defaillant<Arc<dyn PieceStore>> {
     async fn put(
         &self,
         cle: &CleContenu,
@@ -439,4 +439,221 @@ impl<S: PieceStore> PieceStore for Defaillant<S> {
         self.passer("list")?;
         self.interieur.list(numero).await
     }
+}
+
+/// How many failure points a sweep tried, per use case.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RapportBalayage {
+    /// Failure points tried during « ajouter le fichier ».
+    pub depot: usize,
+    /// Failure points tried during « supprimer ».
+    pub suppression: usize,
+    /// Failure points tried during « clôturer mon inscription ».
+    pub cloture: usize,
+}
+
+/// Checks that every file a record lists has its content, with the recorded hash.
+async fn verifier_coherence(
+    dossiers: &dyn DossierStore,
+    pieces: &dyn PieceStore,
+    numero: &NumeroDossier,
+) -> Dossier {
+    let d = dossiers
+        .load(numero)
+        .await
+        .unwrap_or_else(|e| panic!("load after fault: {e}"))
+        .valeur;
+    for f in d.fichiers() {
+        let cle = CleContenu {
+            numero: numero.clone(),
+            fichier: f.id.clone(),
+        };
+        let flux = pieces
+            .get(&cle)
+            .await
+            .unwrap_or_else(|e| panic!("listed file {} has no content: {e}", f.id));
+        let octets = lire_tout(flux)
+            .await
+            .unwrap_or_else(|e| panic!("read: {e}"));
+        assert_eq!(
+            Sha256::de(&octets),
+            f.sha256,
+            "listed file {} has the recorded SHA-256",
+            f.id
+        );
+    }
+    d
+}
+
+/// The fault sweep: for every N, fails the Nth storage operation of an upload, a deletion
+/// and a closure on the given stores, and checks that the dossier is left in its old or its
+/// new state, that the error reaches the caller as a storage error, that every listed file
+/// has its content, and that a retry succeeds.
+pub async fn balayage_pannes(
+    dossiers: Arc<dyn DossierStore>,
+    pieces: Arc<dyn PieceStore>,
+) -> RapportBalayage {
+    use crate::erreur::ErreurEspace;
+    use crate::ports::HorlogeFixe;
+    use crate::service::{Espace, Ports};
+
+    let d_panne = Defaillant::new(dossiers.clone());
+    let p_panne = d_panne.voisin(pieces.clone());
+    let ports = Ports::avec_stores(
+        Arc::new(d_panne.clone()),
+        Arc::new(p_panne),
+        Arc::new(crate::memoire::MemoireIdentifiants::new()),
+    )
+    .avec_horloge(Arc::new(HorlogeFixe::new(pendant_preinscription())));
+    #[allow(clippy::expect_used)]
+    let espace = Espace::new(vec![concours_du_seed()], ports).expect("espace");
+    let pdf = Bytes::from(crate::exemples::pdf_minimal());
+    let nouveau = || async {
+        let d = dossier_exemple(Voie::Externe);
+        dossiers
+            .create(&d)
+            .await
+            .unwrap_or_else(|e| panic!("create: {e}"));
+        d.numero().clone()
+    };
+    let est_stockage = |e: &ErreurEspace| matches!(e, ErreurEspace::Stockage(_));
+    let mut rapport = RapportBalayage::default();
+
+    // Upload.
+    let n0 = nouveau().await;
+    d_panne.armer(0);
+    espace
+        .deposer(&n0, "piece-identite", "a.pdf", pdf.clone())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ops = d_panne.operations();
+    for n in 1..=ops {
+        let numero = nouveau().await;
+        d_panne.armer(n);
+        let r = espace
+            .deposer(&numero, "piece-identite", "a.pdf", pdf.clone())
+            .await;
+        d_panne.armer(0);
+        let apres = verifier_coherence(&*dossiers, &*pieces, &numero).await;
+        match &r {
+            Ok(f) => assert!(
+                apres.fichier(&f.id).is_some(),
+                "upload fault {n}: success but not recorded"
+            ),
+            Err(e) => {
+                assert!(
+                    est_stockage(e),
+                    "upload fault {n}: {e:?} is not a storage error"
+                );
+                assert!(
+                    apres.fichiers().is_empty(),
+                    "upload fault {n}: error but recorded"
+                );
+            }
+        }
+        espace
+            .deposer(&numero, "piece-identite", "b.pdf", pdf.clone())
+            .await
+            .unwrap_or_else(|e| panic!("upload fault {n}: retry failed: {e}"));
+        rapport.depot += 1;
+    }
+
+    // Deletion.
+    let n0 = nouveau().await;
+    let f0 = espace
+        .deposer(&n0, "piece-identite", "a.pdf", pdf.clone())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    d_panne.armer(0);
+    espace
+        .supprimer(&n0, &f0.id)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ops = d_panne.operations();
+    for n in 1..=ops {
+        let numero = nouveau().await;
+        let f = espace
+            .deposer(&numero, "piece-identite", "a.pdf", pdf.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        d_panne.armer(n);
+        let r = espace.supprimer(&numero, &f.id).await;
+        d_panne.armer(0);
+        let apres = verifier_coherence(&*dossiers, &*pieces, &numero).await;
+        match &r {
+            Ok(()) => assert!(
+                apres.fichier(&f.id).is_none(),
+                "delete fault {n}: success but still listed"
+            ),
+            Err(e) => {
+                assert!(
+                    est_stockage(e),
+                    "delete fault {n}: {e:?} is not a storage error"
+                );
+                assert!(
+                    apres.fichier(&f.id).is_some(),
+                    "delete fault {n}: error but removed"
+                );
+                espace
+                    .supprimer(&numero, &f.id)
+                    .await
+                    .unwrap_or_else(|e| panic!("delete fault {n}: retry failed: {e}"));
+            }
+        }
+        rapport.suppression += 1;
+    }
+
+    // Closure.
+    let n0 = nouveau().await;
+    espace
+        .deposer(&n0, "piece-identite", "a.pdf", pdf.clone())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    d_panne.armer(0);
+    espace.cloturer(&n0).await.unwrap_or_else(|e| panic!("{e}"));
+    let ops = d_panne.operations();
+    for n in 1..=ops {
+        let numero = nouveau().await;
+        espace
+            .deposer(&numero, "piece-identite", "a.pdf", pdf.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        d_panne.armer(n);
+        let r = espace.cloturer(&numero).await;
+        d_panne.armer(0);
+        let apres = verifier_coherence(&*dossiers, &*pieces, &numero).await;
+        let recepisse = match &r {
+            Ok(rec) => {
+                assert_eq!(
+                    apres.recepisse(),
+                    Some(rec),
+                    "closure fault {n}: success but not recorded"
+                );
+                Some(rec.clone())
+            }
+            Err(e) => {
+                assert!(
+                    est_stockage(e),
+                    "closure fault {n}: {e:?} is not a storage error"
+                );
+                assert!(
+                    apres.recepisse().is_none(),
+                    "closure fault {n}: error but closed"
+                );
+                None
+            }
+        };
+        let encore = espace
+            .cloturer(&numero)
+            .await
+            .unwrap_or_else(|e| panic!("closure fault {n}: retry failed: {e}"));
+        if let Some(rec) = recepisse {
+            assert_eq!(
+                rec, encore,
+                "closure fault {n}: a second closure returns the same récépissé"
+            );
+        }
+        rapport.cloture += 1;
+    }
+    rapport
 }

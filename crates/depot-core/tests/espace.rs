@@ -1,6 +1,8 @@
 //! The seed procedure end to end on the `Espace` service, with the seed's real calendar and
 //! a fixed clock.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -66,33 +68,120 @@ fn la_procedure_du_seed() {
         let b = banc();
         let e = &b.espace;
         // 1) Pré-inscription, then « connexion » with n° and password.
-        let numero = e.preinscrire(None, demande(Voie::Externe, &[])).await.unwrap();
+        let numero = e
+            .preinscrire(None, demande(Voie::Externe, &[]))
+            .await
+            .unwrap();
         assert!(numero.as_str().starts_with("2025-ANI-"));
-        let moi = e.connecter(numero.as_str(), &MotDePasse::from(MDP)).await.unwrap();
+        let moi = e
+            .connecter(numero.as_str(), &MotDePasse::from(MDP))
+            .await
+            .unwrap();
         assert_eq!(moi, numero);
         // The number is accepted as typed in lower case.
-        e.connecter(&numero.as_str().to_lowercase(), &MotDePasse::from(MDP)).await.unwrap();
-        assert_eq!(refus(e.connecter(numero.as_str(), &MotDePasse::from("mauvais mot de passe")).await), "identifiants_invalides");
-        assert_eq!(refus(e.connecter("2025-ANI-ZZZZZZ", &MotDePasse::from(MDP)).await), "identifiants_invalides");
-        assert_eq!(refus(e.connecter("n'importe quoi", &MotDePasse::from(MDP)).await), "identifiants_invalides");
+        e.connecter(&numero.as_str().to_lowercase(), &MotDePasse::from(MDP))
+            .await
+            .unwrap();
+        assert_eq!(
+            refus(
+                e.connecter(numero.as_str(), &MotDePasse::from("mauvais mot de passe"))
+                    .await
+            ),
+            "identifiants_invalides"
+        );
+        assert_eq!(
+            refus(e.connecter("2025-ANI-ZZZZZZ", &MotDePasse::from(MDP)).await),
+            "identifiants_invalides"
+        );
+        assert_eq!(
+            refus(e.connecter("n'importe quoi", &MotDePasse::from(MDP)).await),
+            "identifiants_invalides"
+        );
 
         // The list of pieces for this externe candidate without declarations.
         let vue = e.consulter(&moi).await.unwrap();
-        let codes: Vec<&str> = vue.dossier.pieces(&vue.concours).map(|p| p.code.as_str()).collect();
+        let codes: Vec<&str> = vue
+            .dossier
+            .pieces(&vue.concours)
+            .map(|p| p.code.as_str())
+            .collect();
         assert_eq!(codes, ["piece-identite", "diplome"]);
-        assert_eq!(vue.dossier.etat_lu(&vue.concours, vue.maintenant), EtatLu::Ouvert);
+        assert_eq!(
+            vue.dossier.etat_lu(&vue.concours, vue.maintenant),
+            EtatLu::Ouvert
+        );
         assert!(!vue.dossier.cloturable(&vue.concours, vue.maintenant));
 
         // 3–5) Upload a PDF and a JPEG: « fichier enregistré ».
-        let cni = e.deposer(&moi, "piece-identite", "CNI recto.pdf", Bytes::from(pdf_minimal())).await.unwrap();
-        let verso = e.deposer(&moi, "piece-identite", "verso.jpg", Bytes::from(jpeg_minimal())).await.unwrap();
+        let cni = e
+            .deposer(
+                &moi,
+                "piece-identite",
+                "CNI recto.pdf",
+                Bytes::from(pdf_minimal()),
+            )
+            .await
+            .unwrap();
+        let verso = e
+            .deposer(
+                &moi,
+                "piece-identite",
+                "verso.jpg",
+                Bytes::from(jpeg_minimal()),
+            )
+            .await
+            .unwrap();
         assert_eq!(cni.sha256, Sha256::de(&pdf_minimal()));
         // max_fichiers = 2 for the identity piece.
-        assert_eq!(refus(e.deposer(&moi, "piece-identite", "trois.pdf", Bytes::from(pdf_minimal())).await), "trop_de_fichiers");
+        assert_eq!(
+            refus(
+                e.deposer(
+                    &moi,
+                    "piece-identite",
+                    "trois.pdf",
+                    Bytes::from(pdf_minimal())
+                )
+                .await
+            ),
+            "trop_de_fichiers"
+        );
         // Refused formats lose nothing.
-        assert_eq!(refus(e.deposer(&moi, "diplome", "diplome.png", Bytes::from(depot_core::exemples::png_minimal())).await), "format_refuse");
-        assert_eq!(refus(e.deposer(&moi, "etat-des-services", "x.pdf", Bytes::from(pdf_minimal())).await), "piece_inconnue");
-        assert_eq!(refus(e.deposer(&moi, "certificat-medical", "x.pdf", Bytes::from(pdf_minimal())).await), "piece_inconnue");
+        assert_eq!(
+            refus(
+                e.deposer(
+                    &moi,
+                    "diplome",
+                    "diplome.png",
+                    Bytes::from(depot_core::exemples::png_minimal())
+                )
+                .await
+            ),
+            "format_refuse"
+        );
+        assert_eq!(
+            refus(
+                e.deposer(
+                    &moi,
+                    "etat-des-services",
+                    "x.pdf",
+                    Bytes::from(pdf_minimal())
+                )
+                .await
+            ),
+            "piece_inconnue"
+        );
+        assert_eq!(
+            refus(
+                e.deposer(
+                    &moi,
+                    "certificat-medical",
+                    "x.pdf",
+                    Bytes::from(pdf_minimal())
+                )
+                .await
+            ),
+            "piece_inconnue"
+        );
 
         // 7) The eye: the bytes come back.
         let (f, flux) = e.voir(&moi, &verso.id).await.unwrap();
@@ -100,9 +189,23 @@ fn la_procedure_du_seed() {
         assert_eq!(lire_tout(flux).await.unwrap(), jpeg_minimal());
         // The bin, then upload the right piece again.
         e.supprimer(&moi, &verso.id).await.unwrap();
-        assert_eq!(e.voir(&moi, &verso.id).await.err().map(|e| e.code()), Some("fichier_inconnu"));
-        assert_eq!(b.pieces.nombre(), 1, "the deleted content is gone from storage");
-        e.deposer(&moi, "piece-identite", "verso.jpeg", Bytes::from(jpeg_minimal())).await.unwrap();
+        assert_eq!(
+            e.voir(&moi, &verso.id).await.err().map(|e| e.code()),
+            Some("fichier_inconnu")
+        );
+        assert_eq!(
+            b.pieces.nombre(),
+            1,
+            "the deleted content is gone from storage"
+        );
+        e.deposer(
+            &moi,
+            "piece-identite",
+            "verso.jpeg",
+            Bytes::from(jpeg_minimal()),
+        )
+        .await
+        .unwrap();
 
         // 10) « Clôturer mon inscription », at 23:59:59 on the 17th, Paris time.
         b.horloge.regler(t("2025-04-17T23:59:59+02:00"));
@@ -119,9 +222,16 @@ fn la_procedure_du_seed() {
             "Votre dossier est clôturé, il est en cours d'instruction."
         );
         // After closure: no upload of a non-deferred piece, no deletion, viewing still works.
-        assert_eq!(refus(e.deposer(&moi, "diplome", "d.pdf", Bytes::from(pdf_minimal())).await), "dossier_cloture");
+        assert_eq!(
+            refus(
+                e.deposer(&moi, "diplome", "d.pdf", Bytes::from(pdf_minimal()))
+                    .await
+            ),
+            "dossier_cloture"
+        );
         assert_eq!(refus(e.supprimer(&moi, &cni.id).await), "dossier_cloture");
-        e.voir(&moi, &cni.id).await.unwrap();
+        let (_, flux) = e.voir(&moi, &cni.id).await.unwrap();
+        assert_eq!(lire_tout(flux).await.unwrap(), pdf_minimal());
     });
 }
 
@@ -130,25 +240,51 @@ fn la_date_limite_a_la_milliseconde() {
     block_on(async {
         let b = banc();
         let e = &b.espace;
-        let n1 = e.preinscrire(None, demande(Voie::Externe, &[])).await.unwrap();
-        let n2 = e.preinscrire(None, demande(Voie::Externe, &[])).await.unwrap();
+        let n1 = e
+            .preinscrire(None, demande(Voie::Externe, &[]))
+            .await
+            .unwrap();
+        let n2 = e
+            .preinscrire(None, demande(Voie::Externe, &[]))
+            .await
+            .unwrap();
         for n in [&n1, &n2] {
-            e.deposer(n, "piece-identite", "cni.pdf", Bytes::from(pdf_minimal())).await.unwrap();
+            e.deposer(n, "piece-identite", "cni.pdf", Bytes::from(pdf_minimal()))
+                .await
+                .unwrap();
         }
         b.horloge.regler(t("2025-04-17T23:59:59.999+02:00"));
         e.cloturer(&n1).await.unwrap();
         b.horloge.regler(t("2025-04-18T00:00:00.000+02:00"));
         let err = e.cloturer(&n2).await.unwrap_err();
         assert_eq!(err.code(), "delai_depasse");
-        assert!(err.message().contains("jeudi 17 avril 2025 à minuit (heure de Paris)"), "{}", err.message());
+        assert!(
+            err.message()
+                .contains("jeudi 17 avril 2025 à minuit (heure de Paris)"),
+            "{}",
+            err.message()
+        );
         // Late: no upload, no deletion either; the dossier reads « non clôturé hors délai ».
-        assert_eq!(refus(e.deposer(&n2, "diplome", "d.pdf", Bytes::from(pdf_minimal())).await), "delai_depasse");
+        assert_eq!(
+            refus(
+                e.deposer(&n2, "diplome", "d.pdf", Bytes::from(pdf_minimal()))
+                    .await
+            ),
+            "delai_depasse"
+        );
         let vue = e.consulter(&n2).await.unwrap();
-        assert_eq!(vue.dossier.etat_lu(&vue.concours, vue.maintenant), EtatLu::NonClotureHorsDelai);
+        assert_eq!(
+            vue.dossier.etat_lu(&vue.concours, vue.maintenant),
+            EtatLu::NonClotureHorsDelai
+        );
         assert_eq!(vue.dossier.fichiers().len(), 1, "nothing is deleted");
         let id = vue.dossier.fichiers()[0].id.clone();
         assert_eq!(refus(e.supprimer(&n2, &id).await), "delai_depasse");
-        assert!(vue.dossier.message_etat(&vue.concours, vue.maintenant).contains("n'est pas prise en compte"));
+        assert!(
+            vue.dossier
+                .message_etat(&vue.concours, vue.maintenant)
+                .contains("n'est pas prise en compte")
+        );
     });
 }
 
@@ -157,7 +293,10 @@ fn pieces_differees_et_conditionnelles() {
     block_on(async {
         let b = banc();
         let e = &b.espace;
-        let n = e.preinscrire(None, demande(Voie::Interne, &["demande_amenagement"])).await.unwrap();
+        let n = e
+            .preinscrire(None, demande(Voie::Interne, &["demande_amenagement"]))
+            .await
+            .unwrap();
         let vue = e.consulter(&n).await.unwrap();
         let pieces: Vec<(&str, StatutPiece)> = vue
             .dossier
@@ -174,7 +313,9 @@ fn pieces_differees_et_conditionnelles() {
                 ("arretes", StatutPiece::AttendueApresCloture),
             ]
         );
-        e.deposer(&n, "piece-identite", "cni.pdf", Bytes::from(pdf_minimal())).await.unwrap();
+        e.deposer(&n, "piece-identite", "cni.pdf", Bytes::from(pdf_minimal()))
+            .await
+            .unwrap();
         // The conditional certificate blocks closure; the refusal names it by its label.
         let err = e.cloturer(&n).await.unwrap_err();
         match &err {
@@ -184,25 +325,57 @@ fn pieces_differees_et_conditionnelles() {
             }
             autre => panic!("{autre:?}"),
         }
-        assert!(err.message().contains("Certificat médical"), "{}", err.message());
-        e.deposer(&n, "certificat-medical", "certificat.pdf", Bytes::from(pdf_minimal())).await.unwrap();
+        assert!(
+            err.message().contains("Certificat médical"),
+            "{}",
+            err.message()
+        );
+        e.deposer(
+            &n,
+            "certificat-medical",
+            "certificat.pdf",
+            Bytes::from(pdf_minimal()),
+        )
+        .await
+        .unwrap();
         // Deferred pieces never block closure.
         let r = e.cloturer(&n).await.unwrap();
         assert_eq!(r.contenu.fichiers.len(), 2);
         // After closure, deferred pieces are still accepted…
         b.horloge.regler(t("2025-06-19T23:59:59+02:00"));
-        let f = e.deposer(&n, "etat-des-services", "etat.pdf", Bytes::from(pdf_minimal())).await.unwrap();
+        let f = e
+            .deposer(
+                &n,
+                "etat-des-services",
+                "etat.pdf",
+                Bytes::from(pdf_minimal()),
+            )
+            .await
+            .unwrap();
         assert!(f.apres_cloture);
         // …but not deleted, and a PDF-only piece refuses a JPEG.
         assert_eq!(refus(e.supprimer(&n, &f.id).await), "dossier_cloture");
-        assert_eq!(refus(e.deposer(&n, "arretes", "a.jpg", Bytes::from(jpeg_minimal())).await), "format_refuse");
+        assert_eq!(
+            refus(
+                e.deposer(&n, "arretes", "a.jpg", Bytes::from(jpeg_minimal()))
+                    .await
+            ),
+            "format_refuse"
+        );
         // The récépissé does not change.
         assert_eq!(e.cloturer(&n).await.unwrap(), r);
         // Past their own deadline, refused with that date.
         b.horloge.regler(t("2025-06-20T00:00:00+02:00"));
-        let err = e.deposer(&n, "arretes", "a.pdf", Bytes::from(pdf_minimal())).await.unwrap_err();
+        let err = e
+            .deposer(&n, "arretes", "a.pdf", Bytes::from(pdf_minimal()))
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), "delai_depasse");
-        assert!(err.message().contains("jeudi 19 juin 2025"), "{}", err.message());
+        assert!(
+            err.message().contains("jeudi 19 juin 2025"),
+            "{}",
+            err.message()
+        );
     });
 }
 
@@ -212,17 +385,47 @@ fn preinscription() {
         let b = banc();
         let e = &b.espace;
         b.horloge.regler(t("2025-03-10T23:59:59+01:00"));
-        assert_eq!(refus(e.preinscrire(None, demande(Voie::Externe, &[])).await), "preinscription_fermee");
+        assert_eq!(
+            refus(e.preinscrire(None, demande(Voie::Externe, &[])).await),
+            "preinscription_fermee"
+        );
         b.horloge.regler(t("2025-03-11T00:00:00+01:00"));
-        e.preinscrire(None, demande(Voie::Externe, &[])).await.unwrap();
+        e.preinscrire(None, demande(Voie::Externe, &[]))
+            .await
+            .unwrap();
         b.horloge.regler(t("2025-04-10T00:00:00+02:00"));
-        let err = e.preinscrire(None, demande(Voie::Externe, &[])).await.unwrap_err();
+        let err = e
+            .preinscrire(None, demande(Voie::Externe, &[]))
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), "preinscription_fermee");
-        assert!(err.message().contains("mardi 11 mars 2025"), "{}", err.message());
+        assert!(
+            err.message().contains("mardi 11 mars 2025"),
+            "{}",
+            err.message()
+        );
         b.horloge.regler(t("2025-04-01T12:00:00+02:00"));
-        assert_eq!(refus(e.preinscrire(None, demande(Voie::TroisiemeConcours, &[])).await), "champ_invalide");
-        assert_eq!(refus(e.preinscrire(None, demande(Voie::Externe, &["inconnue"])).await), "champ_invalide");
-        assert_eq!(refus(e.preinscrire(Some("autre-2025"), demande(Voie::Externe, &[])).await), "concours_inconnu");
+        assert_eq!(
+            refus(
+                e.preinscrire(None, demande(Voie::TroisiemeConcours, &[]))
+                    .await
+            ),
+            "champ_invalide"
+        );
+        assert_eq!(
+            refus(
+                e.preinscrire(None, demande(Voie::Externe, &["inconnue"]))
+                    .await
+            ),
+            "champ_invalide"
+        );
+        assert_eq!(
+            refus(
+                e.preinscrire(Some("autre-2025"), demande(Voie::Externe, &[]))
+                    .await
+            ),
+            "concours_inconnu"
+        );
         let mut d = demande(Voie::Externe, &[]);
         d.email = "pas-une-adresse".into();
         assert_eq!(refus(e.preinscrire(None, d).await), "champ_invalide");
@@ -230,8 +433,14 @@ fn preinscription() {
         d.mot_de_passe = MotDePasse::from("Durand2025!");
         assert_eq!(refus(e.preinscrire(None, d).await), "mot_de_passe_faible");
         // Two registrations get two different numbers.
-        let a = e.preinscrire(None, demande(Voie::Externe, &[])).await.unwrap();
-        let z = e.preinscrire(None, demande(Voie::Externe, &[])).await.unwrap();
+        let a = e
+            .preinscrire(None, demande(Voie::Externe, &[]))
+            .await
+            .unwrap();
+        let z = e
+            .preinscrire(None, demande(Voie::Externe, &[]))
+            .await
+            .unwrap();
         assert_ne!(a, z);
     });
 }
@@ -289,9 +498,16 @@ impl DossierStore for Capricieux {
 fn dossier_ouvert() -> Dossier {
     let c = concours_du_seed();
     let n = NumeroDossier::parse("2025-ANI-AAAAAA").unwrap();
-    Dossier::preinscrire(n, &c, Voie::Externe, Identite::parse("A", "B", "a@b.fr").unwrap(), &[], t("2025-04-01T10:00:00Z"))
-        .unwrap()
-        .0
+    Dossier::preinscrire(
+        n,
+        &c,
+        Voie::Externe,
+        Identite::parse("A", "B", "a@b.fr").unwrap(),
+        &[],
+        t("2025-04-01T10:00:00Z"),
+    )
+    .unwrap()
+    .0
 }
 
 fn espace_avec(dossiers: Arc<dyn DossierStore>, pieces: Arc<dyn PieceStore>) -> Espace {
@@ -302,7 +518,10 @@ fn espace_avec(dossiers: Arc<dyn DossierStore>, pieces: Arc<dyn PieceStore>) -> 
 
 fn pieces_qui_acceptent(contenu: &[u8], deletes: usize) -> MockPieces {
     let mut p = MockPieces::new();
-    let stocke = ContenuStocke { taille: contenu.len() as u64, sha256: Sha256::de(contenu) };
+    let stocke = ContenuStocke {
+        taille: contenu.len() as u64,
+        sha256: Sha256::de(contenu),
+    };
     p.expect_put().times(1).returning(move |_, _| Ok(stocke));
     p.expect_delete().times(deletes).returning(|_| Ok(()));
     p
@@ -312,11 +531,17 @@ fn pieces_qui_acceptent(contenu: &[u8], deletes: usize) -> MockPieces {
 fn enregistrement_echoue_le_contenu_est_retire() {
     block_on(async {
         let d = dossier_ouvert();
-        let dossiers = Capricieux { interieur: MemoireDossiers::new(), perdre: false };
+        let dossiers = Capricieux {
+            interieur: MemoireDossiers::new(),
+            perdre: false,
+        };
         dossiers.create(&d).await.unwrap();
         let pdf = pdf_minimal();
         let e = espace_avec(Arc::new(dossiers), Arc::new(pieces_qui_acceptent(&pdf, 1)));
-        let err = e.deposer(d.numero(), "piece-identite", "a.pdf", Bytes::from(pdf)).await.unwrap_err();
+        let err = e
+            .deposer(d.numero(), "piece-identite", "a.pdf", Bytes::from(pdf))
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), "stockage_indisponible");
         // The mock checks on drop that delete ran exactly once.
     });
@@ -326,12 +551,18 @@ fn enregistrement_echoue_le_contenu_est_retire() {
 fn reponse_perdue_mais_ecriture_faite_le_contenu_reste() {
     block_on(async {
         let d = dossier_ouvert();
-        let dossiers = Capricieux { interieur: MemoireDossiers::new(), perdre: true };
+        let dossiers = Capricieux {
+            interieur: MemoireDossiers::new(),
+            perdre: true,
+        };
         dossiers.create(&d).await.unwrap();
         let pdf = pdf_minimal();
         let e = espace_avec(Arc::new(dossiers), Arc::new(pieces_qui_acceptent(&pdf, 0)));
         // The record was written; reading it back shows it: success, content kept.
-        let f = e.deposer(d.numero(), "piece-identite", "a.pdf", Bytes::from(pdf)).await.unwrap();
+        let f = e
+            .deposer(d.numero(), "piece-identite", "a.pdf", Bytes::from(pdf))
+            .await
+            .unwrap();
         assert_eq!(f.nom, "a.pdf");
     });
 }
@@ -341,13 +572,24 @@ fn refus_de_format_rien_n_est_ecrit() {
     block_on(async {
         let d = dossier_ouvert();
         let mut dossiers = MockDossiers::new();
-        let v = Versionne { valeur: d.clone(), version: 1 };
+        let v = Versionne {
+            valeur: d.clone(),
+            version: 1,
+        };
         dossiers.expect_load().returning(move |_| Ok(v.clone()));
         dossiers.expect_save().times(0);
         let mut pieces = MockPieces::new();
         pieces.expect_put().times(0);
         let e = espace_avec(Arc::new(dossiers), Arc::new(pieces));
-        let err = e.deposer(d.numero(), "piece-identite", "a.pdf", Bytes::from_static(b"%PDF-1.7 tronque")).await.unwrap_err();
+        let err = e
+            .deposer(
+                d.numero(),
+                "piece-identite",
+                "a.pdf",
+                Bytes::from_static(b"%PDF-1.7 tronque"),
+            )
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), "pdf_illisible");
     });
 }
@@ -358,11 +600,24 @@ fn double_clic_sur_cloturer_n_ecrit_rien() {
         let c = concours_du_seed();
         let mut d = dossier_ouvert();
         let a = depot_core::analyser("a.pdf", &pdf_minimal(), &c.pieces[0].formats, 10).unwrap();
-        d.deposer(&c, "piece-identite", FichierId::parse("0123456789ABCDEF").unwrap(), &a, t("2025-04-02T10:00:00Z")).unwrap();
+        d.deposer(
+            &c,
+            "piece-identite",
+            FichierId::parse("0123456789ABCDEF").unwrap(),
+            &a,
+            t("2025-04-02T10:00:00Z"),
+        )
+        .unwrap();
         let (r, _) = d.cloturer(&c, t("2025-04-02T10:00:00Z")).unwrap();
         let mut dossiers = MockDossiers::new();
-        let v = Versionne { valeur: d.clone(), version: 3 };
-        dossiers.expect_load().times(1).returning(move |_| Ok(v.clone()));
+        let v = Versionne {
+            valeur: d.clone(),
+            version: 3,
+        };
+        dossiers
+            .expect_load()
+            .times(1)
+            .returning(move |_| Ok(v.clone()));
         dossiers.expect_save().times(0);
         let e = espace_avec(Arc::new(dossiers), Arc::new(MockPieces::new()));
         assert_eq!(e.cloturer(d.numero()).await.unwrap(), r);
@@ -380,7 +635,10 @@ fn conflit_de_version_on_recommence_avec_les_regles() {
         let c = chargements.clone();
         dossiers.expect_load().times(3).returning(move |_| {
             let n = c.fetch_add(1, Ordering::SeqCst);
-            Ok(Versionne { valeur: d.clone(), version: if n < 2 { 1 } else { 2 } })
+            Ok(Versionne {
+                valeur: d.clone(),
+                version: if n < 2 { 1 } else { 2 },
+            })
         });
         dossiers
             .expect_save()
@@ -395,7 +653,9 @@ fn conflit_de_version_on_recommence_avec_les_regles() {
         let pdf = pdf_minimal();
         let e = espace_avec(Arc::new(dossiers), Arc::new(pieces_qui_acceptent(&pdf, 0)));
         let n = dossier_ouvert().numero().clone();
-        e.deposer(&n, "piece-identite", "a.pdf", Bytes::from(pdf)).await.unwrap();
+        e.deposer(&n, "piece-identite", "a.pdf", Bytes::from(pdf))
+            .await
+            .unwrap();
         assert_eq!(chargements.load(Ordering::SeqCst), 3);
     });
 }
@@ -407,30 +667,68 @@ fn depot_contre_cloture_jamais_accepte_puis_perdu() {
     let c = concours_du_seed();
     let dossiers = Arc::new(MemoireDossiers::new());
     let pieces = Arc::new(MemoirePieces::new());
-    let ports = Ports::avec_stores(dossiers.clone(), pieces.clone(), Arc::new(MemoireIdentifiants::new()))
-        .avec_horloge(Arc::new(HorlogeFixe::new(t("2025-04-10T10:00:00Z"))));
+    let ports = Ports::avec_stores(
+        dossiers.clone(),
+        pieces.clone(),
+        Arc::new(MemoireIdentifiants::new()),
+    )
+    .avec_horloge(Arc::new(HorlogeFixe::new(t("2025-04-10T10:00:00Z"))));
     let espace = Arc::new(Espace::new(vec![c.clone()], ports).unwrap());
     let pdf = Bytes::from(pdf_minimal());
     let mut acceptes_avant = 0;
     let mut refuses = 0;
     for i in 0..300 {
         let n = NumeroDossier::parse(&format!("2025-ANI-{:06}", i)).unwrap();
-        let (d, _) = Dossier::preinscrire(n.clone(), &c, Voie::Externe, Identite::parse("A", "B", "a@b.fr").unwrap(), &[], t("2025-04-01T10:00:00Z")).unwrap();
+        let (d, _) = Dossier::preinscrire(
+            n.clone(),
+            &c,
+            Voie::Externe,
+            Identite::parse("A", "B", "a@b.fr").unwrap(),
+            &[],
+            t("2025-04-01T10:00:00Z"),
+        )
+        .unwrap();
         block_on(dossiers.create(&d)).unwrap();
         block_on(espace.deposer(&n, "piece-identite", "cni.pdf", pdf.clone())).unwrap();
-        let (e1, e2, n1, n2, p) = (espace.clone(), espace.clone(), n.clone(), n.clone(), pdf.clone());
-        let depot = std::thread::spawn(move || block_on(e1.deposer(&n1, "diplome", "diplome.pdf", p)));
+        let (e1, e2, n1, n2, p) = (
+            espace.clone(),
+            espace.clone(),
+            n.clone(),
+            n.clone(),
+            pdf.clone(),
+        );
+        let depot =
+            std::thread::spawn(move || block_on(e1.deposer(&n1, "diplome", "diplome.pdf", p)));
         let cloture = std::thread::spawn(move || block_on(e2.cloturer(&n2)));
         let depot = depot.join().unwrap();
         let recepisse = cloture.join().unwrap().unwrap();
         let record = block_on(dossiers.load(&n)).unwrap().valeur;
-        let au_recepisse: Vec<Sha256> = recepisse.contenu.fichiers.iter().map(|l| l.sha256).collect();
-        assert_eq!(au_recepisse.len(), record.fichiers().len(), "the récépissé lists exactly the record's files");
+        let au_recepisse: Vec<Sha256> = recepisse
+            .contenu
+            .fichiers
+            .iter()
+            .map(|l| l.sha256)
+            .collect();
+        assert_eq!(
+            au_recepisse.len(),
+            record.fichiers().len(),
+            "the récépissé lists exactly the record's files"
+        );
         match depot {
             Ok(f) => {
                 acceptes_avant += 1;
-                assert!(record.fichier(&f.id).is_some(), "an accepted upload is in the record");
-                assert!(recepisse.contenu.fichiers.iter().any(|l| l.piece.as_str() == "diplome"), "…and in the récépissé");
+                assert!(
+                    record.fichier(&f.id).is_some(),
+                    "an accepted upload is in the record"
+                );
+                assert!(
+                    recepisse
+                        .contenu
+                        .fichiers
+                        .iter()
+                        .any(|l| l.piece.as_str() == "diplome"),
+                    "…and in the récépissé"
+                );
             }
             Err(e) => {
                 refuses += 1;
@@ -441,5 +739,7 @@ fn depot_contre_cloture_jamais_accepte_puis_perdu() {
     assert_eq!(acceptes_avant + refuses, 300);
     // Every refused upload's content was removed: one identity file + accepted diplomas.
     assert_eq!(pieces.nombre(), 300 + acceptes_avant, "no stray content");
-    eprintln!("upload vs closure: {acceptes_avant} uploads before closure, {refuses} refused after");
+    eprintln!(
+        "upload vs closure: {acceptes_avant} uploads before closure, {refuses} refused after"
+    );
 }

@@ -1,9 +1,13 @@
 //! Fixtures with their expected verdict: real small files built here, each refused (or
 //! accepted) for the reason the procedure gives.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
+
 use std::io::Write;
 
-use depot_core::exemples::{jpeg_gris, jpeg_minimal, pdf_depuis_objets, pdf_image, pdf_minimal, pdf_pages, png_minimal};
+use depot_core::exemples::{
+    jpeg_gris, jpeg_minimal, pdf_depuis_objets, pdf_image, pdf_minimal, pdf_pages, png_minimal,
+};
 use depot_core::{Caracteristiques, Format, analyser};
 
 const LES_DEUX: &[Format] = &[Format::Pdf, Format::Jpeg];
@@ -61,7 +65,10 @@ fn pdf_objet_compresse(corps_objet_4: &str) -> Vec<u8> {
     let pos5 = out.len();
     out.extend_from_slice(b"5 0 obj\n");
     out.extend_from_slice(&stream(
-        &format!("/Type /ObjStm /N 1 /First {} /Filter /FlateDecode", entete.len()),
+        &format!(
+            "/Type /ObjStm /N 1 /First {} /Filter /FlateDecode",
+            entete.len()
+        ),
         &objstm,
     ));
     out.extend_from_slice(b"\nendobj\n");
@@ -99,9 +106,25 @@ fn pdf_valides() {
     let a = analyser("scan.pdf", &pdf_image(300_000), LES_DEUX, 10).unwrap();
     assert_eq!(a.caracteristiques, Caracteristiques::Pdf { pages: 1 });
     // An object stream with harmless content is fine.
-    assert_eq!(code("ok.pdf", &pdf_objet_compresse("<< /Type /Action /S /GoTo /D [3 0 R /Fit] >>")), "accepte");
+    assert_eq!(
+        code(
+            "ok.pdf",
+            &pdf_objet_compresse("<< /Type /Action /S /GoTo /D [3 0 R /Fit] >>")
+        ),
+        "accepte"
+    );
     // A link to a web page is not active content.
-    assert_eq!(code("lien.pdf", &pdf_avec("/OpenAction << /S /URI /URI (https://cdg53.fr) >>", vec![], "")), "accepte");
+    assert_eq!(
+        code(
+            "lien.pdf",
+            &pdf_avec(
+                "/OpenAction << /S /URI /URI (https://cdg53.fr) >>",
+                vec![],
+                ""
+            )
+        ),
+        "accepte"
+    );
     // PDF 2.0 header.
     let mut v2 = pdf_minimal();
     v2[5..8].copy_from_slice(b"2.0");
@@ -112,7 +135,13 @@ fn pdf_valides() {
 fn jpeg_valides() {
     let a = analyser("photo.jpg", &jpeg_minimal(), LES_DEUX, 10).unwrap();
     assert_eq!(a.format, Format::Jpeg);
-    assert_eq!(a.caracteristiques, Caracteristiques::Jpeg { largeur: 64, hauteur: 48 });
+    assert_eq!(
+        a.caracteristiques,
+        Caracteristiques::Jpeg {
+            largeur: 64,
+            hauteur: 48
+        }
+    );
     for nom in ["x.JPG", "x.jpeg", "x.Jpe"] {
         assert_eq!(code(nom, &jpeg_minimal()), "accepte", "{nom}");
     }
@@ -127,20 +156,85 @@ fn jpeg_valides() {
 #[test]
 fn contenu_actif_refuse() {
     let cas = [
-        ("js", pdf_avec("/OpenAction << /S /JavaScript /JS (app.alert(1)) >>", vec![], "")),
-        ("js-ref", pdf_avec("/OpenAction 4 0 R", vec![b"<< /S /JavaScript /JS 5 0 R >>".to_vec(), stream("", b"app.alert(1)")], "")),
-        ("names", pdf_avec("/Names << /JavaScript << /Names [(x) 4 0 R] >> >>", vec![b"<< /S /JavaScript /JS (1) >>".to_vec()], "")),
-        ("hex", pdf_avec("/OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >>", vec![], "")),
-        ("launch", pdf_avec("/OpenAction << /S /Launch /F (calc.exe) >>", vec![], "")),
-        ("aa", pdf_avec("/AA << /WC << /S /GoTo /D [3 0 R /Fit] >> >>", vec![], "")),
-        ("embedded", pdf_avec("/Names << /EmbeddedFiles << /Names [(a.exe) 4 0 R] >> >>", vec![b"<< /Type /Filespec /F (a.exe) >>".to_vec()], "")),
-        ("xfa", pdf_avec("/AcroForm << /Fields [] /XFA 4 0 R >>", vec![stream("", b"<xdp/>")], "")),
-        ("richmedia", pdf_avec("", vec![b"<< /Type /Annot /Subtype /RichMedia >>".to_vec()], "")),
-        ("objstm", pdf_objet_compresse("<< /S /JavaScript /JS (app.alert(1)) >>")),
+        (
+            "js",
+            pdf_avec(
+                "/OpenAction << /S /JavaScript /JS (app.alert(1)) >>",
+                vec![],
+                "",
+            ),
+        ),
+        (
+            "js-ref",
+            pdf_avec(
+                "/OpenAction 4 0 R",
+                vec![
+                    b"<< /S /JavaScript /JS 5 0 R >>".to_vec(),
+                    stream("", b"app.alert(1)"),
+                ],
+                "",
+            ),
+        ),
+        (
+            "names",
+            pdf_avec(
+                "/Names << /JavaScript << /Names [(x) 4 0 R] >> >>",
+                vec![b"<< /S /JavaScript /JS (1) >>".to_vec()],
+                "",
+            ),
+        ),
+        (
+            "hex",
+            pdf_avec(
+                "/OpenAction << /S /J#61vaScript /J#53 (app.alert(1)) >>",
+                vec![],
+                "",
+            ),
+        ),
+        (
+            "launch",
+            pdf_avec("/OpenAction << /S /Launch /F (calc.exe) >>", vec![], ""),
+        ),
+        (
+            "aa",
+            pdf_avec("/AA << /WC << /S /GoTo /D [3 0 R /Fit] >> >>", vec![], ""),
+        ),
+        (
+            "embedded",
+            pdf_avec(
+                "/Names << /EmbeddedFiles << /Names [(a.exe) 4 0 R] >> >>",
+                vec![b"<< /Type /Filespec /F (a.exe) >>".to_vec()],
+                "",
+            ),
+        ),
+        (
+            "xfa",
+            pdf_avec(
+                "/AcroForm << /Fields [] /XFA 4 0 R >>",
+                vec![stream("", b"<xdp/>")],
+                "",
+            ),
+        ),
+        (
+            "richmedia",
+            pdf_avec(
+                "",
+                vec![b"<< /Type /Annot /Subtype /RichMedia >>".to_vec()],
+                "",
+            ),
+        ),
+        (
+            "objstm",
+            pdf_objet_compresse("<< /S /JavaScript /JS (app.alert(1)) >>"),
+        ),
         ("objstm-hex", pdf_objet_compresse("<< /S /Launch /F (x) >>")),
     ];
     for (nom, pdf) in cas {
-        assert_eq!(code(&format!("{nom}.pdf"), &pdf), "pdf_contenu_actif", "{nom}");
+        assert_eq!(
+            code(&format!("{nom}.pdf"), &pdf),
+            "pdf_contenu_actif",
+            "{nom}"
+        );
     }
 }
 
@@ -151,7 +245,11 @@ fn pdf_chiffre_refuse() {
     let o = "<28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A>";
     let u = "<3F71B7E0C71FE85AFA2F3B1AF1F4E8C32E6DAA1C1B11E0C4D0D8E6B5B3E8B9D1>";
     let encrypt = format!("<< /Filter /Standard /V 1 /R 2 /Length 40 /P -44 /O {o} /U {u} >>");
-    let pdf = pdf_avec("", vec![encrypt.into_bytes()], "/Encrypt 4 0 R /ID [<0123456789ABCDEF0123456789ABCDEF> <0123456789ABCDEF0123456789ABCDEF>]");
+    let pdf = pdf_avec(
+        "",
+        vec![encrypt.into_bytes()],
+        "/Encrypt 4 0 R /ID [<0123456789ABCDEF0123456789ABCDEF> <0123456789ABCDEF0123456789ABCDEF>]",
+    );
     assert_eq!(code("protege.pdf", &pdf), "pdf_chiffre");
 }
 
@@ -162,7 +260,10 @@ fn pdf_illisibles() {
     assert_eq!(code("entete.pdf", b"%PDF-1.4\n%%EOF\n"), "pdf_illisible");
     // No page at all.
     let vide = pdf_depuis_objets(
-        &[b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(), b"<< /Type /Pages /Kids [] /Count 0 >>".to_vec()],
+        &[
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            b"<< /Type /Pages /Kids [] /Count 0 >>".to_vec(),
+        ],
         1,
         "",
     );
@@ -183,7 +284,14 @@ fn bombe_de_decompression_refusee() {
         e.write_all(&zeros).unwrap();
     }
     let bombe = e.finish().unwrap();
-    let pdf = pdf_avec("", vec![stream("/Type /ObjStm /N 1 /First 4 /Filter /FlateDecode", &bombe)], "");
+    let pdf = pdf_avec(
+        "",
+        vec![stream(
+            "/Type /ObjStm /N 1 /First 4 /Filter /FlateDecode",
+            &bombe,
+        )],
+        "",
+    );
     assert_eq!(code("bombe.pdf", &pdf), "pdf_illisible");
 }
 
@@ -191,7 +299,10 @@ fn bombe_de_decompression_refusee() {
 fn jpeg_refuses() {
     let j = jpeg_gris(640, 480, 20_000);
     assert_eq!(code("tronque.jpg", &j[..j.len() - 100]), "jpeg_invalide");
-    assert_eq!(code("bombe.jpg", &jpeg_gris(10_000, 6_000, 0)), "image_trop_grande");
+    assert_eq!(
+        code("bombe.jpg", &jpeg_gris(10_000, 6_000, 0)),
+        "image_trop_grande"
+    );
     // Polyglot: a JPEG announcing a PDF in its first KiB.
     let mut poly = jpeg_minimal();
     poly.splice(20..20, b"\xFF\xFE\x00\x0E%PDF-1.7 xx".iter().copied());
@@ -205,7 +316,10 @@ fn jpeg_refuses() {
     long.extend(std::iter::repeat_n(b'a', 10_000));
     assert_eq!(code("traine.jpg", &long), "jpeg_invalide");
     // Only a header.
-    assert_eq!(code("entete.jpg", &[0xFF, 0xD8, 0xFF, 0xE0, 0xFF, 0xD9]), "jpeg_invalide");
+    assert_eq!(
+        code("entete.jpg", &[0xFF, 0xD8, 0xFF, 0xE0, 0xFF, 0xD9]),
+        "jpeg_invalide"
+    );
 }
 
 #[test]
@@ -214,17 +328,36 @@ fn autres_formats_refuses_quel_que_soit_le_nom() {
         ("photo.jpg", png_minimal()),
         ("photo.png", png_minimal()),
         ("anim.jpg", b"GIF89a\x01\x00\x01\x00".to_vec()),
-        ("iphone.jpg", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic".to_vec()),
-        ("cv.pdf", b"PK\x03\x04\x14\x00\x06\x00word/document.xml".to_vec()),
-        ("ancien.pdf", b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00\x00".to_vec()),
-        ("page.pdf", b"<!DOCTYPE html><html><script>alert(1)</script>".to_vec()),
-        ("image.pdf", b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>".to_vec()),
+        (
+            "iphone.jpg",
+            b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic".to_vec(),
+        ),
+        (
+            "cv.pdf",
+            b"PK\x03\x04\x14\x00\x06\x00word/document.xml".to_vec(),
+        ),
+        (
+            "ancien.pdf",
+            b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00\x00".to_vec(),
+        ),
+        (
+            "page.pdf",
+            b"<!DOCTYPE html><html><script>alert(1)</script>".to_vec(),
+        ),
+        (
+            "image.pdf",
+            b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>".to_vec(),
+        ),
         ("script.pdf", b"#!/bin/sh\nrm -rf /\n".to_vec()),
         ("setup.pdf", b"MZ\x90\x00\x03\x00\x00\x00".to_vec()),
         ("prog.jpg", b"\x7FELF\x02\x01\x01\x00".to_vec()),
         ("texte.pdf", b"Bonjour, voici mon dossier".to_vec()),
         // %PDF not at offset 0.
-        ("decale.pdf", { let mut v = b"JUNK\n".to_vec(); v.extend(pdf_minimal()); v }),
+        ("decale.pdf", {
+            let mut v = b"JUNK\n".to_vec();
+            v.extend(pdf_minimal());
+            v
+        }),
     ];
     for (nom, contenu) in cas {
         assert_eq!(code(nom, &contenu), "format_refuse", "{nom}");
@@ -237,8 +370,14 @@ fn autres_formats_refuses_quel_que_soit_le_nom() {
 fn extension_incoherente() {
     assert_eq!(code("CNI.jpg", &pdf_minimal()), "extension_incoherente");
     assert_eq!(code("photo.pdf", &jpeg_minimal()), "extension_incoherente");
-    assert_eq!(code("sans-extension", &pdf_minimal()), "extension_incoherente");
-    assert_eq!(code("photo.jpg.exe", &jpeg_minimal()), "extension_incoherente");
+    assert_eq!(
+        code("sans-extension", &pdf_minimal()),
+        "extension_incoherente"
+    );
+    assert_eq!(
+        code("photo.jpg.exe", &jpeg_minimal()),
+        "extension_incoherente"
+    );
 }
 
 #[test]
@@ -247,24 +386,43 @@ fn vide_trop_gros_et_ordre_des_refus() {
     let limite = 1024 * 1024;
     let mut gros = pdf_minimal();
     gros.resize(limite + 1, b' ');
-    assert_eq!(analyser("gros.pdf", &gros, LES_DEUX, 1).unwrap_err().code(), "fichier_trop_volumineux");
+    assert_eq!(
+        analyser("gros.pdf", &gros, LES_DEUX, 1).unwrap_err().code(),
+        "fichier_trop_volumineux"
+    );
     // Size wins over format (413 before 415).
     let mut png = png_minimal();
     png.resize(limite + 1, 0);
-    assert_eq!(analyser("gros.png", &png, LES_DEUX, 1).unwrap_err().code(), "fichier_trop_volumineux");
+    assert_eq!(
+        analyser("gros.png", &png, LES_DEUX, 1).unwrap_err().code(),
+        "fichier_trop_volumineux"
+    );
     // Exactly at the limit is accepted (here: a valid JPEG padded to 1 MiB).
     let j = jpeg_gris(64, 48, 0);
     let exact = jpeg_gris(64, 48, limite - j.len() - 4 * (limite / 65_533 + 1));
     assert!(exact.len() <= limite);
-    assert_eq!(analyser("exact.jpg", &exact, LES_DEUX, 1).map(|a| a.format), Ok(Format::Jpeg));
+    assert_eq!(
+        analyser("exact.jpg", &exact, LES_DEUX, 1).map(|a| a.format),
+        Ok(Format::Jpeg)
+    );
     // A format the piece does not accept.
-    assert_eq!(analyser("photo.jpg", &jpeg_minimal(), &[Format::Pdf], 10).unwrap_err().code(), "format_refuse");
+    assert_eq!(
+        analyser("photo.jpg", &jpeg_minimal(), &[Format::Pdf], 10)
+            .unwrap_err()
+            .code(),
+        "format_refuse"
+    );
 }
 
 #[test]
 fn le_nom_n_est_qu_un_affichage() {
-    let a = analyser("..\\..\\Windows\\system32\\CNI\u{202E}fdp.pdf", &pdf_minimal(), LES_DEUX, 10)
-        .unwrap();
+    let a = analyser(
+        "..\\..\\Windows\\system32\\CNI\u{202E}fdp.pdf",
+        &pdf_minimal(),
+        LES_DEUX,
+        10,
+    )
+    .unwrap();
     // Last component only, the right-to-left override removed.
     assert_eq!(a.nom, "CNIfdp.pdf");
 }
