@@ -1,0 +1,633 @@
+//! # depot-fs — dossiers and pieces on a local filesystem, durably
+//!
+//! The embedded default store of depot: [`FsStore`] implements depot-core's
+//! [`DossierStore`], [`PieceStore`] and [`CredentialStore`] on a data directory.
+//!
+//! ## Layout (format 1)
+//!
+//! ```text
+//! <data>/depot-fs.format          "depot-fs 1\n": the format marker (refused if another)
+//! <data>/dossiers/<NUMERO>.rec    one record per dossier (framed, checksummed JSON)
+//! <data>/dossiers/<NUMERO>.lock   the dossier's lock file (empty; flock)
+//! <data>/identifiants/<NUMERO>.phc  the password hash (PHC string)
+//! <data>/pieces/<NUMERO>/<ID>     one file per deposited content, write-once
+//! .*.tmp                          temporary files, in the directory of their target
+//! ```
+//!
+//! Every name comes from an id the core generated and validated (`NumeroDossier`,
+//! `FichierId`); nothing derives from a candidate's file name. A subdirectory that is a
+//! symbolic link is refused for writes, and contents are opened with `O_NOFOLLOW`.
+//!
+//! ## Durability argument
+//!
+//! Every write is: create a temporary file with `O_EXCL` in the target's directory → write →
+//! `fsync` the file → make it visible under its final name → `fsync` the directory. A reader
+//! sees either the old file or the new one, never a half-written one, because the final name
+//! only ever designates a complete, synced file; the directory `fsync` makes the new name
+//! itself survive a power loss before the call returns (and so before the client is told
+//! « fichier enregistré »). Newly created directories are `fsync`ed in their parent too.
+//!
+//! - Records are replaced with `rename(2)` (atomic replacement). Contents are made visible
+//!   with `link(2)`, which fails if the name exists: write-once holds even between two
+//!   processes racing on the same id.
+//! - Records are framed: a header line `depot-fs-rec 1 <length> <sha256>` then the JSON body.
+//!   A record whose length or checksum does not match is reported as
+//!   [`StorageError::Corrupt`], never parsed as valid.
+//!
+//! ## Compare-and-swap across threads and processes
+//!
+//! `save` and `create` take an exclusive `flock(2)` on `dossiers/<NUMERO>.lock` (opened anew
+//! for each operation, so two threads of one process exclude each other as two processes
+//! do), read the current record, compare versions, write the new record, and release the
+//! lock. `load` takes no lock: `rename` makes the replacement atomic for readers.
+//!
+//! ## Crashes
+//!
+//! A crash leaves at worst temporary files, which no reader ever opens (their names are not
+//! ids), and contents that no record lists (written before the record update that would have
+//! listed them). [`FsStore::open`] removes temporary files older than an hour;
+//! [`FsStore::recover`] removes them all, for use when no writer is running.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use depot_core::ports::{CleContenu, ContenuStocke, FluxOctets, Hasard, HasardSysteme, Versionne};
+use depot_core::{
+    CredentialStore, Dossier, DossierStore, FichierId, HashMotDePasse, NumeroDossier, PieceStore,
+    Sha256, StorageError,
+};
+use futures_util::StreamExt;
+use sha2::Digest;
+
+/// The format this version writes and reads.
+pub const FORMAT: &str = "depot-fs 1\n";
+const MARQUEUR: &str = "depot-fs.format";
+const ENTETE: &str = "depot-fs-rec 1";
+/// Size of the chunks contents are read in.
+pub const TAILLE_MORCEAU: usize = 64 * 1024;
+/// Temporary files older than this are removed at open.
+pub const AGE_TEMPORAIRES: Duration = Duration::from_secs(3600);
+
+/// A depot store on a data directory. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct FsStore {
+    inner: Arc<Interieur>,
+}
+
+#[derive(Debug)]
+struct Interieur {
+    racine: PathBuf,
+}
+
+/// Converts an I/O error into depot-core's semantic storage error, naming what failed.
+fn conv(quoi: &str, e: io::Error) -> StorageError {
+    use io::ErrorKind as K;
+    let detail = format!("{quoi} : {e}");
+    match e.kind() {
+        K::NotFound => StorageError::NotFound(detail),
+        K::AlreadyExists => StorageError::AlreadyExists(detail),
+        K::PermissionDenied | K::ReadOnlyFilesystem => StorageError::Denied(detail),
+        K::StorageFull | K::QuotaExceeded => {
+            StorageError::Unavailable(format!("{quoi} : espace disque insuffisant ({e})"))
+        }
+        _ => StorageError::Unavailable(detail),
+    }
+}
+
+fn fsync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Refuses a path component that is a symbolic link (a data directory pointing elsewhere).
+fn verifier_pas_lien(p: &Path) -> Result<(), StorageError> {
+    match fs::symlink_metadata(p) {
+        Ok(m) if m.file_type().is_symlink() => Err(StorageError::Denied(format!(
+            "{} est un lien symbolique : refusé pour l'écriture",
+            p.display()
+        ))),
+        Ok(m) if !m.is_dir() => Err(StorageError::Corrupt(format!(
+            "{} n'est pas un répertoire",
+            p.display()
+        ))),
+        Ok(_) => Ok(()),
+        Err(e) => Err(conv(&p.display().to_string(), e)),
+    }
+}
+
+/// Creates `dir` if missing (and syncs its parent so the new entry survives a crash).
+fn assurer_dir(dir: &Path) -> Result<(), StorageError> {
+    match fs::create_dir(dir) {
+        Ok(()) => {
+            if let Some(parent) = dir.parent() {
+                fsync_dir(parent).map_err(|e| conv("fsync du répertoire parent", e))?;
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => verifier_pas_lien(dir),
+        Err(e) => Err(conv(&format!("création de {}", dir.display()), e)),
+    }
+}
+
+fn nom_temporaire(base: &str) -> String {
+    let mut r = [0u8; 8];
+    HasardSysteme.remplir(&mut r);
+    let suffixe: String = r.iter().map(|b| format!("{b:02x}")).collect();
+    format!(".{base}.{suffixe}.tmp")
+}
+
+/// Writes `octets` durably under `dir/nom`, replacing any previous file atomically.
+fn ecrire_remplacer(dir: &Path, nom: &str, octets: &[u8]) -> Result<(), StorageError> {
+    let tmp = dir.join(nom_temporaire(nom));
+    let resultat = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(octets)?;
+        f.sync_all()?;
+        fs::rename(&tmp, dir.join(nom))?;
+        fsync_dir(dir)
+    })();
+    if resultat.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    resultat.map_err(|e| conv(&format!("écriture de {nom}"), e))
+}
+
+fn lire_sans_lien(p: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(p)
+}
+
+/// Frames a record: header line with length and SHA-256, then the body.
+fn encadrer(corps: &[u8]) -> Vec<u8> {
+    let sha = Sha256::de(corps);
+    let mut o = format!("{ENTETE} {} {}\n", corps.len(), sha.hex()).into_bytes();
+    o.extend_from_slice(corps);
+    o
+}
+
+/// Checks a framed record and returns its body.
+fn desencadrer<'a>(quoi: &str, octets: &'a [u8]) -> Result<&'a [u8], StorageError> {
+    let corrompu = |raison: &str| StorageError::Corrupt(format!("{quoi} : {raison}"));
+    let fin = octets
+        .iter()
+        .position(|b| *b == b'\n')
+        .ok_or_else(|| corrompu("en-tête absent"))?;
+    let entete = std::str::from_utf8(&octets[..fin]).map_err(|_| corrompu("en-tête illisible"))?;
+    let mut parts = entete.rsplitn(3, ' ');
+    let (Some(sha), Some(longueur), Some(prefixe)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(corrompu("en-tête incomplet"));
+    };
+    if prefixe != ENTETE {
+        return Err(corrompu("format d'enregistrement inconnu"));
+    }
+    let longueur: usize = longueur
+        .parse()
+        .map_err(|_| corrompu("longueur illisible"))?;
+    let corps = &octets[fin + 1..];
+    if corps.len() != longueur {
+        return Err(corrompu("longueur incohérente (enregistrement tronqué)"));
+    }
+    let attendu = Sha256::parse(sha).map_err(|_| corrompu("empreinte illisible"))?;
+    if Sha256::de(corps) != attendu {
+        return Err(corrompu("empreinte incohérente"));
+    }
+    Ok(corps)
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Enregistrement {
+    version: u64,
+    dossier: Dossier,
+}
+
+/// Runs blocking filesystem work off the async executor.
+async fn bloquant<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, StorageError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StorageError::Unavailable(format!("tâche de stockage interrompue : {e}")))?
+}
+
+impl FsStore {
+    /// Opens (creating if needed) a data directory, checks its format marker and that its
+    /// subdirectories are real directories, and removes stale temporary files.
+    pub fn open(racine: impl AsRef<Path>) -> Result<Self, StorageError> {
+        let racine = racine.as_ref().to_path_buf();
+        fs::create_dir_all(&racine).map_err(|e| conv(&racine.display().to_string(), e))?;
+        let marqueur = racine.join(MARQUEUR);
+        match fs::read_to_string(&marqueur) {
+            Ok(s) if s == FORMAT => {}
+            Ok(s) => {
+                return Err(StorageError::Corrupt(format!(
+                    "{} : format « {} » inconnu de cette version (attendu « {} »)",
+                    marqueur.display(),
+                    s.trim(),
+                    FORMAT.trim()
+                )));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                ecrire_remplacer(&racine, MARQUEUR, FORMAT.as_bytes())?;
+            }
+            Err(e) => return Err(conv(&marqueur.display().to_string(), e)),
+        }
+        for sous in ["dossiers", "identifiants", "pieces"] {
+            assurer_dir(&racine.join(sous))?;
+        }
+        let store = Self {
+            inner: Arc::new(Interieur { racine }),
+        };
+        store.nettoyer_temporaires(AGE_TEMPORAIRES)?;
+        Ok(store)
+    }
+
+    /// The data directory.
+    pub fn racine(&self) -> &Path {
+        &self.inner.racine
+    }
+
+    /// Removes every temporary file left by a crash. Call it when no other process writes
+    /// to this directory (a running writer's in-flight temporary files would be removed).
+    /// Returns how many were removed.
+    pub fn recover(&self) -> Result<usize, StorageError> {
+        self.nettoyer_temporaires(Duration::ZERO)
+    }
+
+    fn nettoyer_temporaires(&self, age_min: Duration) -> Result<usize, StorageError> {
+        let maintenant = SystemTime::now();
+        let mut retires = 0;
+        let mut dirs = vec![
+            self.racine().to_path_buf(),
+            self.dir_dossiers(),
+            self.racine().join("identifiants"),
+        ];
+        let pieces = self.racine().join("pieces");
+        for e in fs::read_dir(&pieces).map_err(|e| conv("lecture de pieces", e))? {
+            let e = e.map_err(|e| conv("lecture de pieces", e))?;
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                dirs.push(e.path());
+            }
+        }
+        for dir in dirs {
+            let Ok(entrees) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entrees.flatten() {
+                let nom = e.file_name();
+                let nom = nom.to_string_lossy();
+                if !(nom.starts_with('.') && nom.ends_with(".tmp")) {
+                    continue;
+                }
+                let vieux = e
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .map(|t| maintenant.duration_since(t).unwrap_or_default() >= age_min)
+                    .unwrap_or(true);
+                if vieux && fs::remove_file(e.path()).is_ok() {
+                    retires += 1;
+                }
+            }
+        }
+        Ok(retires)
+    }
+
+    fn dir_dossiers(&self) -> PathBuf {
+        self.racine().join("dossiers")
+    }
+
+    fn dir_pieces(&self, numero: &NumeroDossier) -> PathBuf {
+        self.racine().join("pieces").join(numero.as_str())
+    }
+
+    fn verrouiller(&self, numero: &NumeroDossier) -> Result<File, StorageError> {
+        let dir = self.dir_dossiers();
+        verifier_pas_lien(&dir)?;
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(dir.join(format!("{}.lock", numero.as_str())))
+            .map_err(|e| conv("verrou du dossier", e))?;
+        f.lock().map_err(|e| conv("verrou du dossier", e))?;
+        Ok(f)
+    }
+
+    fn lire_enregistrement(&self, numero: &NumeroDossier) -> Result<Enregistrement, StorageError> {
+        let quoi = format!("dossier {numero}");
+        let chemin = self.dir_dossiers().join(format!("{}.rec", numero.as_str()));
+        let mut octets = Vec::new();
+        lire_sans_lien(&chemin)
+            .and_then(|mut f| f.read_to_end(&mut octets))
+            .map_err(|e| conv(&quoi, e))?;
+        let corps = desencadrer(&quoi, &octets)?;
+        let e: Enregistrement = serde_json::from_slice(corps)
+            .map_err(|e| StorageError::Corrupt(format!("{quoi} : {e}")))?;
+        if e.dossier.numero() != numero {
+            return Err(StorageError::Corrupt(format!(
+                "{quoi} : le fichier contient le dossier {}",
+                e.dossier.numero()
+            )));
+        }
+        Ok(e)
+    }
+
+    fn ecrire_enregistrement(&self, dossier: &Dossier, version: u64) -> Result<(), StorageError> {
+        #[derive(serde::Serialize)]
+        struct Ref<'a> {
+            version: u64,
+            dossier: &'a Dossier,
+        }
+        let corps = serde_json::to_vec(&Ref { version, dossier })
+            .map_err(|e| StorageError::Corrupt(format!("sérialisation : {e}")))?;
+        ecrire_remplacer(
+            &self.dir_dossiers(),
+            &format!("{}.rec", dossier.numero().as_str()),
+            &encadrer(&corps),
+        )
+    }
+}
+
+#[async_trait]
+impl DossierStore for FsStore {
+    async fn create(&self, dossier: &Dossier) -> Result<(), StorageError> {
+        let s = self.clone();
+        let d = dossier.clone();
+        bloquant(move || {
+            let _verrou = s.verrouiller(d.numero())?;
+            match s.lire_enregistrement(d.numero()) {
+                Err(StorageError::NotFound(_)) => s.ecrire_enregistrement(&d, 1),
+                Ok(_) => Err(StorageError::AlreadyExists(format!(
+                    "dossier {}",
+                    d.numero()
+                ))),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+    }
+
+    async fn load(&self, numero: &NumeroDossier) -> Result<Versionne<Dossier>, StorageError> {
+        let s = self.clone();
+        let n = numero.clone();
+        bloquant(move || {
+            s.lire_enregistrement(&n).map(|e| Versionne {
+                valeur: e.dossier,
+                version: e.version,
+            })
+        })
+        .await
+    }
+
+    async fn save(&self, dossier: &Dossier, expected: u64) -> Result<u64, StorageError> {
+        let s = self.clone();
+        let d = dossier.clone();
+        bloquant(move || {
+            let _verrou = s.verrouiller(d.numero())?;
+            let actuel = s.lire_enregistrement(d.numero())?;
+            if actuel.version != expected {
+                return Err(StorageError::Conflict(format!(
+                    "dossier {} : version {expected} attendue, {} trouvée",
+                    d.numero(),
+                    actuel.version
+                )));
+            }
+            s.ecrire_enregistrement(&d, expected + 1)?;
+            Ok(expected + 1)
+        })
+        .await
+    }
+
+    async fn list(&self) -> Result<Vec<NumeroDossier>, StorageError> {
+        let dir = self.dir_dossiers();
+        bloquant(move || {
+            let mut out = Vec::new();
+            for e in fs::read_dir(&dir).map_err(|e| conv("liste des dossiers", e))? {
+                let e = e.map_err(|e| conv("liste des dossiers", e))?;
+                let nom = e.file_name();
+                if let Some(n) = nom
+                    .to_str()
+                    .and_then(|n| n.strip_suffix(".rec"))
+                    .and_then(|n| NumeroDossier::parse(n).ok())
+                {
+                    out.push(n);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl PieceStore for FsStore {
+    async fn put(
+        &self,
+        cle: &CleContenu,
+        mut contenu: FluxOctets,
+    ) -> Result<ContenuStocke, StorageError> {
+        let dir = self.dir_pieces(&cle.numero);
+        let racine_pieces = self.racine().join("pieces");
+        let id = cle.fichier.as_str().to_owned();
+        let final_ = dir.join(&id);
+        let tmp = dir.join(nom_temporaire(&id));
+        let (d2, f2, t2) = (dir.clone(), final_.clone(), tmp.clone());
+        let fichier = bloquant(move || {
+            verifier_pas_lien(&racine_pieces)?;
+            assurer_dir(&d2)?;
+            if fs::symlink_metadata(&f2).is_ok() {
+                return Err(StorageError::AlreadyExists(format!(
+                    "contenu {}",
+                    f2.display()
+                )));
+            }
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&t2)
+                .map_err(|e| conv("fichier temporaire", e))
+        })
+        .await?;
+        // Stream to disk with bounded memory, hashing as we go.
+        let mut fichier = tokio::fs::File::from_std(fichier);
+        let mut hacheur = sha2::Sha256::new();
+        let mut taille = 0u64;
+        let ecriture: Result<(), StorageError> = async {
+            use tokio::io::AsyncWriteExt;
+            while let Some(morceau) = contenu.next().await {
+                let morceau = morceau?;
+                hacheur.update(&morceau);
+                taille += morceau.len() as u64;
+                fichier
+                    .write_all(&morceau)
+                    .await
+                    .map_err(|e| conv("écriture du contenu", e))?;
+            }
+            fichier
+                .flush()
+                .await
+                .map_err(|e| conv("écriture du contenu", e))?;
+            fichier
+                .sync_all()
+                .await
+                .map_err(|e| conv("fsync du contenu", e))
+        }
+        .await;
+        drop(fichier);
+        let t3 = tmp.clone();
+        let publier = match ecriture {
+            Ok(()) => {
+                bloquant(move || {
+                    // link(2) fails if the name exists: write-once even between processes.
+                    let r = fs::hard_link(&t3, &final_)
+                        .map_err(|e| conv(&format!("publication de {}", final_.display()), e))
+                        .and_then(|()| fsync_dir(&dir).map_err(|e| conv("fsync du répertoire", e)));
+                    let _ = fs::remove_file(&t3);
+                    r
+                })
+                .await
+            }
+            Err(e) => Err(e),
+        };
+        if let Err(e) = publier {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e);
+        }
+        Ok(ContenuStocke {
+            taille,
+            sha256: Sha256::depuis_octets(hacheur.finalize().into()),
+        })
+    }
+
+    async fn get(&self, cle: &CleContenu) -> Result<FluxOctets, StorageError> {
+        let chemin = self.dir_pieces(&cle.numero).join(cle.fichier.as_str());
+        let quoi = format!("contenu {}", cle.fichier);
+        let q2 = quoi.clone();
+        let f = bloquant(move || lire_sans_lien(&chemin).map_err(|e| conv(&q2, e))).await?;
+        let f = tokio::fs::File::from_std(f);
+        let flux = futures_util::stream::unfold(Some(f), move |etat| {
+            let quoi = quoi.clone();
+            async move {
+                use tokio::io::AsyncReadExt;
+                let mut f = etat?;
+                let mut tampon = vec![0u8; TAILLE_MORCEAU];
+                match f.read(&mut tampon).await {
+                    Ok(0) => None,
+                    Ok(n) => {
+                        tampon.truncate(n);
+                        Some((Ok(Bytes::from(tampon)), Some(f)))
+                    }
+                    Err(e) => Some((Err(conv(&quoi, e)), None)),
+                }
+            }
+        });
+        Ok(Box::pin(flux))
+    }
+
+    async fn delete(&self, cle: &CleContenu) -> Result<(), StorageError> {
+        let dir = self.dir_pieces(&cle.numero);
+        let chemin = dir.join(cle.fichier.as_str());
+        bloquant(move || match fs::remove_file(&chemin) {
+            Ok(()) => fsync_dir(&dir).map_err(|e| conv("fsync du répertoire", e)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(conv("suppression du contenu", e)),
+        })
+        .await
+    }
+
+    async fn list(&self, numero: &NumeroDossier) -> Result<Vec<FichierId>, StorageError> {
+        let dir = self.dir_pieces(numero);
+        bloquant(move || {
+            let entrees = match fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+                Err(e) => return Err(conv("liste des contenus", e)),
+            };
+            let mut out = Vec::new();
+            for e in entrees {
+                let e = e.map_err(|e| conv("liste des contenus", e))?;
+                if let Some(id) = e
+                    .file_name()
+                    .to_str()
+                    .and_then(|n| FichierId::parse(n).ok())
+                {
+                    out.push(id);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl CredentialStore for FsStore {
+    async fn definir(
+        &self,
+        numero: &NumeroDossier,
+        hash: &HashMotDePasse,
+    ) -> Result<(), StorageError> {
+        let dir = self.racine().join("identifiants");
+        let nom = format!("{}.phc", numero.as_str());
+        let phc = hash.phc().to_owned();
+        bloquant(move || {
+            verifier_pas_lien(&dir)?;
+            ecrire_remplacer(&dir, &nom, phc.as_bytes())
+        })
+        .await
+    }
+
+    async fn lire(&self, numero: &NumeroDossier) -> Result<Option<HashMotDePasse>, StorageError> {
+        let chemin = self
+            .racine()
+            .join("identifiants")
+            .join(format!("{}.phc", numero.as_str()));
+        let quoi = format!("identifiant {numero}");
+        bloquant(move || {
+            let mut s = String::new();
+            match lire_sans_lien(&chemin).and_then(|mut f| f.read_to_string(&mut s)) {
+                Ok(_) if s.starts_with("$argon2") => Ok(Some(HashMotDePasse::depuis_phc(s))),
+                Ok(_) => Err(StorageError::Corrupt(format!("{quoi} : hachage illisible"))),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(conv(&quoi, e)),
+            }
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cadre_detecte_troncature_et_alteration() {
+        let c = encadrer(b"{\"a\":1}");
+        assert_eq!(desencadrer("x", &c).unwrap(), b"{\"a\":1}");
+        for n in 0..c.len() {
+            assert!(desencadrer("x", &c[..n]).is_err(), "truncated at {n}");
+        }
+        let mut alt = c.clone();
+        let l = alt.len();
+        alt[l - 2] ^= 1;
+        assert!(matches!(
+            desencadrer("x", &alt),
+            Err(StorageError::Corrupt(_))
+        ));
+    }
+}

@@ -1,0 +1,457 @@
+//! depot-fs against the storage conformance suite, faults, races, corruption, hostile
+//! directories, a full or read-only disk, and other processes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use depot_core::exemples::pdf_minimal;
+use depot_core::memoire::MemoireIdentifiants;
+use depot_core::ports::{CleContenu, flux_de};
+use depot_core::testkit::{self, concours_du_seed, dossier_exemple};
+use depot_core::{
+    DossierStore, Espace, FichierId, HasardSysteme, HorlogeFixe, PieceStore, Ports, StorageError,
+    Voie,
+};
+use depot_fs::FsStore;
+
+fn store() -> (tempfile::TempDir, FsStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = FsStore::open(dir.path().join("data")).unwrap();
+    (dir, s)
+}
+
+fn espace(s: &FsStore) -> Espace {
+    let ports = Ports::avec_stores(
+        Arc::new(s.clone()),
+        Arc::new(s.clone()),
+        Arc::new(MemoireIdentifiants::new()),
+    )
+    .avec_horloge(Arc::new(
+        HorlogeFixe::new(testkit::pendant_preinscription()),
+    ));
+    Espace::new(vec![concours_du_seed()], ports).unwrap()
+}
+
+#[tokio::test]
+async fn conformite() {
+    let (_d, s) = store();
+    testkit::conformite_dossiers(&s).await;
+    testkit::conformite_pieces(&s).await;
+    testkit::conformite_identifiants(&s).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cas_entre_threads() {
+    let (_d, s) = store();
+    for _ in 0..20 {
+        testkit::conformite_cas_concurrent(Arc::new(s.clone()), 8, |f| async move {
+            tokio::spawn(f).await.unwrap_or(false)
+        })
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn cas_entre_processus() {
+    let (d, s) = store();
+    let dossier = dossier_exemple(Voie::Externe);
+    s.create(&dossier).await.unwrap();
+    let (processus, par_processus) = (3, 60);
+    let mut lances: Vec<_> = (0..processus)
+        .map(|_| {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_depot-fs-torture"))
+                .args([
+                    "cas",
+                    d.path().join("data").to_str().unwrap(),
+                    dossier.numero().as_str(),
+                    &par_processus.to_string(),
+                ])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut total = 0;
+    for enfant in lances.drain(..) {
+        let sortie = enfant.wait_with_output().await.unwrap();
+        assert!(sortie.status.success(), "{sortie:?}");
+        let texte = String::from_utf8(sortie.stdout).unwrap();
+        total += texte
+            .trim()
+            .strip_prefix("SAUVES ")
+            .unwrap()
+            .parse::<u64>()
+            .unwrap();
+    }
+    assert_eq!(total, processus * par_processus);
+    // No lost update: every successful save moved the version by exactly one.
+    assert_eq!(s.load(dossier.numero()).await.unwrap().version, 1 + total);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balayage_des_pannes() {
+    let (_d, s) = store();
+    let r = testkit::balayage_pannes(Arc::new(s.clone()), Arc::new(s.clone())).await;
+    eprintln!("fault sweep on depot-fs: {r:?}");
+    assert!(
+        r.depot >= 4 && r.suppression >= 3 && r.cloture >= 2,
+        "{r:?}"
+    );
+}
+
+/// 1,000 rounds each of upload-vs-closure and closure-vs-closure on one dossier, with real
+/// threads (a two-worker runtime).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn courses() {
+    let (_d, s) = store();
+    let e = Arc::new(espace(&s));
+    let pdf = Bytes::from(pdf_minimal());
+    let (mut avant, mut apres) = (0, 0);
+    for _ in 0..1000 {
+        let d = dossier_exemple(Voie::Externe);
+        let n = d.numero().clone();
+        s.create(&d).await.unwrap();
+        e.deposer(&n, "piece-identite", "cni.pdf", pdf.clone())
+            .await
+            .unwrap();
+        let (e1, e2, e3, n1, n2, n3, p) = (
+            e.clone(),
+            e.clone(),
+            e.clone(),
+            n.clone(),
+            n.clone(),
+            n.clone(),
+            pdf.clone(),
+        );
+        let depot = tokio::spawn(async move { e1.deposer(&n1, "diplome", "d.pdf", p).await });
+        let c1 = tokio::spawn(async move { e2.cloturer(&n2).await });
+        let c2 = tokio::spawn(async move { e3.cloturer(&n3).await });
+        let (depot, c1, c2) = (
+            depot.await.unwrap(),
+            c1.await.unwrap().unwrap(),
+            c2.await.unwrap().unwrap(),
+        );
+        assert_eq!(c1, c2, "two closures, one récépissé");
+        let record = s.load(&n).await.unwrap().valeur;
+        assert_eq!(
+            record.recepisse(),
+            Some(&c1),
+            "exactly one closure recorded"
+        );
+        assert_eq!(
+            c1.contenu.fichiers.len(),
+            record.fichiers().len(),
+            "récépissé lists exactly the record's files"
+        );
+        match depot {
+            Ok(f) => {
+                avant += 1;
+                assert!(
+                    record.fichier(&f.id).is_some(),
+                    "acknowledged upload recorded"
+                );
+                assert!(
+                    c1.contenu
+                        .fichiers
+                        .iter()
+                        .any(|l| l.sha256 == f.sha256 && l.piece.as_str() == "diplome")
+                );
+            }
+            Err(err) => {
+                apres += 1;
+                assert_eq!(err.code(), "dossier_cloture");
+            }
+        }
+        let mut stockes = PieceStore::list(&s, &n).await.unwrap();
+        stockes.sort();
+        let mut listes: Vec<FichierId> = record.fichiers().iter().map(|f| f.id.clone()).collect();
+        listes.sort();
+        assert_eq!(stockes, listes, "no stray content");
+    }
+    eprintln!(
+        "races on depot-fs: 1000 rounds, upload before closure {avant}, refused after {apres}"
+    );
+}
+
+#[tokio::test]
+async fn corruption_detectee() {
+    let (d, s) = store();
+    let dossier = dossier_exemple(Voie::Externe);
+    s.create(&dossier).await.unwrap();
+    let chemin = d
+        .path()
+        .join("data/dossiers")
+        .join(format!("{}.rec", dossier.numero()));
+    let original = std::fs::read(&chemin).unwrap();
+    // A flipped bit anywhere in the body.
+    for i in [original.len() / 2, original.len() - 1] {
+        let mut abime = original.clone();
+        abime[i] ^= 0x04;
+        std::fs::write(&chemin, &abime).unwrap();
+        assert!(
+            matches!(
+                s.load(dossier.numero()).await,
+                Err(StorageError::Corrupt(_))
+            ),
+            "byte {i}"
+        );
+        // A save on a corrupt record is refused too: nothing is overwritten blindly.
+        assert!(matches!(
+            s.save(&dossier, 1).await,
+            Err(StorageError::Corrupt(_))
+        ));
+    }
+    // Truncated.
+    std::fs::write(&chemin, &original[..original.len() - 10]).unwrap();
+    assert!(matches!(
+        s.load(dossier.numero()).await,
+        Err(StorageError::Corrupt(_))
+    ));
+    // A record renamed to another dossier's name.
+    std::fs::write(&chemin, &original).unwrap();
+    let autre = dossier_exemple(Voie::Externe);
+    std::fs::copy(
+        &chemin,
+        d.path()
+            .join("data/dossiers")
+            .join(format!("{}.rec", autre.numero())),
+    )
+    .unwrap();
+    assert!(matches!(
+        s.load(autre.numero()).await,
+        Err(StorageError::Corrupt(_))
+    ));
+    assert!(s.load(dossier.numero()).await.is_ok());
+}
+
+#[tokio::test]
+async fn format_et_repertoires_hostiles() {
+    let (d, s) = store();
+    let racine = d.path().join("data");
+    drop(s);
+    // Another format version is refused.
+    std::fs::write(racine.join("depot-fs.format"), "depot-fs 2\n").unwrap();
+    assert!(matches!(
+        FsStore::open(&racine),
+        Err(StorageError::Corrupt(_))
+    ));
+    std::fs::write(racine.join("depot-fs.format"), depot_fs::FORMAT).unwrap();
+    let s = FsStore::open(&racine).unwrap();
+    // A pieces/<numero> directory that is a symlink to elsewhere is not written through.
+    let ailleurs = d.path().join("ailleurs");
+    std::fs::create_dir(&ailleurs).unwrap();
+    let dossier = dossier_exemple(Voie::Externe);
+    std::os::unix::fs::symlink(
+        &ailleurs,
+        racine.join("pieces").join(dossier.numero().as_str()),
+    )
+    .unwrap();
+    let cle = CleContenu {
+        numero: dossier.numero().clone(),
+        fichier: FichierId::generer(&HasardSysteme),
+    };
+    assert!(matches!(
+        s.put(&cle, flux_de(Bytes::from_static(b"x"))).await,
+        Err(StorageError::Denied(_))
+    ));
+    assert_eq!(
+        std::fs::read_dir(&ailleurs).unwrap().count(),
+        0,
+        "nothing written outside"
+    );
+    // A content that is a symlink is not served.
+    let autre = dossier_exemple(Voie::Externe);
+    let cle2 = CleContenu {
+        numero: autre.numero().clone(),
+        fichier: FichierId::generer(&HasardSysteme),
+    };
+    s.put(&cle2, flux_de(Bytes::from_static(b"ok")))
+        .await
+        .unwrap();
+    let piege = FichierId::generer(&HasardSysteme);
+    std::os::unix::fs::symlink(
+        "/etc/passwd",
+        racine
+            .join("pieces")
+            .join(autre.numero().as_str())
+            .join(piege.as_str()),
+    )
+    .unwrap();
+    assert!(
+        s.get(&CleContenu {
+            numero: autre.numero().clone(),
+            fichier: piege
+        })
+        .await
+        .is_err()
+    );
+    // The data directory's own subdirectory as a symlink: refused at open.
+    drop(s);
+    let racine2 = d.path().join("data2");
+    std::fs::create_dir(&racine2).unwrap();
+    std::os::unix::fs::symlink(&ailleurs, racine2.join("dossiers")).unwrap();
+    assert!(matches!(
+        FsStore::open(&racine2),
+        Err(StorageError::Denied(_))
+    ));
+}
+
+#[tokio::test]
+async fn temporaires_ignores_puis_nettoyes() {
+    let (d, s) = store();
+    let dossier = dossier_exemple(Voie::Externe);
+    let cle = CleContenu {
+        numero: dossier.numero().clone(),
+        fichier: FichierId::generer(&HasardSysteme),
+    };
+    s.put(&cle, flux_de(Bytes::from_static(b"contenu")))
+        .await
+        .unwrap();
+    let dir = d.path().join("data/pieces").join(dossier.numero().as_str());
+    std::fs::write(dir.join(".0123456789ABCDEF.deadbeef.tmp"), b"moitie").unwrap();
+    std::fs::write(d.path().join("data/dossiers/.x.rec.00.tmp"), b"moitie").unwrap();
+    assert_eq!(
+        PieceStore::list(&s, dossier.numero()).await.unwrap(),
+        vec![cle.fichier.clone()],
+        "temporaries are never listed"
+    );
+    // Young temporaries survive open (another process may be writing them)…
+    drop(s);
+    let s = FsStore::open(d.path().join("data")).unwrap();
+    assert!(dir.join(".0123456789ABCDEF.deadbeef.tmp").exists());
+    // …and recover() removes them.
+    assert_eq!(s.recover().unwrap(), 2);
+    assert!(!dir.join(".0123456789ABCDEF.deadbeef.tmp").exists());
+}
+
+// ---- A full or read-only disk ------------------------------------------------------------
+
+struct Montage(std::path::PathBuf);
+
+impl Montage {
+    /// A small tmpfs, when we may mount (root). Under CI a failure is an error; on a
+    /// developer machine the test says loudly that it did not run.
+    fn tmpfs(dir: &Path, taille: &str) -> Option<Self> {
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={taille}"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !ok {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI=true: cannot mount a tmpfs for the disk-full test (run as root)");
+            }
+            eprintln!(
+                "\n*** SKIPPED: disk-full / read-only test needs root to mount a tmpfs ***\n"
+            );
+            return None;
+        }
+        Some(Self(dir.to_path_buf()))
+    }
+
+    fn lecture_seule(&self) {
+        assert!(
+            Command::new("mount")
+                .args(["-o", "remount,ro"])
+                .arg(&self.0)
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+}
+
+impl Drop for Montage {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[tokio::test]
+async fn disque_plein_puis_lecture_seule_rien_n_est_perdu() {
+    let d = tempfile::tempdir().unwrap();
+    let Some(montage) = Montage::tmpfs(d.path(), "1m") else {
+        return;
+    };
+    let s = FsStore::open(d.path().join("data")).unwrap();
+    let e = espace(&s);
+    let dossier = dossier_exemple(Voie::Externe);
+    s.create(&dossier).await.unwrap();
+    let n = dossier.numero().clone();
+    let pdf = Bytes::from(pdf_minimal());
+    let premier = e
+        .deposer(&n, "piece-identite", "cni.pdf", pdf.clone())
+        .await
+        .unwrap();
+    // Fill the disk with one large content.
+    let gros = CleContenu {
+        numero: n.clone(),
+        fichier: FichierId::generer(&HasardSysteme),
+    };
+    let err = s
+        .put(&gros, flux_de(Bytes::from(vec![0u8; 2 << 20])))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StorageError::Unavailable(m) if m.contains("espace disque insuffisant")),
+        "{err:?}"
+    );
+    assert!(
+        matches!(s.get(&gros).await, Err(StorageError::NotFound(_))),
+        "the failed content is not visible"
+    );
+    // Nearly full: fill what is left, then an upload must fail cleanly.
+    let mut bouche = Vec::new();
+    loop {
+        let k = CleContenu {
+            numero: n.clone(),
+            fichier: FichierId::generer(&HasardSysteme),
+        };
+        if s.put(&k, flux_de(Bytes::from(vec![0u8; 16 << 10])))
+            .await
+            .is_err()
+        {
+            break;
+        }
+        bouche.push(k);
+    }
+    let err = e
+        .deposer(&n, "piece-identite", "verso.pdf", pdf.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "stockage_indisponible", "{err:?}");
+    // What was stored is intact.
+    let relu = s.load(&n).await.unwrap().valeur;
+    assert_eq!(relu.fichiers().len(), 1);
+    let (f, flux) = e.voir(&n, &premier.id).await.unwrap();
+    assert_eq!(
+        depot_core::ports::lire_tout(flux).await.unwrap(),
+        pdf_minimal()
+    );
+    assert_eq!(f.sha256, premier.sha256);
+    // Free space: the retry succeeds.
+    for k in bouche {
+        s.delete(&k).await.unwrap();
+    }
+    e.deposer(&n, "piece-identite", "verso.pdf", pdf.clone())
+        .await
+        .unwrap();
+    // Read-only: writes are refused with Denied, reads still work.
+    montage.lecture_seule();
+    let err = e.cloturer(&n).await.unwrap_err();
+    assert_eq!(err.code(), "stockage_refuse", "{err:?}");
+    let k = CleContenu {
+        numero: n.clone(),
+        fichier: FichierId::generer(&HasardSysteme),
+    };
+    assert!(matches!(
+        s.put(&k, flux_de(pdf.clone())).await,
+        Err(StorageError::Denied(_))
+    ));
+    assert_eq!(s.load(&n).await.unwrap().valeur.fichiers().len(), 2);
+}
