@@ -1,0 +1,387 @@
+//! The JSON API, `/api/v1`. See `docs/api.md` for the contract.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use bytes::Bytes;
+use depot_core::calendrier::rfc3339_paris;
+use depot_core::format::Reception;
+use depot_core::ports::FluxOctets;
+use depot_core::{
+    DemandePreinscription, Fichier, FichierId, MotDePasse, NumeroDossier, PieceSpec, Refus, Voie,
+    analyser,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::session::SessionOuverte;
+use crate::vue::{recepisse_json, vue_dossier};
+use crate::{AuthApi, ErreurApi, EtatPartage, ip_client};
+
+/// The API routes (uploads are routed in [`crate::router`] with their own body limit).
+pub fn routes() -> Router<EtatPartage> {
+    Router::new()
+        .route("/api/v1/preinscriptions", post(preinscrire))
+        .route("/api/v1/connexion", post(connexion))
+        .route("/api/v1/deconnexion", post(deconnexion))
+        .route("/api/v1/dossier", get(dossier))
+        .route("/api/v1/dossier/fichiers/{id}", get(voir).delete(supprimer))
+        .route("/api/v1/dossier/cloture", post(cloturer))
+        .route("/api/v1/dossier/recepisse", get(recepisse))
+        .route("/api/v1/concours", get(concours))
+        .route("/api/v1/{*reste}", any(route_inconnue))
+}
+
+async fn route_inconnue() -> ErreurApi {
+    ErreurApi::new(
+        StatusCode::NOT_FOUND,
+        "route_inconnue",
+        "Cette adresse n'existe pas.",
+    )
+}
+
+/// A JSON body whose rejection speaks the API's error format.
+pub struct Corps<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Corps<T> {
+    type Rejection = ErreurApi;
+
+    async fn from_request(req: Request, etat: &S) -> Result<Self, ErreurApi> {
+        match Json::<T>::from_request(req, etat).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(JsonRejection::JsonDataError(e)) => Err(ErreurApi::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "champ_invalide",
+                format!("Un champ est absent ou invalide : {}", e.body_text()),
+            )),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ErreurApi::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "corps_trop_volumineux",
+                "La requête est trop volumineuse.",
+            )),
+            Err(e) => Err(ErreurApi::requete_invalide(e.body_text())),
+        }
+    }
+}
+
+/// `POST /preinscriptions` body.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CorpsPreinscription {
+    /// Concours code (needed when several are hosted).
+    pub concours: Option<String>,
+    /// `externe` | `interne` | `troisieme_concours`.
+    pub voie: String,
+    /// Family name.
+    pub nom: String,
+    /// Given name.
+    pub prenom: String,
+    /// E-mail.
+    pub email: String,
+    /// Declarations made.
+    #[serde(default)]
+    pub declarations: Vec<String>,
+    /// Chosen password.
+    pub mot_de_passe: String,
+}
+
+/// Parses the form into the core's request (shared with the pages).
+pub fn demande(
+    c: CorpsPreinscription,
+) -> Result<(Option<String>, DemandePreinscription), ErreurApi> {
+    let voie = Voie::parse(&c.voie).ok_or_else(|| Refus::ChampInvalide {
+        champ: "voie",
+        raison: "choisissez externe, interne ou troisieme_concours.".to_owned(),
+    })?;
+    Ok((
+        c.concours,
+        DemandePreinscription {
+            voie,
+            nom: c.nom,
+            prenom: c.prenom,
+            email: c.email,
+            declarations: c.declarations,
+            mot_de_passe: MotDePasse::new(c.mot_de_passe),
+        },
+    ))
+}
+
+async fn preinscrire(
+    State(etat): State<EtatPartage>,
+    Corps(c): Corps<CorpsPreinscription>,
+) -> Result<Response, ErreurApi> {
+    let (concours, d) = demande(c)?;
+    let numero = etat.espace.preinscrire(concours.as_deref(), d).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "numero": numero.as_str() })),
+    )
+        .into_response())
+}
+
+/// `POST /connexion` body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorpsConnexion {
+    numero: String,
+    mot_de_passe: String,
+}
+
+/// Login with throttling, shared by the API and the pages.
+pub async fn ouvrir_session(
+    etat: &EtatPartage,
+    ip: std::net::IpAddr,
+    numero: &str,
+    mot_de_passe: MotDePasse,
+) -> Result<(String, SessionOuverte), ErreurApi> {
+    let now = etat.now();
+    if let Err(secondes) = etat.limiteur.autoriser(numero, ip, now) {
+        tracing::warn!(%ip, "connexion limitée");
+        return Err(ErreurApi::trop_de_tentatives(secondes));
+    }
+    match etat.espace.connecter(numero, &mot_de_passe).await {
+        Ok(n) => {
+            etat.limiteur.succes(numero);
+            Ok(etat
+                .sessions
+                .ouvrir(n, etat.now(), &*etat.espace.ports().hasard))
+        }
+        Err(e) => {
+            if e.code() == "identifiants_invalides" {
+                etat.limiteur.echec(numero, ip, now);
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// The client IP of a request, as an extractor.
+pub struct Ip(pub std::net::IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for Ip {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(ip_client(parts)))
+    }
+}
+
+async fn connexion(
+    State(etat): State<EtatPartage>,
+    Ip(ip): Ip,
+    Corps(c): Corps<CorpsConnexion>,
+) -> Result<Response, ErreurApi> {
+    let (jeton, s) = ouvrir_session(&etat, ip, &c.numero, MotDePasse::new(c.mot_de_passe)).await?;
+    Ok(Json(json!({ "jeton": jeton, "expire_le": rfc3339_paris(s.expire_le) })).into_response())
+}
+
+async fn deconnexion(State(etat): State<EtatPartage>, auth: AuthApi) -> StatusCode {
+    etat.sessions.fermer(&auth.jeton);
+    StatusCode::NO_CONTENT
+}
+
+async fn dossier(State(etat): State<EtatPartage>, auth: AuthApi) -> Result<Response, ErreurApi> {
+    let c = etat.espace.consulter(&auth.numero).await?;
+    Ok(Json(vue_dossier(&c)).into_response())
+}
+
+async fn concours(State(etat): State<EtatPartage>) -> Response {
+    let liste: Vec<_> = etat
+        .espace
+        .concours()
+        .map(|c| {
+            json!({
+                "code": c.code.as_str(),
+                "intitule": c.intitule,
+                "session": c.session,
+                "organisateur": c.organisateur,
+                "voies": c.voies.iter().map(|v| v.code()).collect::<Vec<_>>(),
+                "declarations": c.declarations.iter().map(|d| json!({"code": d.code.as_str(), "libelle": d.libelle})).collect::<Vec<_>>(),
+                "preinscription_cloture": rfc3339_paris(c.calendrier.preinscription_cloture.instant()),
+                "date_limite": rfc3339_paris(c.calendrier.depot_cloture.instant()),
+                "date_limite_libelle": c.calendrier.depot_cloture.libelle(),
+            })
+        })
+        .collect();
+    Json(json!({ "concours": liste })).into_response()
+}
+
+fn erreur_multipart(
+    e: axum::extract::multipart::MultipartError,
+    nom: &str,
+    piece: &PieceSpec,
+) -> ErreurApi {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        Refus::FichierTropVolumineux {
+            nom: nom.to_owned(),
+            taille_max_mo: piece.taille_max_mo,
+        }
+        .into()
+    } else {
+        ErreurApi::requete_invalide(e.body_text())
+    }
+}
+
+/// Reads the `fichier` field of a multipart body, refusing as soon as it exceeds the
+/// piece's limit, then analyses it on the blocking pool (bounded). Shared with the pages.
+pub async fn recevoir_et_deposer(
+    etat: &EtatPartage,
+    numero: &NumeroDossier,
+    code: &str,
+    piece: &PieceSpec,
+    champ: &mut axum::extract::multipart::Field<'_>,
+) -> Result<Fichier, ErreurApi> {
+    let nom = champ.file_name().unwrap_or("fichier").to_owned();
+    let mut reception = Reception::new(&nom, piece.taille_max_mo);
+    while let Some(morceau) = champ
+        .chunk()
+        .await
+        .map_err(|e| erreur_multipart(e, &nom, piece))?
+    {
+        reception.recevoir(&morceau)?;
+    }
+    let contenu: Bytes = reception.terminer();
+    let _permis = etat
+        .analyses
+        .acquire()
+        .await
+        .map_err(|_| ErreurApi::requete_invalide("serveur en arrêt"))?;
+    let (c2, formats, max, n2) = (
+        contenu.clone(),
+        piece.formats.clone(),
+        piece.taille_max_mo,
+        nom.clone(),
+    );
+    let analyse = tokio::task::spawn_blocking(move || analyser(&n2, &c2, &formats, max))
+        .await
+        .map_err(|_| ErreurApi::requete_invalide("analyse interrompue"))??;
+    Ok(etat
+        .espace
+        .deposer_analyse(numero, code, analyse, contenu)
+        .await?)
+}
+
+/// `POST /api/v1/dossier/pieces/{code}`: refusals about the dossier come before the body is
+/// read; the size limit is enforced while reading.
+pub async fn deposer(
+    State(etat): State<EtatPartage>,
+    auth: AuthApi,
+    Path(code): Path<String>,
+    mut corps: Multipart,
+) -> Result<Response, ErreurApi> {
+    let piece = etat.espace.preparer_depot(&auth.numero, &code).await?;
+    while let Some(mut champ) = corps
+        .next_field()
+        .await
+        .map_err(|e| erreur_multipart(e, "fichier", &piece))?
+    {
+        if champ.name() != Some("fichier") {
+            continue;
+        }
+        let f = recevoir_et_deposer(&etat, &auth.numero, &code, &piece, &mut champ).await?;
+        return Ok((
+            StatusCode::CREATED,
+            Json(json!({ "message": "Fichier enregistré", "fichier": crate::vue::VueFichier::from(&f) })),
+        )
+            .into_response());
+    }
+    Err(Refus::ChampInvalide {
+        champ: "fichier",
+        raison: "joignez le fichier dans le champ « fichier » du formulaire.".to_owned(),
+    }
+    .into())
+}
+
+/// A file as an HTTP answer: exact type, inline with an RFC 6266 file name, no sniffing, no
+/// caching. Shared with the pages.
+pub fn reponse_fichier(f: &Fichier, flux: FluxOctets) -> Response {
+    let ascii: String = f
+        .nom
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encode: String = f
+        .nom
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let disposition = format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{encode}");
+    let mut r = Response::new(Body::from_stream(flux));
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(f.format.mime().as_ref()) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(f.taille));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    r
+}
+
+fn id_fichier(s: &str) -> Result<FichierId, ErreurApi> {
+    FichierId::parse(s).map_err(|_| Refus::FichierInconnu.into())
+}
+
+async fn voir(
+    State(etat): State<EtatPartage>,
+    auth: AuthApi,
+    Path(id): Path<String>,
+) -> Result<Response, ErreurApi> {
+    let (f, flux) = etat.espace.voir(&auth.numero, &id_fichier(&id)?).await?;
+    Ok(reponse_fichier(&f, flux))
+}
+
+async fn supprimer(
+    State(etat): State<EtatPartage>,
+    auth: AuthApi,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ErreurApi> {
+    etat.espace
+        .supprimer(&auth.numero, &id_fichier(&id)?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn cloturer(State(etat): State<EtatPartage>, auth: AuthApi) -> Result<Response, ErreurApi> {
+    let r = etat.espace.cloturer(&auth.numero).await?;
+    Ok(Json(json!({
+        "etat": "cloture",
+        "message": "Votre dossier est clôturé, il est en cours d'instruction.",
+        "cloture_le": rfc3339_paris(r.contenu.cloture_le),
+        "recepisse": recepisse_json(&r),
+    }))
+    .into_response())
+}
+
+async fn recepisse(State(etat): State<EtatPartage>, auth: AuthApi) -> Result<Response, ErreurApi> {
+    let c = etat.espace.consulter(&auth.numero).await?;
+    match c.dossier.recepisse() {
+        Some(r) => Ok(Json(recepisse_json(r)).into_response()),
+        None => Err(ErreurApi::new(
+            StatusCode::NOT_FOUND,
+            "pas_de_recepisse",
+            "Votre dossier n'est pas encore clôturé : le récépissé est délivré à la clôture.",
+        )),
+    }
+}

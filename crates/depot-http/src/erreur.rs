@@ -1,0 +1,140 @@
+//! Errors as HTTP answers: always `{"code": "<stable code>", "message": "<French sentence>",
+//! ...details}`.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use depot_core::{ErreurEspace, Refus, StorageError};
+use serde_json::{Value, json};
+
+/// The HTTP status a refusal maps to.
+pub fn statut(refus: &Refus) -> StatusCode {
+    match refus.code() {
+        "identifiants_invalides" => StatusCode::UNAUTHORIZED,
+        "piece_inconnue" | "fichier_inconnu" | "concours_inconnu" => StatusCode::NOT_FOUND,
+        "trop_de_fichiers"
+        | "dossier_cloture"
+        | "delai_depasse"
+        | "pieces_manquantes"
+        | "preinscription_fermee" => StatusCode::CONFLICT,
+        "fichier_trop_volumineux" => StatusCode::PAYLOAD_TOO_LARGE,
+        "format_refuse" | "extension_incoherente" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+/// An error answer of the API.
+#[derive(Debug)]
+pub struct ErreurApi {
+    /// HTTP status.
+    pub statut: StatusCode,
+    /// Stable code.
+    pub code: &'static str,
+    /// French sentence.
+    pub message: String,
+    /// Extra fields (e.g. `manquantes`).
+    pub details: Option<Value>,
+    /// `Retry-After` in seconds, for 429.
+    pub reessayer_apres: Option<u64>,
+}
+
+impl ErreurApi {
+    /// A plain error.
+    pub fn new(statut: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            statut,
+            code,
+            message: message.into(),
+            details: None,
+            reessayer_apres: None,
+        }
+    }
+
+    /// 401: no valid session.
+    pub fn non_authentifie() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "non_authentifie",
+            "Vous n'êtes pas connecté ou votre session a expiré : reconnectez-vous avec votre n° de dossier et votre mot de passe.",
+        )
+    }
+
+    /// 429 with the seconds to wait.
+    pub fn trop_de_tentatives(secondes: u64) -> Self {
+        let minutes = secondes.div_ceil(60).max(1);
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "trop_de_tentatives",
+            format!(
+                "Trop de tentatives de connexion ont échoué. Réessayez dans {minutes} minute(s), en vérifiant le n° de dossier et le mot de passe."
+            ),
+        );
+        e.reessayer_apres = Some(secondes.max(1));
+        e
+    }
+
+    /// 400: the request itself is malformed.
+    pub fn requete_invalide(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "requete_invalide",
+            format!("La requête est invalide : {}", detail.into()),
+        )
+    }
+}
+
+impl From<Refus> for ErreurApi {
+    fn from(r: Refus) -> Self {
+        let details = match &r {
+            Refus::PiecesManquantes { manquantes } => Some(json!({ "manquantes": manquantes })),
+            Refus::ChampInvalide { champ, .. } => Some(json!({ "champ": champ })),
+            _ => None,
+        };
+        Self {
+            statut: statut(&r),
+            code: r.code(),
+            message: r.message(),
+            details,
+            reessayer_apres: None,
+        }
+    }
+}
+
+impl From<ErreurEspace> for ErreurApi {
+    fn from(e: ErreurEspace) -> Self {
+        match e {
+            ErreurEspace::Refus(r) => r.into(),
+            ErreurEspace::Stockage(s) => s.into(),
+            autre => Self::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "erreur_interne",
+                autre.message(),
+            ),
+        }
+    }
+}
+
+impl From<StorageError> for ErreurApi {
+    fn from(s: StorageError) -> Self {
+        // Details go to the logs, never to the client.
+        tracing::error!(code = s.code(), erreur = %s, "stockage");
+        let message = ErreurEspace::Stockage(s.clone()).message();
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, s.code(), message)
+    }
+}
+
+impl IntoResponse for ErreurApi {
+    fn into_response(self) -> Response {
+        let mut corps = json!({ "code": self.code, "message": self.message });
+        if let (Some(Value::Object(extra)), Value::Object(c)) = (self.details, &mut corps) {
+            c.extend(extra);
+        }
+        let mut r = (self.statut, Json(corps)).into_response();
+        if let Some(s) = self.reessayer_apres
+            && let Ok(v) = HeaderValue::from_str(&s.to_string())
+        {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        r
+    }
+}

@@ -1,0 +1,263 @@
+//! # depot-http — the espace sécurisé over HTTP
+//!
+//! An axum [`Router`] with the JSON API under `/api/v1` (for vendors) and the candidate's
+//! pages (server-rendered, French, working without JavaScript). It has no rules of its own:
+//! every request is parsed into depot-core types and decided by [`depot_core::Espace`].
+//!
+//! ```no_run
+//! # async fn f(espace: std::sync::Arc<depot_core::Espace>) {
+//! let app = depot_http::router(espace, depot_http::Config::default());
+//! let ecoute = tokio::net::TcpListener::bind("127.0.0.1:8080").await.unwrap();
+//! axum::serve(ecoute, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+//!     .await
+//!     .unwrap();
+//! # }
+//! ```
+//!
+//! Mounted inside another application under a prefix, set [`Config::prefixe`] to that
+//! prefix so that links, redirects and cookie paths include it (see
+//! `examples/monter_sous_prefixe.rs`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Request};
+use axum::http::{HeaderValue, header, request::Parts};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use depot_core::{
+    Argon2id, Espace, Hacheur, HashMotDePasse, MotDePasse, NumeroDossier, StorageError,
+};
+use tokio::sync::Semaphore;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub mod api;
+pub mod erreur;
+pub mod pages;
+pub mod session;
+pub mod vue;
+
+pub use erreur::ErreurApi;
+use session::{Limiteur, SessionOuverte, Sessions};
+
+/// HTTP-level settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Path prefix the router is mounted under (`""` at the root, `"/concours"`…).
+    pub prefixe: String,
+    /// Mark cookies `Secure` (behind TLS).
+    pub cookies_securises: bool,
+    /// Largest request body for routes other than uploads.
+    pub corps_max: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            prefixe: String::new(),
+            cookies_securises: false,
+            corps_max: 64 * 1024,
+        }
+    }
+}
+
+/// Shared state of the router.
+pub struct Etat {
+    /// The rules.
+    pub espace: Arc<Espace>,
+    /// Sessions.
+    pub sessions: Sessions,
+    /// Login throttling.
+    pub limiteur: Limiteur,
+    /// Settings.
+    pub config: Config,
+    /// Bounds concurrent format analyses (CPU and memory).
+    pub analyses: Semaphore,
+}
+
+/// The state as handlers receive it.
+pub type EtatPartage = Arc<Etat>;
+
+impl Etat {
+    /// Now, from the espace's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.espace.ports().horloge.now()
+    }
+
+    /// A path under the prefix.
+    pub fn chemin(&self, p: &str) -> String {
+        format!("{}{p}", self.config.prefixe)
+    }
+}
+
+/// Password hashing on the blocking pool, at most one hash per core at a time: a flood of
+/// logins queues instead of exhausting memory (each argon2id hash takes 19 MiB).
+pub struct PoolArgon2 {
+    argon2: Argon2id,
+    permis: Arc<Semaphore>,
+}
+
+impl PoolArgon2 {
+    /// A pool as wide as the machine.
+    pub fn new() -> Self {
+        let coeurs = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            argon2: Argon2id::default(),
+            permis: Arc::new(Semaphore::new(coeurs)),
+        }
+    }
+}
+
+impl Default for PoolArgon2 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[async_trait]
+impl Hacheur for PoolArgon2 {
+    async fn hacher(&self, mdp: &MotDePasse) -> Result<HashMotDePasse, StorageError> {
+        let _permis = self
+            .permis
+            .acquire()
+            .await
+            .map_err(|_| StorageError::Unavailable("pool de hachage fermé".into()))?;
+        let (a, secret) = (
+            self.argon2.clone(),
+            MotDePasse::new(mdp.exposer().to_owned()),
+        );
+        tokio::task::spawn_blocking(move || a.hacher_sync(&secret))
+            .await
+            .map_err(|e| StorageError::Unavailable(format!("hachage interrompu : {e}")))?
+    }
+
+    async fn verifier(&self, hash: &HashMotDePasse, mdp: &MotDePasse) -> bool {
+        let Ok(_permis) = self.permis.acquire().await else {
+            return false;
+        };
+        let (a, h, secret) = (
+            self.argon2.clone(),
+            hash.clone(),
+            MotDePasse::new(mdp.exposer().to_owned()),
+        );
+        tokio::task::spawn_blocking(move || a.verifier_sync(&h, &secret))
+            .await
+            .unwrap_or(false)
+    }
+}
+
+/// The largest upload any hosted piece accepts, plus room for multipart framing.
+fn corps_max_depot(espace: &Espace) -> usize {
+    let mo = espace
+        .concours()
+        .flat_map(|c| c.pieces.iter().map(|p| p.taille_max_mo))
+        .max()
+        .unwrap_or(10);
+    (mo as usize) * 1024 * 1024 + 256 * 1024
+}
+
+/// The router: JSON API under `/api/v1`, pages at the root.
+pub fn router(espace: Arc<Espace>, config: Config) -> Router {
+    let corps_depot = corps_max_depot(&espace);
+    let corps_max = config.corps_max;
+    let coeurs = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let etat = Arc::new(Etat {
+        espace,
+        sessions: Sessions::default(),
+        limiteur: Limiteur::default(),
+        config,
+        analyses: Semaphore::new(2 * coeurs),
+    });
+    let depots = Router::new()
+        .route("/api/v1/dossier/pieces/{code}", post(api::deposer))
+        .route("/dossier/pieces/{code}", post(pages::deposer))
+        .layer(DefaultBodyLimit::max(corps_depot));
+    let reste = Router::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .layer(DefaultBodyLimit::max(corps_max));
+    depots
+        .merge(reste)
+        .route("/static/depot.css", get(pages::css))
+        .layer(middleware::from_fn(journal))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .with_state(etat)
+}
+
+/// One log line per request: method, path, status, latency. Never headers, bodies or query
+/// strings (tokens, passwords and contents stay out of the logs).
+async fn journal(req: Request, next: Next) -> Response {
+    let debut = Instant::now();
+    let methode = req.method().clone();
+    let chemin = req.uri().path().to_owned();
+    let r = next.run(req).await;
+    tracing::info!(
+        methode = %methode,
+        chemin = %chemin,
+        statut = r.status().as_u16(),
+        duree_ms = debut.elapsed().as_secs_f64() * 1000.0,
+        "requête"
+    );
+    r
+}
+
+/// The client's address (for throttling).
+pub fn ip_client(parts: &Parts) -> std::net::IpAddr {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
+
+/// A request authenticated by `Authorization: Bearer <jeton>` (the API).
+#[derive(Debug)]
+pub struct AuthApi {
+    /// The dossier.
+    pub numero: NumeroDossier,
+    /// The raw token (for logout).
+    pub jeton: String,
+}
+
+impl FromRequestParts<EtatPartage> for AuthApi {
+    type Rejection = ErreurApi;
+
+    async fn from_request_parts(parts: &mut Parts, etat: &EtatPartage) -> Result<Self, ErreurApi> {
+        let jeton = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(ErreurApi::non_authentifie)?;
+        let s: SessionOuverte = etat
+            .sessions
+            .verifier(jeton, etat.now())
+            .ok_or_else(ErreurApi::non_authentifie)?;
+        Ok(Self {
+            numero: s.numero,
+            jeton: jeton.to_owned(),
+        })
+    }
+}

@@ -1,0 +1,841 @@
+//! The candidate's pages, in French, server-rendered, usable without JavaScript.
+//!
+//! They follow the seed's steps: « connexion espace sécurisé » → the list of requested
+//! pieces, each with its folder (« Cliquez sur le dossier à droite de la pièce demandée ») →
+//! « Gestion du document »: « choisir un fichier », « ajouter le fichier », « Fichier
+//! enregistré » then « OK », the eye and the bin, « fermer » → « Clôturer mon inscription »
+//! with a confirmation that says it is final → « Votre dossier est clôturé, il est en cours
+//! d'instruction. » and the printable récépissé.
+//!
+//! Cookies are `HttpOnly`, `SameSite=Strict` (and `Secure` when configured); every form
+//! carries an anti-CSRF token.
+
+use axum::Router;
+use axum::extract::{Form, FromRequestParts, Multipart, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use depot_core::calendrier::instant_en_lettres;
+use depot_core::{Consultation, FichierId, MotDePasse, NumeroDossier, Refus, StatutPiece};
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+
+use crate::api::{
+    CorpsPreinscription, Ip, demande, ouvrir_session, recevoir_et_deposer, reponse_fichier,
+};
+use crate::session::SessionOuverte;
+use crate::vue::{est_ouvert, exigence_en_mots};
+use crate::{ErreurApi, EtatPartage};
+
+const COOKIE_SESSION: &str = "depot_session";
+const COOKIE_CSRF: &str = "depot_csrf";
+
+/// The page routes (the upload POST is routed in [`crate::router`]).
+pub fn routes() -> Router<EtatPartage> {
+    Router::new()
+        .route("/", get(accueil))
+        .route("/connexion", get(connexion_page).post(connexion))
+        .route("/deconnexion", axum::routing::post(deconnexion))
+        .route(
+            "/preinscription",
+            get(preinscription_page).post(preinscription),
+        )
+        .route("/dossier", get(dossier))
+        .route("/dossier/pieces/{code}", get(piece))
+        .route("/dossier/fichiers/{id}", get(voir))
+        .route(
+            "/dossier/fichiers/{id}/supprimer",
+            get(supprimer_page).post(supprimer),
+        )
+        .route("/dossier/cloture", get(cloture_page).post(cloturer))
+        .route("/dossier/recepisse", get(recepisse))
+}
+
+/// The stylesheet.
+pub async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../static/depot.css"),
+    )
+        .into_response()
+}
+
+fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, nom: &str) -> Option<&'a str> {
+    cookies(headers).find(|(k, _)| *k == nom).map(|(_, v)| v)
+}
+
+fn poser_cookie(etat: &EtatPartage, nom: &str, valeur: &str, max_age: Option<i64>) -> HeaderValue {
+    let chemin = if etat.config.prefixe.is_empty() {
+        "/"
+    } else {
+        &etat.config.prefixe
+    };
+    let mut c = format!("{nom}={valeur}; Path={chemin}; HttpOnly; SameSite=Strict");
+    if etat.config.cookies_securises {
+        c.push_str("; Secure");
+    }
+    if let Some(a) = max_age {
+        c.push_str(&format!("; Max-Age={a}"));
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// A page request with a valid session cookie.
+pub struct AuthPage {
+    session: SessionOuverte,
+}
+
+impl AuthPage {
+    fn numero(&self) -> &NumeroDossier {
+        &self.session.numero
+    }
+}
+
+impl FromRequestParts<EtatPartage> for AuthPage {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, etat: &EtatPartage) -> Result<Self, Response> {
+        cookie(&parts.headers, COOKIE_SESSION)
+            .and_then(|j| etat.sessions.verifier(j, etat.now()))
+            .map(|session| Self { session })
+            .ok_or_else(|| Redirect::to(&etat.chemin("/connexion")).into_response())
+    }
+}
+
+fn page(etat: &EtatPartage, titre: &str, corps: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="fr" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (titre) " — Espace sécurisé" }
+                link rel="stylesheet" href=(etat.chemin("/static/depot.css"));
+            }
+            body {
+                a class="evitement" href="#contenu" { "Aller au contenu" }
+                header class="bandeau" {
+                    p class="marque" { "Espace sécurisé — inscription aux concours" }
+                }
+                main id="contenu" tabindex="-1" {
+                    h1 { (titre) }
+                    (corps)
+                }
+            }
+        }
+    }
+}
+
+fn alerte(message: &str) -> Markup {
+    html! { div class="alerte erreur" role="alert" { p { (message) } } }
+}
+
+fn rendu(statut: StatusCode, m: Markup) -> Response {
+    (
+        statut,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::response::Html(m.into_string()),
+    )
+        .into_response()
+}
+
+fn page_erreur(etat: &EtatPartage, e: ErreurApi) -> Response {
+    let statut = e.statut;
+    rendu(
+        statut,
+        page(
+            etat,
+            "Action impossible",
+            html! {
+                (alerte(&e.message))
+                p { a href=(etat.chemin("/dossier")) { "Revenir à mon dossier" } }
+            },
+        ),
+    )
+}
+
+fn verifier_csrf(auth: &AuthPage, recu: &str) -> Result<(), ErreurApi> {
+    if !recu.is_empty() && recu == auth.session.csrf {
+        Ok(())
+    } else {
+        Err(ErreurApi::new(
+            StatusCode::FORBIDDEN,
+            "formulaire_expire",
+            "Ce formulaire a expiré. Rechargez la page, puis recommencez.",
+        ))
+    }
+}
+
+fn taille_en_mots(octets: u64) -> String {
+    if octets < 1024 {
+        format!("{octets} o")
+    } else if octets < 1024 * 1024 {
+        format!("{:.1} Ko", octets as f64 / 1024.0).replace('.', ",")
+    } else {
+        format!("{:.1} Mo", octets as f64 / 1_048_576.0).replace('.', ",")
+    }
+}
+
+async fn accueil(State(etat): State<EtatPartage>, headers: HeaderMap) -> Redirect {
+    let connecte = cookie(&headers, COOKIE_SESSION)
+        .and_then(|j| etat.sessions.verifier(j, etat.now()))
+        .is_some();
+    Redirect::to(&etat.chemin(if connecte { "/dossier" } else { "/connexion" }))
+}
+
+fn formulaire_connexion(
+    etat: &EtatPartage,
+    csrf: &str,
+    numero: &str,
+    erreur: Option<&str>,
+) -> Markup {
+    page(
+        etat,
+        "Connexion à votre espace sécurisé",
+        html! {
+            @if let Some(e) = erreur { (alerte(e)) }
+            form method="post" action=(etat.chemin("/connexion")) class="carte" {
+                input type="hidden" name="csrf" value=(csrf);
+                p {
+                    label for="numero" { "Identifiant (n° de dossier présent sur votre dossier d'inscription)" }
+                    input id="numero" name="numero" type="text" required autocomplete="username" value=(numero) placeholder="2025-ANI-7K3Q9P";
+                }
+                p {
+                    label for="mot_de_passe" { "Mot de passe choisi lors de votre préinscription" }
+                    input id="mot_de_passe" name="mot_de_passe" type="password" required autocomplete="current-password";
+                }
+                p { button type="submit" class="principal" { "Connexion" } }
+            }
+            p { "Pas encore de dossier ? " a href=(etat.chemin("/preinscription")) { "Se préinscrire" } }
+        },
+    )
+}
+
+async fn connexion_page(State(etat): State<EtatPartage>) -> Response {
+    let csrf = nouveau_jeton(&etat);
+    let mut r = rendu(StatusCode::OK, formulaire_connexion(&etat, &csrf, "", None));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        poser_cookie(&etat, COOKIE_CSRF, &csrf, Some(3600)),
+    );
+    r
+}
+
+fn nouveau_jeton(etat: &EtatPartage) -> String {
+    let mut o = [0u8; 24];
+    etat.espace.ports().hasard.remplir(&mut o);
+    o.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Deserialize)]
+struct FormConnexion {
+    csrf: String,
+    numero: String,
+    mot_de_passe: String,
+}
+
+async fn connexion(
+    State(etat): State<EtatPartage>,
+    Ip(ip): Ip,
+    headers: HeaderMap,
+    Form(f): Form<FormConnexion>,
+) -> Response {
+    // Double-submit token: the hidden field must match the cookie set with the form.
+    let csrf_ok = cookie(&headers, COOKIE_CSRF).is_some_and(|c| !c.is_empty() && c == f.csrf);
+    if !csrf_ok {
+        let csrf = nouveau_jeton(&etat);
+        let mut r = rendu(
+            StatusCode::FORBIDDEN,
+            formulaire_connexion(
+                &etat,
+                &csrf,
+                &f.numero,
+                Some("Ce formulaire a expiré. Saisissez de nouveau votre mot de passe."),
+            ),
+        );
+        r.headers_mut().append(
+            header::SET_COOKIE,
+            poser_cookie(&etat, COOKIE_CSRF, &csrf, Some(3600)),
+        );
+        return r;
+    }
+    match ouvrir_session(&etat, ip, &f.numero, MotDePasse::new(f.mot_de_passe)).await {
+        Ok((jeton, _)) => {
+            let mut r = Redirect::to(&etat.chemin("/dossier")).into_response();
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                poser_cookie(&etat, COOKIE_SESSION, &jeton, None),
+            );
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                poser_cookie(&etat, COOKIE_CSRF, "", Some(0)),
+            );
+            r
+        }
+        Err(e) => {
+            let statut = e.statut;
+            let mut r = rendu(
+                statut,
+                formulaire_connexion(&etat, &f.csrf, &f.numero, Some(&e.message)),
+            );
+            if let Some(s) = e.reessayer_apres {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(s));
+            }
+            r
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct FormCsrf {
+    csrf: String,
+}
+
+async fn deconnexion(
+    State(etat): State<EtatPartage>,
+    auth: AuthPage,
+    headers: HeaderMap,
+    Form(f): Form<FormCsrf>,
+) -> Response {
+    if let Err(e) = verifier_csrf(&auth, &f.csrf) {
+        return page_erreur(&etat, e);
+    }
+    if let Some(j) = cookie(&headers, COOKIE_SESSION) {
+        etat.sessions.fermer(j);
+    }
+    let mut r = Redirect::to(&etat.chemin("/connexion")).into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        poser_cookie(&etat, COOKIE_SESSION, "", Some(0)),
+    );
+    r
+}
+
+fn formulaire_preinscription(etat: &EtatPartage, csrf: &str, erreur: Option<&str>) -> Markup {
+    page(
+        etat,
+        "Préinscription",
+        html! {
+            @if let Some(e) = erreur { (alerte(e)) }
+            form method="post" action=(etat.chemin("/preinscription")) class="carte" {
+                input type="hidden" name="csrf" value=(csrf);
+                @let plusieurs = etat.espace.concours().count() > 1;
+                @for c in etat.espace.concours() {
+                    fieldset {
+                        legend { (c.intitule) " — session " (c.session) " (" (c.organisateur) ")" }
+                        @if plusieurs {
+                            p { label { input type="radio" name="concours" value=(c.code.as_str()) required; " Ce concours" } }
+                        }
+                        p { "Voie d'accès :" }
+                        @for v in &c.voies {
+                            p { label { input type="radio" name="voie" value=(v.code()) required; " " (v.libelle()) } }
+                        }
+                        @for d in &c.declarations {
+                            p { label { input type="checkbox" name="declarations" value=(d.code.as_str()); " " (d.libelle) } }
+                        }
+                    }
+                }
+                p { label for="nom" { "Nom" } input id="nom" name="nom" required autocomplete="family-name"; }
+                p { label for="prenom" { "Prénom" } input id="prenom" name="prenom" required autocomplete="given-name"; }
+                p { label for="email" { "Adresse électronique" } input id="email" name="email" type="email" required autocomplete="email"; }
+                p {
+                    label for="mdp" { "Mot de passe (au moins 12 caractères ; une phrase facile à retenir convient)" }
+                    input id="mdp" name="mot_de_passe" type="password" required minlength="12" maxlength="128" autocomplete="new-password";
+                }
+                p { button type="submit" class="principal" { "Me préinscrire" } }
+            }
+        },
+    )
+}
+
+async fn preinscription_page(State(etat): State<EtatPartage>) -> Response {
+    let csrf = nouveau_jeton(&etat);
+    let mut r = rendu(
+        StatusCode::OK,
+        formulaire_preinscription(&etat, &csrf, None),
+    );
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        poser_cookie(&etat, COOKIE_CSRF, &csrf, Some(3600)),
+    );
+    r
+}
+
+async fn preinscription(
+    State(etat): State<EtatPartage>,
+    headers: HeaderMap,
+    corps: String,
+) -> Response {
+    // Checkboxes repeat `declarations`: parse the form by hand.
+    let mut csrf = String::new();
+    let mut c = CorpsPreinscription::default();
+    for (k, v) in form_urlencoded::parse(corps.as_bytes()) {
+        let v = v.into_owned();
+        match k.as_ref() {
+            "csrf" => csrf = v,
+            "concours" => c.concours = Some(v),
+            "voie" => c.voie = v,
+            "nom" => c.nom = v,
+            "prenom" => c.prenom = v,
+            "email" => c.email = v,
+            "declarations" => c.declarations.push(v),
+            "mot_de_passe" => c.mot_de_passe = v,
+            _ => {}
+        }
+    }
+    if !cookie(&headers, COOKIE_CSRF).is_some_and(|k| !k.is_empty() && k == csrf) {
+        return rendu(
+            StatusCode::FORBIDDEN,
+            formulaire_preinscription(
+                &etat,
+                &csrf,
+                Some("Ce formulaire a expiré. Rechargez la page, puis recommencez."),
+            ),
+        );
+    }
+    let resultat = match demande(c) {
+        Ok((concours, d)) => etat
+            .espace
+            .preinscrire(concours.as_deref(), d)
+            .await
+            .map_err(ErreurApi::from),
+        Err(e) => Err(e),
+    };
+    match resultat {
+        Ok(numero) => rendu(
+            StatusCode::CREATED,
+            page(
+                &etat,
+                "Préinscription enregistrée",
+                html! {
+                    div class="alerte succes" role="status" {
+                        p { "Votre n° de dossier est " strong class="numero" { (numero) } "." }
+                        p { "Notez-le : c'est votre identifiant pour vous connecter à votre espace sécurisé, avec le mot de passe que vous venez de choisir." }
+                    }
+                    p { a class="bouton principal" href=(etat.chemin("/connexion")) { "Connexion espace sécurisé" } }
+                },
+            ),
+        ),
+        Err(e) => rendu(
+            e.statut,
+            formulaire_preinscription(&etat, &csrf, Some(&e.message)),
+        ),
+    }
+}
+
+fn statut_en_mots(s: StatutPiece) -> &'static str {
+    match s {
+        StatutPiece::Manquante => "à déposer",
+        StatutPiece::Deposee => "déposée",
+        StatutPiece::AttendueApresCloture => "peut être transmise plus tard",
+        StatutPiece::Facultative => "facultative",
+    }
+}
+
+fn vue_dossier_page(
+    etat: &EtatPartage,
+    auth: &AuthPage,
+    c: &Consultation,
+    erreur: Option<&str>,
+) -> Markup {
+    let d = &c.dossier;
+    let k = &c.concours;
+    let ouvert = est_ouvert(c);
+    page(
+        etat,
+        "Mon dossier d'inscription",
+        html! {
+            @if let Some(e) = erreur { (alerte(e)) }
+            section class="carte" aria-labelledby="titre-concours" {
+                h2 id="titre-concours" { (k.intitule) " — session " (k.session) }
+                p { (k.organisateur) }
+                p { "N° de dossier : " strong class="numero" { (d.numero()) } " · " (d.voie().libelle()) }
+                @let cloture = d.cloture_le().is_some();
+                div class=(if cloture { "alerte succes" } else if ouvert { "alerte info" } else { "alerte erreur" }) role="status" id="etat" {
+                    p { (d.message_etat(k, c.maintenant)) }
+                }
+                @if let Some(le) = d.cloture_le() {
+                    p { "Clôturé le " (instant_en_lettres(le)) ". " a href=(etat.chemin("/dossier/recepisse")) { "Voir et imprimer le récépissé" } }
+                } @else {
+                    p { "Date limite de clôture : " strong { (k.calendrier.depot_cloture.libelle()) } "." }
+                }
+            }
+            section aria-labelledby="titre-pieces" {
+                h2 id="titre-pieces" { "Pièces justificatives demandées" }
+                p class="aide" { "Les pièces doivent être au format PDF ou JPEG. Cliquez sur le dossier à droite de la pièce pour déposer, vérifier ou supprimer un fichier." }
+                table class="pieces" {
+                    thead { tr { th scope="col" { "Pièce" } th scope="col" { "Statut" } th scope="col" { "Fichiers" } th scope="col" { span class="invisible" { "Gérer" } } } }
+                    tbody {
+                        @for p in d.pieces(k) {
+                            @let statut = d.statut(p);
+                            tr {
+                                td { (p.libelle) br; small { (exigence_en_mots(p.exigence)) } }
+                                td { span class=(format!("statut {}", statut.code())) { (statut_en_mots(statut)) } }
+                                td { (d.fichiers_de(&p.code).count()) " / " (p.max_fichiers) }
+                                td { a class="dossier" href=(etat.chemin(&format!("/dossier/pieces/{}", p.code))) aria-label=(format!("Gérer la pièce : {}", p.libelle)) { "📁 Gérer" } }
+                            }
+                        }
+                    }
+                }
+            }
+            @if ouvert {
+                section class="carte" aria-labelledby="titre-cloture" {
+                    h2 id="titre-cloture" { "Finaliser l'envoi de votre dossier" }
+                    @let manquantes = d.pieces_manquantes(k);
+                    @if !manquantes.is_empty() {
+                        p { "Avant de clôturer, déposez : " }
+                        ul { @for p in &manquantes { li { (p.libelle) } } }
+                    }
+                    p { "Sans clôture avant le " (k.calendrier.depot_cloture.libelle()) ", votre inscription ne sera pas prise en compte." }
+                    p { a class="bouton principal" id="cloturer" href=(etat.chemin("/dossier/cloture")) { "Clôturer mon inscription" } }
+                }
+            }
+            form method="post" action=(etat.chemin("/deconnexion")) {
+                input type="hidden" name="csrf" value=(auth.session.csrf);
+                button type="submit" class="lien" { "Se déconnecter" }
+            }
+        },
+    )
+}
+
+async fn dossier(State(etat): State<EtatPartage>, auth: AuthPage) -> Response {
+    match etat.espace.consulter(auth.numero()).await {
+        Ok(c) => rendu(StatusCode::OK, vue_dossier_page(&etat, &auth, &c, None)),
+        Err(e) => page_erreur(&etat, e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct ParamsPiece {
+    enregistre: Option<String>,
+}
+
+fn vue_piece(
+    etat: &EtatPartage,
+    auth: &AuthPage,
+    c: &Consultation,
+    code: &str,
+    enregistre: bool,
+    erreur: Option<&str>,
+) -> Result<Markup, ErreurApi> {
+    let d = &c.dossier;
+    let k = &c.concours;
+    let p = d
+        .pieces(k)
+        .find(|p| p.code.as_str() == code)
+        .ok_or(Refus::PieceInconnue {
+            code: code.chars().take(64).collect(),
+        })?;
+    let possible = d.controler_depot(k, code, c.maintenant);
+    let modifiable = est_ouvert(c);
+    let accept = p
+        .formats
+        .iter()
+        .map(|f| match f {
+            depot_core::Format::Pdf => ".pdf,application/pdf",
+            depot_core::Format::Jpeg => ".jpg,.jpeg,image/jpeg",
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    Ok(page(
+        etat,
+        "Gestion du document",
+        html! {
+            h2 { (p.libelle) }
+            @if enregistre {
+                div class="alerte succes fenetre" role="alertdialog" aria-labelledby="enregistre" id="fichier-enregistre" {
+                    p id="enregistre" { strong { "Fichier enregistré" } }
+                    p { a class="bouton principal" id="ok" href=(etat.chemin(&format!("/dossier/pieces/{code}"))) autofocus { "OK" } }
+                }
+            }
+            @if let Some(e) = erreur { (alerte(e)) }
+            @let fichiers: Vec<_> = d.fichiers_de(&p.code).collect();
+            @if fichiers.is_empty() {
+                p { "Aucun fichier déposé pour cette pièce." }
+            } @else {
+                ul class="fichiers" {
+                    @for f in &fichiers {
+                        li {
+                            span class="nom" { (f.nom) } " "
+                            small { "(" (f.format.libelle()) ", " (taille_en_mots(f.taille)) ", déposé le " (instant_en_lettres(f.depose_le)) ")" }
+                            " "
+                            a class="oeil" target="_blank" rel="noopener" href=(etat.chemin(&format!("/dossier/fichiers/{}", f.id))) aria-label=(format!("Voir le fichier {}", f.nom)) { "👁 Voir" }
+                            @if modifiable {
+                                " "
+                                a class="poubelle" href=(etat.chemin(&format!("/dossier/fichiers/{}/supprimer", f.id))) aria-label=(format!("Supprimer le fichier {}", f.nom)) { "🗑 Supprimer" }
+                            }
+                        }
+                    }
+                }
+            }
+            @match possible {
+                Ok(_) => {
+                    form method="post" enctype="multipart/form-data" action=(etat.chemin(&format!("/dossier/pieces/{code}"))) class="carte" {
+                        input type="hidden" name="csrf" value=(auth.session.csrf);
+                        p {
+                            label for="fichier" { "Choisir un fichier" }
+                            input id="fichier" name="fichier" type="file" required accept=(accept);
+                            br; small { "Format " (depot_core::format::formats_en_mots(&p.formats)) ", " (p.taille_max_mo) " Mo au plus, " (p.max_fichiers) " fichier(s) au plus." }
+                        }
+                        p { button type="submit" class="principal" id="ajouter" { "Ajouter le fichier" } }
+                    }
+                }
+                Err(r) => { p class="aide" { (r.message()) } }
+            }
+            p { a class="bouton" id="fermer" href=(etat.chemin("/dossier")) { "Fermer" } }
+        },
+    ))
+}
+
+async fn piece(
+    State(etat): State<EtatPartage>,
+    auth: AuthPage,
+    Path(code): Path<String>,
+    Query(q): Query<ParamsPiece>,
+) -> Response {
+    let r = async {
+        let c = etat.espace.consulter(auth.numero()).await?;
+        vue_piece(&etat, &auth, &c, &code, q.enregistre.is_some(), None)
+    }
+    .await;
+    match r {
+        Ok(m) => rendu(StatusCode::OK, m),
+        Err(e) => page_erreur(&etat, e),
+    }
+}
+
+/// `POST /dossier/pieces/{code}` from the page: the CSRF field comes first in the form.
+pub async fn deposer(
+    State(etat): State<EtatPartage>,
+    auth: AuthPage,
+    Path(code): Path<String>,
+    mut corps: Multipart,
+) -> Response {
+    let resultat: Result<(), ErreurApi> = async {
+        let piece = etat.espace.preparer_depot(auth.numero(), &code).await?;
+        let mut csrf_ok = false;
+        while let Some(mut champ) = corps
+            .next_field()
+            .await
+            .map_err(|e| ErreurApi::requete_invalide(e.body_text()))?
+        {
+            match champ.name() {
+                Some("csrf") => {
+                    let v = champ
+                        .text()
+                        .await
+                        .map_err(|e| ErreurApi::requete_invalide(e.body_text()))?;
+                    verifier_csrf(&auth, &v)?;
+                    csrf_ok = true;
+                }
+                Some("fichier") if csrf_ok => {
+                    recevoir_et_deposer(&etat, auth.numero(), &code, &piece, &mut champ).await?;
+                    return Ok(());
+                }
+                Some("fichier") => return verifier_csrf(&auth, ""),
+                _ => {}
+            }
+        }
+        Err(Refus::ChampInvalide {
+            champ: "fichier",
+            raison: "choisissez un fichier.".to_owned(),
+        }
+        .into())
+    }
+    .await;
+    match resultat {
+        Ok(()) => Redirect::to(&etat.chemin(&format!("/dossier/pieces/{code}?enregistre=1")))
+            .into_response(),
+        Err(e) => {
+            let statut = e.statut;
+            match etat.espace.consulter(auth.numero()).await {
+                Ok(c) => match vue_piece(&etat, &auth, &c, &code, false, Some(&e.message)) {
+                    Ok(m) => rendu(statut, m),
+                    Err(_) => page_erreur(&etat, e),
+                },
+                Err(_) => page_erreur(&etat, e),
+            }
+        }
+    }
+}
+
+fn id(s: &str) -> Result<FichierId, ErreurApi> {
+    FichierId::parse(s).map_err(|_| Refus::FichierInconnu.into())
+}
+
+async fn voir(State(etat): State<EtatPartage>, auth: AuthPage, Path(i): Path<String>) -> Response {
+    let r = async { Ok::<_, ErreurApi>(etat.espace.voir(auth.numero(), &id(&i)?).await?) }.await;
+    match r {
+        Ok((f, flux)) => reponse_fichier(&f, flux),
+        Err(e) => page_erreur(&etat, e),
+    }
+}
+
+async fn supprimer_page(
+    State(etat): State<EtatPartage>,
+    auth: AuthPage,
+    Path(i): Path<String>,
+) -> Response {
+    let r = async {
+        let c = etat.espace.consulter(auth.numero()).await?;
+        let f = c
+            .dossier
+            .fichier(&id(&i)?)
+            .cloned()
+            .ok_or(Refus::FichierInconnu)?;
+        Ok::<_, ErreurApi>(f)
+    }
+    .await;
+    match r {
+        Ok(f) => rendu(
+            StatusCode::OK,
+            page(
+                &etat,
+                "Supprimer un fichier",
+                html! {
+                    p { "Voulez-vous supprimer le fichier « " (f.nom) " » ? Vous pourrez ensuite enregistrer de nouveau la bonne pièce." }
+                    form method="post" action=(etat.chemin(&format!("/dossier/fichiers/{}/supprimer", f.id))) {
+                        input type="hidden" name="csrf" value=(auth.session.csrf);
+                        button type="submit" class="danger" id="confirmer-suppression" { "Supprimer le fichier" }
+                        " "
+                        a class="bouton" href=(etat.chemin(&format!("/dossier/pieces/{}", f.piece))) { "Annuler" }
+                    }
+                },
+            ),
+        ),
+        Err(e) => page_erreur(&etat, e),
+    }
+}
+
+async fn supprimer(
+    State(etat): State<EtatPartage>,
+    auth: AuthPage,
+    Path(i): Path<String>,
+    Form(f): Form<FormCsrf>,
+) -> Response {
+    let r = async {
+        verifier_csrf(&auth, &f.csrf)?;
+        let fid = id(&i)?;
+        let c = etat.espace.consulter(auth.numero()).await?;
+        let piece = c
+            .dossier
+            .fichier(&fid)
+            .map(|f| f.piece.to_string())
+            .ok_or(Refus::FichierInconnu)?;
+        etat.espace.supprimer(auth.numero(), &fid).await?;
+        Ok::<_, ErreurApi>(piece)
+    }
+    .await;
+    match r {
+        Ok(piece) => {
+            Redirect::to(&etat.chemin(&format!("/dossier/pieces/{piece}"))).into_response()
+        }
+        Err(e) => page_erreur(&etat, e),
+    }
+}
+
+async fn cloture_page(State(etat): State<EtatPartage>, auth: AuthPage) -> Response {
+    let c = match etat.espace.consulter(auth.numero()).await {
+        Ok(c) => c,
+        Err(e) => return page_erreur(&etat, e.into()),
+    };
+    rendu(
+        StatusCode::OK,
+        page(
+            &etat,
+            "Clôturer mon inscription",
+            html! {
+                div class="alerte attention" role="note" {
+                    p { strong { "Attention : la clôture est définitive." } }
+                    p { "Après la clôture, vous ne pourrez plus ajouter ni supprimer de pièces (sauf les pièces qui peuvent être transmises ultérieurement). Votre dossier sera transmis au service concours." }
+                }
+                p { "Vérifiez avec l'œil que chaque fichier est la bonne pièce avant de confirmer. Date limite : " (c.concours.calendrier.depot_cloture.libelle()) "." }
+                form method="post" action=(etat.chemin("/dossier/cloture")) {
+                    input type="hidden" name="csrf" value=(auth.session.csrf);
+                    button type="submit" class="principal" id="confirmer-cloture" { "Je confirme : clôturer mon inscription" }
+                    " "
+                    a class="bouton" href=(etat.chemin("/dossier")) { "Annuler" }
+                }
+            },
+        ),
+    )
+}
+
+async fn cloturer(
+    State(etat): State<EtatPartage>,
+    auth: AuthPage,
+    Form(f): Form<FormCsrf>,
+) -> Response {
+    let r = async {
+        verifier_csrf(&auth, &f.csrf)?;
+        Ok::<_, ErreurApi>(etat.espace.cloturer(auth.numero()).await?)
+    }
+    .await;
+    match r {
+        Ok(_) => Redirect::to(&etat.chemin("/dossier")).into_response(),
+        Err(e) => {
+            let statut = e.statut;
+            match etat.espace.consulter(auth.numero()).await {
+                Ok(c) => rendu(statut, vue_dossier_page(&etat, &auth, &c, Some(&e.message))),
+                Err(_) => page_erreur(&etat, e),
+            }
+        }
+    }
+}
+
+async fn recepisse(State(etat): State<EtatPartage>, auth: AuthPage) -> Response {
+    let c = match etat.espace.consulter(auth.numero()).await {
+        Ok(c) => c,
+        Err(e) => return page_erreur(&etat, e.into()),
+    };
+    let Some(r) = c.dossier.recepisse() else {
+        return page_erreur(
+            &etat,
+            ErreurApi::new(
+                StatusCode::NOT_FOUND,
+                "pas_de_recepisse",
+                "Votre dossier n'est pas encore clôturé : le récépissé est délivré à la clôture.",
+            ),
+        );
+    };
+    let x = &r.contenu;
+    rendu(
+        StatusCode::OK,
+        page(
+            &etat,
+            "Récépissé de clôture",
+            html! {
+                div class="recepisse" {
+                    p { strong { (x.organisateur) } }
+                    p { (x.concours_intitule) " — session " (x.session) " — " (x.voie.libelle()) }
+                    p { "Dossier n° " strong class="numero" { (x.numero) } " — " (x.prenom) " " (x.nom) }
+                    p { "Clôturé le " strong { (x.cloture_le_libelle) } " (" (x.cloture_le.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)) ")." }
+                    table {
+                        thead { tr { th { "Pièce" } th { "Fichier" } th { "Taille" } th { "SHA-256" } } }
+                        tbody {
+                            @for l in &x.fichiers {
+                                tr { td { (l.piece_libelle) } td { (l.nom) } td { (taille_en_mots(l.taille)) } td { code { (l.sha256) } } }
+                            }
+                        }
+                    }
+                    p { "Empreinte du récépissé (SHA-256) : " code id="empreinte" { (r.empreinte) } }
+                    p { "Votre dossier est clôturé, il est en cours d'instruction." }
+                }
+                p class="non-imprime" { a href=(etat.chemin("/dossier")) { "Revenir à mon dossier" } }
+            },
+        ),
+    )
+}

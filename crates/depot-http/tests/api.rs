@@ -1,0 +1,546 @@
+//! Black-box tests of the JSON API: the real router on port 0, spoken to over HTTP.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use depot_core::exemples::{jpeg_minimal, pdf_minimal, png_minimal};
+use depot_core::testkit::concours_du_seed;
+use depot_core::{Espace, HorlogeFixe, Ports};
+use reqwest::multipart::{Form, Part};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+struct App {
+    url: String,
+    horloge: Arc<HorlogeFixe>,
+    client: Client,
+}
+
+async fn spawn_app() -> App {
+    let horloge = Arc::new(HorlogeFixe::new(t("2025-04-01T10:00:00+02:00")));
+    let mut ports = Ports::en_memoire().avec_horloge(horloge.clone());
+    let pool: Arc<dyn depot_core::Hacheur> = Arc::new(depot_http::PoolArgon2::new());
+    ports.authentificateur = Arc::new(depot_core::Argon2Authenticator::new(
+        ports.identifiants.clone(),
+        pool.clone(),
+    ));
+    ports.hacheur = pool;
+    let espace = Arc::new(Espace::new(vec![concours_du_seed()], ports).unwrap());
+    let app = depot_http::router(espace, depot_http::Config::default());
+    let ecoute = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let adresse = ecoute.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            ecoute,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    App {
+        url: format!("http://{adresse}/api/v1"),
+        horloge,
+        client: Client::new(),
+    }
+}
+
+const MDP: &str = "lune verte sur le toit de Laval";
+
+impl App {
+    async fn preinscrire(&self, voie: &str, declarations: &[&str]) -> String {
+        let r = self
+            .client
+            .post(format!("{}/preinscriptions", self.url))
+            .json(&json!({"voie": voie, "nom": "Durand", "prenom": "Camille", "email": "camille@exemple.fr", "declarations": declarations, "mot_de_passe": MDP}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json::<Value>().await.unwrap()["numero"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn connexion(&self, numero: &str, mdp: &str) -> reqwest::Response {
+        self.client
+            .post(format!("{}/connexion", self.url))
+            .json(&json!({"numero": numero, "mot_de_passe": mdp}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn jeton(&self, numero: &str) -> String {
+        let r = self.connexion(numero, MDP).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let v: Value = r.json().await.unwrap();
+        assert!(v["expire_le"].as_str().unwrap().ends_with("+02:00"), "{v}");
+        v["jeton"].as_str().unwrap().to_owned()
+    }
+
+    async fn deposer(
+        &self,
+        jeton: &str,
+        piece: &str,
+        nom: &str,
+        octets: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let form = Form::new().part("fichier", Part::bytes(octets).file_name(nom.to_owned()));
+        let r = self
+            .client
+            .post(format!("{}/dossier/pieces/{piece}", self.url))
+            .bearer_auth(jeton)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, jeton: &str, chemin: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{chemin}", self.url))
+            .bearer_auth(jeton)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn post(&self, jeton: &str, chemin: &str) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(format!("{}{chemin}", self.url))
+            .bearer_auth(jeton)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn la_procedure_du_seed_par_l_api() {
+    let app = spawn_app().await;
+    let numero = app.preinscrire("interne", &[]).await;
+    let jeton = app.jeton(&numero).await;
+
+    let v: Value = app.get(&jeton, "/dossier").await.json().await.unwrap();
+    assert_eq!(v["numero"], numero.as_str());
+    assert_eq!(v["etat"], "ouvert");
+    assert_eq!(v["date_limite"], "2025-04-18T00:00:00.000+02:00");
+    assert_eq!(
+        v["date_limite_libelle"],
+        "jeudi 17 avril 2025 à minuit (heure de Paris)"
+    );
+    assert_eq!(v["cloturable"], false);
+    assert_eq!(v["pieces_manquantes"], json!(["piece-identite"]));
+    let pieces: Vec<&str> = v["pieces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(pieces, ["piece-identite", "etat-des-services", "arretes"]);
+    assert_eq!(v["pieces"][1]["statut"], "attendue_apres_cloture");
+
+    // Upload a PDF and a JPEG.
+    let (s, pdf) = app
+        .deposer(&jeton, "piece-identite", "CNI recto é.pdf", pdf_minimal())
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{pdf}");
+    assert_eq!(pdf["message"], "Fichier enregistré");
+    let (s, jpg) = app
+        .deposer(&jeton, "piece-identite", "verso.jpg", jpeg_minimal())
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{jpg}");
+    // Refused formats, in the documented order.
+    let (s, e) = app
+        .deposer(&jeton, "piece-identite", "trois.pdf", pdf_minimal())
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::CONFLICT, Some("trop_de_fichiers"))
+    );
+    let (s, e) = app
+        .deposer(&jeton, "etat-des-services", "photo.jpg", png_minimal())
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("format_refuse"))
+    );
+    assert!(e["message"].as_str().unwrap().contains("PNG"));
+    let (s, e) = app
+        .deposer(&jeton, "etat-des-services", "etat.jpg", pdf_minimal())
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Some("extension_incoherente")
+        )
+    );
+    let (s, e) = app
+        .deposer(
+            &jeton,
+            "etat-des-services",
+            "etat.pdf",
+            b"%PDF-1.7 tronque".to_vec(),
+        )
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("pdf_illisible"))
+    );
+    let (s, e) = app.deposer(&jeton, "diplome", "d.pdf", pdf_minimal()).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("piece_inconnue"))
+    );
+
+    // View: bytes and headers.
+    let id = pdf["fichier"]["id"].as_str().unwrap();
+    let r = app.get(&jeton, &format!("/dossier/fichiers/{id}")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let h = r.headers().clone();
+    assert_eq!(h["content-type"], "application/pdf");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["cache-control"], "no-store");
+    assert_eq!(
+        h["content-disposition"],
+        "inline; filename=\"CNI recto _.pdf\"; filename*=UTF-8''CNI%20recto%20%C3%A9.pdf"
+    );
+    assert_eq!(r.bytes().await.unwrap().to_vec(), pdf_minimal());
+
+    // Delete, then upload again.
+    let jid = jpg["fichier"]["id"].as_str().unwrap();
+    let r = app
+        .client
+        .delete(format!("{}/dossier/fichiers/{jid}", app.url))
+        .bearer_auth(&jeton)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get(&jeton, &format!("/dossier/fichiers/{jid}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let (s, _) = app
+        .deposer(&jeton, "piece-identite", "verso.jpeg", jpeg_minimal())
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+
+    // Closure at 23:59:59.999, twice: the same récépissé. (Sessions follow the same clock:
+    // after a jump of two weeks the candidate logs in again.)
+    app.horloge.regler(t("2025-04-17T23:59:59.999+02:00"));
+    assert_eq!(
+        app.get(&jeton, "/dossier").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "idle session expired"
+    );
+    let jeton = app.jeton(&numero).await;
+    let (s, c1) = app.post(&jeton, "/dossier/cloture").await;
+    assert_eq!(s, StatusCode::OK, "{c1}");
+    assert_eq!(c1["etat"], "cloture");
+    assert_eq!(
+        c1["message"],
+        "Votre dossier est clôturé, il est en cours d'instruction."
+    );
+    assert_eq!(c1["cloture_le"], "2025-04-17T23:59:59.999+02:00");
+    let (_, c2) = app.post(&jeton, "/dossier/cloture").await;
+    assert_eq!(c1["recepisse"], c2["recepisse"]);
+    let r: Value = app
+        .get(&jeton, "/dossier/recepisse")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r, c1["recepisse"]);
+    assert_eq!(r["contenu"]["fichiers"].as_array().unwrap().len(), 2);
+
+    // After closure: only the deferred pieces.
+    let (s, e) = app
+        .deposer(&jeton, "piece-identite", "x.pdf", pdf_minimal())
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::CONFLICT, Some("dossier_cloture"))
+    );
+    let r = app
+        .client
+        .delete(format!("{}/dossier/fichiers/{id}", app.url))
+        .bearer_auth(&jeton)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let (s, f) = app
+        .deposer(&jeton, "etat-des-services", "etat.pdf", pdf_minimal())
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{f}");
+    let v: Value = app.get(&jeton, "/dossier").await.json().await.unwrap();
+    assert_eq!(v["etat"], "cloture");
+    assert_eq!(v["pieces"][1]["statut"], "deposee");
+
+    // Past the deferred deadline.
+    app.horloge.regler(t("2025-06-20T00:00:00+02:00"));
+    let jeton = app.jeton(&numero).await;
+    let (s, e) = app.deposer(&jeton, "arretes", "a.pdf", pdf_minimal()).await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::CONFLICT, Some("delai_depasse"))
+    );
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("jeudi 19 juin 2025")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cloture_refusee_puis_hors_delai() {
+    let app = spawn_app().await;
+    let numero = app.preinscrire("externe", &["demande_amenagement"]).await;
+    let jeton = app.jeton(&numero).await;
+    let (s, e) = app.post(&jeton, "/dossier/cloture").await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::CONFLICT, Some("pieces_manquantes"))
+    );
+    let manquantes: Vec<&str> = e["manquantes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(manquantes, ["piece-identite", "certificat-medical"]);
+    assert!(
+        e["manquantes"][0]["libelle"]
+            .as_str()
+            .unwrap()
+            .starts_with("Copie d'une pièce")
+    );
+    app.deposer(&jeton, "piece-identite", "cni.pdf", pdf_minimal())
+        .await;
+    app.deposer(&jeton, "certificat-medical", "c.pdf", pdf_minimal())
+        .await;
+    app.horloge.regler(t("2025-04-18T00:00:00+02:00"));
+    let jeton = app.jeton(&numero).await;
+    let (s, e) = app.post(&jeton, "/dossier/cloture").await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (StatusCode::CONFLICT, Some("delai_depasse"))
+    );
+    let v: Value = app.get(&jeton, "/dossier").await.json().await.unwrap();
+    assert_eq!(v["etat"], "non_cloture_hors_delai");
+    assert_eq!(
+        v["pieces"][0]["fichiers"].as_array().unwrap().len(),
+        1,
+        "nothing deleted"
+    );
+    let r = app
+        .client
+        .delete(format!(
+            "{}/dossier/fichiers/{}",
+            app.url,
+            v["pieces"][0]["fichiers"][0]["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&jeton)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authentification_et_propriete() {
+    let app = spawn_app().await;
+    let a = app.preinscrire("externe", &[]).await;
+    let b = app.preinscrire("externe", &[]).await;
+    let ja = app.jeton(&a).await;
+    let jb = app.jeton(&b).await;
+    // 401 before the body is read, with the API's error body.
+    let r = app
+        .client
+        .post(format!("{}/dossier/pieces/piece-identite", app.url))
+        .body(vec![0u8; 1000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "non_authentifie");
+    assert_eq!(
+        app.get("pas-un-jeton", "/dossier").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // Another dossier's file is 404 to every method.
+    let (_, f) = app
+        .deposer(&ja, "piece-identite", "cni.pdf", pdf_minimal())
+        .await;
+    let id = f["fichier"]["id"].as_str().unwrap();
+    assert_eq!(
+        app.get(&jb, &format!("/dossier/fichiers/{id}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let r = app
+        .client
+        .delete(format!("{}/dossier/fichiers/{id}", app.url))
+        .bearer_auth(&jb)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&jb, "/dossier/fichiers/..%2F..%2Fetc%2Fpasswd")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&ja, &format!("/dossier/fichiers/{id}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    // Logout kills the token.
+    let (s, _) = app.post(&ja, "/deconnexion").await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get(&ja, "/dossier").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // Field errors.
+    let r = app
+        .client
+        .post(format!("{}/preinscriptions", app.url))
+        .json(&json!({"voie": "externe"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.client.post(format!("{}/preinscriptions", app.url))
+        .json(&json!({"voie": "externe", "nom": "A", "prenom": "B", "email": "a@b.fr", "mot_de_passe": "azertyuiop123"}))
+        .send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "mot_de_passe_faible"
+    );
+    app.horloge.regler(t("2025-04-10T00:00:00+02:00"));
+    let r = app.client.post(format!("{}/preinscriptions", app.url))
+        .json(&json!({"voie": "externe", "nom": "A", "prenom": "B", "email": "a@b.fr", "mot_de_passe": MDP}))
+        .send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "preinscription_fermee"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limitation_et_pas_d_enumeration() {
+    let app = spawn_app().await;
+    let numero = app.preinscrire("externe", &[]).await;
+    // Wrong password and unknown number: same status, same body, similar time.
+    let mut temps = [0f64; 2];
+    let mut corps = Vec::new();
+    for (i, n) in [numero.as_str(), "2025-ANI-ZZZZZZ"].iter().enumerate() {
+        for _ in 0..4 {
+            let debut = Instant::now();
+            let r = app.connexion(n, "mauvais mot de passe").await;
+            temps[i] += debut.elapsed().as_secs_f64();
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+            corps.push(r.text().await.unwrap());
+        }
+    }
+    assert!(
+        corps.windows(2).all(|w| w[0] == w[1]),
+        "identical bodies: {corps:?}"
+    );
+    let ratio = temps[1] / temps[0];
+    assert!(
+        (0.33..3.0).contains(&ratio),
+        "unknown n° answered in {:.0}% of the time of a known one",
+        ratio * 100.0
+    );
+    // 6 more failures on the known number make 10; the 11th attempt is 429, even with the
+    // right password.
+    for _ in 0..6 {
+        assert_eq!(
+            app.connexion(&numero, "mauvais mot de passe")
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let r = app.connexion(&numero, MDP).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let attente: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&attente), "{attente}");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "trop_de_tentatives"
+    );
+    // Unknown numbers are throttled alike (4 failures so far + 6 = 10).
+    for _ in 0..6 {
+        app.connexion("2025-ANI-ZZZZZZ", "x").await;
+    }
+    assert_eq!(
+        app.connexion("2025-ANI-ZZZZZZ", "x").await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // 15 minutes later the candidate gets in, and success resets the count.
+    app.horloge.regler(t("2025-04-01T10:15:01+02:00"));
+    assert_eq!(app.connexion(&numero, MDP).await.status(), StatusCode::OK);
+    for _ in 0..9 {
+        app.connexion(&numero, "mauvais").await;
+    }
+    assert_eq!(app.connexion(&numero, MDP).await.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn televersement_trop_gros_refuse_en_flux() {
+    let app = spawn_app().await;
+    let numero = app.preinscrire("externe", &[]).await;
+    let jeton = app.jeton(&numero).await;
+    // 10 MiB limit: an 11 MiB PDF, sent as a stream, is refused with 413.
+    let mut gros = pdf_minimal();
+    gros.resize(11 << 20, b' ');
+    let (s, e) = app
+        .deposer(&jeton, "piece-identite", "gros.pdf", gros)
+        .await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
+    assert_eq!(e["code"], "fichier_trop_volumineux");
+    // A huge body on another route hits the general body limit.
+    let r = app
+        .client
+        .post(format!("{}/connexion", app.url))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 1 << 20])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let v: Value = app.get(&jeton, "/dossier").await.json().await.unwrap();
+    assert_eq!(v["pieces"][0]["fichiers"].as_array().unwrap().len(), 0);
+}

@@ -1,0 +1,268 @@
+//! depot-server: the candidate's espace sécurisé, ready to run.
+//!
+//! With no arguments: `http://127.0.0.1:8080`, filesystem storage in `./depot-data`, and a
+//! demo concours whose calendar is relative to today, with one demo dossier whose n° and
+//! password are printed.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Parser, ValueEnum};
+use depot_core::{
+    Argon2Authenticator, Concours, DemandePreinscription, DossierStore, Espace, Hacheur,
+    HasardSysteme, HorlogeSysteme, MotDePasse, Ports, Voie,
+};
+use depot_fs::FsStore;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatJournal {
+    Text,
+    Json,
+}
+
+/// L'espace sécurisé de dépôt des dossiers d'inscription aux concours.
+#[derive(Debug, Parser)]
+#[command(name = "depot-server", version)]
+struct Args {
+    /// A concours file (TOML, see examples/concours/); repeat for several concours.
+    /// Without it, a demo concours relative to today is served.
+    #[arg(long = "config", value_name = "FICHIER")]
+    config: Vec<PathBuf>,
+    /// Data directory (dossiers, pieces, password hashes).
+    #[arg(long, value_name = "DIR", default_value = "depot-data")]
+    data: PathBuf,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Log format.
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: FormatJournal,
+    /// Mark cookies Secure (when served behind TLS).
+    #[arg(long)]
+    cookies_securises: bool,
+}
+
+/// The demo concours: the seed's pieces, with a calendar relative to `aujourd_hui`
+/// (pré-inscription open, dépôt deadline in 14 days, deferred pieces in 60 days).
+fn concours_demo(aujourd_hui: chrono::NaiveDate) -> Result<Concours, String> {
+    let j = |n: i64| {
+        (aujourd_hui + chrono::Duration::days(n))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let modele = include_str!("../../../examples/concours/animateur-2025.toml");
+    let mut texte = String::with_capacity(modele.len());
+    for ligne in modele.lines() {
+        let cle = ligne.split('=').next().unwrap_or("").trim();
+        let remplacee = match cle {
+            "code" if ligne.contains("animateur-2025") => "code = \"demo-animateur\"".to_owned(),
+            "intitule" if texte.contains("[concours]") && !texte.contains("intitule") => {
+                "intitule = \"Concours de démonstration — animateur territorial\"".to_owned()
+            }
+            "session" => format!("session = {}", chrono::Datelike::year(&aujourd_hui)),
+            "preinscription_ouverture" => format!("preinscription_ouverture = \"{}\"", j(-30)),
+            "preinscription_cloture" => format!("preinscription_cloture = \"{}\"", j(14)),
+            "depot_cloture" => format!("depot_cloture = \"{}\"", j(14)),
+            "pieces_differees_cloture" => format!("pieces_differees_cloture = \"{}\"", j(60)),
+            _ => ligne.to_owned(),
+        };
+        texte.push_str(&remplacee);
+        texte.push('\n');
+    }
+    Concours::from_toml(&texte).map_err(|e| e.to_string())
+}
+
+fn phrase_de_passe() -> String {
+    const MOTS: &[&str] = &[
+        "lune", "verte", "toit", "riviere", "cerise", "nuage", "piano", "sable", "orange", "foret",
+        "bateau", "neige", "violon", "prairie", "abeille", "falaise", "citron", "etoile", "moulin",
+        "brume", "castor", "jardin", "lanterne", "miel",
+    ];
+    let mut o = [0u8; 5];
+    depot_core::Hasard::remplir(&HasardSysteme, &mut o);
+    let mots: Vec<&str> = o[..4]
+        .iter()
+        .map(|b| MOTS[usize::from(*b) % MOTS.len()])
+        .collect();
+    format!("{}-{}", mots.join("-"), o[4] % 90 + 10)
+}
+
+/// Creates the demo dossier once, and prints its identifiers at every start.
+async fn dossier_demo(espace: &Espace, data: &Path) -> Result<(), String> {
+    let fichier = data.join("demo-identifiants.txt");
+    if let Ok(t) = std::fs::read_to_string(&fichier) {
+        println!("dossier de démonstration : {}", t.trim());
+        return Ok(());
+    }
+    let mdp = phrase_de_passe();
+    let numero = espace
+        .preinscrire(
+            Some("demo-animateur"),
+            DemandePreinscription {
+                voie: Voie::Externe,
+                nom: "Démo".into(),
+                prenom: "Camille".into(),
+                email: "camille.demo@exemple.fr".into(),
+                declarations: vec![],
+                mot_de_passe: MotDePasse::new(mdp.clone()),
+            },
+        )
+        .await
+        .map_err(|e| e.message())?;
+    let ligne = format!("n° {numero}, mot de passe {mdp}");
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&fichier)
+            .map_err(|e| e.to_string())?;
+        writeln!(f, "{ligne}").map_err(|e| e.to_string())?;
+    }
+    println!("dossier de démonstration créé : {ligne}");
+    Ok(())
+}
+
+async fn arret() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("arrêt demandé : fin des requêtes en cours");
+}
+
+async fn lancer(args: Args) -> Result<(), String> {
+    let demo = args.config.is_empty();
+    let mut concours = Vec::new();
+    if demo {
+        let aujourd_hui = depot_core::Clock::now(&HorlogeSysteme)
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .date_naive();
+        concours.push(concours_demo(aujourd_hui)?);
+    }
+    for f in &args.config {
+        let texte = std::fs::read_to_string(f).map_err(|e| format!("{} : {e}", f.display()))?;
+        concours.push(Concours::from_toml(&texte).map_err(|e| format!("{} : {e}", f.display()))?);
+    }
+    let store = FsStore::open(&args.data).map_err(|e| format!("{} : {e}", args.data.display()))?;
+    let hacheur: Arc<dyn Hacheur> = Arc::new(depot_http::PoolArgon2::new());
+    let identifiants = Arc::new(store.clone());
+    let ports = Ports {
+        dossiers: Arc::new(store.clone()),
+        pieces: Arc::new(store.clone()),
+        authentificateur: Arc::new(Argon2Authenticator::new(
+            identifiants.clone(),
+            hacheur.clone(),
+        )),
+        identifiants,
+        hacheur,
+        horloge: Arc::new(HorlogeSysteme),
+        hasard: Arc::new(HasardSysteme),
+    };
+    let espace = Arc::new(Espace::new(concours, ports).map_err(|e| e.message())?);
+    for c in espace.concours() {
+        println!(
+            "concours {} : « {} », clôture des inscriptions le {}",
+            c.code,
+            c.intitule,
+            c.calendrier.depot_cloture.libelle()
+        );
+    }
+    if demo {
+        dossier_demo(&espace, &args.data).await?;
+    }
+    let n = DossierStore::list(&store)
+        .await
+        .map(|v| v.len())
+        .unwrap_or(0);
+    println!("données : {} ({n} dossier(s))", args.data.display());
+    let app = depot_http::router(
+        espace,
+        depot_http::Config {
+            cookies_securises: args.cookies_securises,
+            ..Default::default()
+        },
+    );
+    let ecoute = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("écoute sur {} : {e}", args.listen))?;
+    let adresse = ecoute.local_addr().map_err(|e| e.to_string())?;
+    println!("listening on http://{adresse}");
+    tracing::info!(%adresse, "serveur prêt");
+    axum::serve(
+        ecoute,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(arret())
+    .await
+    .map_err(|e| e.to_string())
+}
+
+fn main() {
+    let args = Args::parse();
+    let filtre = tracing_subscriber::EnvFilter::try_from_env("DEPOT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let abonne = tracing_subscriber::fmt()
+        .with_env_filter(filtre)
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        FormatJournal::Json => abonne.json().init(),
+        FormatJournal::Text => abonne.with_ansi(false).init(),
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("depot-server : {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = runtime.block_on(lancer(args)) {
+        eprintln!("depot-server : {e}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn le_concours_de_demo_est_ouvert_aujourd_hui() {
+        let j = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let c = concours_demo(j).unwrap();
+        assert_eq!(c.code.as_str(), "demo-animateur");
+        assert_eq!(c.session, 2026);
+        assert!(c.intitule.contains("démonstration"));
+        let midi = depot_core::calendrier::paris_local(j.and_hms_opt(12, 0, 0).unwrap()).unwrap();
+        assert!(c.calendrier.preinscription_ouverture < midi);
+        assert!(!c.calendrier.preinscription_cloture.est_depassee(midi));
+        assert_eq!(
+            c.calendrier.depot_cloture.libelle(),
+            "samedi 12 décembre 2026 à minuit (heure de Paris)"
+        );
+        assert_eq!(c.pieces.len(), 9);
+    }
+
+    #[test]
+    fn phrase_de_passe_acceptee_par_la_politique() {
+        for _ in 0..20 {
+            MotDePasse::new(phrase_de_passe())
+                .verifier_politique(&["Démo", "Camille"])
+                .unwrap();
+        }
+    }
+}
