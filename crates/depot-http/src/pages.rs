@@ -485,7 +485,7 @@ fn vue_dossier_page(
                                 td { (p.libelle) br; small { (exigence_en_mots(p.exigence)) } }
                                 td { span class=(format!("statut {}", statut.code())) { (statut_en_mots(statut)) } }
                                 td { (d.fichiers_de(&p.code).count()) " / " (p.max_fichiers) }
-                                td { a class="dossier" href=(etat.chemin(&format!("/dossier/pieces/{}", p.code))) aria-label=(format!("Gérer la pièce : {}", p.libelle)) { "📁 Gérer" } }
+                                td { a class="dossier" href=(etat.chemin(&format!("/dossier/pieces/{}", p.code))) aria-label=(format!("Gérer la pièce : {}", p.libelle)) { "Ouvrir" } }
                             }
                         }
                     }
@@ -572,10 +572,10 @@ fn vue_piece(
                             span class="nom" { (f.nom) } " "
                             small { "(" (f.format.libelle()) ", " (taille_en_mots(f.taille)) ", déposé le " (instant_en_lettres(f.depose_le)) ")" }
                             " "
-                            a class="oeil" target="_blank" rel="noopener" href=(etat.chemin(&format!("/dossier/fichiers/{}", f.id))) aria-label=(format!("Voir le fichier {}", f.nom)) { "👁 Voir" }
+                            a class="oeil" target="_blank" rel="noopener" href=(etat.chemin(&format!("/dossier/fichiers/{}", f.id))) aria-label=(format!("Voir le fichier {}", f.nom)) { "Voir" }
                             @if modifiable {
                                 " "
-                                a class="poubelle" href=(etat.chemin(&format!("/dossier/fichiers/{}/supprimer", f.id))) aria-label=(format!("Supprimer le fichier {}", f.nom)) { "🗑 Supprimer" }
+                                a class="poubelle" href=(etat.chemin(&format!("/dossier/fichiers/{}/supprimer", f.id))) aria-label=(format!("Supprimer le fichier {}", f.nom)) { "Supprimer" }
                             }
                         }
                     }

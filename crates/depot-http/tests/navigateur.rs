@@ -1,0 +1,317 @@
+//! A real browser (headless Chromium driven through chromedriver) walks the seed procedure
+//! on the pages: login, upload through the file input, « Fichier enregistré », the eye, the
+//! bin, upload again, « Clôturer mon inscription », the closed message. Screenshots are
+//! saved under `target/tmp/`.
+//!
+//! Needs `chromium` and `chromium-driver` (Debian): `scripts/test.sh` installs them. Without
+//! them the test fails under `CI=true` and is skipped loudly elsewhere.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use depot_core::exemples::pdf_minimal;
+use depot_core::testkit::concours_du_seed;
+use depot_core::{DemandePreinscription, Espace, HorlogeFixe, MotDePasse, Ports, Voie};
+use fantoccini::{ClientBuilder, Locator};
+
+struct Pilote(Child);
+
+impl Drop for Pilote {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn trouver(noms: &[&str]) -> Option<PathBuf> {
+    let chemins = std::env::var_os("PATH").unwrap_or_default();
+    noms.iter().find_map(|n| {
+        std::env::split_paths(&chemins)
+            .map(|d| d.join(n))
+            .find(|p| p.is_file())
+    })
+}
+
+fn port_libre() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn un_candidat_dans_chromium() {
+    let (Some(pilote), Some(chromium)) = (
+        trouver(&["chromedriver"]),
+        trouver(&["chromium", "chromium-browser"]),
+    ) else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!(
+                "CI=true: chromium and chromedriver are required (apt-get install chromium chromium-driver)"
+            );
+        }
+        eprintln!(
+            "\n*** SKIPPED: browser test needs chromium and chromedriver (apt-get install chromium chromium-driver) ***\n"
+        );
+        return;
+    };
+
+    // The espace, with the seed's concours, a week before the deadline.
+    let horloge = Arc::new(HorlogeFixe::new(
+        "2025-04-10T10:00:00+02:00".parse().unwrap(),
+    ));
+    let espace = Arc::new(
+        Espace::new(
+            vec![concours_du_seed()],
+            Ports::en_memoire().avec_horloge(horloge.clone()),
+        )
+        .unwrap(),
+    );
+    horloge.regler("2025-04-01T10:00:00+02:00".parse().unwrap());
+    let mdp = "lune verte sur le toit de Laval";
+    let numero = espace
+        .preinscrire(
+            None,
+            DemandePreinscription {
+                voie: Voie::Externe,
+                nom: "Durand".into(),
+                prenom: "Camille".into(),
+                email: "camille@exemple.fr".into(),
+                declarations: vec![],
+                mot_de_passe: MotDePasse::from(mdp),
+            },
+        )
+        .await
+        .unwrap();
+    horloge.regler("2025-04-10T10:00:00+02:00".parse().unwrap());
+    let app = depot_http::router(espace, depot_http::Config::default());
+    let ecoute = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", ecoute.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            ecoute,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+
+    let dir = tempfile::tempdir().unwrap();
+    let fichier = dir.path().join("CNI recto.pdf");
+    std::fs::write(&fichier, pdf_minimal()).unwrap();
+
+    let port = port_libre();
+    let _pilote = Pilote(
+        Command::new(&pilote)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", "--disable-quic", "--window-size=1200,1000",
+                     format!("--user-data-dir={}", dir.path().join("profil").display())]
+        }),
+    );
+    let mut client = None;
+    for _ in 0..50 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let c = client.expect("chromedriver did not answer");
+    let texte = |c: &fantoccini::Client| {
+        let c = c.clone();
+        async move {
+            c.find(Locator::Css("main"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let ecran = |c: &fantoccini::Client, nom: &str| {
+        let (c, chemin) = (
+            c.clone(),
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(nom),
+        );
+        async move {
+            std::fs::write(&chemin, c.screenshot().await.unwrap()).unwrap();
+            eprintln!("screenshot: {}", chemin.display());
+        }
+    };
+
+    // 1–2) Connexion with the n° de dossier and the password.
+    c.goto(&format!("{base}/connexion")).await.unwrap();
+    c.find(Locator::Id("numero"))
+        .await
+        .unwrap()
+        .send_keys(numero.as_str())
+        .await
+        .unwrap();
+    c.find(Locator::Id("mot_de_passe"))
+        .await
+        .unwrap()
+        .send_keys(mdp)
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/dossier"));
+    assert!(texte(&c).await.contains(numero.as_str()));
+
+    // 3) The folder to the right of the requested piece.
+    c.find(Locator::Css("a.dossier"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(texte(&c).await.contains("Gestion du document"));
+    // 4–6) « Choisir un fichier », « Ajouter le fichier », « Fichier enregistré » → OK.
+    let deposer = || async {
+        c.find(Locator::Id("fichier"))
+            .await
+            .unwrap()
+            .send_keys(fichier.to_str().unwrap())
+            .await
+            .unwrap();
+        c.find(Locator::Id("ajouter"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let fenetre = c
+            .find(Locator::Id("fichier-enregistre"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(fenetre.contains("Fichier enregistré"), "{fenetre}");
+        c.find(Locator::Id("ok"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert!(texte(&c).await.contains("CNI recto.pdf"));
+    };
+    deposer().await;
+
+    // 7) The eye opens the file in a new window.
+    let fenetres_avant = c.windows().await.unwrap();
+    c.find(Locator::Css("a.oeil"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let mut nouvelle = None;
+    for _ in 0..50 {
+        let toutes = c.windows().await.unwrap();
+        if let Some(w) = toutes.into_iter().find(|w| !fenetres_avant.contains(w)) {
+            nouvelle = Some(w);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let nouvelle = nouvelle.expect("the eye opens a window");
+    c.switch_to_window(nouvelle).await.unwrap();
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .path()
+            .contains("/dossier/fichiers/")
+    );
+    c.close_window().await.unwrap();
+    c.switch_to_window(fenetres_avant[0].clone()).await.unwrap();
+
+    // The bin, with its confirmation, then upload again.
+    c.find(Locator::Css("a.poubelle"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Id("confirmer-suppression"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(texte(&c).await.contains("Aucun fichier déposé"));
+    deposer().await;
+    // 8) « Fermer ».
+    c.find(Locator::Id("fermer"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    ecran(&c, "depot-dossier.png").await;
+
+    // 10) « Clôturer mon inscription », confirmed.
+    c.find(Locator::Id("cloturer"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(texte(&c).await.contains("la clôture est définitive"));
+    c.find(Locator::Id("confirmer-cloture"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let etat = c
+        .find(Locator::Id("etat"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        etat.trim(),
+        "Votre dossier est clôturé, il est en cours d'instruction."
+    );
+    ecran(&c, "depot-dossier-cloture.png").await;
+    // The printable récépissé lists the file.
+    c.find(Locator::LinkText("Voir et imprimer le récépissé"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(texte(&c).await.contains("CNI recto.pdf"));
+    c.close().await.unwrap();
+}

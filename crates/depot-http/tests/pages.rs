@@ -1,0 +1,193 @@
+//! The pages' security without a browser: cookies, CSRF, headers.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use depot_core::exemples::pdf_minimal;
+use depot_core::testkit::{concours_du_seed, pendant_preinscription};
+use depot_core::{DemandePreinscription, Espace, HorlogeFixe, MotDePasse, Ports, Voie};
+use reqwest::redirect::Policy;
+
+fn csrf(page: &str) -> String {
+    let i = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+    page[i..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_csrf_et_en_tetes() {
+    let horloge = Arc::new(HorlogeFixe::new(pendant_preinscription()));
+    let espace = Arc::new(
+        Espace::new(
+            vec![concours_du_seed()],
+            Ports::en_memoire().avec_horloge(horloge),
+        )
+        .unwrap(),
+    );
+    let mdp = "lune verte sur le toit de Laval";
+    let numero = espace
+        .preinscrire(
+            None,
+            DemandePreinscription {
+                voie: Voie::Externe,
+                nom: "D".into(),
+                prenom: "C".into(),
+                email: "c@exemple.fr".into(),
+                declarations: vec![],
+                mot_de_passe: MotDePasse::from(mdp),
+            },
+        )
+        .await
+        .unwrap();
+    espace
+        .deposer(&numero, "piece-identite", "cni.pdf", pdf_minimal().into())
+        .await
+        .unwrap();
+    let app = depot_http::router(
+        espace.clone(),
+        depot_http::Config {
+            cookies_securises: true,
+            ..Default::default()
+        },
+    );
+    let ecoute = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", ecoute.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            ecoute,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    let c = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+
+    // The login form sets a CSRF cookie; security headers everywhere.
+    let r = c.get(format!("{base}/connexion")).send().await.unwrap();
+    let h = r.headers().clone();
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    assert!(
+        !h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("unsafe-inline")
+    );
+    assert_eq!(h["x-frame-options"], "DENY");
+    let cookie_csrf = h["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie_csrf.contains("HttpOnly")
+            && cookie_csrf.contains("SameSite=Strict")
+            && cookie_csrf.contains("Secure")
+    );
+    let page = r.text().await.unwrap();
+    let jeton_form = csrf(&page);
+    let paire = cookie_csrf.split(';').next().unwrap().to_owned();
+
+    // Without the CSRF cookie (a cross-site form post), login is refused.
+    let r = c
+        .post(format!("{base}/connexion"))
+        .form(&[
+            ("csrf", jeton_form.as_str()),
+            ("numero", numero.as_str()),
+            ("mot_de_passe", mdp),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // With it, login sets the session cookie and redirects.
+    let r = c
+        .post(format!("{base}/connexion"))
+        .header("cookie", &paire)
+        .form(&[
+            ("csrf", jeton_form.as_str()),
+            ("numero", numero.as_str()),
+            ("mot_de_passe", mdp),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let session = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("depot_session="))
+        .unwrap();
+    assert!(
+        session.contains("HttpOnly")
+            && session.contains("SameSite=Strict")
+            && session.contains("Secure")
+    );
+    let session = session.split(';').next().unwrap().to_owned();
+
+    // The dossier page; its forms carry the session's CSRF token.
+    let page = c
+        .get(format!("{base}/dossier"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(numero.as_str()));
+    let jeton = csrf(&page);
+    // A closure posted with a wrong token is refused and closes nothing.
+    let r = c
+        .post(format!("{base}/dossier/cloture"))
+        .header("cookie", &session)
+        .form(&[("csrf", "faux")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(
+        espace
+            .consulter(&numero)
+            .await
+            .unwrap()
+            .dossier
+            .recepisse()
+            .is_none()
+    );
+    // With the right one, it closes.
+    let r = c
+        .post(format!("{base}/dossier/cloture"))
+        .header("cookie", &session)
+        .form(&[("csrf", jeton.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(
+        espace
+            .consulter(&numero)
+            .await
+            .unwrap()
+            .dossier
+            .recepisse()
+            .is_some()
+    );
+    // Without a session, pages redirect to the login.
+    let r = c.get(format!("{base}/dossier")).send().await.unwrap();
+    assert_eq!(r.headers()["location"], "/connexion");
+    // The API does not accept the cookie (no CSRF protection there): Bearer only.
+    let r = c
+        .get(format!("{base}/api/v1/dossier"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
