@@ -426,3 +426,21 @@ fn le_nom_n_est_qu_un_affichage() {
     // Last component only, the right-to-left override removed.
     assert_eq!(a.nom, "CNIfdp.pdf");
 }
+
+#[test]
+fn le_corpus_du_fuzzer_rejoue_sans_panique() {
+    // Inputs kept from the fuzzing corpus (each reached new code in the validator) and any
+    // crash input ever found: each gets a verdict, twice the same, never a panic.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let octets = std::fs::read(e.unwrap().path()).unwrap();
+        for nom in ["x.pdf", "x.jpg"] {
+            let a = analyser(nom, &octets, LES_DEUX, 10).map(|a| a.sha256).map_err(|r| r.code());
+            let b = analyser(nom, &octets, LES_DEUX, 10).map(|a| a.sha256).map_err(|r| r.code());
+            assert_eq!(a, b);
+        }
+        n += 1;
+    }
+    assert!(n >= 20, "the corpus sample is present ({n} files)");
+}

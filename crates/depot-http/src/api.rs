@@ -16,7 +16,7 @@ use depot_core::{
     DemandePreinscription, Fichier, FichierId, MotDePasse, NumeroDossier, PieceSpec, Refus, Voie,
     analyser,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::session::SessionOuverte;
@@ -70,7 +70,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Corps<T>
 }
 
 /// `POST /preinscriptions` body.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorpsPreinscription {
     /// Concours code (needed when several are hosted).
@@ -111,6 +111,11 @@ pub fn demande(
     ))
 }
 
+/// Pré-inscription: creates a dossier and its password.
+#[utoipa::path(post, path = "/api/v1/preinscriptions", tag = "candidat", request_body = CorpsPreinscription,
+    responses((status = 201, body = ReponsePreinscription), (status = 404, description = "concours_inconnu", body = Erreur),
+        (status = 409, description = "preinscription_fermee", body = Erreur),
+        (status = 422, description = "mot_de_passe_faible, champ_invalide", body = Erreur)))]
 async fn preinscrire(
     State(etat): State<EtatPartage>,
     Corps(c): Corps<CorpsPreinscription>,
@@ -125,11 +130,63 @@ async fn preinscrire(
 }
 
 /// `POST /connexion` body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorpsConnexion {
+    /// N° de dossier, as typed (case and surrounding spaces do not matter).
     numero: String,
+    /// The password chosen at pré-inscription, exactly as typed.
     mot_de_passe: String,
+}
+
+/// An error answer: always these two fields, plus details for some codes
+/// (`manquantes` for `pieces_manquantes`, `champ` for `champ_invalide`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Erreur {
+    /// Stable machine code, e.g. `delai_depasse`.
+    pub code: String,
+    /// French sentence for the candidate.
+    pub message: String,
+}
+
+/// `201` of `POST /preinscriptions`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReponsePreinscription {
+    /// The n° de dossier, the candidate's login.
+    pub numero: String,
+}
+
+/// `200` of `POST /connexion`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReponseConnexion {
+    /// Bearer token (256 random bits), to send as `Authorization: Bearer <jeton>`.
+    pub jeton: String,
+    /// When it expires if unused (idle 30 min, absolute 12 h), RFC 3339 Paris offset.
+    pub expire_le: String,
+}
+
+/// `201` of an upload.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReponseDepot {
+    /// « Fichier enregistré ».
+    pub message: &'static str,
+    /// The recorded file.
+    pub fichier: crate::vue::VueFichier,
+}
+
+/// `200` of `POST /dossier/cloture`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReponseCloture {
+    /// `cloture`.
+    pub etat: &'static str,
+    /// « Votre dossier est clôturé, il est en cours d'instruction. »
+    pub message: &'static str,
+    /// Closure instant, RFC 3339 Paris offset.
+    pub cloture_le: String,
+    /// The récépissé: `contenu` (n°, identity, concours, voie, instant, files with SHA-256)
+    /// and `empreinte` (SHA-256 of its canonical JSON form).
+    #[schema(value_type = Object)]
+    pub recepisse: serde_json::Value,
 }
 
 /// Login with throttling, shared by the API and the pages.
@@ -170,25 +227,42 @@ impl<S: Send + Sync> FromRequestParts<S> for Ip {
     }
 }
 
+/// Login with the n° de dossier and the password.
+#[utoipa::path(post, path = "/api/v1/connexion", tag = "candidat", request_body = CorpsConnexion,
+    responses((status = 200, body = ReponseConnexion),
+        (status = 401, description = "identifiants_invalides (same body and similar time for an unknown n°)", body = Erreur),
+        (status = 429, description = "trop_de_tentatives, with Retry-After", body = Erreur)))]
 async fn connexion(
     State(etat): State<EtatPartage>,
     Ip(ip): Ip,
     Corps(c): Corps<CorpsConnexion>,
 ) -> Result<Response, ErreurApi> {
     let (jeton, s) = ouvrir_session(&etat, ip, &c.numero, MotDePasse::new(c.mot_de_passe)).await?;
-    Ok(Json(json!({ "jeton": jeton, "expire_le": rfc3339_paris(s.expire_le) })).into_response())
+    Ok(Json(ReponseConnexion {
+        jeton,
+        expire_le: rfc3339_paris(s.expire_le),
+    })
+    .into_response())
 }
 
+/// Logout: the token is dead.
+#[utoipa::path(post, path = "/api/v1/deconnexion", tag = "candidat", security(("jeton" = [])),
+    responses((status = 204), (status = 401, body = Erreur)))]
 async fn deconnexion(State(etat): State<EtatPartage>, auth: AuthApi) -> StatusCode {
     etat.sessions.fermer(&auth.jeton);
     StatusCode::NO_CONTENT
 }
 
+/// The dossier: state, deadline, requested pieces and their files.
+#[utoipa::path(get, path = "/api/v1/dossier", tag = "candidat", security(("jeton" = [])),
+    responses((status = 200, body = crate::vue::VueDossier), (status = 401, body = Erreur)))]
 async fn dossier(State(etat): State<EtatPartage>, auth: AuthApi) -> Result<Response, ErreurApi> {
     let c = etat.espace.consulter(&auth.numero).await?;
     Ok(Json(vue_dossier(&c)).into_response())
 }
 
+/// The hosted concours, their voies, declarations and deadlines.
+#[utoipa::path(get, path = "/api/v1/concours", tag = "candidat", responses((status = 200, description = "`{\"concours\": [...]}`", body = Object)))]
 async fn concours(State(etat): State<EtatPartage>) -> Response {
     let liste: Vec<_> = etat
         .espace
@@ -267,6 +341,18 @@ pub async fn recevoir_et_deposer(
 
 /// `POST /api/v1/dossier/pieces/{code}`: refusals about the dossier come before the body is
 /// read; the size limit is enforced while reading.
+/// Upload one file (`multipart/form-data`, field `fichier`) for a piece: « Fichier enregistré ».
+/// Refusals win in this order: 401, 404 `piece_inconnue`, 409 state, 409 `trop_de_fichiers`,
+/// 413, 415, 422.
+#[utoipa::path(post, path = "/api/v1/dossier/pieces/{code}", tag = "candidat", security(("jeton" = [])),
+    params(("code" = String, Path, description = "code of the piece")),
+    request_body(content_type = "multipart/form-data", description = "field `fichier`: the PDF or JPEG file"),
+    responses((status = 201, body = ReponseDepot), (status = 401, body = Erreur),
+        (status = 404, description = "piece_inconnue", body = Erreur),
+        (status = 409, description = "dossier_cloture, delai_depasse, trop_de_fichiers", body = Erreur),
+        (status = 413, description = "fichier_trop_volumineux", body = Erreur),
+        (status = 415, description = "format_refuse, extension_incoherente", body = Erreur),
+        (status = 422, description = "pdf_chiffre, pdf_contenu_actif, pdf_illisible, jpeg_invalide, image_trop_grande, fichier_vide", body = Erreur)))]
 pub async fn deposer(
     State(etat): State<EtatPartage>,
     auth: AuthApi,
@@ -285,7 +371,10 @@ pub async fn deposer(
         let f = recevoir_et_deposer(&etat, &auth.numero, &code, &piece, &mut champ).await?;
         return Ok((
             StatusCode::CREATED,
-            Json(json!({ "message": "Fichier enregistré", "fichier": crate::vue::VueFichier::from(&f) })),
+            Json(ReponseDepot {
+                message: "Fichier enregistré",
+                fichier: crate::vue::VueFichier::from(&f),
+            }),
         )
             .into_response());
     }
@@ -343,6 +432,11 @@ fn id_fichier(s: &str) -> Result<FichierId, ErreurApi> {
     FichierId::parse(s).map_err(|_| Refus::FichierInconnu.into())
 }
 
+/// The eye: the file's bytes (`application/pdf` or `image/jpeg`, inline, `nosniff`, `no-store`).
+#[utoipa::path(get, path = "/api/v1/dossier/fichiers/{id}", tag = "candidat", security(("jeton" = [])),
+    params(("id" = String, Path, description = "file id")),
+    responses((status = 200, description = "the file", content_type = "application/pdf"),
+        (status = 404, description = "fichier_inconnu (also for another dossier's file)", body = Erreur)))]
 async fn voir(
     State(etat): State<EtatPartage>,
     auth: AuthApi,
@@ -352,6 +446,11 @@ async fn voir(
     Ok(reponse_fichier(&f, flux))
 }
 
+/// The bin: removes a file while the dossier is open and before the deadline.
+#[utoipa::path(delete, path = "/api/v1/dossier/fichiers/{id}", tag = "candidat", security(("jeton" = [])),
+    params(("id" = String, Path, description = "file id")),
+    responses((status = 204), (status = 404, description = "fichier_inconnu", body = Erreur),
+        (status = 409, description = "dossier_cloture, delai_depasse", body = Erreur)))]
 async fn supprimer(
     State(etat): State<EtatPartage>,
     auth: AuthApi,
@@ -363,17 +462,24 @@ async fn supprimer(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// « Clôturer mon inscription ». Again → the same récépissé.
+#[utoipa::path(post, path = "/api/v1/dossier/cloture", tag = "candidat", security(("jeton" = [])),
+    responses((status = 200, body = ReponseCloture),
+        (status = 409, description = "pieces_manquantes (with `manquantes`: [{code, libelle}]), delai_depasse", body = Erreur)))]
 async fn cloturer(State(etat): State<EtatPartage>, auth: AuthApi) -> Result<Response, ErreurApi> {
     let r = etat.espace.cloturer(&auth.numero).await?;
-    Ok(Json(json!({
-        "etat": "cloture",
-        "message": "Votre dossier est clôturé, il est en cours d'instruction.",
-        "cloture_le": rfc3339_paris(r.contenu.cloture_le),
-        "recepisse": recepisse_json(&r),
-    }))
+    Ok(Json(ReponseCloture {
+        etat: "cloture",
+        message: "Votre dossier est clôturé, il est en cours d'instruction.",
+        cloture_le: rfc3339_paris(r.contenu.cloture_le),
+        recepisse: recepisse_json(&r),
+    })
     .into_response())
 }
 
+/// The récépissé of a closed dossier (the same bytes every time).
+#[utoipa::path(get, path = "/api/v1/dossier/recepisse", tag = "candidat", security(("jeton" = [])),
+    responses((status = 200, description = "the récépissé", body = Object), (status = 404, description = "pas_de_recepisse", body = Erreur)))]
 async fn recepisse(State(etat): State<EtatPartage>, auth: AuthApi) -> Result<Response, ErreurApi> {
     let c = etat.espace.consulter(&auth.numero).await?;
     match c.dossier.recepisse() {

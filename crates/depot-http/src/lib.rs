@@ -37,6 +37,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub mod api;
 pub mod erreur;
+pub mod openapi;
 pub mod pages;
 pub mod session;
 pub mod vue;

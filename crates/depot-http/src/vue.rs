@@ -3,9 +3,10 @@
 use depot_core::calendrier::rfc3339_paris;
 use depot_core::{Consultation, EtatLu, Exigence, Fichier, Recepisse};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// `concours` in the dossier view.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct VueConcours {
     /// Code.
     pub code: String,
@@ -18,7 +19,7 @@ pub struct VueConcours {
 }
 
 /// A deposited file.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct VueFichier {
     /// Id.
     pub id: String,
@@ -48,7 +49,7 @@ impl From<&Fichier> for VueFichier {
 }
 
 /// A requested piece and where it stands.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct VuePiece {
     /// Code.
     pub code: String,
@@ -73,7 +74,7 @@ pub struct VuePiece {
 }
 
 /// The dossier view of `GET /api/v1/dossier`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct VueDossier {
     /// N° de dossier.
     pub numero: String,
