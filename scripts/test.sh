@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace on a fresh machine: installs what the tests need
-# (Chromium and its driver for the browser test), then runs them. Used by CI (.ci/run).
+# Runs every test of the workspace on a fresh machine: installs and starts what the tests
+# need, runs them, stops what it started. Used by CI (.ci/run) and by developers alike.
+#
+# - Chromium and chromedriver (Debian) for the browser test;
+# - moto_server (PyPI, in a venv under target/) and Garage (crates.io, built once into
+#   target/tools/) for the S3 tests, started on free loopback ports; their endpoints are
+#   exported as DEPOT_TEST_S3_MOTO and DEPOT_TEST_S3_GARAGE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+racine=$(pwd)
+outils="$racine/target/tools"
+mkdir -p "$outils"
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "cargo is required (https://rustup.rs)" >&2
   exit 1
 fi
 
-# The browser test drives Debian's Chromium through chromedriver.
+# ---- Chromium --------------------------------------------------------------------------
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "== installing chromium and chromium-driver"
@@ -20,5 +28,79 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   fi
 fi
 
+port_libre() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+attendre_port() { # host port seconds
+  python3 - "$@" <<'PY'
+import socket, sys, time
+h, p, t = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+fin = time.time() + t
+while time.time() < fin:
+    try:
+        socket.create_connection((h, p), 0.5).close(); sys.exit(0)
+    except OSError:
+        time.sleep(0.2)
+sys.exit(1)
+PY
+}
+
+pids=()
+arreter() {
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+}
+trap arreter EXIT
+
+# ---- moto_server -------------------------------------------------------------------------
+venv="$racine/target/venv-moto"
+if [ ! -x "$venv/bin/moto_server" ]; then
+  echo "== installing moto[server] into target/venv-moto"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q "moto[server]"
+fi
+port_moto=$(port_libre)
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$port_moto" >"$racine/target/moto.log" 2>&1 &
+pids+=($!)
+attendre_port 127.0.0.1 "$port_moto" 60 || { echo "moto_server did not start" >&2; cat "$racine/target/moto.log" >&2; exit 1; }
+python3 -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$port_moto/depot-test', method='PUT'))"
+export DEPOT_TEST_S3_MOTO="http://127.0.0.1:$port_moto"
+echo "== moto_server on $DEPOT_TEST_S3_MOTO"
+
+# ---- Garage ------------------------------------------------------------------------------
+garage="$outils/bin/garage"
+if [ ! -x "$garage" ]; then
+  echo "== building garage 2.5.0 into target/tools (about 10 minutes, once)"
+  cargo install --locked garage --version 2.5.0 --root "$outils" --quiet
+fi
+g="$racine/target/garage-test"
+rm -rf "$g" && mkdir -p "$g/meta" "$g/data"
+port_s3=$(port_libre); port_rpc=$(port_libre)
+cat >"$g/garage.toml" <<TOML
+metadata_dir = "$g/meta"
+data_dir = "$g/data"
+db_engine = "sqlite"
+replication_factor = 1
+rpc_bind_addr = "127.0.0.1:$port_rpc"
+rpc_public_addr = "127.0.0.1:$port_rpc"
+rpc_secret = "$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+
+[s3_api]
+s3_region = "garage"
+api_bind_addr = "127.0.0.1:$port_s3"
+root_domain = ".s3.garage.localhost"
+TOML
+cle_garage="GK$(python3 -c 'import secrets; print(secrets.token_hex(12))')"
+secret_garage="$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+GARAGE_DEFAULT_ACCESS_KEY="$cle_garage" GARAGE_DEFAULT_SECRET_KEY="$secret_garage" GARAGE_DEFAULT_BUCKET="depot-test" \
+  "$garage" -c "$g/garage.toml" server --single-node --default-bucket >"$racine/target/garage.log" 2>&1 &
+pids+=($!)
+attendre_port 127.0.0.1 "$port_s3" 60 || { echo "garage did not start" >&2; cat "$racine/target/garage.log" >&2; exit 1; }
+export DEPOT_TEST_S3_GARAGE="http://127.0.0.1:$port_s3"
+export DEPOT_TEST_S3_GARAGE_REGION="garage" DEPOT_TEST_S3_GARAGE_BUCKET="depot-test"
+export DEPOT_TEST_S3_GARAGE_KEY="$cle_garage" DEPOT_TEST_S3_GARAGE_SECRET="$secret_garage"
+echo "== garage on $DEPOT_TEST_S3_GARAGE"
+
+# ---- The tests ---------------------------------------------------------------------------
 # Unit, integration, documentation and example tests of every crate.
 cargo test --workspace --locked

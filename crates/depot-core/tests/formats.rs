@@ -436,8 +436,12 @@ fn le_corpus_du_fuzzer_rejoue_sans_panique() {
     for e in std::fs::read_dir(&dir).unwrap() {
         let octets = std::fs::read(e.unwrap().path()).unwrap();
         for nom in ["x.pdf", "x.jpg"] {
-            let a = analyser(nom, &octets, LES_DEUX, 10).map(|a| a.sha256).map_err(|r| r.code());
-            let b = analyser(nom, &octets, LES_DEUX, 10).map(|a| a.sha256).map_err(|r| r.code());
+            let a = analyser(nom, &octets, LES_DEUX, 10)
+                .map(|a| a.sha256)
+                .map_err(|r| r.code());
+            let b = analyser(nom, &octets, LES_DEUX, 10)
+                .map(|a| a.sha256)
+                .map_err(|r| r.code());
             assert_eq!(a, b);
         }
         n += 1;

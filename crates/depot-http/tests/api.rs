@@ -518,29 +518,130 @@ async fn limitation_et_pas_d_enumeration() {
     assert_eq!(app.connexion(&numero, MDP).await.status(), StatusCode::OK);
 }
 
+/// Sends `entetes` then up to `total` body bytes while reading the answer, like a browser
+/// that keeps uploading. Returns the status line's code, the answer's body and how many body
+/// bytes were sent before the answer came.
+async fn envoyer_en_flux(
+    adresse: &str,
+    entetes: String,
+    debut: Vec<u8>,
+    total: usize,
+    chunked: bool,
+) -> (u16, String, usize) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let flux = tokio::net::TcpStream::connect(adresse).await.unwrap();
+    let (mut lecture, mut ecriture) = flux.into_split();
+    let envoye = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let e2 = envoye.clone();
+    let ecrivain = tokio::spawn(async move {
+        if ecriture.write_all(entetes.as_bytes()).await.is_err() {
+            return;
+        }
+        let bloc = vec![b'A'; 64 * 1024];
+        let mut premier = Some(debut);
+        while e2.load(std::sync::atomic::Ordering::SeqCst) < total {
+            let morceau = premier.take().unwrap_or_else(|| bloc.clone());
+            let r = if chunked {
+                let mut c = format!("{:x}\r\n", morceau.len()).into_bytes();
+                c.extend_from_slice(&morceau);
+                c.extend_from_slice(b"\r\n");
+                ecriture.write_all(&c).await
+            } else {
+                ecriture.write_all(&morceau).await
+            };
+            if r.is_err() {
+                return;
+            }
+            e2.fetch_add(morceau.len(), std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let mut reponse = Vec::new();
+    let mut tampon = [0u8; 4096];
+    loop {
+        match lecture.read(&mut tampon).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => reponse.extend_from_slice(&tampon[..n]),
+        }
+        let texte = String::from_utf8_lossy(&reponse);
+        if let Some((tete, corps)) = texte.split_once("\r\n\r\n") {
+            let longueur = tete.lines().find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length: ")
+                    .map(|v| v.trim().parse::<usize>().unwrap())
+            });
+            if longueur.is_some_and(|n| corps.len() >= n) {
+                break;
+            }
+        }
+    }
+    let au_moment = envoye.load(std::sync::atomic::Ordering::SeqCst);
+    ecrivain.abort();
+    let texte = String::from_utf8_lossy(&reponse).into_owned();
+    let code = texte
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let corps = texte
+        .split_once("\r\n\r\n")
+        .map(|(_, c)| c.to_owned())
+        .unwrap_or_default();
+    (code, corps, au_moment)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn televersement_trop_gros_refuse_en_flux() {
     let app = spawn_app().await;
     let numero = app.preinscrire("externe", &[]).await;
     let jeton = app.jeton(&numero).await;
-    // 10 MiB limit: an 11 MiB PDF, sent as a stream, is refused with 413.
-    let mut gros = pdf_minimal();
-    gros.resize(11 << 20, b' ');
-    let (s, e) = app
-        .deposer(&jeton, "piece-identite", "gros.pdf", gros)
-        .await;
-    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
-    assert_eq!(e["code"], "fichier_trop_volumineux");
-    // A huge body on another route hits the general body limit.
-    let r = app
-        .client
-        .post(format!("{}/connexion", app.url))
-        .header("content-type", "application/json")
-        .body(vec![b' '; 1 << 20])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let adresse = app
+        .url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let total = 40 << 20;
+    for chunked in [false, true] {
+        // A 40 MiB upload to a piece limited to 10 MiB, announced or streamed: refused with
+        // the API's 413 long before the whole body is sent.
+        let debut = b"--X\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"gros.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\n".to_vec();
+        let longueur = if chunked {
+            "Transfer-Encoding: chunked".to_owned()
+        } else {
+            format!("Content-Length: {total}")
+        };
+        let entetes = format!(
+            "POST /api/v1/dossier/pieces/piece-identite HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {jeton}\r\nContent-Type: multipart/form-data; boundary=X\r\n{longueur}\r\n\r\n"
+        );
+        let (code, corps, envoye) = envoyer_en_flux(&adresse, entetes, debut, total, chunked).await;
+        assert_eq!(code, 413, "chunked={chunked}: {corps}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&corps).unwrap()["code"],
+            "fichier_trop_volumineux"
+        );
+        assert!(
+            envoye < total / 2,
+            "chunked={chunked}: answered after {envoye} of {total} bytes"
+        );
+        eprintln!(
+            "upload of 40 MiB (chunked={chunked}): 413 after {} MiB sent",
+            envoye >> 20
+        );
+    }
+    // A large body on another route hits the general limit, with the API's error body.
+    let entetes = format!(
+        "POST /api/v1/connexion HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {total}\r\n\r\n"
+    );
+    let (code, corps, envoye) =
+        envoyer_en_flux(&adresse, entetes, b"{".to_vec(), total, false).await;
+    assert_eq!(code, 413, "{corps}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&corps).unwrap()["code"],
+        "corps_trop_volumineux"
+    );
+    assert!(envoye < total / 2);
+    // Nothing was recorded.
     let v: Value = app.get(&jeton, "/dossier").await.json().await.unwrap();
     assert_eq!(v["pieces"][0]["fichiers"].as_array().unwrap().len(), 0);
 }

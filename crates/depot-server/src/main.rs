@@ -15,6 +15,14 @@ use depot_core::{
 };
 use depot_fs::FsStore;
 
+#[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
+enum Stockage {
+    /// The data directory (depot-fs).
+    Fs,
+    /// S3-compatible object storage (depot-s3), configured by --s3 and DEPOT_S3_*.
+    S3,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FormatJournal {
     Text,
@@ -41,6 +49,19 @@ struct Args {
     /// Mark cookies Secure (when served behind TLS).
     #[arg(long)]
     cookies_securises: bool,
+    /// Where dossier records and password hashes live. S3 requires a server that applies
+    /// conditional writes (checked at start).
+    #[arg(long, value_enum, default_value = "fs")]
+    stockage_dossiers: Stockage,
+    /// Where file contents live.
+    #[arg(long, value_enum, default_value = "fs")]
+    stockage_pieces: Stockage,
+    /// S3 settings: a TOML file with an [s3] section (endpoint, region, bucket, prefix,
+    /// access_key_id, secret_access_key_file, allow_http, timeout_s, max_retries,
+    /// retry_timeout_s); DEPOT_S3_* variables override it; the secret comes from
+    /// DEPOT_S3_SECRET_ACCESS_KEY or secret_access_key_file, never from the file itself.
+    #[arg(long, value_name = "FICHIER")]
+    s3: Option<PathBuf>,
 }
 
 /// The demo concours: the seed's pieces, with a calendar relative to `aujourd_hui`
@@ -156,11 +177,40 @@ async fn lancer(args: Args) -> Result<(), String> {
         concours.push(Concours::from_toml(&texte).map_err(|e| format!("{} : {e}", f.display()))?);
     }
     let store = FsStore::open(&args.data).map_err(|e| format!("{} : {e}", args.data.display()))?;
+    let s3 = if args.stockage_dossiers == Stockage::S3 || args.stockage_pieces == Stockage::S3 {
+        let texte = match &args.s3 {
+            Some(f) => {
+                Some(std::fs::read_to_string(f).map_err(|e| format!("{} : {e}", f.display()))?)
+            }
+            None => None,
+        };
+        let c = depot_s3::ConfigS3::charger(texte.as_deref(), |k| std::env::var(k).ok())?;
+        tracing::info!(config = ?c, "stockage S3");
+        Some(depot_s3::S3Store::new(&c).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    let (dossiers, identifiants): (Arc<dyn DossierStore>, Arc<dyn depot_core::CredentialStore>) =
+        match (&s3, args.stockage_dossiers) {
+            (Some(s), Stockage::S3) => {
+                s.sonder().await.map_err(|e| e.to_string())?;
+                (Arc::new(s.clone()), Arc::new(s.clone()))
+            }
+            _ => (Arc::new(store.clone()), Arc::new(store.clone())),
+        };
+    let pieces: Arc<dyn depot_core::PieceStore> = match (&s3, args.stockage_pieces) {
+        (Some(s), Stockage::S3) => Arc::new(s.clone()),
+        _ => Arc::new(store.clone()),
+    };
+    println!(
+        "stockage : dossiers {:?}, pièces {:?}",
+        args.stockage_dossiers, args.stockage_pieces
+    );
     let hacheur: Arc<dyn Hacheur> = Arc::new(depot_http::PoolArgon2::new());
-    let identifiants = Arc::new(store.clone());
+    let liste = dossiers.clone();
     let ports = Ports {
-        dossiers: Arc::new(store.clone()),
-        pieces: Arc::new(store.clone()),
+        dossiers,
+        pieces,
         authentificateur: Arc::new(Argon2Authenticator::new(
             identifiants.clone(),
             hacheur.clone(),
@@ -182,10 +232,7 @@ async fn lancer(args: Args) -> Result<(), String> {
     if demo {
         dossier_demo(&espace, &args.data).await?;
     }
-    let n = DossierStore::list(&store)
-        .await
-        .map(|v| v.len())
-        .unwrap_or(0);
+    let n = liste.list().await.map(|v| v.len()).unwrap_or(0);
     println!("données : {} ({n} dossier(s))", args.data.display());
     let app = depot_http::router(
         espace,

@@ -1,0 +1,681 @@
+//! # depot-s3 — dossiers and pieces in S3-compatible object storage
+//!
+//! For CDGs whose several application servers share one concours: AWS S3, MinIO, Garage,
+//! OVHcloud, Scaleway… Built on [`object_store`] (no hand-written S3 client).
+//!
+//! ## Keys
+//!
+//! ```text
+//! <prefix>/dossiers/<NUMERO>.json      one record per dossier (JSON, compare-and-swap)
+//! <prefix>/identifiants/<NUMERO>.phc   password hash (PHC string)
+//! <prefix>/pieces/<NUMERO>/<ID>        one object per content, write-once
+//! <prefix>/sonde/<random>              the start-up probe's sentinel (deleted after)
+//! ```
+//!
+//! Every key is derived from ids the core generated and validated; nothing comes from a
+//! candidate's file name.
+//!
+//! ## Records: a real compare-and-swap
+//!
+//! A record is created with `PutMode::Create` (`If-None-Match: *`) and replaced with
+//! `PutMode::Update` (`If-Match: <etag>`), never blindly overwritten. Each write stamps a
+//! random write id (`ecriture`) into the object: when the outcome of a conditional PUT is
+//! unknown — the write happened but the reply was lost, and the retry got `412` — the store
+//! reads the object back and reports success if the stored write id is its own.
+//!
+//! Some servers silently ignore conditional headers (Garage 2.5 does). [`S3Store::sonder`]
+//! checks, with a sentinel key, that a second create and a stale update both fail; depot-server
+//! refuses to keep records on a server that fails the probe. Pieces need no conditional
+//! writes (their keys carry 80 random bits), so they are allowed on any server.
+//!
+//! ## Pieces: streamed
+//!
+//! Contents are hashed while streaming. Up to [`SEUIL_MULTIPART`] they are sent in one PUT
+//! carrying `x-amz-meta-sha256` and `x-amz-meta-taille`; larger ones go as a multipart
+//! upload in parts of that size (aborted on any error), and their hash is then written to a
+//! small `<ID>.sha256` object beside them (metadata must be known before a multipart upload
+//! starts). Memory held per upload is at most one part.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use depot_core::ports::{CleContenu, ContenuStocke, FluxOctets, Hasard, HasardSysteme, Versionne};
+use depot_core::{
+    CredentialStore, Dossier, DossierStore, FichierId, HashMotDePasse, NumeroDossier, PieceStore,
+    Sha256, StorageError,
+};
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::aws::{AmazonS3, AmazonS3Builder, S3ConditionalPut};
+use object_store::path::Path;
+use object_store::{
+    Attribute, Attributes, BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutMode,
+    PutOptions, PutPayload, RetryConfig, UpdateVersion, WriteMultipart,
+};
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+
+/// Contents larger than this go as multipart uploads, in parts of this size.
+pub const SEUIL_MULTIPART: usize = 8 * 1024 * 1024;
+
+/// S3 settings. The secret is never printed (`Debug` hides it).
+#[derive(Clone, Default)]
+pub struct ConfigS3 {
+    /// Endpoint URL (`http://127.0.0.1:9000`); empty for AWS.
+    pub endpoint: Option<String>,
+    /// Region (`us-east-1`, `garage`, `fr-par`…).
+    pub region: String,
+    /// Bucket.
+    pub bucket: String,
+    /// Key prefix inside the bucket (`depot/animateur-2025`), may be empty.
+    pub prefix: String,
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key.
+    pub secret_access_key: String,
+    /// Allow plain HTTP endpoints (tests, a private network).
+    pub allow_http: bool,
+    /// Timeout of one request.
+    pub timeout: Option<Duration>,
+    /// Retries of a failed request (object_store's backoff).
+    pub max_retries: Option<usize>,
+    /// Give up retrying after this long.
+    pub retry_timeout: Option<Duration>,
+    /// Keep no idle connection (each request on a new one): for tests of faulty networks.
+    pub sans_connexions_persistantes: bool,
+}
+
+impl std::fmt::Debug for ConfigS3 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigS3")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"***")
+            .field("allow_http", &self.allow_http)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A depot store on an S3 bucket. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct S3Store {
+    s3: Arc<AmazonS3>,
+    bucket: String,
+    prefix: String,
+}
+
+fn conv(bucket: &str, e: object_store::Error) -> StorageError {
+    use object_store::Error as E;
+    // object_store's messages name the path, never the credentials.
+    let detail = format!("s3://{bucket} : {e}");
+    match e {
+        E::NotFound { .. } => StorageError::NotFound(detail),
+        E::AlreadyExists { .. } => StorageError::AlreadyExists(detail),
+        E::Precondition { .. } | E::NotModified { .. } => StorageError::Conflict(detail),
+        E::PermissionDenied { .. } | E::Unauthenticated { .. } => StorageError::Denied(detail),
+        _ => StorageError::Unavailable(detail),
+    }
+}
+
+fn id_ecriture() -> String {
+    let mut o = [0u8; 16];
+    HasardSysteme.remplir(&mut o);
+    o.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Serialize, Deserialize)]
+struct Enregistrement {
+    version: u64,
+    ecriture: String,
+    dossier: Dossier,
+}
+
+impl S3Store {
+    /// Connects (no request is made; see [`S3Store::sonder`]).
+    pub fn new(c: &ConfigS3) -> Result<Self, StorageError> {
+        let mut options = ClientOptions::new()
+            .with_allow_http(c.allow_http)
+            .with_timeout(c.timeout.unwrap_or(Duration::from_secs(30)));
+        if c.sans_connexions_persistantes {
+            options = options.with_pool_max_idle_per_host(0);
+        }
+        let retry = RetryConfig {
+            backoff: BackoffConfig {
+                init_backoff: Duration::from_millis(50),
+                max_backoff: Duration::from_secs(2),
+                base: 2.0,
+            },
+            max_retries: c.max_retries.unwrap_or(5),
+            retry_timeout: c.retry_timeout.unwrap_or(Duration::from_secs(60)),
+        };
+        let mut b = AmazonS3Builder::new()
+            .with_region(&c.region)
+            .with_bucket_name(&c.bucket)
+            .with_access_key_id(&c.access_key_id)
+            .with_secret_access_key(&c.secret_access_key)
+            .with_allow_http(c.allow_http)
+            .with_conditional_put(S3ConditionalPut::ETagMatch)
+            .with_client_options(options)
+            .with_retry(retry);
+        if let Some(e) = &c.endpoint {
+            b = b.with_endpoint(e);
+        }
+        let s3 = b.build().map_err(|e| conv(&c.bucket, e))?;
+        Ok(Self {
+            s3: Arc::new(s3),
+            bucket: c.bucket.clone(),
+            prefix: c.prefix.trim_matches('/').to_owned(),
+        })
+    }
+
+    fn chemin(&self, suite: &str) -> Path {
+        if self.prefix.is_empty() {
+            Path::from(suite)
+        } else {
+            Path::from(format!("{}/{suite}", self.prefix))
+        }
+    }
+
+    fn cle_dossier(&self, n: &NumeroDossier) -> Path {
+        self.chemin(&format!("dossiers/{}.json", n.as_str()))
+    }
+
+    fn cle_piece(&self, c: &CleContenu) -> Path {
+        self.chemin(&format!(
+            "pieces/{}/{}",
+            c.numero.as_str(),
+            c.fichier.as_str()
+        ))
+    }
+
+    fn err(&self, e: object_store::Error) -> StorageError {
+        conv(&self.bucket, e)
+    }
+
+    /// Checks that the server applies conditional writes: a second create of a sentinel key
+    /// and an update with a stale ETag must both fail. Records must not be kept on a server
+    /// that fails this.
+    pub async fn sonder(&self) -> Result<(), StorageError> {
+        let cle = self.chemin(&format!("sonde/{}", id_ecriture()));
+        let creer = |contenu: &'static str| {
+            let s3 = self.s3.clone();
+            let cle = cle.clone();
+            async move {
+                s3.put_opts(
+                    &cle,
+                    PutPayload::from_static(contenu.as_bytes()),
+                    PutMode::Create.into(),
+                )
+                .await
+            }
+        };
+        let resultat = async {
+            let premier = creer("premier").await.map_err(|e| self.err(e))?;
+            let second = creer("second").await;
+            if second.is_ok() {
+                return Err(StorageError::Denied(format!(
+                    "ce serveur S3 n'applique pas les écritures conditionnelles : un second « If-None-Match: * » sur s3://{}/{cle} a écrasé l'objet au lieu d'échouer",
+                    self.bucket
+                )));
+            }
+            let a_jour = self
+                .s3
+                .put_opts(
+                    &cle,
+                    PutPayload::from_static(b"troisieme"),
+                    PutMode::Update(UpdateVersion { e_tag: premier.e_tag.clone(), version: None }).into(),
+                )
+                .await
+                .map_err(|e| self.err(e))?;
+            let perime = self
+                .s3
+                .put_opts(
+                    &cle,
+                    PutPayload::from_static(b"quatrieme"),
+                    PutMode::Update(UpdateVersion { e_tag: premier.e_tag, version: None }).into(),
+                )
+                .await;
+            if perime.is_ok() || a_jour.e_tag.is_none() {
+                return Err(StorageError::Denied(format!(
+                    "ce serveur S3 n'applique pas les écritures conditionnelles : une mise à jour « If-Match » avec une ETag périmée sur s3://{}/{cle} a réussi",
+                    self.bucket
+                )));
+            }
+            Ok(())
+        }
+        .await;
+        let _ = self.s3.delete(&cle).await;
+        resultat
+    }
+
+    async fn lire(
+        &self,
+        n: &NumeroDossier,
+    ) -> Result<(Enregistrement, Option<String>), StorageError> {
+        let r = self
+            .s3
+            .get(&self.cle_dossier(n))
+            .await
+            .map_err(|e| self.err(e))?;
+        let etag = r.meta.e_tag.clone();
+        let octets = r.bytes().await.map_err(|e| self.err(e))?;
+        let e: Enregistrement = serde_json::from_slice(&octets).map_err(|x| {
+            StorageError::Corrupt(format!("s3://{}/dossiers/{n}.json : {x}", self.bucket))
+        })?;
+        if e.dossier.numero() != n {
+            return Err(StorageError::Corrupt(format!(
+                "s3://{}/dossiers/{n}.json contient le dossier {}",
+                self.bucket,
+                e.dossier.numero()
+            )));
+        }
+        Ok((e, etag))
+    }
+
+    /// After an unknown outcome: did our write land?
+    async fn est_notre_ecriture(&self, n: &NumeroDossier, ecriture: &str) -> bool {
+        matches!(self.lire(n).await, Ok((e, _)) if e.ecriture == ecriture)
+    }
+
+    fn corps(version: u64, ecriture: &str, d: &Dossier) -> Result<PutPayload, StorageError> {
+        #[derive(Serialize)]
+        struct Ref<'a> {
+            version: u64,
+            ecriture: &'a str,
+            dossier: &'a Dossier,
+        }
+        serde_json::to_vec(&Ref {
+            version,
+            ecriture,
+            dossier: d,
+        })
+        .map(PutPayload::from)
+        .map_err(|e| StorageError::Corrupt(format!("sérialisation : {e}")))
+    }
+}
+
+#[async_trait]
+impl DossierStore for S3Store {
+    async fn create(&self, dossier: &Dossier) -> Result<(), StorageError> {
+        let ecriture = id_ecriture();
+        let corps = Self::corps(1, &ecriture, dossier)?;
+        match self
+            .s3
+            .put_opts(
+                &self.cle_dossier(dossier.numero()),
+                corps,
+                PutMode::Create.into(),
+            )
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = self.err(e);
+                if self.est_notre_ecriture(dossier.numero(), &ecriture).await {
+                    return Ok(());
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn load(&self, numero: &NumeroDossier) -> Result<Versionne<Dossier>, StorageError> {
+        let (e, _) = self.lire(numero).await?;
+        Ok(Versionne {
+            valeur: e.dossier,
+            version: e.version,
+        })
+    }
+
+    async fn save(&self, dossier: &Dossier, expected: u64) -> Result<u64, StorageError> {
+        let n = dossier.numero();
+        let (actuel, etag) = self.lire(n).await?;
+        if actuel.version != expected {
+            return Err(StorageError::Conflict(format!(
+                "dossier {n} : version {expected} attendue, {} trouvée",
+                actuel.version
+            )));
+        }
+        let Some(etag) = etag else {
+            return Err(StorageError::Unavailable(format!(
+                "s3://{} : pas d'ETag pour le dossier {n}, comparaison impossible",
+                self.bucket
+            )));
+        };
+        let ecriture = id_ecriture();
+        let corps = Self::corps(expected + 1, &ecriture, dossier)?;
+        let mode = PutMode::Update(UpdateVersion {
+            e_tag: Some(etag),
+            version: None,
+        });
+        match self
+            .s3
+            .put_opts(&self.cle_dossier(n), corps, mode.into())
+            .await
+        {
+            Ok(_) => Ok(expected + 1),
+            Err(e) => {
+                let e = self.err(e);
+                if self.est_notre_ecriture(n, &ecriture).await {
+                    return Ok(expected + 1);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn list(&self) -> Result<Vec<NumeroDossier>, StorageError> {
+        let prefixe = self.chemin("dossiers");
+        let metas: Vec<_> = self
+            .s3
+            .list(Some(&prefixe))
+            .try_collect()
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(metas
+            .into_iter()
+            .filter_map(|m| {
+                m.location
+                    .filename()
+                    .and_then(|f| f.strip_suffix(".json"))
+                    .and_then(|f| NumeroDossier::parse(f).ok())
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl PieceStore for S3Store {
+    async fn put(
+        &self,
+        cle: &CleContenu,
+        mut contenu: FluxOctets,
+    ) -> Result<ContenuStocke, StorageError> {
+        let chemin = self.cle_piece(cle);
+        // Ids carry 80 random bits; this check keeps write-once even on servers without
+        // conditional writes.
+        match self.s3.head(&chemin).await {
+            Ok(_) => {
+                return Err(StorageError::AlreadyExists(format!(
+                    "s3://{}/{chemin}",
+                    self.bucket
+                )));
+            }
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(self.err(e)),
+        }
+        let mut hacheur = sha2::Sha256::new();
+        let mut taille = 0u64;
+        let mut tampon = BytesMut::new();
+        let mut envoi: Option<WriteMultipart> = None;
+        let resultat: Result<(), StorageError> = async {
+            while let Some(morceau) = contenu.next().await {
+                let morceau = morceau?;
+                hacheur.update(&morceau);
+                taille += morceau.len() as u64;
+                tampon.extend_from_slice(&morceau);
+                if tampon.len() >= SEUIL_MULTIPART {
+                    if envoi.is_none() {
+                        let upload = self
+                            .s3
+                            .put_multipart(&chemin)
+                            .await
+                            .map_err(|e| self.err(e))?;
+                        envoi = Some(WriteMultipart::new_with_chunk_size(upload, SEUIL_MULTIPART));
+                    }
+                    if let Some(w) = envoi.as_mut() {
+                        // Bounded memory: at most two parts in flight.
+                        w.wait_for_capacity(2).await.map_err(|e| self.err(e))?;
+                        w.put(tampon.split().freeze());
+                    }
+                }
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(e) = resultat {
+            if let Some(w) = envoi {
+                let _ = w.abort().await;
+            }
+            return Err(e);
+        }
+        let sha = Sha256::depuis_octets(hacheur.finalize().into());
+        match envoi {
+            None => {
+                let mut attributs = Attributes::new();
+                attributs.insert(Attribute::Metadata("sha256".into()), sha.hex().into());
+                attributs.insert(
+                    Attribute::Metadata("taille".into()),
+                    taille.to_string().into(),
+                );
+                let opts = PutOptions {
+                    attributes: attributs,
+                    ..Default::default()
+                };
+                self.s3
+                    .put_opts(&chemin, PutPayload::from(tampon.freeze()), opts)
+                    .await
+                    .map_err(|e| self.err(e))?;
+            }
+            Some(mut w) => {
+                if !tampon.is_empty() {
+                    w.put(tampon.freeze());
+                }
+                if let Err(e) = w.finish().await {
+                    // finish aborts on error.
+                    return Err(self.err(e));
+                }
+                let temoin = self.chemin(&format!(
+                    "pieces/{}/{}.sha256",
+                    cle.numero.as_str(),
+                    cle.fichier.as_str()
+                ));
+                self.s3
+                    .put(
+                        &temoin,
+                        PutPayload::from(format!("{}  {taille}\n", sha.hex()).into_bytes()),
+                    )
+                    .await
+                    .map_err(|e| self.err(e))?;
+            }
+        }
+        Ok(ContenuStocke {
+            taille,
+            sha256: sha,
+        })
+    }
+
+    async fn get(&self, cle: &CleContenu) -> Result<FluxOctets, StorageError> {
+        let r = self
+            .s3
+            .get(&self.cle_piece(cle))
+            .await
+            .map_err(|e| self.err(e))?;
+        let bucket = self.bucket.clone();
+        Ok(Box::pin(
+            r.into_stream()
+                .map(move |m| m.map_err(|e| conv(&bucket, e))),
+        ))
+    }
+
+    async fn delete(&self, cle: &CleContenu) -> Result<(), StorageError> {
+        let temoin = self.chemin(&format!(
+            "pieces/{}/{}.sha256",
+            cle.numero.as_str(),
+            cle.fichier.as_str()
+        ));
+        for chemin in [self.cle_piece(cle), temoin] {
+            match self.s3.delete(&chemin).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(self.err(e)),
+            }
+        }
+        Ok(())
+    }
+
+    async fn list(&self, numero: &NumeroDossier) -> Result<Vec<FichierId>, StorageError> {
+        let prefixe = self.chemin(&format!("pieces/{}", numero.as_str()));
+        let metas: Vec<_> = self
+            .s3
+            .list(Some(&prefixe))
+            .try_collect()
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(metas
+            .into_iter()
+            .filter_map(|m| m.location.filename().and_then(|f| FichierId::parse(f).ok()))
+            .collect())
+    }
+}
+
+#[async_trait]
+impl CredentialStore for S3Store {
+    async fn definir(
+        &self,
+        numero: &NumeroDossier,
+        hash: &HashMotDePasse,
+    ) -> Result<(), StorageError> {
+        let cle = self.chemin(&format!("identifiants/{}.phc", numero.as_str()));
+        self.s3
+            .put(&cle, PutPayload::from(Bytes::from(hash.phc().to_owned())))
+            .await
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    async fn lire(&self, numero: &NumeroDossier) -> Result<Option<HashMotDePasse>, StorageError> {
+        let cle = self.chemin(&format!("identifiants/{}.phc", numero.as_str()));
+        match self.s3.get(&cle).await {
+            Ok(r) => {
+                let o = r.bytes().await.map_err(|e| self.err(e))?;
+                let s = String::from_utf8(o.to_vec()).map_err(|_| {
+                    StorageError::Corrupt(format!("s3://{}/{cle} : pas de l'UTF-8", self.bucket))
+                })?;
+                Ok(Some(HashMotDePasse::depuis_phc(s)))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.err(e)),
+        }
+    }
+}
+
+/// The `[s3]` section of depot-server's S3 file. The secret is not accepted here: it comes
+/// from `DEPOT_S3_SECRET_ACCESS_KEY` or from the file named by `secret_access_key_file`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SectionS3 {
+    endpoint: Option<String>,
+    region: Option<String>,
+    bucket: Option<String>,
+    prefix: Option<String>,
+    access_key_id: Option<String>,
+    secret_access_key_file: Option<String>,
+    allow_http: Option<bool>,
+    timeout_s: Option<u64>,
+    max_retries: Option<usize>,
+    retry_timeout_s: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FichierS3 {
+    s3: SectionS3,
+}
+
+impl ConfigS3 {
+    /// Reads the settings from an optional TOML text (`[s3]` section) and the environment
+    /// (`DEPOT_S3_ENDPOINT`, `_REGION`, `_BUCKET`, `_PREFIX`, `_ACCESS_KEY_ID`,
+    /// `_SECRET_ACCESS_KEY`), the environment winning. `env` is passed in for testability.
+    pub fn charger(
+        toml_texte: Option<&str>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, String> {
+        let section = match toml_texte {
+            Some(t) => {
+                if t.lines().any(|l| {
+                    l.trim_start().starts_with("secret_access_key ")
+                        || l.trim_start().starts_with("secret_access_key=")
+                }) {
+                    return Err("la clé secrète S3 ne s'écrit pas dans le fichier : utilisez DEPOT_S3_SECRET_ACCESS_KEY ou secret_access_key_file".to_owned());
+                }
+                toml::from_str::<FichierS3>(t)
+                    .map_err(|e| format!("configuration S3 : {e}"))?
+                    .s3
+            }
+            None => SectionS3::default(),
+        };
+        let v = |cle: &str, fichier: Option<String>| env(&format!("DEPOT_S3_{cle}")).or(fichier);
+        let secret = match env("DEPOT_S3_SECRET_ACCESS_KEY") {
+            Some(s) => s,
+            None => match &section.secret_access_key_file {
+                Some(f) => std::fs::read_to_string(f)
+                    .map(|s| s.trim().to_owned())
+                    .map_err(|e| format!("secret_access_key_file {f} : {e}"))?,
+                None => return Err(
+                    "clé secrète S3 absente : DEPOT_S3_SECRET_ACCESS_KEY ou secret_access_key_file"
+                        .to_owned(),
+                ),
+            },
+        };
+        let bucket =
+            v("BUCKET", section.bucket).ok_or("bucket S3 absent (bucket ou DEPOT_S3_BUCKET)")?;
+        Ok(Self {
+            endpoint: v("ENDPOINT", section.endpoint),
+            region: v("REGION", section.region).unwrap_or_else(|| "us-east-1".to_owned()),
+            bucket,
+            prefix: v("PREFIX", section.prefix).unwrap_or_default(),
+            access_key_id: v("ACCESS_KEY_ID", section.access_key_id)
+                .ok_or("access_key_id S3 absent")?,
+            secret_access_key: secret,
+            allow_http: section.allow_http.unwrap_or(false),
+            timeout: section.timeout_s.map(Duration::from_secs),
+            max_retries: section.max_retries,
+            retry_timeout: section.retry_timeout_s.map(Duration::from_secs),
+            sans_connexions_persistantes: false,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configuration_fichier_et_environnement() {
+        let t = "[s3]\nendpoint = \"http://127.0.0.1:3900\"\nregion = \"garage\"\nbucket = \"depot\"\naccess_key_id = \"GK1\"\nallow_http = true\n";
+        let env = |k: &str| (k == "DEPOT_S3_SECRET_ACCESS_KEY").then(|| "chut".to_owned());
+        let c = ConfigS3::charger(Some(t), env).unwrap();
+        assert_eq!(
+            (c.region.as_str(), c.bucket.as_str(), c.allow_http),
+            ("garage", "depot", true)
+        );
+        assert_eq!(c.secret_access_key, "chut");
+        assert!(
+            !format!("{c:?}").contains("chut"),
+            "the secret is never printed"
+        );
+        // The environment wins.
+        let c = ConfigS3::charger(Some(t), |k| match k {
+            "DEPOT_S3_SECRET_ACCESS_KEY" => Some("x".into()),
+            "DEPOT_S3_BUCKET" => Some("autre".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.bucket, "autre");
+        // No secret in the file, no secret at all, unknown keys: refused with a clear error.
+        let e =
+            ConfigS3::charger(Some(&format!("{t}secret_access_key = \"x\"\n")), env).unwrap_err();
+        assert!(e.contains("DEPOT_S3_SECRET_ACCESS_KEY"), "{e}");
+        assert!(
+            ConfigS3::charger(Some(t), |_| None)
+                .unwrap_err()
+                .contains("clé secrète")
+        );
+        let e = ConfigS3::charger(Some(&format!("{t}regoin = \"x\"\n")), env).unwrap_err();
+        assert!(e.contains("regoin"), "{e}");
+    }
+}

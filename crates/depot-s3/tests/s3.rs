@@ -1,0 +1,297 @@
+//! depot-s3 on real S3 servers: moto (conditional writes supported) and Garage (ignores
+//! them), plus a fault-injecting proxy. Endpoints come from `DEPOT_TEST_S3_MOTO` and
+//! `DEPOT_TEST_S3_GARAGE` (set by `scripts/test.sh`, which starts both). Without them these
+//! tests say they are skipped — except under `CI=true`, where a missing server fails.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use depot_core::ports::{CleContenu, lire_tout};
+use depot_core::testkit::{self, dossier_exemple};
+use depot_core::{DossierStore, FichierId, HasardSysteme, PieceStore, Sha256, StorageError, Voie};
+use depot_s3::{ConfigS3, S3Store};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+fn prefixe_unique() -> String {
+    format!(
+        "test-{}",
+        FichierId::generer(&HasardSysteme).as_str().to_lowercase()
+    )
+}
+
+/// The server's configuration from the environment, or `None` (skipped loudly) — a panic
+/// under CI.
+fn serveur(nom: &str) -> Option<ConfigS3> {
+    let var = format!("DEPOT_TEST_S3_{nom}");
+    let Ok(endpoint) = std::env::var(&var) else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true: {var} is not set — scripts/test.sh starts the S3 servers");
+        }
+        eprintln!(
+            "\n*** SKIPPED: {var} not set (run scripts/test.sh to start the S3 servers) ***\n"
+        );
+        return None;
+    };
+    let lire = |suffixe: &str, defaut: &str| {
+        std::env::var(format!("{var}_{suffixe}")).unwrap_or_else(|_| defaut.to_owned())
+    };
+    Some(ConfigS3 {
+        endpoint: Some(endpoint),
+        region: lire("REGION", "us-east-1"),
+        bucket: lire("BUCKET", "depot-test"),
+        prefix: prefixe_unique(),
+        access_key_id: lire("KEY", "test"),
+        secret_access_key: lire("SECRET", "test"),
+        allow_http: true,
+        timeout: Some(Duration::from_secs(10)),
+        max_retries: Some(5),
+        retry_timeout: Some(Duration::from_secs(20)),
+        sans_connexions_persistantes: false,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_conformite_complete() {
+    let Some(c) = serveur("MOTO") else { return };
+    let s = S3Store::new(&c).unwrap();
+    s.sonder().await.expect("moto applies conditional writes");
+    testkit::conformite_dossiers(&s).await;
+    testkit::conformite_pieces(&s).await;
+    testkit::conformite_identifiants(&s).await;
+    testkit::conformite_cas_concurrent(Arc::new(s.clone()), 8, |f| async move {
+        tokio::spawn(f).await.unwrap_or(false)
+    })
+    .await;
+    let r = testkit::balayage_pannes(Arc::new(s.clone()), Arc::new(s)).await;
+    eprintln!("fault sweep on moto: {r:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_multipart_en_flux() {
+    let Some(c) = serveur("MOTO") else { return };
+    let s = S3Store::new(&c).unwrap();
+    // 20 MiB in 64 KiB chunks: three parts.
+    let morceau = Bytes::from((0..65_536u32).map(|i| (i % 251) as u8).collect::<Vec<_>>());
+    let n = 320;
+    let flux = futures_util::stream::iter((0..n).map(move |_| Ok(morceau.clone())));
+    let d = dossier_exemple(Voie::Externe);
+    let cle = CleContenu {
+        numero: d.numero().clone(),
+        fichier: FichierId::generer(&HasardSysteme),
+    };
+    let stocke = s.put(&cle, Box::pin(flux)).await.unwrap();
+    assert_eq!(stocke.taille, n * 65_536);
+    let relu = lire_tout(s.get(&cle).await.unwrap()).await.unwrap();
+    assert_eq!(relu.len() as u64, stocke.taille);
+    assert_eq!(Sha256::de(&relu), stocke.sha256);
+    assert_eq!(
+        PieceStore::list(&s, d.numero()).await.unwrap(),
+        vec![cle.fichier.clone()],
+        "the .sha256 sidecar is not listed"
+    );
+    s.delete(&cle).await.unwrap();
+    assert!(PieceStore::list(&s, d.numero()).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garage_pieces_et_sonde_qui_refuse() {
+    let Some(c) = serveur("GARAGE") else { return };
+    let s = S3Store::new(&c).unwrap();
+    testkit::conformite_pieces(&s).await;
+    let e = s
+        .sonder()
+        .await
+        .expect_err("Garage ignores conditional writes: the probe must refuse records");
+    eprintln!("probe on Garage: {e}");
+    assert!(
+        e.to_string()
+            .contains("n'applique pas les écritures conditionnelles"),
+        "{e}"
+    );
+}
+
+// ---- A proxy that misbehaves ---------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Action {
+    Transmettre,
+    Repondre503,
+    Couper,
+    PerdreLaReponse,
+}
+
+type Politique = Arc<dyn Fn(usize, &[u8]) -> Action + Send + Sync>;
+
+async fn proxy(amont: String, politique: Politique) -> String {
+    let amont: SocketAddr = amont.trim_start_matches("http://").parse().unwrap();
+    let ecoute = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let adresse = ecoute.local_addr().unwrap();
+    let compteur = Arc::new(AtomicUsize::new(0));
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut client, _)) = ecoute.accept().await else {
+                return;
+            };
+            let (politique, compteur) = (politique.clone(), compteur.clone());
+            tokio::spawn(async move {
+                let mut debut = vec![0u8; 8192];
+                let n = match client.read(&mut debut).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                debut.truncate(n);
+                match politique(compteur.fetch_add(1, Ordering::SeqCst), &debut) {
+                    Action::Repondre503 => {
+                        let _ = client
+                            .write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                            .await;
+                    }
+                    Action::Couper => {}
+                    Action::Transmettre => {
+                        let Ok(mut serveur) = TcpStream::connect(amont).await else {
+                            return;
+                        };
+                        if serveur.write_all(&debut).await.is_ok() {
+                            let _ = tokio::io::copy_bidirectional(&mut client, &mut serveur).await;
+                        }
+                    }
+                    Action::PerdreLaReponse => {
+                        // The request reaches the server; its answer never comes back.
+                        let Ok(mut serveur) = TcpStream::connect(amont).await else {
+                            return;
+                        };
+                        let _ = serveur.write_all(&debut).await;
+                        let (mut cr, _cw) = client.split();
+                        let (_sr, mut sw) = serveur.split();
+                        let _ = tokio::time::timeout(
+                            Duration::from_millis(500),
+                            tokio::io::copy(&mut cr, &mut sw),
+                        )
+                        .await;
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{adresse}")
+}
+
+fn via(c: &ConfigS3, endpoint: String) -> S3Store {
+    let mut c2 = c.clone();
+    c2.endpoint = Some(endpoint);
+    c2.sans_connexions_persistantes = true;
+    S3Store::new(&c2).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reponse_perdue_d_un_put_conditionnel_n_est_pas_un_conflit() {
+    let Some(c) = serveur("MOTO") else { return };
+    let direct = S3Store::new(&c).unwrap();
+    let perdue = Arc::new(AtomicBool::new(false));
+    let p = perdue.clone();
+    let politique: Politique = Arc::new(move |_, debut: &[u8]| {
+        let put_dossier =
+            debut.starts_with(b"PUT ") && debut.windows(10).any(|w| w == b"/dossiers/");
+        if put_dossier && !p.swap(true, Ordering::SeqCst) {
+            Action::PerdreLaReponse
+        } else {
+            Action::Transmettre
+        }
+    });
+    let s = via(&c, proxy(c.endpoint.clone().unwrap(), politique).await);
+    // Create: the write lands, the reply is lost; the retry (or our read-back) sees our own
+    // write, not somebody else's.
+    let d = dossier_exemple(Voie::Externe);
+    s.create(&d)
+        .await
+        .expect("a lost reply to our own create is a success");
+    assert!(perdue.load(Ordering::SeqCst), "the proxy did drop a reply");
+    assert_eq!(direct.load(d.numero()).await.unwrap().version, 1);
+    // Update: the same.
+    perdue.store(false, Ordering::SeqCst);
+    let d2 = testkit::avec_un_fichier(&d);
+    assert_eq!(
+        s.save(&d2, 1).await,
+        Ok(2),
+        "a lost reply to our own update is a success"
+    );
+    assert_eq!(direct.load(d.numero()).await.unwrap().valeur, d2);
+    // And a real conflict is still a conflict.
+    assert!(matches!(
+        s.save(&d, 1).await,
+        Err(StorageError::Conflict(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pannes_reseau_reessayees_ou_indisponible_jamais_a_moitie() {
+    let Some(c) = serveur("MOTO") else { return };
+    let direct = S3Store::new(&c).unwrap();
+    // One connection in three answers 503, one in five is cut: retries get through.
+    let politique: Politique = Arc::new(|i, _: &[u8]| match (i % 3, i % 5) {
+        (0, _) => Action::Repondre503,
+        (_, 4) => Action::Couper,
+        _ => Action::Transmettre,
+    });
+    let s = via(&c, proxy(c.endpoint.clone().unwrap(), politique).await);
+    let (mut reussies, mut indisponibles) = (0, 0);
+    for _ in 0..15 {
+        let d = dossier_exemple(Voie::Externe);
+        let suivant = testkit::avec_un_fichier(&d);
+        for op in 0..2 {
+            let r = if op == 0 {
+                s.create(&d).await.map(|_| 1)
+            } else {
+                s.save(&suivant, 1).await
+            };
+            match r {
+                Ok(_) => reussies += 1,
+                Err(StorageError::Unavailable(_)) => indisponibles += 1,
+                Err(e) => panic!("op {op}: {e:?}"),
+            }
+        }
+        // Never half-updated: the record reads back whole, at one of its two versions.
+        if let Ok(v) = direct.load(d.numero()).await {
+            assert!(
+                v == depot_core::Versionne {
+                    valeur: d.clone(),
+                    version: 1
+                } || v
+                    == depot_core::Versionne {
+                        valeur: suivant.clone(),
+                        version: 2
+                    }
+            );
+        }
+    }
+    eprintln!(
+        "faulty network: {reussies} operations succeeded after retries, {indisponibles} reported Unavailable"
+    );
+    assert!(
+        reussies >= 25,
+        "retries get most operations through ({reussies}/30)"
+    );
+    // A server that always fails: Unavailable, after the retries.
+    let toujours: Politique = Arc::new(|_, _: &[u8]| Action::Repondre503);
+    let mut c2 = c.clone();
+    c2.max_retries = Some(2);
+    c2.endpoint = Some(proxy(c.endpoint.clone().unwrap(), toujours).await);
+    c2.sans_connexions_persistantes = true;
+    let panne = S3Store::new(&c2).unwrap();
+    let d = dossier_exemple(Voie::Externe);
+    assert!(matches!(
+        panne.create(&d).await,
+        Err(StorageError::Unavailable(_))
+    ));
+    assert!(matches!(
+        direct.load(d.numero()).await,
+        Err(StorageError::NotFound(_))
+    ));
+}

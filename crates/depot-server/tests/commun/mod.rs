@@ -1,0 +1,76 @@
+//! Starting the real depot-server binary and reading what it prints.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Stdio;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub struct Serveur {
+    pub enfant: Child,
+    pub url: String,
+    pub sortie: Vec<String>,
+}
+
+impl Serveur {
+    /// The demo dossier's n° and password, from « n° X, mot de passe Y ».
+    pub fn demo(&self) -> (String, String) {
+        let l = self
+            .sortie
+            .iter()
+            .find(|l| l.starts_with("dossier de démonstration"))
+            .expect("demo line");
+        let reste = l.split(" : ").nth(1).unwrap();
+        let numero = reste
+            .split(',')
+            .next()
+            .unwrap()
+            .trim_start_matches("n° ")
+            .to_owned();
+        let mdp = reste.split("mot de passe ").nth(1).unwrap().to_owned();
+        (numero, mdp)
+    }
+}
+
+/// Starts depot-server with `args` on a free port; returns once it listens, or the exit
+/// status and stderr if it stopped before.
+pub async fn lancer(
+    data: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<Serveur, (std::process::ExitStatus, String)> {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_depot-server"));
+    c.args(["--listen", "127.0.0.1:0", "--log-format", "json", "--data"])
+        .arg(data)
+        .args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let mut enfant = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lignes = BufReader::new(enfant.stdout.take().unwrap()).lines();
+    let mut sortie = Vec::new();
+    while let Some(l) = lignes.next_line().await.unwrap() {
+        if let Some(u) = l.strip_prefix("listening on ") {
+            let url = u.to_owned();
+            sortie.push(l);
+            return Ok(Serveur {
+                enfant,
+                url,
+                sortie,
+            });
+        }
+        sortie.push(l);
+    }
+    let out = enfant.wait_with_output().await.unwrap();
+    Err((
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}

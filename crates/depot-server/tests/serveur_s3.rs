@@ -1,0 +1,259 @@
+//! The espace running on S3, black-box: both stores on moto; records refused on Garage
+//! (which ignores conditional writes) while pieces are accepted there.
+//! Needs `DEPOT_TEST_S3_MOTO` / `DEPOT_TEST_S3_GARAGE` (set by scripts/test.sh); skipped
+//! loudly without them, failing under `CI=true`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
+
+mod commun;
+
+use depot_core::exemples::{jpeg_minimal, pdf_minimal};
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+
+struct S3 {
+    endpoint: String,
+    region: String,
+    bucket: String,
+    key: String,
+    secret: String,
+}
+
+fn serveur_s3(nom: &str) -> Option<S3> {
+    let var = format!("DEPOT_TEST_S3_{nom}");
+    let Ok(endpoint) = std::env::var(&var) else {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("CI=true: {var} is not set — scripts/test.sh starts the S3 servers");
+        }
+        eprintln!("\n*** SKIPPED: {var} not set (run scripts/test.sh) ***\n");
+        return None;
+    };
+    let lire =
+        |s: &str, d: &str| std::env::var(format!("{var}_{s}")).unwrap_or_else(|_| d.to_owned());
+    Some(S3 {
+        endpoint,
+        region: lire("REGION", "us-east-1"),
+        bucket: lire("BUCKET", "depot-test"),
+        key: lire("KEY", "test"),
+        secret: lire("SECRET", "test"),
+    })
+}
+
+fn fichier_s3(dir: &std::path::Path, s: &S3, prefixe: &str) -> std::path::PathBuf {
+    let f = dir.join("s3.toml");
+    std::fs::write(
+        &f,
+        format!(
+            "[s3]\nendpoint = \"{}\"\nregion = \"{}\"\nbucket = \"{}\"\nprefix = \"{prefixe}\"\naccess_key_id = \"{}\"\nallow_http = true\nmax_retries = 3\n",
+            s.endpoint, s.region, s.bucket, s.key
+        ),
+    )
+    .unwrap();
+    f
+}
+
+fn prefixe() -> String {
+    let mut o = [0u8; 6];
+    depot_core::Hasard::remplir(&depot_core::HasardSysteme, &mut o);
+    format!(
+        "serveur-{}",
+        o.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l_espace_sur_moto_de_bout_en_bout() {
+    let Some(s3) = serveur_s3("MOTO") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = fichier_s3(dir.path(), &s3, &prefixe());
+    let args = [
+        "--stockage-dossiers",
+        "s3",
+        "--stockage-pieces",
+        "s3",
+        "--s3",
+        cfg.to_str().unwrap(),
+    ];
+    let env = [("DEPOT_S3_SECRET_ACCESS_KEY", s3.secret.as_str())];
+    let serveur = commun::lancer(&dir.path().join("a"), &args, &env)
+        .await
+        .unwrap();
+    let (numero, mdp) = serveur.demo();
+    let c = reqwest::Client::new();
+    let api = format!("{}/api/v1", serveur.url);
+    let jeton = |r: Value| {
+        r["jeton"]
+            .as_str()
+            .unwrap_or_else(|| panic!("login: {r}"))
+            .to_owned()
+    };
+    let r: Value = c
+        .post(format!("{api}/connexion"))
+        .json(&json!({"numero": numero, "mot_de_passe": mdp}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let j = jeton(r);
+    let deposer = |nom: &'static str, octets: Vec<u8>| {
+        let (c, api, j) = (c.clone(), api.clone(), j.clone());
+        async move {
+            let form = Form::new().part("fichier", Part::bytes(octets).file_name(nom));
+            let r = c
+                .post(format!("{api}/dossier/pieces/piece-identite"))
+                .bearer_auth(&j)
+                .multipart(form)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, pdf) = deposer("cni.pdf", pdf_minimal()).await;
+    assert_eq!(s, 201, "{pdf}");
+    let (s, jpg) = deposer("verso.jpg", jpeg_minimal()).await;
+    assert_eq!(s, 201, "{jpg}");
+    let id = jpg["fichier"]["id"].as_str().unwrap();
+    let octets = c
+        .get(format!("{api}/dossier/fichiers/{id}"))
+        .bearer_auth(&j)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(octets.to_vec(), jpeg_minimal());
+    assert_eq!(
+        c.delete(format!("{api}/dossier/fichiers/{id}"))
+            .bearer_auth(&j)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    let (s, _) = deposer("verso.jpeg", jpeg_minimal()).await;
+    assert_eq!(s, 201);
+    let r1: Value = c
+        .post(format!("{api}/dossier/cloture"))
+        .bearer_auth(&j)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r1["etat"], "cloture", "{r1}");
+    let r2: Value = c
+        .post(format!("{api}/dossier/cloture"))
+        .bearer_auth(&j)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r1["recepisse"], r2["recepisse"]);
+    drop(serveur);
+
+    // A second server, another machine's disk, the same bucket: the dossier is there.
+    let autre = commun::lancer(&dir.path().join("b"), &args, &env)
+        .await
+        .unwrap();
+    let r: Value = c
+        .post(format!("{}/api/v1/connexion", autre.url))
+        .json(&json!({"numero": numero, "mot_de_passe": mdp}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let j = jeton(r);
+    let v: Value = c
+        .get(format!("{}/api/v1/dossier", autre.url))
+        .bearer_auth(&j)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["etat"], "cloture");
+    assert_eq!(v["pieces"][0]["fichiers"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garage_refuse_les_dossiers_accepte_les_pieces() {
+    let Some(s3) = serveur_s3("GARAGE") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = fichier_s3(dir.path(), &s3, &prefixe());
+    let env = [("DEPOT_S3_SECRET_ACCESS_KEY", s3.secret.as_str())];
+    let refus = commun::lancer(
+        &dir.path().join("a"),
+        &["--stockage-dossiers", "s3", "--s3", cfg.to_str().unwrap()],
+        &env,
+    )
+    .await;
+    let Err((statut, stderr)) = refus else {
+        panic!("the server must refuse records on Garage")
+    };
+    assert!(!statut.success());
+    eprintln!("depot-server on Garage with records: {}", stderr.trim());
+    assert!(
+        stderr.contains("ce serveur S3 n'applique pas les écritures conditionnelles"),
+        "{stderr}"
+    );
+    // Records on the local disk, pieces on Garage: fine.
+    let serveur = commun::lancer(
+        &dir.path().join("b"),
+        &["--stockage-pieces", "s3", "--s3", cfg.to_str().unwrap()],
+        &env,
+    )
+    .await
+    .unwrap();
+    let (numero, mdp) = serveur.demo();
+    let c = reqwest::Client::new();
+    let r: Value = c
+        .post(format!("{}/api/v1/connexion", serveur.url))
+        .json(&json!({"numero": numero, "mot_de_passe": mdp}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let j = r["jeton"].as_str().unwrap().to_owned();
+    let form = Form::new().part("fichier", Part::bytes(pdf_minimal()).file_name("cni.pdf"));
+    let r = c
+        .post(format!(
+            "{}/api/v1/dossier/pieces/piece-identite",
+            serveur.url
+        ))
+        .bearer_auth(&j)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let f: Value = r.json().await.unwrap();
+    let octets = c
+        .get(format!(
+            "{}/api/v1/dossier/fichiers/{}",
+            serveur.url,
+            f["fichier"]["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&j)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(octets.to_vec(), pdf_minimal());
+}
