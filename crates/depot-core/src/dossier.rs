@@ -13,10 +13,11 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::calendrier::{DateLimite, date_en_lettres, instant_en_lettres};
 use crate::config::{Concours, Exigence, PieceSpec, Voie};
-use crate::erreur::{PieceNommee, Refus};
+use crate::erreur::{ErreurEspace, PieceNommee, Refus, StorageError};
 use crate::format::{Analyse, Caracteristiques, Format};
 use crate::ids::{CodeConcours, CodeDeclaration, CodePiece, FichierId, NumeroDossier, Sha256};
 use crate::recepisse::{LigneRecepisse, Recepisse};
+use crate::signature::Signataire;
 
 /// Who the candidate is, as given at pré-inscription.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,6 +187,11 @@ pub enum Quoi {
         /// Its content hash.
         sha256: Sha256,
     },
+    /// A successful login, with the number of failed attempts since the previous one.
+    Connexion {
+        /// Failed attempts before it.
+        echecs_avant: u32,
+    },
     /// « Clôturer mon inscription ».
     Cloture {
         /// The récépissé's fingerprint.
@@ -193,15 +199,85 @@ pub enum Quoi {
     },
 }
 
-/// One entry of the dossier's append-only history.
+/// One entry of the dossier's journal: append-only and hash-chained (each entry carries the
+/// SHA-256 of the previous one), stored in the same record as the state it changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evenement {
+    /// Its position, from 0.
+    pub position: u64,
+    /// SHA-256 of the previous entry ([`Evenement::empreinte`]); zeros for the first.
+    pub precedent: Sha256,
     /// When.
     pub quand: DateTime<Utc>,
     /// Who.
     pub acteur: Acteur,
     /// What.
     pub quoi: Quoi,
+}
+
+impl Evenement {
+    /// SHA-256 of the entry's canonical JSON (keys sorted, no white space).
+    pub fn empreinte(&self) -> Sha256 {
+        let v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        Sha256::de(&serde_json::to_vec(&v).unwrap_or_default())
+    }
+}
+
+/// The hash the first journal entry points back to.
+pub const ORIGINE: Sha256 = Sha256::ZERO;
+
+/// A break in a journal's chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("journal rompu à la position {position} : {raison}")]
+pub struct RuptureJournal {
+    /// Where (0-based).
+    pub position: u64,
+    /// What is wrong.
+    pub raison: String,
+}
+
+/// Walks a journal: positions follow each other from 0 and each entry points to the hash of
+/// the one before. With `tete` (the hash of the last entry, kept elsewhere — e.g. by a
+/// récépissé or an export), a change or removal of the last entries is detected too.
+pub fn verifier_journal(
+    entrees: &[Evenement],
+    tete: Option<(u64, Sha256)>,
+) -> Result<(), RuptureJournal> {
+    let mut precedent = ORIGINE;
+    for (i, e) in entrees.iter().enumerate() {
+        let i = i as u64;
+        if e.position != i {
+            return Err(RuptureJournal {
+                position: i,
+                raison: format!(
+                    "position {} attendue, {} trouvée (entrée retirée ou déplacée)",
+                    i, e.position
+                ),
+            });
+        }
+        if e.precedent != precedent {
+            return Err(RuptureJournal { position: i, raison: "l'empreinte de l'entrée précédente ne correspond pas (entrée modifiée, retirée ou déplacée)".to_owned() });
+        }
+        precedent = e.empreinte();
+    }
+    if let Some((position, attendue)) = tete {
+        match entrees.get(position as usize) {
+            Some(e) if e.empreinte() == attendue => {}
+            Some(_) => {
+                return Err(RuptureJournal {
+                    position,
+                    raison: "l'entrée ne correspond pas à l'empreinte de référence".to_owned(),
+                });
+            }
+            None => {
+                return Err(RuptureJournal {
+                    position,
+                    raison: "entrée de référence absente (journal tronqué)".to_owned(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Where a requested piece stands, for the candidate's list.
@@ -288,12 +364,7 @@ impl Dossier {
                 })?;
             decl.insert(code);
         }
-        let evt = Evenement {
-            quand: now,
-            acteur: Acteur::Candidat,
-            quoi: Quoi::Preinscription { voie },
-        };
-        let dossier = Dossier {
+        let mut dossier = Dossier {
             numero,
             concours: concours.code.clone(),
             voie,
@@ -302,9 +373,28 @@ impl Dossier {
             etat: Etat::Ouvert,
             fichiers: Vec::new(),
             cree_le: now,
-            evenements: vec![evt.clone()],
+            evenements: Vec::new(),
         };
+        let evt = dossier.journaliser(now, Acteur::Candidat, Quoi::Preinscription { voie });
         Ok((dossier, evt))
+    }
+
+    /// Appends an entry to the journal, chained to the previous one.
+    fn journaliser(&mut self, quand: DateTime<Utc>, acteur: Acteur, quoi: Quoi) -> Evenement {
+        let evt = Evenement {
+            position: self.evenements.len() as u64,
+            precedent: self.evenements.last().map_or(ORIGINE, Evenement::empreinte),
+            quand,
+            acteur,
+            quoi,
+        };
+        self.evenements.push(evt.clone());
+        evt
+    }
+
+    /// Records a successful login and how many failures preceded it (no other detail).
+    pub fn journaliser_connexion(&mut self, echecs_avant: u32, now: DateTime<Utc>) -> Evenement {
+        self.journaliser(now, Acteur::Candidat, Quoi::Connexion { echecs_avant })
     }
 
     /// The n° de dossier.
@@ -511,18 +601,17 @@ impl Dossier {
             depose_le: now,
             apres_cloture,
         };
-        let evt = Evenement {
-            quand: now,
-            acteur: Acteur::Candidat,
-            quoi: Quoi::Depot {
+        let evt = self.journaliser(
+            now,
+            Acteur::Candidat,
+            Quoi::Depot {
                 fichier: fichier.id.clone(),
                 piece: fichier.piece.clone(),
                 sha256: fichier.sha256,
                 apres_cloture,
             },
-        };
+        );
         self.fichiers.push(fichier.clone());
-        self.evenements.push(evt.clone());
         Ok((fichier, evt))
     }
 
@@ -554,16 +643,15 @@ impl Dossier {
             }
         }
         let fichier = self.fichiers.remove(index);
-        let evt = Evenement {
-            quand: now,
-            acteur: Acteur::Candidat,
-            quoi: Quoi::Suppression {
+        let evt = self.journaliser(
+            now,
+            Acteur::Candidat,
+            Quoi::Suppression {
                 fichier: fichier.id.clone(),
                 piece: fichier.piece.clone(),
                 sha256: fichier.sha256,
             },
-        };
-        self.evenements.push(evt.clone());
+        );
         Ok((fichier, evt))
     }
 
@@ -574,13 +662,14 @@ impl Dossier {
         &mut self,
         concours: &Concours,
         now: DateTime<Utc>,
-    ) -> Result<(Recepisse, Option<Evenement>), Refus> {
+        signataire: &dyn Signataire,
+    ) -> Result<(Recepisse, Option<Evenement>), ErreurEspace> {
         if let Etat::Cloture { recepisse, .. } = &self.etat {
             return Ok(((**recepisse).clone(), None));
         }
         let limite = &concours.calendrier.depot_cloture;
         if limite.est_depassee(now) {
-            return Err(delai(limite));
+            return Err(delai(limite).into());
         }
         let manquantes = self.pieces_manquantes(concours);
         if !manquantes.is_empty() {
@@ -592,7 +681,8 @@ impl Dossier {
                         libelle: p.libelle.clone(),
                     })
                     .collect(),
-            });
+            }
+            .into());
         }
         let lignes = self
             .pieces(concours)
@@ -606,6 +696,7 @@ impl Dossier {
                 })
             })
             .collect();
+        let journal = self.evenements.last().map_or(ORIGINE, Evenement::empreinte);
         let recepisse = Recepisse::etablir(
             self.numero.clone(),
             concours,
@@ -613,19 +704,23 @@ impl Dossier {
             &self.identite,
             now,
             lignes,
-        );
-        let evt = Evenement {
-            quand: now,
-            acteur: Acteur::Candidat,
-            quoi: Quoi::Cloture {
+            journal,
+            signataire,
+        )
+        .map_err(|e| {
+            StorageError::Unavailable(format!("signature du récépissé impossible : {e}"))
+        })?;
+        let evt = self.journaliser(
+            now,
+            Acteur::Candidat,
+            Quoi::Cloture {
                 empreinte: recepisse.empreinte,
             },
-        };
+        );
         self.etat = Etat::Cloture {
             le: now,
             recepisse: Box::new(recepisse.clone()),
         };
-        self.evenements.push(evt.clone());
         Ok((recepisse, Some(evt)))
     }
 }

@@ -261,6 +261,9 @@ code_type!(
 pub struct Sha256([u8; 32]);
 
 impl Sha256 {
+    /// All zeros: the hash the first entry of a chain points back to.
+    pub const ZERO: Sha256 = Sha256([0u8; 32]);
+
     /// Digest of a byte slice.
     pub fn de(octets: &[u8]) -> Self {
         use sha2::Digest;

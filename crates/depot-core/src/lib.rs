@@ -72,6 +72,7 @@ pub mod memoire;
 pub mod ports;
 pub mod recepisse;
 pub mod service;
+pub mod signature;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
@@ -81,7 +82,10 @@ pub use auth::{
 };
 pub use calendrier::{DateLimite, DateSaisie, ErreurDate};
 pub use config::{Calendrier, Concours, Declaration, ErreurConfig, Exigence, PieceSpec, Voie};
-pub use dossier::{Dossier, Etat, EtatLu, Evenement, Fichier, Identite, Quoi, StatutPiece};
+pub use dossier::{
+    Dossier, Etat, EtatLu, Evenement, Fichier, Identite, Quoi, RuptureJournal, StatutPiece,
+    verifier_journal,
+};
 pub use erreur::{ErreurEspace, PieceNommee, Refus, StorageError};
 pub use format::{Analyse, Caracteristiques, Format, Reception, analyser};
 pub use ids::{CodeConcours, CodeDeclaration, CodePiece, FichierId, NumeroDossier, Sha256};
@@ -91,3 +95,6 @@ pub use ports::{
 };
 pub use recepisse::{ContenuRecepisse, LigneRecepisse, Recepisse};
 pub use service::{Consultation, DemandePreinscription, Espace, Ports};
+pub use signature::{
+    ClePublique, Cles, ErreurVerification, Signataire, SignataireEd25519, verifier_recepisse,
+};

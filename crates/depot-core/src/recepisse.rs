@@ -15,6 +15,7 @@ use crate::calendrier::instant_en_lettres;
 use crate::config::{Concours, Voie};
 use crate::dossier::Identite;
 use crate::ids::{CodeConcours, CodePiece, NumeroDossier, Sha256};
+use crate::signature::{Signataire, signer_contenu};
 
 /// One file listed in a récépissé.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,15 +58,26 @@ pub struct ContenuRecepisse {
     pub cloture_le_libelle: String,
     /// Every file, in the order of the pieces.
     pub fichiers: Vec<LigneRecepisse>,
+    /// SHA-256 of the dossier's journal entry just before closure: the whole history up to
+    /// closure is committed to by this récépissé (the closure entry then carries the
+    /// récépissé's fingerprint).
+    pub journal: Sha256,
 }
 
-/// A récépissé and its fingerprint.
+/// A signed récépissé: its content, the fingerprint and the signature of the canonical form.
+/// This JSON, saved as a file, is what [`crate::signature::verifier_recepisse`] takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recepisse {
     /// What it states.
     pub contenu: ContenuRecepisse,
     /// SHA-256 of the canonical form of `contenu`.
     pub empreinte: Sha256,
+    /// Id of the signing key.
+    pub cle_id: String,
+    /// `ed25519`.
+    pub algorithme: String,
+    /// Signature of the canonical form of `contenu`, base64.
+    pub signature: String,
 }
 
 fn nfc(s: &str) -> String {
@@ -73,6 +85,7 @@ fn nfc(s: &str) -> String {
 }
 
 impl Recepisse {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn etablir(
         numero: NumeroDossier,
         concours: &Concours,
@@ -80,7 +93,9 @@ impl Recepisse {
         identite: &Identite,
         le: DateTime<Utc>,
         fichiers: Vec<LigneRecepisse>,
-    ) -> Self {
+        journal: Sha256,
+        signataire: &dyn Signataire,
+    ) -> Result<Self, String> {
         // Truncate to the millisecond: the canonical form carries exactly three digits, and
         // the stored instant must be the one the fingerprint covers.
         let le = DateTime::<Utc>::from_timestamp_millis(le.timestamp_millis()).unwrap_or(le);
@@ -103,9 +118,17 @@ impl Recepisse {
                     ..l
                 })
                 .collect(),
+            journal,
         };
         let empreinte = Sha256::de(&contenu.forme_canonique());
-        Self { contenu, empreinte }
+        let (cle_id, signature) = signer_contenu(signataire, &contenu)?;
+        Ok(Self {
+            contenu,
+            empreinte,
+            cle_id,
+            algorithme: crate::signature::ALGORITHME.to_owned(),
+            signature,
+        })
     }
 
     /// Whether the fingerprint matches the content.

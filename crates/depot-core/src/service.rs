@@ -33,6 +33,7 @@ use crate::ports::{
     Versionne, flux_de,
 };
 use crate::recepisse::Recepisse;
+use crate::signature::{Signataire, SignataireEd25519};
 
 /// How many times a use case starts again after a version conflict before giving up.
 pub const TENTATIVES_MAX: usize = 64;
@@ -54,6 +55,8 @@ pub struct Ports {
     pub horloge: Arc<dyn Clock>,
     /// Randomness for identifiers.
     pub hasard: Arc<dyn Hasard>,
+    /// Signs récépissés.
+    pub signataire: Arc<dyn Signataire>,
 }
 
 impl Ports {
@@ -84,7 +87,18 @@ impl Ports {
             hacheur,
             horloge: Arc::new(HorlogeSysteme),
             hasard: Arc::new(HasardSysteme),
+            // An ephemeral key: a server loads a persistent one (see depot-server).
+            signataire: Arc::new(SignataireEd25519::generer(
+                &HasardSysteme,
+                HorlogeSysteme.now(),
+            )),
         }
+    }
+
+    /// The same ports with another signer.
+    pub fn avec_signataire(mut self, signataire: Arc<dyn Signataire>) -> Self {
+        self.signataire = signataire;
+        self
     }
 
     /// The same ports with another clock.
@@ -278,6 +292,24 @@ impl Espace {
             .await
     }
 
+    /// Records a successful login in the dossier's journal, with the failed attempts that
+    /// preceded it (counted by the caller's throttling).
+    pub async fn journaliser_connexion(
+        &self,
+        numero: &NumeroDossier,
+        echecs_avant: u32,
+    ) -> Result<(), ErreurEspace> {
+        self.modifier(numero, |dossier, _, now| {
+            dossier.journaliser_connexion(echecs_avant, now);
+            Ok(())
+        })
+        .await
+        .map_err(|e| match e {
+            Echec::Regle(r) => r.into(),
+            Echec::Stockage(s) => s.into(),
+        })
+    }
+
     /// Reads a dossier with its concours, at now.
     pub async fn consulter(&self, numero: &NumeroDossier) -> Result<Consultation, ErreurEspace> {
         let v = self.charger(numero).await?;
@@ -361,6 +393,7 @@ impl Espace {
                 dossier
                     .deposer(concours, code_piece, cle.fichier.clone(), &analyse, now)
                     .map(|(f, _evt)| f)
+                    .map_err(ErreurEspace::from)
             })
             .await;
         match resultat {
@@ -415,7 +448,10 @@ impl Espace {
     ) -> Result<(), ErreurEspace> {
         let resultat = self
             .modifier(numero, |dossier, concours, now| {
-                dossier.supprimer(concours, id, now).map(|_| ())
+                dossier
+                    .supprimer(concours, id, now)
+                    .map(|_| ())
+                    .map_err(ErreurEspace::from)
             })
             .await;
         match resultat {
@@ -443,7 +479,9 @@ impl Espace {
     pub async fn cloturer(&self, numero: &NumeroDossier) -> Result<Recepisse, ErreurEspace> {
         let resultat = self
             .modifier(numero, |dossier, concours, now| {
-                dossier.cloturer(concours, now).map(|(r, _evt)| r)
+                dossier
+                    .cloturer(concours, now, &*self.ports.signataire)
+                    .map(|(r, _evt)| r)
             })
             .await;
         match resultat {
@@ -464,7 +502,7 @@ impl Espace {
     async fn modifier<T>(
         &self,
         numero: &NumeroDossier,
-        regle: impl Fn(&mut Dossier, &Concours, DateTime<Utc>) -> Result<T, Refus>,
+        regle: impl Fn(&mut Dossier, &Concours, DateTime<Utc>) -> Result<T, ErreurEspace>,
     ) -> Result<T, Echec> {
         for _ in 0..TENTATIVES_MAX {
             let v = self
@@ -476,7 +514,10 @@ impl Espace {
             let concours = self.concours_de(&v.valeur).map_err(Echec::Stockage)?;
             let mut dossier = v.valeur.clone();
             let avant = dossier.evenements().len();
-            let sortie = regle(&mut dossier, &concours, self.now()).map_err(Echec::Regle)?;
+            let sortie = regle(&mut dossier, &concours, self.now()).map_err(|e| match e {
+                ErreurEspace::Refus(r) => Echec::Regle(r),
+                ErreurEspace::Stockage(s) => Echec::Stockage(s),
+            })?;
             if dossier.evenements().len() == avant {
                 return Ok(sortie);
             }

@@ -159,9 +159,11 @@ pub async fn conformite_dossiers(store: &dyn DossierStore) {
     // Round trip keeps a closed dossier's récépissé exactly.
     let c = concours_du_seed();
     let mut ferme = avec_un_fichier(&dossier_exemple(Voie::Externe));
+    let signataire =
+        crate::signature::SignataireEd25519::generer(&HasardSysteme, pendant_preinscription());
     #[allow(clippy::expect_used)]
     let (r, _) = ferme
-        .cloturer(&c, pendant_preinscription())
+        .cloturer(&c, pendant_preinscription(), &signataire)
         .expect("clôture");
     store
         .create(&ferme)

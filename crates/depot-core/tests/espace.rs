@@ -608,7 +608,13 @@ fn double_clic_sur_cloturer_n_ecrit_rien() {
             t("2025-04-02T10:00:00Z"),
         )
         .unwrap();
-        let (r, _) = d.cloturer(&c, t("2025-04-02T10:00:00Z")).unwrap();
+        let signataire = depot_core::SignataireEd25519::generer(
+            &depot_core::HasardSysteme,
+            t("2025-04-02T10:00:00Z"),
+        );
+        let (r, _) = d
+            .cloturer(&c, t("2025-04-02T10:00:00Z"), &signataire)
+            .unwrap();
         let mut dossiers = MockDossiers::new();
         let v = Versionne {
             valeur: d.clone(),

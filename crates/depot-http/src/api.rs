@@ -34,6 +34,7 @@ pub fn routes() -> Router<EtatPartage> {
         .route("/api/v1/dossier/cloture", post(cloturer))
         .route("/api/v1/dossier/recepisse", get(recepisse))
         .route("/api/v1/concours", get(concours))
+        .route("/api/v1/recepisse/cles", get(cles))
         .route("/api/v1/{*reste}", any(route_inconnue))
 }
 
@@ -203,7 +204,12 @@ pub async fn ouvrir_session(
     }
     match etat.espace.connecter(numero, &mot_de_passe).await {
         Ok(n) => {
-            etat.limiteur.succes(numero);
+            let echecs = etat.limiteur.succes(numero, now);
+            // The journal keeps the count, nothing else; a failure to write it does not
+            // refuse the login (a login changes no state).
+            if let Err(e) = etat.espace.journaliser_connexion(&n, echecs).await {
+                tracing::warn!(code = e.code(), "connexion non journalisée");
+            }
             Ok(etat
                 .sessions
                 .ouvrir(n, etat.now(), &*etat.espace.ports().hasard))
@@ -259,6 +265,23 @@ async fn deconnexion(State(etat): State<EtatPartage>, auth: AuthApi) -> StatusCo
 async fn dossier(State(etat): State<EtatPartage>, auth: AuthApi) -> Result<Response, ErreurApi> {
     let c = etat.espace.consulter(&auth.numero).await?;
     Ok(Json(vue_dossier(&c)).into_response())
+}
+
+/// The public keys that sign récépissés (current and previous), as the verify command takes
+/// them: `{"cles": [{"id", "algorithme", "cle_publique", "valide_depuis"}]}`.
+#[utoipa::path(get, path = "/api/v1/recepisse/cles", tag = "verification", responses((status = 200, description = "the keys", body = Object)))]
+async fn cles(State(etat): State<EtatPartage>) -> Response {
+    Json(cles_publiees(&etat)).into_response()
+}
+
+/// The published keys: the configured ones plus the current signer's.
+pub fn cles_publiees(etat: &EtatPartage) -> depot_core::Cles {
+    let mut c = etat.config.cles_publiees.clone();
+    let actuelle = etat.espace.ports().signataire.cle_publique();
+    if !c.cles.iter().any(|k| k.id == actuelle.id) {
+        c.cles.push(actuelle);
+    }
+    c
 }
 
 /// The hosted concours, their voies, declarations and deadlines.

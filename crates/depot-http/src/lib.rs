@@ -39,6 +39,7 @@ pub mod api;
 pub mod erreur;
 pub mod openapi;
 pub mod pages;
+pub mod pdf;
 pub mod session;
 pub mod vue;
 
@@ -54,6 +55,9 @@ pub struct Config {
     pub cookies_securises: bool,
     /// Largest request body for routes other than uploads.
     pub corps_max: usize,
+    /// Public keys published at `/api/v1/recepisse/cles` (previous keys, for rotation); the
+    /// current signer's key is always added.
+    pub cles_publiees: depot_core::Cles,
 }
 
 impl Default for Config {
@@ -62,6 +66,7 @@ impl Default for Config {
             prefixe: String::new(),
             cookies_securises: false,
             corps_max: 64 * 1024,
+            cles_publiees: depot_core::Cles::default(),
         }
     }
 }

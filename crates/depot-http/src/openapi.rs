@@ -33,6 +33,7 @@ impl Modify for Jeton {
         crate::api::cloturer,
         crate::api::recepisse,
         crate::api::concours,
+        crate::api::cles,
     ),
     modifiers(&Jeton)
 )]

@@ -49,6 +49,8 @@ pub fn routes() -> Router<EtatPartage> {
         )
         .route("/dossier/cloture", get(cloture_page).post(cloturer))
         .route("/dossier/recepisse", get(recepisse))
+        .route("/dossier/recepisse.pdf", get(recepisse_fichier))
+        .route("/dossier/recepisse.json", get(recepisse_fichier))
 }
 
 /// The stylesheet.
@@ -818,24 +820,73 @@ async fn recepisse(State(etat): State<EtatPartage>, auth: AuthPage) -> Response 
             &etat,
             "Récépissé de clôture",
             html! {
-                div class="recepisse" {
-                    p { strong { (x.organisateur) } }
-                    p { (x.concours_intitule) " — session " (x.session) " — " (x.voie.libelle()) }
-                    p { "Dossier n° " strong class="numero" { (x.numero) } " — " (x.prenom) " " (x.nom) }
-                    p { "Clôturé le " strong { (x.cloture_le_libelle) } " (" (x.cloture_le.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)) ")." }
-                    table {
-                        thead { tr { th { "Pièce" } th { "Fichier" } th { "Taille" } th { "SHA-256" } } }
-                        tbody {
-                            @for l in &x.fichiers {
-                                tr { td { (l.piece_libelle) } td { (l.nom) } td { (taille_en_mots(l.taille)) } td { code { (l.sha256) } } }
+                    div class="recepisse" {
+                        p { strong { (x.organisateur) } }
+                        p { (x.concours_intitule) " — session " (x.session) " — " (x.voie.libelle()) }
+                        p { "Dossier n° " strong class="numero" { (x.numero) } " — " (x.prenom) " " (x.nom) }
+                        p { "Clôturé le " strong { (x.cloture_le_libelle) } " (" (x.cloture_le.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)) ")." }
+                        table {
+                            thead { tr { th { "Pièce" } th { "Fichier" } th { "Taille" } th { "SHA-256" } } }
+                            tbody {
+                                @for l in &x.fichiers {
+                                    tr { td { (l.piece_libelle) } td { (l.nom) } td { (taille_en_mots(l.taille)) } td { code { (l.sha256) } } }
+                                }
                             }
                         }
+                        p { "Empreinte du récépissé (SHA-256) : " code id="empreinte" { (r.empreinte) } }
+                        p { "Votre dossier est clôturé, il est en cours d'instruction." }
                     }
-                    p { "Empreinte du récépissé (SHA-256) : " code id="empreinte" { (r.empreinte) } }
-                    p { "Votre dossier est clôturé, il est en cours d'instruction." }
-                }
-                p class="non-imprime" { a href=(etat.chemin("/dossier")) { "Revenir à mon dossier" } }
-            },
+                    p class="non-imprime" {
+                "Télécharger : "
+                a href=(etat.chemin("/dossier/recepisse.pdf")) { "le récépissé en PDF" }
+                " · "
+                a href=(etat.chemin("/dossier/recepisse.json")) { "le récépissé signé (JSON, pour vérification)" }
+            }
+            p class="non-imprime" { a href=(etat.chemin("/dossier")) { "Revenir à mon dossier" } }
+                },
         ),
     )
+}
+
+async fn recepisse_fichier(
+    State(etat): State<EtatPartage>,
+    auth: AuthPage,
+    uri: axum::http::Uri,
+) -> Response {
+    let c = match etat.espace.consulter(auth.numero()).await {
+        Ok(c) => c,
+        Err(e) => return page_erreur(&etat, e.into()),
+    };
+    let Some(r) = c.dossier.recepisse() else {
+        return page_erreur(
+            &etat,
+            ErreurApi::new(
+                StatusCode::NOT_FOUND,
+                "pas_de_recepisse",
+                "Votre dossier n'est pas encore clôturé : le récépissé est délivré à la clôture.",
+            ),
+        );
+    };
+    let (corps, type_, ext) = if uri.path().ends_with(".pdf") {
+        (crate::pdf::recepisse_pdf(r), "application/pdf", "pdf")
+    } else {
+        (
+            serde_json::to_vec_pretty(r).unwrap_or_default(),
+            "application/json",
+            "json",
+        )
+    };
+    let nom = format!(
+        "attachment; filename=\"recepisse-{}.{ext}\"",
+        r.contenu.numero
+    );
+    (
+        [
+            (header::CONTENT_TYPE, type_.to_owned()),
+            (header::CONTENT_DISPOSITION, nom),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        corps,
+    )
+        .into_response()
 }

@@ -158,6 +158,12 @@ impl<K: Eq + Hash + Clone> Fenetre<K> {
         }
     }
 
+    fn compter(&self, k: &K, now: DateTime<Utc>) -> usize {
+        verrou(&self.echecs)
+            .get(k)
+            .map_or(0, |v| v.iter().filter(|t| **t + self.duree > now).count())
+    }
+
     fn effacer(&self, k: &K) {
         verrou(&self.echecs).remove(k);
     }
@@ -201,9 +207,12 @@ impl Limiteur {
         self.par_ip.echec(ip, now);
     }
 
-    /// A successful login resets the n°'s count.
-    pub fn succes(&self, numero: &str) {
-        self.par_numero.effacer(&cle_numero(numero));
+    /// A successful login resets the n°'s count; returns the failures it erased.
+    pub fn succes(&self, numero: &str, now: DateTime<Utc>) -> u32 {
+        let k = cle_numero(numero);
+        let n = self.par_numero.compter(&k, now);
+        self.par_numero.effacer(&k);
+        u32::try_from(n).unwrap_or(u32::MAX)
     }
 }
 
@@ -253,8 +262,9 @@ mod tests {
             l.autoriser("2025-ANI-AAAAAA", ip, t0() + Duration::minutes(15))
                 .is_ok()
         );
-        // Success resets.
-        l.succes("2025-ANI-AAAAAA");
+        // Success resets, and says how many failures were still in the window (the check
+        // at +15 min slid the first one out).
+        assert_eq!(l.succes("2025-ANI-AAAAAA", t0() + Duration::minutes(1)), 9);
         assert!(l.autoriser("2025-ANI-AAAAAA", ip, t0()).is_ok());
         // Per IP: 100 failures over many numbers.
         for i in 0..100 {

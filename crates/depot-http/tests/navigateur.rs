@@ -37,6 +37,35 @@ fn trouver(noms: &[&str]) -> Option<PathBuf> {
     })
 }
 
+/// Waits (up to 10 s) for an element: after a click the page may still be navigating.
+async fn attendre(c: &fantoccini::Client, l: Locator<'_>) -> fantoccini::elements::Element {
+    let mut derniere = None;
+    for _ in 0..100 {
+        match c.find(l).await {
+            Ok(e) => return e,
+            Err(e) => derniere = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let page = c.source().await.unwrap_or_default();
+    panic!("element {l:?} not found: {derniere:?}\npage: {page}");
+}
+
+/// Waits (up to 10 s) until the page's main content contains `attendu`.
+async fn attendre_texte(c: &fantoccini::Client, attendu: &str) {
+    let mut vu = String::new();
+    for _ in 0..100 {
+        if let Ok(m) = c.find(Locator::Css("main")).await {
+            vu = m.text().await.unwrap_or_default();
+            if vu.contains(attendu) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("« {attendu} » never appeared; the page says:\n{vu}");
+}
+
 fn port_libre() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -141,17 +170,6 @@ async fn un_candidat_dans_chromium() {
         }
     }
     let c = client.expect("chromedriver did not answer");
-    let texte = |c: &fantoccini::Client| {
-        let c = c.clone();
-        async move {
-            c.find(Locator::Css("main"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        }
-    };
     let ecran = |c: &fantoccini::Client, nom: &str| {
         let (c, chemin) = (
             c.clone(),
@@ -165,72 +183,58 @@ async fn un_candidat_dans_chromium() {
 
     // 1–2) Connexion with the n° de dossier and the password.
     c.goto(&format!("{base}/connexion")).await.unwrap();
-    c.find(Locator::Id("numero"))
+    attendre(&c, Locator::Id("numero"))
         .await
-        .unwrap()
         .send_keys(numero.as_str())
         .await
         .unwrap();
-    c.find(Locator::Id("mot_de_passe"))
+    attendre(&c, Locator::Id("mot_de_passe"))
         .await
-        .unwrap()
         .send_keys(mdp)
         .await
         .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
+    attendre(&c, Locator::Css("button[type=submit]"))
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();
     assert!(c.current_url().await.unwrap().path().ends_with("/dossier"));
-    assert!(texte(&c).await.contains(numero.as_str()));
+    attendre_texte(&c, numero.as_str()).await;
 
     // 3) The folder to the right of the requested piece.
-    c.find(Locator::Css("a.dossier"))
+    attendre(&c, Locator::Css("a.dossier"))
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();
-    assert!(texte(&c).await.contains("Gestion du document"));
+    attendre_texte(&c, "Gestion du document").await;
     // 4–6) « Choisir un fichier », « Ajouter le fichier », « Fichier enregistré » → OK.
     let deposer = || async {
-        c.find(Locator::Id("fichier"))
+        attendre(&c, Locator::Id("fichier"))
             .await
-            .unwrap()
             .send_keys(fichier.to_str().unwrap())
             .await
             .unwrap();
-        c.find(Locator::Id("ajouter"))
+        attendre(&c, Locator::Id("ajouter"))
             .await
-            .unwrap()
             .click()
             .await
             .unwrap();
-        let fenetre = c
-            .find(Locator::Id("fichier-enregistre"))
+        let fenetre = attendre(&c, Locator::Id("fichier-enregistre"))
             .await
-            .unwrap()
             .text()
             .await
             .unwrap();
         assert!(fenetre.contains("Fichier enregistré"), "{fenetre}");
-        c.find(Locator::Id("ok"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        assert!(texte(&c).await.contains("CNI recto.pdf"));
+        attendre(&c, Locator::Id("ok")).await.click().await.unwrap();
+        attendre_texte(&c, "CNI recto.pdf").await;
     };
     deposer().await;
 
     // 7) The eye opens the file in a new window.
     let fenetres_avant = c.windows().await.unwrap();
-    c.find(Locator::Css("a.oeil"))
+    attendre(&c, Locator::Css("a.oeil"))
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();
@@ -256,47 +260,40 @@ async fn un_candidat_dans_chromium() {
     c.switch_to_window(fenetres_avant[0].clone()).await.unwrap();
 
     // The bin, with its confirmation, then upload again.
-    c.find(Locator::Css("a.poubelle"))
+    attendre(&c, Locator::Css("a.poubelle"))
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();
-    c.find(Locator::Id("confirmer-suppression"))
+    attendre(&c, Locator::Id("confirmer-suppression"))
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();
-    assert!(texte(&c).await.contains("Aucun fichier déposé"));
+    attendre_texte(&c, "Aucun fichier déposé").await;
     deposer().await;
     // 8) « Fermer ».
-    c.find(Locator::Id("fermer"))
+    attendre(&c, Locator::Id("fermer"))
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();
     ecran(&c, "depot-dossier.png").await;
 
     // 10) « Clôturer mon inscription », confirmed.
-    c.find(Locator::Id("cloturer"))
+    attendre(&c, Locator::Id("cloturer"))
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();
-    assert!(texte(&c).await.contains("la clôture est définitive"));
-    c.find(Locator::Id("confirmer-cloture"))
+    attendre_texte(&c, "la clôture est définitive").await;
+    attendre(&c, Locator::Id("confirmer-cloture"))
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();
-    let etat = c
-        .find(Locator::Id("etat"))
+    let etat = attendre(&c, Locator::Id("etat"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -306,12 +303,11 @@ async fn un_candidat_dans_chromium() {
     );
     ecran(&c, "depot-dossier-cloture.png").await;
     // The printable récépissé lists the file.
-    c.find(Locator::LinkText("Voir et imprimer le récépissé"))
+    attendre(&c, Locator::LinkText("Voir et imprimer le récépissé"))
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();
-    assert!(texte(&c).await.contains("CNI recto.pdf"));
+    attendre_texte(&c, "CNI recto.pdf").await;
     c.close().await.unwrap();
 }

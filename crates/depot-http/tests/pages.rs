@@ -170,15 +170,44 @@ async fn cookies_csrf_et_en_tetes() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    assert!(
-        espace
-            .consulter(&numero)
-            .await
-            .unwrap()
-            .dossier
-            .recepisse()
-            .is_some()
-    );
+    let recepisse = espace
+        .consulter(&numero)
+        .await
+        .unwrap()
+        .dossier
+        .recepisse()
+        .cloned()
+        .unwrap();
+    // The récépissé as a PDF: it opens, and holds the n° and the fingerprint.
+    let r = c
+        .get(format!("{base}/dossier/recepisse.pdf"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let octets = r.bytes().await.unwrap();
+    let doc = lopdf::Document::load_mem(&octets).unwrap();
+    let texte = doc.extract_text(&[1]).unwrap();
+    assert!(texte.contains(numero.as_str()), "{texte}");
+    assert!(texte.contains(&recepisse.empreinte.hex()), "{texte}");
+    assert!(texte.contains("Récépissé de clôture"), "{texte}");
+    // It passes depot's own format check too.
+    depot_core::analyser("recepisse.pdf", &octets, &[depot_core::Format::Pdf], 10).unwrap();
+    // And as the signed JSON.
+    let json = c
+        .get(format!("{base}/dossier/recepisse.json"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let cles = depot_core::Cles {
+        cles: vec![espace.ports().signataire.cle_publique()],
+    };
+    depot_core::verifier_recepisse(&json, &cles).unwrap();
     // Without a session, pages redirect to the login.
     let r = c.get(format!("{base}/dossier")).send().await.unwrap();
     assert_eq!(r.headers()["location"], "/connexion");

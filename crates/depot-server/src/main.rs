@@ -15,6 +15,9 @@ use depot_core::{
 };
 use depot_fs::FsStore;
 
+mod cles;
+mod verification;
+
 #[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
 enum Stockage {
     /// The data directory (depot-fs).
@@ -30,9 +33,54 @@ enum FormatJournal {
 }
 
 /// L'espace sécurisé de dépôt des dossiers d'inscription aux concours.
+#[derive(Debug, clap::Subcommand)]
+enum Commande {
+    /// Récépissés.
+    Recepisse {
+        #[command(subcommand)]
+        action: ActionRecepisse,
+    },
+    /// Dossier journals.
+    Journal {
+        #[command(subcommand)]
+        action: ActionJournal,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ActionRecepisse {
+    /// Checks a récépissé (the JSON saved from the espace) against the published keys.
+    Verifier {
+        /// The récépissé file.
+        fichier: PathBuf,
+        /// The published keys (the body of GET /api/v1/recepisse/cles); default: the data
+        /// directory's cles/publiques.json.
+        #[arg(long)]
+        cle: Option<PathBuf>,
+        /// Data directory.
+        #[arg(long, default_value = "depot-data")]
+        data: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ActionJournal {
+    /// Walks the hash-chained journals and reports any break with its position.
+    Verifier {
+        /// Data directory.
+        #[arg(long, default_value = "depot-data")]
+        data: PathBuf,
+        /// Only this dossier.
+        #[arg(long)]
+        dossier: Option<String>,
+    },
+}
+
 #[derive(Debug, Parser)]
-#[command(name = "depot-server", version)]
+#[command(name = "depot-server", version, args_conflicts_with_subcommands = true)]
 struct Args {
+    #[command(subcommand)]
+    commande: Option<Commande>,
     /// A concours file (TOML, see examples/concours/); repeat for several concours.
     /// Without it, a demo concours relative to today is served.
     #[arg(long = "config", value_name = "FICHIER")]
@@ -206,6 +254,12 @@ async fn lancer(args: Args) -> Result<(), String> {
         "stockage : dossiers {:?}, pièces {:?}",
         args.stockage_dossiers, args.stockage_pieces
     );
+    let (signataire, cles) = cles::charger(&args.data, std::env::var("DEPOT_CLE_SIGNATURE").ok())?;
+    println!(
+        "clé de signature des récépissés : {}",
+        depot_core::Signataire::cle_id(&signataire)
+    );
+    let signataire: Arc<dyn depot_core::Signataire> = Arc::new(signataire);
     let hacheur: Arc<dyn Hacheur> = Arc::new(depot_http::PoolArgon2::new());
     let liste = dossiers.clone();
     let ports = Ports {
@@ -219,6 +273,7 @@ async fn lancer(args: Args) -> Result<(), String> {
         hacheur,
         horloge: Arc::new(HorlogeSysteme),
         hasard: Arc::new(HasardSysteme),
+        signataire: signataire.clone(),
     };
     let espace = Arc::new(Espace::new(concours, ports).map_err(|e| e.message())?);
     for c in espace.concours() {
@@ -238,6 +293,7 @@ async fn lancer(args: Args) -> Result<(), String> {
         espace,
         depot_http::Config {
             cookies_securises: args.cookies_securises,
+            cles_publiees: cles,
             ..Default::default()
         },
     );
@@ -258,6 +314,30 @@ async fn lancer(args: Args) -> Result<(), String> {
 
 fn main() {
     let args = Args::parse();
+    if let Some(c) = &args.commande {
+        let (texte, ok) = match c {
+            Commande::Recepisse {
+                action: ActionRecepisse::Verifier { fichier, cle, data },
+            } => match verification::recepisse(fichier, cle.as_deref(), data) {
+                Ok(t) => (t, true),
+                Err(t) => (t, false),
+            },
+            Commande::Journal {
+                action: ActionJournal::Verifier { data, dossier },
+            } => {
+                let r = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .map_err(|e| e.to_string())
+                    .and_then(|rt| rt.block_on(verification::journaux(data, dossier.as_deref())));
+                match r {
+                    Ok((t, ok)) => (t.trim_end().to_owned(), ok),
+                    Err(t) => (t, false),
+                }
+            }
+        };
+        println!("{texte}");
+        std::process::exit(if ok { 0 } else { 1 });
+    }
     let filtre = tracing_subscriber::EnvFilter::try_from_env("DEPOT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let abonne = tracing_subscriber::fmt()

@@ -1,0 +1,188 @@
+//! Signing the récépissé, and checking it without trusting anyone's word.
+//!
+//! The seed tells candidates « Pensez à bien vérifier que la manipulation de clôture de votre
+//! dossier est effective ». The récépissé issued at closure is signed with Ed25519 over the
+//! canonical form of its content ([`ContenuRecepisse::forme_canonique`]): a candidate, a CDG
+//! or a judge can check, with the CDG's published public key, that it was issued as is —
+//! every field, the closure instant to the millisecond, every file's SHA-256.
+//!
+//! [`Signataire`] is a port: the default [`SignataireEd25519`] holds its key in memory; a CDG
+//! can plug an HSM behind the same trait.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use chrono::{DateTime, Utc};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::ids::Sha256;
+use crate::ports::Hasard;
+use crate::recepisse::{ContenuRecepisse, Recepisse};
+
+/// The only algorithm depot signs with.
+pub const ALGORITHME: &str = "ed25519";
+
+/// A public key as `GET /api/v1/recepisse/cles` publishes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClePublique {
+    /// Key id: the first 16 hex characters of the SHA-256 of the public key.
+    pub id: String,
+    /// `ed25519`.
+    pub algorithme: String,
+    /// The 32-byte public key, base64.
+    pub cle_publique: String,
+    /// Since when it signs.
+    pub valide_depuis: DateTime<Utc>,
+}
+
+/// The published set of keys (current and previous ones, for rotation).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cles {
+    /// The keys.
+    pub cles: Vec<ClePublique>,
+}
+
+/// Signs récépissés.
+pub trait Signataire: Send + Sync {
+    /// The id of the key that signs.
+    fn cle_id(&self) -> &str;
+    /// Signs `message`; a failure (an HSM unreachable) is reported, never ignored.
+    fn signer(&self, message: &[u8]) -> Result<Vec<u8>, String>;
+    /// The public key, as published.
+    fn cle_publique(&self) -> ClePublique;
+}
+
+/// Ed25519 with the key in memory (wiped on drop).
+pub struct SignataireEd25519 {
+    cle: SigningKey,
+    id: String,
+    valide_depuis: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for SignataireEd25519 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SignataireEd25519 {{ id: {} }}", self.id)
+    }
+}
+
+/// The key id of a public key.
+pub fn id_de_cle(publique: &[u8; 32]) -> String {
+    Sha256::de(publique).hex()[..16].to_owned()
+}
+
+impl SignataireEd25519 {
+    /// From a 32-byte seed (the secret key).
+    pub fn depuis_graine(graine: &[u8; 32], valide_depuis: DateTime<Utc>) -> Self {
+        let cle = SigningKey::from_bytes(graine);
+        let id = id_de_cle(cle.verifying_key().as_bytes());
+        Self {
+            cle,
+            id,
+            valide_depuis,
+        }
+    }
+
+    /// A new random key.
+    pub fn generer(hasard: &dyn Hasard, valide_depuis: DateTime<Utc>) -> Self {
+        let mut graine = Zeroizing::new([0u8; 32]);
+        hasard.remplir(&mut *graine);
+        Self::depuis_graine(&graine, valide_depuis)
+    }
+
+    /// The seed, to store (with 0600 permissions).
+    pub fn graine(&self) -> Zeroizing<[u8; 32]> {
+        Zeroizing::new(self.cle.to_bytes())
+    }
+}
+
+impl Signataire for SignataireEd25519 {
+    fn cle_id(&self) -> &str {
+        &self.id
+    }
+
+    fn signer(&self, message: &[u8]) -> Result<Vec<u8>, String> {
+        Ok(self.cle.sign(message).to_bytes().to_vec())
+    }
+
+    fn cle_publique(&self) -> ClePublique {
+        ClePublique {
+            id: self.id.clone(),
+            algorithme: ALGORITHME.to_owned(),
+            cle_publique: B64.encode(self.cle.verifying_key().as_bytes()),
+            valide_depuis: self.valide_depuis,
+        }
+    }
+}
+
+/// Signs a récépissé's content: `(key id, base64 signature)`.
+pub fn signer_contenu(
+    s: &dyn Signataire,
+    contenu: &ContenuRecepisse,
+) -> Result<(String, String), String> {
+    let sig = s.signer(&contenu.forme_canonique())?;
+    Ok((s.cle_id().to_owned(), B64.encode(sig)))
+}
+
+/// Why a récépissé does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ErreurVerification {
+    /// Not a récépissé (JSON unreadable or fields missing).
+    #[error("ce fichier n'est pas un récépissé lisible : {0}")]
+    Illisible(String),
+    /// Signed with an algorithm depot does not use.
+    #[error("algorithme de signature inconnu : {0}")]
+    AlgorithmeInconnu(String),
+    /// Signed by a key that is not among the published ones.
+    #[error(
+        "clé de signature inconnue : {0} (elle ne figure pas parmi les clés publiées par le centre de gestion)"
+    )]
+    CleInconnue(String),
+    /// A field was changed: the fingerprint no longer matches the content.
+    #[error(
+        "récépissé modifié : l'empreinte ne correspond plus au contenu (un champ a été changé)"
+    )]
+    EmpreinteAlteree,
+    /// The signature does not match the content.
+    #[error(
+        "signature invalide : le contenu a été modifié après la signature, ou n'a pas été signé par cette clé"
+    )]
+    SignatureInvalide,
+}
+
+/// Verifies a récépissé (the JSON as served) against published keys; returns its content.
+pub fn verifier_recepisse(
+    json: &[u8],
+    cles: &Cles,
+) -> Result<ContenuRecepisse, ErreurVerification> {
+    let r: Recepisse =
+        serde_json::from_slice(json).map_err(|e| ErreurVerification::Illisible(e.to_string()))?;
+    if r.algorithme != ALGORITHME {
+        return Err(ErreurVerification::AlgorithmeInconnu(r.algorithme));
+    }
+    let canonique = r.contenu.forme_canonique();
+    if Sha256::de(&canonique) != r.empreinte {
+        return Err(ErreurVerification::EmpreinteAlteree);
+    }
+    let cle = cles
+        .cles
+        .iter()
+        .find(|c| c.id == r.cle_id && c.algorithme == ALGORITHME)
+        .ok_or_else(|| ErreurVerification::CleInconnue(r.cle_id.clone()))?;
+    let octets: [u8; 32] = B64
+        .decode(&cle.cle_publique)
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(|| ErreurVerification::Illisible("clé publique mal formée".into()))?;
+    let publique = VerifyingKey::from_bytes(&octets)
+        .map_err(|_| ErreurVerification::Illisible("clé publique invalide".into()))?;
+    let sig: [u8; 64] = B64
+        .decode(&r.signature)
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or(ErreurVerification::SignatureInvalide)?;
+    publique
+        .verify(&canonique, &Signature::from_bytes(&sig))
+        .map_err(|_| ErreurVerification::SignatureInvalide)?;
+    Ok(r.contenu)
+}

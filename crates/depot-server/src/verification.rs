@@ -1,0 +1,74 @@
+//! `depot-server recepisse verifier` and `depot-server journal verifier`.
+
+use std::path::Path;
+
+use depot_core::signature::{Cles, verifier_recepisse};
+use depot_core::{DossierStore, Etat, NumeroDossier, Quoi, verifier_journal};
+
+/// Checks a récépissé file against published keys: `--cle` (the body of
+/// `GET /api/v1/recepisse/cles`) or the data directory's `cles/publiques.json`.
+pub fn recepisse(fichier: &Path, cle: Option<&Path>, data: &Path) -> Result<String, String> {
+    let json = std::fs::read(fichier).map_err(|e| format!("{} : {e}", fichier.display()))?;
+    let source = cle
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| data.join("cles/publiques.json"));
+    let cles: Cles = serde_json::from_slice(
+        &std::fs::read(&source).map_err(|e| format!("{} : {e}", source.display()))?,
+    )
+    .map_err(|e| {
+        format!(
+            "{} : ce n'est pas une liste de clés : {e}",
+            source.display()
+        )
+    })?;
+    let c = verifier_recepisse(&json, &cles).map_err(|e| format!("récépissé invalide : {e}"))?;
+    Ok(format!(
+        "récépissé valide : dossier {}, clôturé le {} ({} fichier(s))",
+        c.numero,
+        c.cloture_le_libelle,
+        c.fichiers.len()
+    ))
+}
+
+/// Walks every dossier's journal (or one), anchored at closure by the récépissé. Returns the
+/// report and whether every journal is intact.
+pub async fn journaux(data: &Path, dossier: Option<&str>) -> Result<(String, bool), String> {
+    let store = depot_fs::FsStore::open(data).map_err(|e| e.to_string())?;
+    let numeros = match dossier {
+        Some(n) => vec![NumeroDossier::parse(n).map_err(|e| e.to_string())?],
+        None => store.list().await.map_err(|e| e.to_string())?,
+    };
+    let mut rapport = String::new();
+    let mut intacts = true;
+    for n in numeros {
+        let d = match store.load(&n).await {
+            Ok(v) => v.valeur,
+            Err(e) => {
+                intacts = false;
+                rapport.push_str(&format!("dossier {n} : illisible : {e}\n"));
+                continue;
+            }
+        };
+        let entrees = d.evenements();
+        // The récépissé anchors the history up to closure.
+        let ancre = match d.etat() {
+            Etat::Cloture { recepisse, .. } => entrees
+                .iter()
+                .find(|e| matches!(&e.quoi, Quoi::Cloture { empreinte } if *empreinte == recepisse.empreinte))
+                .map(|e| (e.position.saturating_sub(1), recepisse.contenu.journal))
+                .or(Some((u64::MAX, recepisse.contenu.journal))),
+            _ => None,
+        };
+        match verifier_journal(entrees, ancre) {
+            Ok(()) => rapport.push_str(&format!(
+                "dossier {n} : journal intègre ({} entrées)\n",
+                entrees.len()
+            )),
+            Err(e) => {
+                intacts = false;
+                rapport.push_str(&format!("dossier {n} : {e}\n"));
+            }
+        }
+    }
+    Ok((rapport, intacts))
+}
