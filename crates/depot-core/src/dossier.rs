@@ -133,6 +133,12 @@ pub enum EtatLu {
     Ouvert,
     /// Closed: in instruction.
     Cloture,
+    /// The CDG asked for complements.
+    Incomplet,
+    /// Admis à concourir.
+    Recevable,
+    /// Rejected.
+    Rejete,
     /// Not closed before the deadline: « inscription non prise en compte ».
     NonClotureHorsDelai,
 }
@@ -143,6 +149,9 @@ impl EtatLu {
         match self {
             EtatLu::Ouvert => "ouvert",
             EtatLu::Cloture => "cloture",
+            EtatLu::Incomplet => "incomplet",
+            EtatLu::Recevable => "recevable",
+            EtatLu::Rejete => "rejete",
             EtatLu::NonClotureHorsDelai => "non_cloture_hors_delai",
         }
     }
@@ -155,6 +164,13 @@ impl EtatLu {
 pub enum Acteur {
     /// The candidate, from their espace sécurisé.
     Candidat,
+    /// A member of the CDG's service concours.
+    Gestionnaire {
+        /// Their id.
+        id: String,
+    },
+    /// depot itself (e.g. a registration superseded by a later one).
+    Systeme,
 }
 
 /// What happened.
@@ -196,6 +212,34 @@ pub enum Quoi {
     Cloture {
         /// The récépissé's fingerprint.
         empreinte: Sha256,
+    },
+    /// The CDG asks for named pieces, until a deadline.
+    DemandeComplements {
+        /// The pieces asked for.
+        pieces: Vec<CodePiece>,
+        /// Until when (exclusive).
+        date_limite: DateTime<Utc>,
+    },
+    /// « Transmettre les compléments »: the dossier returns to instruction.
+    TransmissionComplements,
+    /// Admis à concourir.
+    Recevable,
+    /// Rejected, with its motif.
+    Rejet {
+        /// Why.
+        motif: crate::instruction::MotifRejet,
+    },
+    /// A decision revised: back to instruction (« repasser en instruction »).
+    Revision {
+        /// The reason given.
+        raison: String,
+    },
+    /// A forclos dossier reopened, with its own deadline.
+    Reouverture {
+        /// The reason given (e.g. a proven outage).
+        raison: String,
+        /// The new deadline (exclusive).
+        jusqu_au: DateTime<Utc>,
     },
 }
 
@@ -313,10 +357,16 @@ pub struct Dossier {
     voie: Voie,
     identite: Identite,
     declarations: BTreeSet<CodeDeclaration>,
-    etat: Etat,
-    fichiers: Vec<Fichier>,
+    pub(crate) etat: Etat,
+    pub(crate) fichiers: Vec<Fichier>,
     cree_le: DateTime<Utc>,
-    evenements: Vec<Evenement>,
+    pub(crate) evenements: Vec<Evenement>,
+    /// The CDG's instruction after closure (none while open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) instruction: Option<crate::instruction::Instruction>,
+    /// A forclos dossier reopened by the CDG, with its own deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) reouverture: Option<crate::instruction::Reouverture>,
 }
 
 impl Dossier {
@@ -374,13 +424,20 @@ impl Dossier {
             fichiers: Vec::new(),
             cree_le: now,
             evenements: Vec::new(),
+            instruction: None,
+            reouverture: None,
         };
         let evt = dossier.journaliser(now, Acteur::Candidat, Quoi::Preinscription { voie });
         Ok((dossier, evt))
     }
 
     /// Appends an entry to the journal, chained to the previous one.
-    fn journaliser(&mut self, quand: DateTime<Utc>, acteur: Acteur, quoi: Quoi) -> Evenement {
+    pub(crate) fn journaliser(
+        &mut self,
+        quand: DateTime<Utc>,
+        acteur: Acteur,
+        quoi: Quoi,
+    ) -> Evenement {
         let evt = Evenement {
             position: self.evenements.len() as u64,
             precedent: self.evenements.last().map_or(ORIGINE, Evenement::empreinte),
@@ -450,29 +507,79 @@ impl Dossier {
 
     /// The state as it reads at `now`.
     pub fn etat_lu(&self, concours: &Concours, now: DateTime<Utc>) -> EtatLu {
-        match self.etat {
-            Etat::Cloture { .. } => EtatLu::Cloture,
-            Etat::Ouvert if concours.calendrier.depot_cloture.est_depassee(now) => {
+        use crate::instruction::StatutInstruction as S;
+        match (&self.etat, self.instruction.as_ref().map(|i| &i.statut)) {
+            (Etat::Cloture { .. }, Some(S::Incomplet(_))) => EtatLu::Incomplet,
+            (Etat::Cloture { .. }, Some(S::Recevable)) => EtatLu::Recevable,
+            (_, Some(S::Rejete { .. })) => EtatLu::Rejete,
+            (Etat::Cloture { .. }, _) => EtatLu::Cloture,
+            (Etat::Ouvert, _) if self.limite_depot(concours).est_depassee(now) => {
                 EtatLu::NonClotureHorsDelai
             }
-            Etat::Ouvert => EtatLu::Ouvert,
+            (Etat::Ouvert, _) => EtatLu::Ouvert,
         }
+    }
+
+    /// The dépôt deadline for this dossier: the concours', or the one the CDG set when it
+    /// reopened a forclos dossier.
+    pub fn limite_depot(&self, concours: &Concours) -> DateLimite {
+        self.reouverture
+            .as_ref()
+            .map_or(concours.calendrier.depot_cloture, |r| r.jusqu_au)
+    }
+
+    /// The CDG's instruction, if any.
+    pub fn instruction(&self) -> Option<&crate::instruction::Instruction> {
+        self.instruction.as_ref()
     }
 
     /// The sentence the candidate reads about their dossier.
     pub fn message_etat(&self, concours: &Concours, now: DateTime<Utc>) -> String {
+        use crate::instruction::StatutInstruction as S;
+        let limite = self.limite_depot(concours).libelle();
         match self.etat_lu(concours, now) {
             EtatLu::Cloture => {
                 "Votre dossier est clôturé, il est en cours d'instruction.".to_owned()
             }
             EtatLu::Ouvert => format!(
-                "Votre inscription ne sera prise en compte qu'après la clôture de votre dossier : déposez les pièces demandées, puis cliquez sur « Clôturer mon inscription » avant le {}.",
-                concours.calendrier.depot_cloture.libelle()
+                "Votre inscription ne sera prise en compte qu'après la clôture de votre dossier : déposez les pièces demandées, puis cliquez sur « Clôturer mon inscription » avant le {limite}."
             ),
             EtatLu::NonClotureHorsDelai => format!(
-                "Votre dossier n'a pas été clôturé avant le {} : votre inscription n'est pas prise en compte.",
-                concours.calendrier.depot_cloture.libelle()
+                "Votre dossier n'a pas été clôturé avant le {limite} : votre inscription n'est pas prise en compte."
             ),
+            EtatLu::Incomplet => match self.instruction.as_ref().map(|i| &i.statut) {
+                Some(S::Incomplet(d)) => {
+                    let pieces = d
+                        .pieces
+                        .iter()
+                        .map(|c| {
+                            concours
+                                .piece(c.as_str())
+                                .map_or(c.to_string(), |p| format!("« {} »", p.libelle))
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    format!(
+                        "Votre dossier est incomplet. Le service concours vous demande : {pieces}. Message : « {} ». Déposez ces pièces puis cliquez sur « Transmettre les compléments » avant le {}.",
+                        d.message,
+                        d.date_limite.libelle()
+                    )
+                }
+                _ => "Votre dossier est incomplet.".to_owned(),
+            },
+            EtatLu::Recevable => {
+                "Votre dossier a été déclaré recevable : vous êtes admis(e) à concourir.".to_owned()
+            }
+            EtatLu::Rejete => match self.instruction.as_ref().map(|i| &i.statut) {
+                Some(S::Rejete { motif, texte }) => format!(
+                    "Votre dossier a été rejeté : {}.{}",
+                    motif.libelle(),
+                    texte.as_ref().map_or(String::new(), |t| format!(
+                        " Précision du service concours : « {t} »."
+                    )),
+                ),
+                _ => "Votre dossier a été rejeté.".to_owned(),
+            },
         }
     }
 
@@ -538,11 +645,32 @@ impl Dossier {
                 code: code.chars().take(64).collect(),
             })?;
         let cal = &concours.calendrier;
+        let demande = match self.instruction.as_ref().map(|i| &i.statut) {
+            Some(crate::instruction::StatutInstruction::Incomplet(d)) => Some(d),
+            _ => None,
+        };
         match self.etat {
             Etat::Ouvert => {
-                if cal.depot_cloture.est_depassee(now) {
-                    return Err(delai(&cal.depot_cloture));
+                let limite = self.limite_depot(concours);
+                if limite.est_depassee(now) {
+                    return Err(delai(&limite));
                 }
+            }
+            // Pieces the CDG asked for, until the deadline it set.
+            Etat::Cloture { .. } if demande.is_some_and(|d| d.pieces.contains(&piece.code)) => {
+                if let Some(d) = demande
+                    && d.date_limite.est_depassee(now)
+                {
+                    return Err(delai(&d.date_limite));
+                }
+            }
+            Etat::Cloture { .. }
+                if matches!(
+                    self.instruction.as_ref().map(|i| &i.statut),
+                    Some(crate::instruction::StatutInstruction::Rejete { .. })
+                ) =>
+            {
+                return Err(Refus::DossierCloture);
             }
             Etat::Cloture { .. } => {
                 if piece.exigence != Exigence::Differable {
@@ -636,9 +764,9 @@ impl Dossier {
         match self.etat {
             Etat::Cloture { .. } => return Err(Refus::DossierCloture),
             Etat::Ouvert => {
-                let d = &concours.calendrier.depot_cloture;
+                let d = self.limite_depot(concours);
                 if d.est_depassee(now) {
-                    return Err(delai(d));
+                    return Err(delai(&d));
                 }
             }
         }
@@ -667,9 +795,9 @@ impl Dossier {
         if let Etat::Cloture { recepisse, .. } = &self.etat {
             return Ok(((**recepisse).clone(), None));
         }
-        let limite = &concours.calendrier.depot_cloture;
+        let limite = self.limite_depot(concours);
         if limite.est_depassee(now) {
-            return Err(delai(limite).into());
+            return Err(delai(&limite).into());
         }
         let manquantes = self.pieces_manquantes(concours);
         if !manquantes.is_empty() {

@@ -146,6 +146,17 @@ pub enum Refus {
         /// What is wrong, in French.
         raison: String,
     },
+    /// The staff member's role does not allow this action.
+    #[error("action non autorisée")]
+    ActionNonAutorisee,
+    /// The dossier's state does not allow this transition.
+    #[error("transition interdite : {action} depuis {etat}")]
+    TransitionInterdite {
+        /// The state code the dossier reads.
+        etat: &'static str,
+        /// The action, in words.
+        action: &'static str,
+    },
     /// The concours is not hosted here.
     #[error("concours inconnu : {code}")]
     ConcoursInconnu {
@@ -177,6 +188,8 @@ impl Refus {
         "identifiants_invalides",
         "champ_invalide",
         "concours_inconnu",
+        "action_non_autorisee",
+        "transition_interdite",
     ];
 
     /// The stable machine code, e.g. `delai_depasse`.
@@ -202,6 +215,8 @@ impl Refus {
             Refus::IdentifiantsInvalides => "identifiants_invalides",
             Refus::ChampInvalide { .. } => "champ_invalide",
             Refus::ConcoursInconnu { .. } => "concours_inconnu",
+            Refus::ActionNonAutorisee => "action_non_autorisee",
+            Refus::TransitionInterdite { .. } => "transition_interdite",
         }
     }
 
@@ -282,6 +297,12 @@ impl Refus {
             Refus::ChampInvalide { champ, raison } => {
                 format!("Le champ « {champ} » est invalide : {raison}")
             }
+            Refus::ActionNonAutorisee => {
+                "Votre rôle ne permet pas cette action : elle est réservée aux gestionnaires chargés de l'instruction.".to_owned()
+            }
+            Refus::TransitionInterdite { etat, action } => format!(
+                "Impossible de {action} : le dossier est dans l'état « {etat} »."
+            ),
             Refus::ConcoursInconnu { code } => format!(
                 "Le concours « {code} » n'est pas ouvert sur ce site. Vérifiez le lien suivi depuis le site du centre de gestion."
             ),

@@ -68,6 +68,7 @@ pub mod erreur;
 pub mod exemples;
 pub mod format;
 pub mod ids;
+pub mod instruction;
 pub mod memoire;
 pub mod ports;
 pub mod recepisse;
@@ -89,12 +90,16 @@ pub use dossier::{
 pub use erreur::{ErreurEspace, PieceNommee, Refus, StorageError};
 pub use format::{Analyse, Caracteristiques, Format, Reception, analyser};
 pub use ids::{CodeConcours, CodeDeclaration, CodePiece, FichierId, NumeroDossier, Sha256};
+pub use instruction::{
+    Gestionnaire, MotifRejet, RegistreMemoire, RegistreNational, Role, SansRegistre,
+    StatutInstruction,
+};
 pub use ports::{
     CleContenu, Clock, ContenuStocke, DossierStore, FluxOctets, Hasard, HasardSysteme, HorlogeFixe,
     HorlogeSysteme, PieceStore, Versionne,
 };
 pub use recepisse::{ContenuRecepisse, LigneRecepisse, Recepisse};
-pub use service::{Consultation, DemandePreinscription, Espace, Ports};
+pub use service::{Consultation, Decision, DemandePreinscription, Espace, Ports};
 pub use signature::{
     ClePublique, Cles, ErreurVerification, Signataire, SignataireEd25519, verifier_recepisse,
 };

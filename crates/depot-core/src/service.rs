@@ -22,11 +22,13 @@ use chrono::{DateTime, Utc};
 use crate::auth::{
     Argon2Authenticator, Argon2id, Authenticator, CredentialStore, Hacheur, MotDePasse,
 };
+use crate::calendrier::DateLimite;
 use crate::config::{Concours, PieceSpec, Voie};
 use crate::dossier::{Dossier, Fichier, Identite};
 use crate::erreur::{ErreurEspace, Refus, StorageError};
 use crate::format::{Analyse, analyser};
 use crate::ids::{FichierId, NumeroDossier};
+use crate::instruction::{Gestionnaire, MotifRejet, RegistreNational, SansRegistre};
 use crate::memoire::{MemoireDossiers, MemoireIdentifiants, MemoirePieces};
 use crate::ports::{
     CleContenu, Clock, DossierStore, FluxOctets, Hasard, HasardSysteme, HorlogeSysteme, PieceStore,
@@ -57,6 +59,8 @@ pub struct Ports {
     pub hasard: Arc<dyn Hasard>,
     /// Signs récépissés.
     pub signataire: Arc<dyn Signataire>,
+    /// The national registry of registrations (one per concours).
+    pub registre: Arc<dyn RegistreNational>,
 }
 
 impl Ports {
@@ -92,6 +96,7 @@ impl Ports {
                 &HasardSysteme,
                 HorlogeSysteme.now(),
             )),
+            registre: Arc::new(SansRegistre),
         }
     }
 
@@ -112,6 +117,41 @@ impl fmt::Debug for Ports {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Ports { .. }")
     }
+}
+
+/// A decision of the CDG (see [`crate::instruction`]).
+#[derive(Debug, Clone)]
+pub enum Decision {
+    /// Ask for named pieces until a deadline.
+    Complements {
+        /// Piece codes.
+        pieces: Vec<String>,
+        /// Message to the candidate.
+        message: String,
+        /// Deadline (exclusive).
+        date_limite: DateLimite,
+    },
+    /// Admis à concourir.
+    Recevable,
+    /// Rejected.
+    Rejet {
+        /// Why.
+        motif: MotifRejet,
+        /// Details (required for `autre`).
+        texte: Option<String>,
+    },
+    /// Back to instruction, with a reason.
+    Revision {
+        /// Why.
+        raison: String,
+    },
+    /// Reopen a forclos dossier until a new deadline.
+    Reouverture {
+        /// Why.
+        raison: String,
+        /// New deadline (exclusive).
+        jusqu_au: DateLimite,
+    },
 }
 
 /// A pré-inscription form.
@@ -310,6 +350,16 @@ impl Espace {
         })
     }
 
+    /// Every dossier with its concours, at now (for the CDG's lists and exports).
+    pub async fn lister(&self) -> Result<Vec<Consultation>, ErreurEspace> {
+        let mut out = Vec::new();
+        for n in self.ports.dossiers.list().await? {
+            out.push(self.consulter(&n).await?);
+        }
+        out.sort_by(|a, b| a.dossier.numero().cmp(b.dossier.numero()));
+        Ok(out)
+    }
+
     /// Reads a dossier with its concours, at now.
     pub async fn consulter(&self, numero: &NumeroDossier) -> Result<Consultation, ErreurEspace> {
         let v = self.charger(numero).await?;
@@ -476,7 +526,91 @@ impl Espace {
     }
 
     /// « Clôturer mon inscription ». Returns the récépissé; calling it again returns the same.
+    /// The closed registration is declared to the national registry; a registration it
+    /// supersedes, if hosted here, becomes `Rejete` (`inscription_remplacee`).
     pub async fn cloturer(&self, numero: &NumeroDossier) -> Result<Recepisse, ErreurEspace> {
+        // The identity comes from this load: after the closing save, only the registry is
+        // asked, so a storage fault can never report an error for a closure that happened.
+        let avant = self.charger(numero).await?.valeur;
+        let r = match avant.recepisse() {
+            Some(r) => r.clone(),
+            None => self.cloturer_seulement(numero).await?,
+        };
+        // Declared on every call (idempotent): a declaration that failed is retried by the
+        // candidate's next click, which returns the same récépissé.
+        let Some(ancien) = self
+            .ports
+            .registre
+            .declarer(avant.concours(), numero, avant.identite())
+            .await?
+        else {
+            return Ok(r);
+        };
+        // The superseded registration, if hosted here (a closure elsewhere is not ours).
+        let remplacement = self
+            .modifier(&ancien, |dossier, _, now| {
+                dossier.remplacer(now);
+                Ok(())
+            })
+            .await;
+        match remplacement {
+            Ok(()) | Err(Echec::Stockage(StorageError::NotFound(_))) => Ok(r),
+            Err(Echec::Stockage(e)) => Err(e.into()),
+            Err(Echec::Regle(r)) => Err(r.into()),
+        }
+    }
+
+    /// A decision of the CDG on a dossier.
+    pub async fn decider(
+        &self,
+        qui: &Gestionnaire,
+        numero: &NumeroDossier,
+        decision: Decision,
+    ) -> Result<(), ErreurEspace> {
+        self.modifier(numero, |d, c, now| {
+            match &decision {
+                Decision::Complements {
+                    pieces,
+                    message,
+                    date_limite,
+                } => d.demander_complements(c, qui, pieces, message, *date_limite, now),
+                Decision::Recevable => d.declarer_recevable(c, qui, now),
+                Decision::Rejet { motif, texte } => {
+                    d.rejeter(c, qui, *motif, texte.as_deref(), now)
+                }
+                Decision::Revision { raison } => d.reviser(c, qui, raison, now),
+                Decision::Reouverture { raison, jusqu_au } => {
+                    d.rouvrir(c, qui, raison, *jusqu_au, now)
+                }
+            }
+            .map(|_| ())
+            .map_err(ErreurEspace::from)
+        })
+        .await
+        .map_err(|e| match e {
+            Echec::Regle(r) => r.into(),
+            Echec::Stockage(s) => s.into(),
+        })
+    }
+
+    /// « Transmettre les compléments ».
+    pub async fn transmettre_complements(
+        &self,
+        numero: &NumeroDossier,
+    ) -> Result<(), ErreurEspace> {
+        self.modifier(numero, |d, c, now| {
+            d.transmettre_complements(c, now)
+                .map(|_| ())
+                .map_err(ErreurEspace::from)
+        })
+        .await
+        .map_err(|e| match e {
+            Echec::Regle(r) => r.into(),
+            Echec::Stockage(s) => s.into(),
+        })
+    }
+
+    async fn cloturer_seulement(&self, numero: &NumeroDossier) -> Result<Recepisse, ErreurEspace> {
         let resultat = self
             .modifier(numero, |dossier, concours, now| {
                 dossier

@@ -71,6 +71,11 @@ fn tous() -> Vec<Refus> {
         Refus::ConcoursInconnu {
             code: "autre".into(),
         },
+        Refus::ActionNonAutorisee,
+        Refus::TransitionInterdite {
+            etat: "recevable",
+            action: "rejeter",
+        },
     ]
 }
 

@@ -32,6 +32,7 @@ pub fn routes() -> Router<EtatPartage> {
         .route("/api/v1/dossier", get(dossier))
         .route("/api/v1/dossier/fichiers/{id}", get(voir).delete(supprimer))
         .route("/api/v1/dossier/cloture", post(cloturer))
+        .route("/api/v1/dossier/complements", post(transmettre))
         .route("/api/v1/dossier/recepisse", get(recepisse))
         .route("/api/v1/concours", get(concours))
         .route("/api/v1/recepisse/cles", get(cles))
@@ -497,6 +498,24 @@ async fn cloturer(State(etat): State<EtatPartage>, auth: AuthApi) -> Result<Resp
         cloture_le: rfc3339_paris(r.contenu.cloture_le),
         recepisse: recepisse_json(&r),
     })
+    .into_response())
+}
+
+/// « Transmettre les compléments »: the pieces the CDG asked for are deposited; the dossier
+/// returns to instruction.
+#[utoipa::path(post, path = "/api/v1/dossier/complements", tag = "candidat", security(("jeton" = [])),
+    responses((status = 200, description = "`{\"etat\": \"cloture\", \"message\"}`", body = Object),
+        (status = 409, description = "transition_interdite, pieces_manquantes, delai_depasse", body = Erreur)))]
+async fn transmettre(
+    State(etat): State<EtatPartage>,
+    auth: AuthApi,
+) -> Result<Response, ErreurApi> {
+    etat.espace.transmettre_complements(&auth.numero).await?;
+    let c = etat.espace.consulter(&auth.numero).await?;
+    Ok(Json(json!({
+        "etat": c.dossier.etat_lu(&c.concours, c.maintenant).code(),
+        "message": c.dossier.message_etat(&c.concours, c.maintenant),
+    }))
     .into_response())
 }
 

@@ -16,7 +16,9 @@ pub fn statut(refus: &Refus) -> StatusCode {
         | "dossier_cloture"
         | "delai_depasse"
         | "pieces_manquantes"
-        | "preinscription_fermee" => StatusCode::CONFLICT,
+        | "preinscription_fermee"
+        | "transition_interdite" => StatusCode::CONFLICT,
+        "action_non_autorisee" => StatusCode::FORBIDDEN,
         "fichier_trop_volumineux" => StatusCode::PAYLOAD_TOO_LARGE,
         "format_refuse" | "extension_incoherente" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         _ => StatusCode::UNPROCESSABLE_ENTITY,

@@ -37,6 +37,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub mod api;
 pub mod erreur;
+pub mod gestion;
 pub mod openapi;
 pub mod pages;
 pub mod pdf;
@@ -58,6 +59,8 @@ pub struct Config {
     /// Public keys published at `/api/v1/recepisse/cles` (previous keys, for rotation); the
     /// current signer's key is always added.
     pub cles_publiees: depot_core::Cles,
+    /// Staff accounts of `/api/v1/gestion` (tokens stored as their SHA-256).
+    pub gestionnaires: Vec<gestion::CompteGestionnaire>,
 }
 
 impl Default for Config {
@@ -67,6 +70,7 @@ impl Default for Config {
             cookies_securises: false,
             corps_max: 64 * 1024,
             cles_publiees: depot_core::Cles::default(),
+            gestionnaires: Vec::new(),
         }
     }
 }
@@ -184,6 +188,7 @@ pub fn router(espace: Arc<Espace>, config: Config) -> Router {
         .layer(DefaultBodyLimit::max(corps_depot));
     let reste = Router::new()
         .merge(api::routes())
+        .merge(gestion::routes())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(corps_max));
     depots

@@ -31,6 +31,7 @@ impl Modify for Jeton {
         crate::api::voir,
         crate::api::supprimer,
         crate::api::cloturer,
+        crate::api::transmettre,
         crate::api::recepisse,
         crate::api::concours,
         crate::api::cles,

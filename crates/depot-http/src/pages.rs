@@ -48,6 +48,7 @@ pub fn routes() -> Router<EtatPartage> {
             get(supprimer_page).post(supprimer),
         )
         .route("/dossier/cloture", get(cloture_page).post(cloturer))
+        .route("/dossier/complements", axum::routing::post(transmettre))
         .route("/dossier/recepisse", get(recepisse))
         .route("/dossier/recepisse.pdf", get(recepisse_fichier))
         .route("/dossier/recepisse.json", get(recepisse_fichier))
@@ -493,6 +494,16 @@ fn vue_dossier_page(
                     }
                 }
             }
+            @if d.etat_lu(k, c.maintenant) == depot_core::EtatLu::Incomplet {
+                section class="carte" aria-labelledby="titre-complements" {
+                    h2 id="titre-complements" { "Compléments demandés" }
+                    p { "Déposez les pièces demandées (ouvrez leur dossier ci-dessus), puis transmettez-les au service concours." }
+                    form method="post" action=(etat.chemin("/dossier/complements")) {
+                        input type="hidden" name="csrf" value=(auth.session.csrf);
+                        button type="submit" class="principal" id="transmettre" { "Transmettre les compléments" }
+                    }
+                }
+            }
             @if ouvert {
                 section class="carte" aria-labelledby="titre-cloture" {
                     h2 id="titre-cloture" { "Finaliser l'envoi de votre dossier" }
@@ -889,4 +900,26 @@ async fn recepisse_fichier(
         corps,
     )
         .into_response()
+}
+
+async fn transmettre(
+    State(etat): State<EtatPartage>,
+    auth: AuthPage,
+    Form(f): Form<FormCsrf>,
+) -> Response {
+    let r = async {
+        verifier_csrf(&auth, &f.csrf)?;
+        Ok::<_, ErreurApi>(etat.espace.transmettre_complements(auth.numero()).await?)
+    }
+    .await;
+    match r {
+        Ok(()) => Redirect::to(&etat.chemin("/dossier")).into_response(),
+        Err(e) => {
+            let statut = e.statut;
+            match etat.espace.consulter(auth.numero()).await {
+                Ok(c) => rendu(statut, vue_dossier_page(&etat, &auth, &c, Some(&e.message))),
+                Err(_) => page_erreur(&etat, e),
+            }
+        }
+    }
 }

@@ -274,6 +274,8 @@ async fn lancer(args: Args) -> Result<(), String> {
         horloge: Arc::new(HorlogeSysteme),
         hasard: Arc::new(HasardSysteme),
         signataire: signataire.clone(),
+        // No national registry is wired yet: a CDG plugs its own RegistreNational here.
+        registre: Arc::new(depot_core::SansRegistre),
     };
     let espace = Arc::new(Espace::new(concours, ports).map_err(|e| e.message())?);
     for c in espace.concours() {

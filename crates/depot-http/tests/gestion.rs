@@ -1,0 +1,378 @@
+//! The CDG's side over HTTP, black-box: a candidate closes; staff asks for a piece with a
+//! deadline; the candidate uploads it and transmits; staff declares the dossier recevable; the
+//! candidate reads each state in French. A late deferred piece is refused; a forclos dossier
+//! is listed apart; the export opens, its CSV parses and every file matches its record.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use depot_core::exemples::pdf_minimal;
+use depot_core::testkit::concours_du_seed;
+use depot_core::{Espace, HorlogeFixe, Ports, Role, Sha256};
+use depot_http::gestion::CompteGestionnaire;
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+const INSTRUCTEUR: &str = "jeton-instructeur-3b1f0c8e9d7a6b5c4d3e2f1a0b9c8d7e";
+const LECTEUR: &str = "jeton-lecteur-9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+const MDP: &str = "lune verte sur le toit de Laval";
+
+struct App {
+    base: String,
+    h: Arc<HorlogeFixe>,
+    c: reqwest::Client,
+}
+
+async fn app() -> App {
+    let h = Arc::new(HorlogeFixe::new(t("2025-04-01T10:00:00+02:00")));
+    let espace = Arc::new(
+        Espace::new(
+            vec![concours_du_seed()],
+            Ports::en_memoire().avec_horloge(h.clone()),
+        )
+        .unwrap(),
+    );
+    let config = depot_http::Config {
+        gestionnaires: vec![
+            CompteGestionnaire {
+                id: "agent-instruction".into(),
+                role: Role::Instruction,
+                jeton_sha256: Sha256::de(INSTRUCTEUR.as_bytes()),
+            },
+            CompteGestionnaire {
+                id: "agent-lecture".into(),
+                role: Role::Lecture,
+                jeton_sha256: Sha256::de(LECTEUR.as_bytes()),
+            },
+        ],
+        ..Default::default()
+    };
+    let ecoute = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/api/v1", ecoute.local_addr().unwrap());
+    let routeur = depot_http::router(espace, config);
+    tokio::spawn(async move {
+        axum::serve(
+            ecoute,
+            routeur.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    App {
+        base,
+        h,
+        c: reqwest::Client::new(),
+    }
+}
+
+impl App {
+    async fn candidat(&self, voie: &str, email: &str) -> (String, String) {
+        self.h.regler(t("2025-04-01T10:00:00+02:00"));
+        let r: Value = self.c.post(format!("{}/preinscriptions", self.base)).json(&json!({"voie": voie, "nom": "Durand", "prenom": "Camille", "email": email, "mot_de_passe": MDP})).send().await.unwrap().json().await.unwrap();
+        let n = r["numero"].as_str().unwrap().to_owned();
+        let j = self.connexion(&n).await;
+        (n, j)
+    }
+    async fn connexion(&self, n: &str) -> String {
+        let r: Value = self
+            .c
+            .post(format!("{}/connexion", self.base))
+            .json(&json!({"numero": n, "mot_de_passe": MDP}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["jeton"].as_str().unwrap().to_owned()
+    }
+    async fn deposer(&self, j: &str, piece: &str) -> (u16, Value) {
+        let form = Form::new().part(
+            "fichier",
+            Part::bytes(pdf_minimal()).file_name(format!("{piece}.pdf")),
+        );
+        let r = self
+            .c
+            .post(format!("{}/dossier/pieces/{piece}", self.base))
+            .bearer_auth(j)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+    async fn vue(&self, j: &str) -> Value {
+        self.c
+            .get(format!("{}/dossier", self.base))
+            .bearer_auth(j)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+    async fn decider(&self, jeton: &str, n: &str, corps: Value) -> (u16, Value) {
+        let r = self
+            .c
+            .post(format!("{}/gestion/dossiers/{n}/decision", self.base))
+            .bearer_auth(jeton)
+            .json(&corps)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+    async fn gestion(&self, chemin: &str) -> Value {
+        let r = self
+            .c
+            .get(format!("{}/gestion{chemin}", self.base))
+            .bearer_auth(INSTRUCTEUR)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{chemin}");
+        r.json().await.unwrap()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instruction_de_bout_en_bout() {
+    let a = app().await;
+    let (n, j) = a.candidat("externe", "c@exemple.fr").await;
+    assert_eq!(a.deposer(&j, "piece-identite").await.0, 201);
+    a.h.regler(t("2025-04-10T10:00:00+02:00"));
+    let j = a.connexion(&n).await;
+    assert_eq!(
+        a.c.post(format!("{}/dossier/cloture", a.base))
+            .bearer_auth(&j)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // Staff only, with their own tokens.
+    assert_eq!(
+        a.c.get(format!("{}/gestion/dossiers", a.base))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        a.c.get(format!("{}/gestion/dossiers", a.base))
+            .bearer_auth(&j)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let liste = a.gestion("/dossiers?etat=cloture").await;
+    assert_eq!(liste["total"], 1);
+    assert_eq!(liste["dossiers"][0]["numero"], n.as_str());
+
+    // A reader cannot decide; the instructor asks for the diploma until 15 May.
+    let demande = json!({"decision": "complements", "pieces": ["diplome"], "message": "Joignez la copie de votre diplôme.", "date_limite": "2025-05-15"});
+    let (s, e) = a.decider(LECTEUR, &n, demande.clone()).await;
+    assert_eq!((s, e["code"].as_str()), (403, Some("action_non_autorisee")));
+    let (s, r) = a.decider(INSTRUCTEUR, &n, demande).await;
+    assert_eq!((s, r["etat"].as_str()), (200, Some("incomplet")), "{r}");
+    let v = a.vue(&j).await;
+    assert_eq!(v["etat"], "incomplet");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("Joignez la copie de votre diplôme"),
+        "{v}"
+    );
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("jeudi 15 mai 2025 à minuit"),
+        "{v}"
+    );
+
+    // The candidate uploads the requested piece only, then transmits.
+    assert_eq!(
+        a.deposer(&j, "piece-identite").await.1["code"],
+        "dossier_cloture"
+    );
+    let r =
+        a.c.post(format!("{}/dossier/complements", a.base))
+            .bearer_auth(&j)
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 409);
+    assert_eq!(a.deposer(&j, "diplome").await.0, 201);
+    let r: Value =
+        a.c.post(format!("{}/dossier/complements", a.base))
+            .bearer_auth(&j)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(r["etat"], "cloture");
+    assert_eq!(
+        r["message"],
+        "Votre dossier est clôturé, il est en cours d'instruction."
+    );
+
+    // Recevable.
+    let (s, r) = a
+        .decider(INSTRUCTEUR, &n, json!({"decision": "recevable"}))
+        .await;
+    assert_eq!((s, r["etat"].as_str()), (200, Some("recevable")));
+    let v = a.vue(&j).await;
+    assert_eq!(
+        v["message"],
+        "Votre dossier a été déclaré recevable : vous êtes admis(e) à concourir."
+    );
+    let (s, e) = a
+        .decider(
+            INSTRUCTEUR,
+            &n,
+            json!({"decision": "rejet", "motif": "hors_delai"}),
+        )
+        .await;
+    assert_eq!((s, e["code"].as_str()), (409, Some("transition_interdite")));
+
+    // The staff view has the journal with the staff id.
+    let d = a.gestion(&format!("/dossiers/{n}")).await;
+    let journal = d["journal"].to_string();
+    assert!(
+        journal.contains("agent-instruction")
+            && journal.contains("demande_complements")
+            && journal.contains("recevable"),
+        "{journal}"
+    );
+    let id = d["dossier"]["pieces"][0]["fichiers"][0]["id"]
+        .as_str()
+        .unwrap();
+    let f =
+        a.c.get(format!("{}/gestion/dossiers/{n}/fichiers/{id}", a.base))
+            .bearer_auth(LECTEUR)
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(f.bytes().await.unwrap().to_vec(), pdf_minimal());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn differees_forclos_et_export() {
+    let a = app().await;
+    let (interne, ji) = a.candidat("interne", "i@exemple.fr").await;
+    a.deposer(&ji, "piece-identite").await;
+    let (forclos, jf) = a.candidat("externe", "f@exemple.fr").await;
+    a.deposer(&jf, "piece-identite").await;
+    a.h.regler(t("2025-04-17T23:00:00+02:00"));
+    let ji = a.connexion(&interne).await;
+    a.c.post(format!("{}/dossier/cloture", a.base))
+        .bearer_auth(&ji)
+        .send()
+        .await
+        .unwrap();
+    // The staff view lists which deferred pieces are still expected.
+    let attendus = a.gestion("/dossiers?pieces_attendues=true").await;
+    assert_eq!(attendus["total"], 1);
+    assert_eq!(
+        attendus["dossiers"][0]["pieces_attendues"],
+        json!(["etat-des-services", "arretes"])
+    );
+    // Deferred piece on time, then one too late.
+    a.h.regler(t("2025-06-19T23:00:00+02:00"));
+    let ji = a.connexion(&interne).await;
+    assert_eq!(a.deposer(&ji, "etat-des-services").await.0, 201);
+    a.h.regler(t("2025-06-20T00:00:01+02:00"));
+    let ji = a.connexion(&interne).await;
+    let (s, e) = a.deposer(&ji, "arretes").await;
+    assert_eq!((s, e["code"].as_str()), (409, Some("delai_depasse")));
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("jeudi 19 juin 2025")
+    );
+
+    // The dossier never closed is listed apart, and cannot be admitted.
+    let f = a.gestion("/forclos").await;
+    assert_eq!(f["total"], 1);
+    assert_eq!(f["dossiers"][0]["numero"], forclos.as_str());
+    let (s, _) = a
+        .decider(INSTRUCTEUR, &forclos, json!({"decision": "recevable"}))
+        .await;
+    assert_eq!(s, 409);
+
+    // Export everything.
+    let r =
+        a.c.post(format!("{}/gestion/export", a.base))
+            .bearer_auth(LECTEUR)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/zip");
+    let octets = r.bytes().await.unwrap();
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(octets.to_vec())).unwrap();
+    let mut csv_texte = Vec::new();
+    z.by_name("dossiers.csv")
+        .unwrap()
+        .read_to_end(&mut csv_texte)
+        .unwrap();
+    assert!(csv_texte.starts_with(b"\xEF\xBB\xBF"), "UTF-8 BOM");
+    let mut lecteur = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(&csv_texte[3..]);
+    let lignes: Vec<csv::StringRecord> = lecteur.records().map(Result::unwrap).collect();
+    assert_eq!(lignes.len(), 2);
+    assert_eq!(lecteur.headers().unwrap().get(4), Some("état"));
+    for n in [&interne, &forclos] {
+        let d = a.gestion(&format!("/dossiers/{n}")).await;
+        let ligne = lignes
+            .iter()
+            .find(|l| l.get(0) == Some(n.as_str()))
+            .unwrap();
+        assert_eq!(ligne.get(4), d["dossier"]["etat"].as_str());
+        for p in d["dossier"]["pieces"].as_array().unwrap() {
+            for (i, f) in p["fichiers"].as_array().unwrap().iter().enumerate() {
+                let mut contenu = Vec::new();
+                z.by_name(&format!(
+                    "{n}/{}-{}.pdf",
+                    p["code"].as_str().unwrap(),
+                    i + 1
+                ))
+                .unwrap()
+                .read_to_end(&mut contenu)
+                .unwrap();
+                assert_eq!(Sha256::de(&contenu).hex(), f["sha256"].as_str().unwrap());
+            }
+        }
+    }
+    assert!(z.by_name(&format!("{interne}/recepisse.json")).is_ok());
+    assert!(
+        z.by_name(&format!("{forclos}/recepisse.json")).is_err(),
+        "never closed, no récépissé"
+    );
+    assert!(
+        lignes
+            .iter()
+            .any(|l| l.get(5).unwrap().starts_with("17/04/2025 23:00"))
+    );
+}
