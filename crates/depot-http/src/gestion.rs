@@ -487,3 +487,335 @@ async fn exporter(
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
 }
+
+// ---- Staff pages (minimal): a list, a dossier with its journal and the decision buttons --
+
+const COOKIE_GESTION: &str = "depot_gestion";
+
+/// A staff page request: the token is kept in an `HttpOnly; SameSite=Strict` cookie; forms
+/// carry a CSRF token derived from it.
+pub struct AuthGestionPage {
+    qui: Gestionnaire,
+    csrf: String,
+}
+
+fn csrf_de(jeton: &str) -> String {
+    Sha256::de(format!("csrf:{jeton}").as_bytes()).hex()
+}
+
+fn compte<'a>(etat: &'a EtatPartage, jeton: &str) -> Option<&'a CompteGestionnaire> {
+    let h = Sha256::de(jeton.trim().as_bytes());
+    etat.config
+        .gestionnaires
+        .iter()
+        .find(|c| c.jeton_sha256 == h)
+}
+
+impl FromRequestParts<EtatPartage> for AuthGestionPage {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, etat: &EtatPartage) -> Result<Self, Response> {
+        let jeton = crate::pages::cookie(&parts.headers, COOKIE_GESTION).unwrap_or_default();
+        match compte(etat, jeton) {
+            Some(c) => Ok(Self {
+                qui: Gestionnaire {
+                    id: c.id.clone(),
+                    role: c.role,
+                },
+                csrf: csrf_de(jeton),
+            }),
+            None => Err(
+                axum::response::Redirect::to(&etat.chemin("/gestion/connexion")).into_response(),
+            ),
+        }
+    }
+}
+
+/// The staff page routes.
+pub fn routes_pages() -> Router<EtatPartage> {
+    Router::new()
+        .route("/gestion/connexion", get(connexion_page).post(connexion))
+        .route("/gestion", get(liste_page))
+        .route("/gestion/dossiers/{numero}", get(dossier_page))
+        .route("/gestion/dossiers/{numero}/decision", post(decision_page))
+        .route(
+            "/gestion/dossiers/{numero}/fichiers/{id}",
+            get(fichier_page),
+        )
+}
+
+use maud::html;
+
+async fn connexion_page(State(etat): State<EtatPartage>) -> Response {
+    crate::pages::rendu(
+        StatusCode::OK,
+        crate::pages::page(
+            &etat,
+            "Service concours — connexion",
+            html! {
+                form method="post" action=(etat.chemin("/gestion/connexion")) class="carte" {
+                    p { label for="jeton" { "Jeton d'accès du gestionnaire" } input id="jeton" name="jeton" type="password" required autocomplete="off"; }
+                    p { button type="submit" class="principal" { "Connexion" } }
+                }
+            },
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+struct FormJeton {
+    jeton: String,
+}
+
+async fn connexion(
+    State(etat): State<EtatPartage>,
+    axum::extract::Form(f): axum::extract::Form<FormJeton>,
+) -> Response {
+    if compte(&etat, &f.jeton).is_none() {
+        return crate::pages::rendu(
+            StatusCode::UNAUTHORIZED,
+            crate::pages::page(
+                &etat,
+                "Service concours — connexion",
+                html! {
+                    (crate::pages::alerte("Jeton inconnu."))
+                    p { a href=(etat.chemin("/gestion/connexion")) { "Réessayer" } }
+                },
+            ),
+        );
+    }
+    let mut r = axum::response::Redirect::to(&etat.chemin("/gestion")).into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        crate::pages::poser_cookie(&etat, COOKIE_GESTION, f.jeton.trim(), Some(12 * 3600)),
+    );
+    r
+}
+
+async fn liste_page(
+    State(etat): State<EtatPartage>,
+    auth: AuthGestionPage,
+    Query(f): Query<Filtres>,
+) -> Response {
+    let liste = match etat
+        .espace
+        .lister()
+        .await
+        .map_err(ErreurApi::from)
+        .and_then(|l| selectionner(l, &f))
+    {
+        Ok(l) => l,
+        Err(e) => {
+            return crate::pages::rendu(
+                e.statut,
+                crate::pages::page(&etat, "Dossiers", crate::pages::alerte(&e.message)),
+            );
+        }
+    };
+    crate::pages::rendu(
+        StatusCode::OK,
+        crate::pages::page(
+            &etat,
+            "Dossiers d'inscription",
+            html! {
+                p { "Connecté : " (auth.qui.id) " (" (if auth.qui.role == Role::Instruction { "instruction" } else { "lecture" }) ")" }
+                p {
+                    "Filtrer : "
+                    @for e in ["ouvert", "cloture", "incomplet", "recevable", "rejete", "non_cloture_hors_delai"] {
+                        a href=(etat.chemin(&format!("/gestion?etat={e}"))) { (e) } " · "
+                    }
+                    a href=(etat.chemin("/gestion")) { "tous" }
+                }
+                table {
+                    thead { tr { th { "N°" } th { "Nom" } th { "Voie" } th { "État" } th { "Clôturé le" } th { "Pièces manquantes" } } }
+                    tbody {
+                        @for c in &liste {
+                            @let d = &c.dossier;
+                            tr {
+                                td { a href=(etat.chemin(&format!("/gestion/dossiers/{}", d.numero()))) { (d.numero()) } }
+                                td { (d.identite().nom()) " " (d.identite().prenom()) }
+                                td { (d.voie().libelle()) }
+                                td { (d.etat_lu(&c.concours, c.maintenant).code()) }
+                                td { (d.cloture_le().map(depot_core::calendrier::instant_en_lettres).unwrap_or_default()) }
+                                td { (d.pieces_manquantes(&c.concours).iter().map(|p| p.libelle.as_str()).collect::<Vec<_>>().join(", ")) }
+                            }
+                        }
+                    }
+                }
+            },
+        ),
+    )
+}
+
+async fn dossier_page(
+    State(etat): State<EtatPartage>,
+    auth: AuthGestionPage,
+    Path(n): Path<String>,
+) -> Response {
+    let c = match consulter(&etat, &n).await {
+        Ok(c) => c,
+        Err(e) => {
+            return crate::pages::rendu(
+                e.statut,
+                crate::pages::page(&etat, "Dossier", crate::pages::alerte(&e.message)),
+            );
+        }
+    };
+    let d = &c.dossier;
+    let action = etat.chemin(&format!("/gestion/dossiers/{}/decision", d.numero()));
+    crate::pages::rendu(
+        StatusCode::OK,
+        crate::pages::page(
+            &etat,
+            &format!("Dossier {}", d.numero()),
+            html! {
+                p { (d.identite().prenom()) " " (d.identite().nom()) " — " (d.identite().email()) " — " (d.voie().libelle()) }
+                div class="alerte info" id="etat" { p { strong { (d.etat_lu(&c.concours, c.maintenant).code()) } " — " (d.message_etat(&c.concours, c.maintenant)) } }
+                h2 { "Pièces" }
+                ul {
+                    @for p in d.pieces(&c.concours) {
+                        li {
+                            (p.libelle) " : "
+                            @for f in d.fichiers_de(&p.code) {
+                                a href=(etat.chemin(&format!("/gestion/dossiers/{}/fichiers/{}", d.numero(), f.id))) target="_blank" rel="noopener" { (f.nom) } " "
+                            }
+                        }
+                    }
+                }
+                @if auth.qui.role == Role::Instruction {
+                    h2 { "Décisions" }
+                    form method="post" action=(action) class="carte" {
+                        input type="hidden" name="csrf" value=(auth.csrf);
+                        input type="hidden" name="decision" value="recevable";
+                        button type="submit" class="principal" id="recevable" { "Déclarer recevable" }
+                    }
+                    form method="post" action=(action) class="carte" {
+                        input type="hidden" name="csrf" value=(auth.csrf);
+                        input type="hidden" name="decision" value="complements";
+                        p { label for="piece" { "Pièce demandée" }
+                            select id="piece" name="piece" { @for p in d.pieces(&c.concours) { option value=(p.code.as_str()) { (p.libelle) } } } }
+                        p { label for="message" { "Message au candidat" } input id="message" name="message" required; }
+                        p { label for="date_limite" { "Date limite (AAAA-MM-JJ)" } input id="date_limite" name="date_limite" required; }
+                        button type="submit" id="complements" { "Demander des compléments" }
+                    }
+                    form method="post" action=(action) class="carte" {
+                        input type="hidden" name="csrf" value=(auth.csrf);
+                        input type="hidden" name="decision" value="rejet";
+                        p { label for="motif" { "Motif" }
+                            select id="motif" name="motif" {
+                                option value="conditions_non_remplies" { "conditions non remplies" }
+                                option value="dossier_incomplet" { "dossier incomplet" }
+                                option value="hors_delai" { "hors délai" }
+                                option value="autre" { "autre" }
+                            } }
+                        p { label for="texte" { "Précision" } input id="texte" name="texte"; }
+                        button type="submit" class="danger" id="rejeter" { "Rejeter" }
+                    }
+                    form method="post" action=(action) class="carte" {
+                        input type="hidden" name="csrf" value=(auth.csrf);
+                        input type="hidden" name="decision" value="revision";
+                        p { label for="raison" { "Raison" } input id="raison" name="raison" required; }
+                        button type="submit" id="reviser" { "Repasser en instruction" }
+                    }
+                }
+                h2 { "Journal" }
+                ol start="0" {
+                    @for e in d.evenements() {
+                        li { code { (serde_json::to_string(e).unwrap_or_default()) } }
+                    }
+                }
+                p { a href=(etat.chemin("/gestion")) { "Retour à la liste" } }
+            },
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+struct FormDecision {
+    csrf: String,
+    decision: String,
+    piece: Option<String>,
+    message: Option<String>,
+    date_limite: Option<String>,
+    motif: Option<MotifRejet>,
+    texte: Option<String>,
+    raison: Option<String>,
+}
+
+async fn decision_page(
+    State(etat): State<EtatPartage>,
+    auth: AuthGestionPage,
+    Path(n): Path<String>,
+    axum::extract::Form(f): axum::extract::Form<FormDecision>,
+) -> Response {
+    let r = async {
+        if f.csrf != auth.csrf {
+            return Err(ErreurApi::new(
+                StatusCode::FORBIDDEN,
+                "formulaire_expire",
+                "Ce formulaire a expiré. Rechargez la page.",
+            ));
+        }
+        let requis = |v: Option<String>, champ: &'static str| {
+            v.filter(|s| !s.trim().is_empty())
+                .ok_or(Refus::ChampInvalide {
+                    champ,
+                    raison: "ce champ est obligatoire.".into(),
+                })
+        };
+        let decision = match f.decision.as_str() {
+            "recevable" => Decision::Recevable,
+            "complements" => Decision::Complements {
+                pieces: vec![requis(f.piece, "piece")?],
+                message: requis(f.message, "message")?,
+                date_limite: limite("date_limite", &requis(f.date_limite, "date_limite")?)?,
+            },
+            "rejet" => Decision::Rejet {
+                motif: f.motif.ok_or(Refus::ChampInvalide {
+                    champ: "motif",
+                    raison: "choisissez un motif.".into(),
+                })?,
+                texte: f.texte,
+            },
+            "revision" => Decision::Revision {
+                raison: requis(f.raison, "raison")?,
+            },
+            _ => return Err(ErreurApi::requete_invalide("décision inconnue")),
+        };
+        let n = numero(&n)?;
+        etat.espace.decider(&auth.qui, &n, decision).await?;
+        Ok(n)
+    }
+    .await;
+    match r {
+        Ok(n) => axum::response::Redirect::to(&etat.chemin(&format!("/gestion/dossiers/{n}")))
+            .into_response(),
+        Err(e) => crate::pages::rendu(
+            e.statut,
+            crate::pages::page(
+                &etat,
+                "Décision impossible",
+                html! {
+                    (crate::pages::alerte(&e.message))
+                    p { a href=(etat.chemin(&format!("/gestion/dossiers/{n}"))) { "Revenir au dossier" } }
+                },
+            ),
+        ),
+    }
+}
+
+async fn fichier_page(
+    State(etat): State<EtatPartage>,
+    _auth: AuthGestionPage,
+    Path((n, id)): Path<(String, String)>,
+) -> Response {
+    let r = async {
+        let id = FichierId::parse(&id).map_err(|_| ErreurApi::from(Refus::FichierInconnu))?;
+        Ok::<_, ErreurApi>(etat.espace.voir(&numero(&n)?, &id).await?)
+    }
+    .await;
+    match r {
+        Ok((f, flux)) => reponse_fichier(&f, flux),
+        Err(e) => e.into_response(),
+    }
+}

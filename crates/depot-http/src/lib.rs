@@ -189,6 +189,7 @@ pub fn router(espace: Arc<Espace>, config: Config) -> Router {
     let reste = Router::new()
         .merge(api::routes())
         .merge(gestion::routes())
+        .merge(gestion::routes_pages())
         .merge(pages::routes())
         .layer(DefaultBodyLimit::max(corps_max));
     depots

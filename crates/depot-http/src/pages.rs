@@ -75,11 +75,16 @@ fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
         .filter_map(|c| c.trim().split_once('='))
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, nom: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, nom: &str) -> Option<&'a str> {
     cookies(headers).find(|(k, _)| *k == nom).map(|(_, v)| v)
 }
 
-fn poser_cookie(etat: &EtatPartage, nom: &str, valeur: &str, max_age: Option<i64>) -> HeaderValue {
+pub(crate) fn poser_cookie(
+    etat: &EtatPartage,
+    nom: &str,
+    valeur: &str,
+    max_age: Option<i64>,
+) -> HeaderValue {
     let chemin = if etat.config.prefixe.is_empty() {
         "/"
     } else {
@@ -117,7 +122,7 @@ impl FromRequestParts<EtatPartage> for AuthPage {
     }
 }
 
-fn page(etat: &EtatPartage, titre: &str, corps: Markup) -> Markup {
+pub(crate) fn page(etat: &EtatPartage, titre: &str, corps: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="fr" {
@@ -141,11 +146,11 @@ fn page(etat: &EtatPartage, titre: &str, corps: Markup) -> Markup {
     }
 }
 
-fn alerte(message: &str) -> Markup {
+pub(crate) fn alerte(message: &str) -> Markup {
     html! { div class="alerte erreur" role="alert" { p { (message) } } }
 }
 
-fn rendu(statut: StatusCode, m: Markup) -> Response {
+pub(crate) fn rendu(statut: StatusCode, m: Markup) -> Response {
     (
         statut,
         [(header::CACHE_CONTROL, "no-store")],

@@ -376,3 +376,105 @@ async fn differees_forclos_et_export() {
             .any(|l| l.get(5).unwrap().starts_with("17/04/2025 23:00"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_du_service_concours() {
+    let a = app().await;
+    let (n, j) = a.candidat("externe", "p@exemple.fr").await;
+    a.deposer(&j, "piece-identite").await;
+    a.c.post(format!("{}/dossier/cloture", a.base))
+        .bearer_auth(&j)
+        .send()
+        .await
+        .unwrap();
+    let racine = a.base.trim_end_matches("/api/v1").to_owned();
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // Without the cookie: to the login page. A wrong token: refused.
+    assert_eq!(
+        c.get(format!("{racine}/gestion"))
+            .send()
+            .await
+            .unwrap()
+            .headers()["location"],
+        "/gestion/connexion"
+    );
+    assert_eq!(
+        c.post(format!("{racine}/gestion/connexion"))
+            .form(&[("jeton", "faux")])
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let connecter = |jeton: &'static str| {
+        let (c, racine) = (c.clone(), racine.clone());
+        async move {
+            let r = c
+                .post(format!("{racine}/gestion/connexion"))
+                .form(&[("jeton", jeton)])
+                .send()
+                .await
+                .unwrap();
+            let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+            assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+            cookie.split(';').next().unwrap().to_owned()
+        }
+    };
+    // A reader sees the dossier but no decision button.
+    let lecteur = connecter(LECTEUR).await;
+    let page = c
+        .get(format!("{racine}/gestion/dossiers/{n}"))
+        .header("cookie", &lecteur)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(n.as_str()) && !page.contains("id=\"recevable\""));
+    // The instructor: list, dossier, decision with the CSRF token.
+    let cookie = connecter(INSTRUCTEUR).await;
+    let liste = c
+        .get(format!("{racine}/gestion?etat=cloture"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(liste.contains(n.as_str()));
+    let page = c
+        .get(format!("{racine}/gestion/dossiers/{n}"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"recevable\"") && page.contains("Journal"));
+    let i = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = page[i..].split('"').next().unwrap().to_owned();
+    let r = c
+        .post(format!("{racine}/gestion/dossiers/{n}/decision"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", "faux"), ("decision", "recevable")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = c
+        .post(format!("{racine}/gestion/dossiers/{n}/decision"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str()), ("decision", "recevable")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(a.vue(&j).await["etat"], "recevable");
+}

@@ -45,6 +45,25 @@ enum Commande {
         #[command(subcommand)]
         action: ActionJournal,
     },
+    /// Staff accounts of the service concours.
+    Gestionnaire {
+        #[command(subcommand)]
+        action: ActionGestionnaire,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ActionGestionnaire {
+    /// Mints a token for a staff member: prints it once, with the lines to add to the
+    /// --gestionnaires file (which keeps only its SHA-256).
+    Jeton {
+        /// Their id (recorded in journals).
+        #[arg(long)]
+        id: String,
+        /// lecture or instruction.
+        #[arg(long, default_value = "lecture")]
+        role: String,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -104,6 +123,10 @@ struct Args {
     /// Where file contents live.
     #[arg(long, value_enum, default_value = "fs")]
     stockage_pieces: Stockage,
+    /// Staff accounts: a TOML file of [[gestionnaires]] with id, role (lecture |
+    /// instruction) and jeton_sha256 (see `depot-server gestionnaire jeton`).
+    #[arg(long, value_name = "FICHIER")]
+    gestionnaires: Option<PathBuf>,
     /// S3 settings: a TOML file with an [s3] section (endpoint, region, bucket, prefix,
     /// access_key_id, secret_access_key_file, allow_http, timeout_s, max_retries,
     /// retry_timeout_s); DEPOT_S3_* variables override it; the secret comes from
@@ -254,6 +277,21 @@ async fn lancer(args: Args) -> Result<(), String> {
         "stockage : dossiers {:?}, pièces {:?}",
         args.stockage_dossiers, args.stockage_pieces
     );
+    let gestionnaires = match &args.gestionnaires {
+        Some(f) => {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Fichier {
+                gestionnaires: Vec<depot_http::gestion::CompteGestionnaire>,
+            }
+            let t = std::fs::read_to_string(f).map_err(|e| format!("{} : {e}", f.display()))?;
+            toml::from_str::<Fichier>(&t)
+                .map_err(|e| format!("{} : {e}", f.display()))?
+                .gestionnaires
+        }
+        None => Vec::new(),
+    };
+    println!("gestionnaires : {}", gestionnaires.len());
     let (signataire, cles) = cles::charger(&args.data, std::env::var("DEPOT_CLE_SIGNATURE").ok())?;
     println!(
         "clé de signature des récépissés : {}",
@@ -296,6 +334,7 @@ async fn lancer(args: Args) -> Result<(), String> {
         depot_http::Config {
             cookies_securises: args.cookies_securises,
             cles_publiees: cles,
+            gestionnaires,
             ..Default::default()
         },
     );
@@ -324,6 +363,27 @@ fn main() {
                 Ok(t) => (t, true),
                 Err(t) => (t, false),
             },
+            Commande::Gestionnaire {
+                action: ActionGestionnaire::Jeton { id, role },
+            } => {
+                if role != "lecture" && role != "instruction" {
+                    (
+                        "le rôle est « lecture » ou « instruction »".to_owned(),
+                        false,
+                    )
+                } else {
+                    let mut o = [0u8; 32];
+                    depot_core::Hasard::remplir(&HasardSysteme, &mut o);
+                    let jeton: String = o.iter().map(|b| format!("{b:02x}")).collect();
+                    let h = depot_core::Sha256::de(jeton.as_bytes());
+                    (
+                        format!(
+                            "jeton (à remettre à {id}, affiché une seule fois) : {jeton}\n\n# à ajouter au fichier --gestionnaires :\n[[gestionnaires]]\nid = \"{id}\"\nrole = \"{role}\"\njeton_sha256 = \"{h}\""
+                        ),
+                        true,
+                    )
+                }
+            }
             Commande::Journal {
                 action: ActionJournal::Verifier { data, dossier },
             } => {

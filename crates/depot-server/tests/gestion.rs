@@ -1,0 +1,63 @@
+//! Staff accounts from the server's configuration, black-box: a token minted by the CLI
+//! opens `/api/v1/gestion`; only its hash is in the file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
+
+mod commun;
+
+use serde_json::Value;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jeton_de_gestionnaire_de_bout_en_bout() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_depot-server"))
+        .args([
+            "gestionnaire",
+            "jeton",
+            "--id",
+            "agent-1",
+            "--role",
+            "instruction",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let sortie = String::from_utf8(o.stdout).unwrap();
+    let jeton = sortie
+        .lines()
+        .next()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    let bloc = &sortie[sortie.find("[[gestionnaires]]").unwrap()..];
+    assert!(!bloc.contains(&jeton), "only the hash goes to the file");
+    let fichier = dir.path().join("gestionnaires.toml");
+    std::fs::write(&fichier, bloc).unwrap();
+    let serveur = commun::lancer(
+        &dir.path().join("data"),
+        &["--gestionnaires", fichier.to_str().unwrap()],
+        &[],
+    )
+    .await
+    .unwrap();
+    assert!(serveur.sortie.iter().any(|l| l == "gestionnaires : 1"));
+    let c = reqwest::Client::new();
+    let r = c
+        .get(format!("{}/api/v1/gestion/dossiers", serveur.url))
+        .bearer_auth(&jeton)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["total"], 1, "the demo dossier");
+    let r = c
+        .get(format!("{}/api/v1/gestion/dossiers", serveur.url))
+        .bearer_auth("autre")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
