@@ -131,6 +131,53 @@ impl App {
             .unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
+    /// The candidate's dossier page (logging in through the pages, with their CSRF cookie).
+    async fn page_candidat(&self, n: &str) -> String {
+        let racine = self.base.trim_end_matches("/api/v1");
+        let c = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = c.get(format!("{racine}/connexion")).send().await.unwrap();
+        let cookie = r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let page = r.text().await.unwrap();
+        let i = page.find("name=\"csrf\" value=\"").unwrap() + 19;
+        let csrf = page[i..].split('"').next().unwrap().to_owned();
+        let r = c
+            .post(format!("{racine}/connexion"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("numero", n),
+                ("mot_de_passe", MDP),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let session = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .find(|v| v.starts_with("depot_session="))
+            .unwrap();
+        let session = session.split(';').next().unwrap().to_owned();
+        c.get(format!("{racine}/dossier"))
+            .header("cookie", session)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     async fn gestion(&self, chemin: &str) -> Value {
         let r = self
             .c
@@ -205,6 +252,12 @@ async fn instruction_de_bout_en_bout() {
             .contains("jeudi 15 mai 2025 à minuit"),
         "{v}"
     );
+    let page = a.page_candidat(&n).await;
+    assert!(
+        page.contains("Votre dossier est incomplet")
+            && page.contains("Transmettre les compléments"),
+        "{page}"
+    );
 
     // The candidate uploads the requested piece only, then transmits.
     assert_eq!(
@@ -233,6 +286,11 @@ async fn instruction_de_bout_en_bout() {
         r["message"],
         "Votre dossier est clôturé, il est en cours d'instruction."
     );
+    assert!(
+        a.page_candidat(&n)
+            .await
+            .contains("Votre dossier est clôturé, il est en cours")
+    );
 
     // Recevable.
     let (s, r) = a
@@ -243,6 +301,11 @@ async fn instruction_de_bout_en_bout() {
     assert_eq!(
         v["message"],
         "Votre dossier a été déclaré recevable : vous êtes admis(e) à concourir."
+    );
+    assert!(
+        a.page_candidat(&n)
+            .await
+            .contains("Votre dossier a été déclaré recevable : vous êtes admis(e) à concourir.")
     );
     let (s, e) = a
         .decider(
