@@ -376,9 +376,12 @@ fn main() {
                     depot_core::Hasard::remplir(&HasardSysteme, &mut o);
                     let jeton: String = o.iter().map(|b| format!("{b:02x}")).collect();
                     let h = depot_core::Sha256::de(jeton.as_bytes());
+                    // The token on stderr (shown once), the TOML block on stdout, so that
+                    // `>> gestionnaires.toml` keeps only the hash.
+                    eprintln!("jeton (à remettre à {id}, affiché une seule fois) : {jeton}");
                     (
                         format!(
-                            "jeton (à remettre à {id}, affiché une seule fois) : {jeton}\n\n# à ajouter au fichier --gestionnaires :\n[[gestionnaires]]\nid = \"{id}\"\nrole = \"{role}\"\njeton_sha256 = \"{h}\""
+                            "[[gestionnaires]]\nid = \"{id}\"\nrole = \"{role}\"\njeton_sha256 = \"{h}\"\n"
                         ),
                         true,
                     )

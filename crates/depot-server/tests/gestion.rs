@@ -22,19 +22,22 @@ async fn jeton_de_gestionnaire_de_bout_en_bout() {
         .output()
         .unwrap();
     assert!(o.status.success());
-    let sortie = String::from_utf8(o.stdout).unwrap();
-    let jeton = sortie
-        .lines()
-        .next()
+    let bloc = String::from_utf8(o.stdout).unwrap();
+    let jeton = String::from_utf8(o.stderr)
         .unwrap()
+        .trim()
         .rsplit(' ')
         .next()
         .unwrap()
         .to_owned();
-    let bloc = &sortie[sortie.find("[[gestionnaires]]").unwrap()..];
+    assert_eq!(jeton.len(), 64, "a 256-bit token, in hex");
+    assert!(
+        bloc.starts_with("[[gestionnaires]]"),
+        "only TOML on stdout: {bloc}"
+    );
     assert!(!bloc.contains(&jeton), "only the hash goes to the file");
     let fichier = dir.path().join("gestionnaires.toml");
-    std::fs::write(&fichier, bloc).unwrap();
+    std::fs::write(&fichier, &bloc).unwrap();
     let serveur = commun::lancer(
         &dir.path().join("data"),
         &["--gestionnaires", fichier.to_str().unwrap()],
