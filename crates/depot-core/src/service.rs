@@ -344,10 +344,7 @@ impl Espace {
             Ok(())
         })
         .await
-        .map_err(|e| match e {
-            Echec::Regle(r) => r.into(),
-            Echec::Stockage(s) => s.into(),
-        })
+        .map_err(ErreurEspace::from)
     }
 
     /// Every dossier with its concours, at now (for the CDG's lists and exports).
@@ -587,10 +584,7 @@ impl Espace {
             .map_err(ErreurEspace::from)
         })
         .await
-        .map_err(|e| match e {
-            Echec::Regle(r) => r.into(),
-            Echec::Stockage(s) => s.into(),
-        })
+        .map_err(ErreurEspace::from)
     }
 
     /// « Transmettre les compléments ».
@@ -604,10 +598,7 @@ impl Espace {
                 .map_err(ErreurEspace::from)
         })
         .await
-        .map_err(|e| match e {
-            Echec::Regle(r) => r.into(),
-            Echec::Stockage(s) => s.into(),
-        })
+        .map_err(ErreurEspace::from)
     }
 
     async fn cloturer_seulement(&self, numero: &NumeroDossier) -> Result<Recepisse, ErreurEspace> {
@@ -675,4 +666,13 @@ impl Espace {
 enum Echec {
     Regle(Refus),
     Stockage(StorageError),
+}
+
+impl From<Echec> for ErreurEspace {
+    fn from(e: Echec) -> Self {
+        match e {
+            Echec::Regle(r) => r.into(),
+            Echec::Stockage(s) => s.into(),
+        }
+    }
 }

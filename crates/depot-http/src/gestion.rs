@@ -48,12 +48,7 @@ impl FromRequestParts<EtatPartage> for AuthGestion {
     type Rejection = ErreurApi;
 
     async fn from_request_parts(parts: &mut Parts, etat: &EtatPartage) -> Result<Self, ErreurApi> {
-        let jeton = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(ErreurApi::non_authentifie)?;
+        let jeton = crate::jeton_bearer(parts).ok_or_else(ErreurApi::non_authentifie)?;
         let h = Sha256::de(jeton.trim().as_bytes());
         etat.config
             .gestionnaires

@@ -243,6 +243,16 @@ pub fn ip_client(parts: &Parts) -> std::net::IpAddr {
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
 }
 
+/// The token of an `Authorization: Bearer <jeton>` header.
+pub fn jeton_bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 /// A request authenticated by `Authorization: Bearer <jeton>` (the API).
 #[derive(Debug)]
 pub struct AuthApi {
@@ -256,13 +266,7 @@ impl FromRequestParts<EtatPartage> for AuthApi {
     type Rejection = ErreurApi;
 
     async fn from_request_parts(parts: &mut Parts, etat: &EtatPartage) -> Result<Self, ErreurApi> {
-        let jeton = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(ErreurApi::non_authentifie)?;
+        let jeton = jeton_bearer(parts).ok_or_else(ErreurApi::non_authentifie)?;
         let s: SessionOuverte = etat
             .sessions
             .verifier(jeton, etat.now())

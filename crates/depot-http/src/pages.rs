@@ -802,16 +802,7 @@ async fn cloturer(
         Ok::<_, ErreurApi>(etat.espace.cloturer(auth.numero()).await?)
     }
     .await;
-    match r {
-        Ok(_) => Redirect::to(&etat.chemin("/dossier")).into_response(),
-        Err(e) => {
-            let statut = e.statut;
-            match etat.espace.consulter(auth.numero()).await {
-                Ok(c) => rendu(statut, vue_dossier_page(&etat, &auth, &c, Some(&e.message))),
-                Err(_) => page_erreur(&etat, e),
-            }
-        }
-    }
+    retour_au_dossier(&etat, &auth, r.map(|_| ())).await
 }
 
 async fn recepisse(State(etat): State<EtatPartage>, auth: AuthPage) -> Response {
@@ -917,14 +908,20 @@ async fn transmettre(
         Ok::<_, ErreurApi>(etat.espace.transmettre_complements(auth.numero()).await?)
     }
     .await;
-    match r {
-        Ok(()) => Redirect::to(&etat.chemin("/dossier")).into_response(),
-        Err(e) => {
-            let statut = e.statut;
-            match etat.espace.consulter(auth.numero()).await {
-                Ok(c) => rendu(statut, vue_dossier_page(&etat, &auth, &c, Some(&e.message))),
-                Err(_) => page_erreur(&etat, e),
-            }
-        }
+    retour_au_dossier(&etat, &auth, r.map(|_| ())).await
+}
+
+/// After an action on the dossier page: back to it, or the page again with the refusal.
+async fn retour_au_dossier(
+    etat: &EtatPartage,
+    auth: &AuthPage,
+    r: Result<(), ErreurApi>,
+) -> Response {
+    let Err(e) = r else {
+        return Redirect::to(&etat.chemin("/dossier")).into_response();
+    };
+    match etat.espace.consulter(auth.numero()).await {
+        Ok(c) => rendu(e.statut, vue_dossier_page(etat, auth, &c, Some(&e.message))),
+        Err(_) => page_erreur(etat, e),
     }
 }

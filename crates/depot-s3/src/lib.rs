@@ -192,6 +192,15 @@ impl S3Store {
         ))
     }
 
+    /// The small object holding a multipart content's SHA-256.
+    fn cle_temoin(&self, c: &CleContenu) -> Path {
+        self.chemin(&format!(
+            "pieces/{}/{}.sha256",
+            c.numero.as_str(),
+            c.fichier.as_str()
+        ))
+    }
+
     fn err(&self, e: object_store::Error) -> StorageError {
         conv(&self.bucket, e)
     }
@@ -469,11 +478,7 @@ impl PieceStore for S3Store {
                     // finish aborts on error.
                     return Err(self.err(e));
                 }
-                let temoin = self.chemin(&format!(
-                    "pieces/{}/{}.sha256",
-                    cle.numero.as_str(),
-                    cle.fichier.as_str()
-                ));
+                let temoin = self.cle_temoin(cle);
                 self.s3
                     .put(
                         &temoin,
@@ -503,11 +508,7 @@ impl PieceStore for S3Store {
     }
 
     async fn delete(&self, cle: &CleContenu) -> Result<(), StorageError> {
-        let temoin = self.chemin(&format!(
-            "pieces/{}/{}.sha256",
-            cle.numero.as_str(),
-            cle.fichier.as_str()
-        ));
+        let temoin = self.cle_temoin(cle);
         for chemin in [self.cle_piece(cle), temoin] {
             match self.s3.delete(&chemin).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
