@@ -1,0 +1,202 @@
+//! `cargo bench -p depot-bench`: format validation throughput, the upload pipeline against
+//! the raw durable-write floor (a ratio measured in the same run), the rules on a 20-piece
+//! dossier, and one argon2id hash (the login floor).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use depot_core::exemples::{jpeg_gris, pdf_image, pdf_pages};
+use depot_core::memoire::MemoireIdentifiants;
+use depot_core::testkit::pendant_preinscription;
+use depot_core::{
+    Concours, Dossier, DossierStore, Espace, Format, HasardSysteme, HorlogeFixe, Identite,
+    MotDePasse, NumeroDossier, Ports, Voie, analyser,
+};
+
+fn validation(c: &mut Criterion) {
+    let entrees: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("pdf-texte-1mo", "x.pdf", pdf_pages(20, 1 << 20, "")),
+        ("pdf-texte-10mo", "x.pdf", pdf_pages(100, 10 << 20, "")),
+        ("pdf-image-1mo", "x.pdf", pdf_image(1 << 20)),
+        ("pdf-image-10mo", "x.pdf", pdf_image(10 << 20)),
+        ("jpeg-1mp", "x.jpg", jpeg_gris(1280, 800, 400_000)),
+        ("jpeg-12mp", "x.jpg", jpeg_gris(4000, 3000, 4_000_000)),
+    ];
+    let mut g = c.benchmark_group("validation");
+    g.sample_size(10).measurement_time(Duration::from_secs(3));
+    for (nom, fichier, octets) in &entrees {
+        g.throughput(Throughput::Bytes(octets.len() as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(nom), octets, |b, o| {
+            b.iter(|| analyser(fichier, o, &[Format::Pdf, Format::Jpeg], 20).unwrap())
+        });
+    }
+    g.finish();
+}
+
+/// Upload pipeline (validate + SHA-256 + durable write + record) against a raw
+/// write+fsync+rename of the same bytes in the same directory, alternated in the same run.
+fn televersement(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir_in(std::env::current_dir().unwrap()).unwrap();
+    let store = depot_fs::FsStore::open(dir.path().join("data")).unwrap();
+    let brut = dir.path().join("brut");
+    std::fs::create_dir_all(&brut).unwrap();
+    let mut texte = include_str!("../../../examples/concours/animateur-2025.toml").to_owned();
+    texte = texte.replace("taille_max_mo = 10", "taille_max_mo = 20");
+    let concours = Concours::from_toml(&texte).unwrap();
+    let ports = Ports::avec_stores(
+        Arc::new(store.clone()),
+        Arc::new(store.clone()),
+        Arc::new(MemoireIdentifiants::new()),
+    )
+    .avec_horloge(Arc::new(HorlogeFixe::new(pendant_preinscription())));
+    let espace = Espace::new(vec![concours.clone()], ports).unwrap();
+    let pdf = Bytes::from(pdf_image(10 << 20));
+    let nouveau = || {
+        let n = NumeroDossier::generer(concours.session, &concours.code, &HasardSysteme);
+        let (d, _) = Dossier::preinscrire(
+            n.clone(),
+            &concours,
+            Voie::Externe,
+            Identite::parse("A", "B", "a@b.fr").unwrap(),
+            &[],
+            pendant_preinscription(),
+        )
+        .unwrap();
+        rt.block_on(store.create(&d)).unwrap();
+        n
+    };
+    // The ratio, alternating the two so that both see the same disk conditions.
+    let (mut t_pipeline, mut t_brut) = (Vec::new(), Vec::new());
+    for i in 0..15 {
+        let n = nouveau();
+        let t = Instant::now();
+        rt.block_on(espace.deposer(&n, "piece-identite", "scan.pdf", pdf.clone()))
+            .unwrap();
+        t_pipeline.push(t.elapsed());
+        let t = Instant::now();
+        depot_bench::ecriture_brute(&brut, &format!("f{i}"), &pdf).unwrap();
+        t_brut.push(t.elapsed());
+    }
+    t_pipeline.sort();
+    t_brut.sort();
+    let (p, b) = (t_pipeline[7], t_brut[7]);
+    println!(
+        "upload pipeline, 10 MiB PDF: median {:.1} ms; raw write+fsync+rename {:.1} ms; throughput ratio pipeline/raw = {:.2}",
+        p.as_secs_f64() * 1e3,
+        b.as_secs_f64() * 1e3,
+        b.as_secs_f64() / p.as_secs_f64()
+    );
+    let mut g = c.benchmark_group("televersement-10mo");
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(5))
+        .throughput(Throughput::Bytes(pdf.len() as u64));
+    g.bench_function("pipeline", |bch| {
+        bch.iter_batched(
+            nouveau,
+            |n| {
+                rt.block_on(espace.deposer(&n, "piece-identite", "scan.pdf", pdf.clone()))
+                    .unwrap()
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    let mut i = 0;
+    g.bench_function("ecriture-brute", |bch| {
+        bch.iter(|| {
+            i += 1;
+            depot_bench::ecriture_brute(&brut, &format!("g{i}"), &pdf).unwrap()
+        })
+    });
+    g.finish();
+}
+
+/// The rules on a dossier of 20 pieces, each with a file.
+fn regles(c: &mut Criterion) {
+    let mut texte = String::from(
+        "[concours]\ncode = \"bench\"\nintitule = \"Bench\"\nsession = 2025\norganisateur = \"CDG\"\nvoies = [\"externe\"]\n[calendrier]\npreinscription_ouverture = \"2025-03-01\"\npreinscription_cloture = \"2025-04-09\"\ndepot_cloture = \"2025-04-17\"\n",
+    );
+    for i in 0..20 {
+        texte.push_str(&format!(
+            "[[pieces]]\ncode = \"p{i}\"\nlibelle = \"Pièce {i}\"\nexigence = \"obligatoire\"\n"
+        ));
+    }
+    let concours = Concours::from_toml(&texte).unwrap();
+    let n = NumeroDossier::generer(2025, &concours.code, &HasardSysteme);
+    let (mut d, _) = Dossier::preinscrire(
+        n,
+        &concours,
+        Voie::Externe,
+        Identite::parse("A", "B", "a@b.fr").unwrap(),
+        &[],
+        pendant_preinscription(),
+    )
+    .unwrap();
+    let a = analyser(
+        "a.pdf",
+        &depot_core::exemples::pdf_minimal(),
+        &[Format::Pdf],
+        10,
+    )
+    .unwrap();
+    for i in 0..20 {
+        d.deposer(
+            &concours,
+            &format!("p{i}"),
+            depot_core::FichierId::generer(&HasardSysteme),
+            &a,
+            pendant_preinscription(),
+        )
+        .unwrap();
+    }
+    let now = pendant_preinscription();
+    let mut g = c.benchmark_group("regles-20-pieces");
+    g.bench_function("date-limite", |b| {
+        b.iter(|| {
+            std::hint::black_box(
+                concours
+                    .calendrier
+                    .depot_cloture
+                    .est_depassee(std::hint::black_box(now)),
+            )
+        })
+    });
+    g.bench_function("controler-depot", |b| {
+        b.iter(|| d.controler_depot(&concours, "p19", now).is_err())
+    });
+    g.bench_function("pieces-manquantes", |b| {
+        b.iter(|| d.pieces_manquantes(&concours).len())
+    });
+    g.bench_function("cloturable", |b| b.iter(|| d.cloturable(&concours, now)));
+    let signataire = depot_core::SignataireEd25519::generer(&HasardSysteme, now);
+    g.bench_function("cloturer-et-signer", |b| {
+        b.iter_batched(
+            || d.clone(),
+            |mut x| x.cloturer(&concours, now, &signataire).unwrap(),
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+fn argon2(c: &mut Criterion) {
+    let a = depot_core::Argon2id::default();
+    let mdp = MotDePasse::from("lune verte sur le toit de Laval");
+    let h = a.hacher_sync(&mdp).unwrap();
+    let mut g = c.benchmark_group("argon2id");
+    g.sample_size(10);
+    g.bench_function("hacher", |b| b.iter(|| a.hacher_sync(&mdp).unwrap()));
+    g.bench_function("verifier", |b| b.iter(|| a.verifier_sync(&h, &mdp)));
+    g.finish();
+}
+
+criterion_group!(benches, validation, televersement, regles, argon2);
+criterion_main!(benches);
