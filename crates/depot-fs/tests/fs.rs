@@ -111,13 +111,16 @@ async fn courses() {
     let e = Arc::new(espace(&s));
     let pdf = Bytes::from(pdf_minimal());
     let (mut avant, mut apres) = (0, 0);
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     for _ in 0..1000 {
         let d = dossier_exemple(Voie::Externe);
         let n = d.numero().clone();
         s.create(&d).await.unwrap();
+        let chrono_depot = std::time::Instant::now();
         e.deposer(&n, "piece-identite", "cni.pdf", pdf.clone())
             .await
             .unwrap();
+        let duree_depot = chrono_depot.elapsed().as_micros().max(1) as u64;
         let (e1, e2, e3, n1, n2, n3, p) = (
             e.clone(),
             e.clone(),
@@ -128,8 +131,20 @@ async fn courses() {
             pdf.clone(),
         );
         let depot = tokio::spawn(async move { e1.deposer(&n1, "diplome", "d.pdf", p).await });
-        let c1 = tokio::spawn(async move { e2.cloturer(&n2).await });
-        let c2 = tokio::spawn(async move { e3.cloturer(&n3).await });
+        // Closures start after a varying delay, up to twice an upload's measured length on
+        // this machine, so that both orders — upload first, closure first — happen.
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let attente = std::time::Duration::from_micros(x % (2 * duree_depot));
+        let c1 = tokio::spawn(async move {
+            tokio::time::sleep(attente).await;
+            e2.cloturer(&n2).await
+        });
+        let c2 = tokio::spawn(async move {
+            tokio::time::sleep(attente).await;
+            e3.cloturer(&n3).await
+        });
         let (depot, c1, c2) = (
             depot.await.unwrap(),
             c1.await.unwrap().unwrap(),
@@ -174,6 +189,10 @@ async fn courses() {
     }
     eprintln!(
         "races on depot-fs: 1000 rounds, upload before closure {avant}, refused after {apres}"
+    );
+    assert!(
+        avant > 0 && apres > 0,
+        "both orders happen ({avant} / {apres})"
     );
 }
 
