@@ -66,6 +66,21 @@ async fn attendre_texte(c: &fantoccini::Client, attendu: &str) {
     panic!("« {attendu} » never appeared; the page says:\n{vu}");
 }
 
+/// Waits (up to 10 s) until the current URL's path contains `attendu`.
+async fn attendre_url(c: &fantoccini::Client, attendu: &str) {
+    let mut vu = String::new();
+    for _ in 0..100 {
+        if let Ok(u) = c.current_url().await {
+            vu = u.path().to_owned();
+            if vu.contains(attendu) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the browser never reached « {attendu} »; it is at {vu}");
+}
+
 fn port_libre() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -198,7 +213,7 @@ async fn un_candidat_dans_chromium() {
         .click()
         .await
         .unwrap();
-    assert!(c.current_url().await.unwrap().path().ends_with("/dossier"));
+    attendre_url(&c, "/dossier").await;
     attendre_texte(&c, numero.as_str()).await;
 
     // 3) The folder to the right of the requested piece.
@@ -249,13 +264,7 @@ async fn un_candidat_dans_chromium() {
     }
     let nouvelle = nouvelle.expect("the eye opens a window");
     c.switch_to_window(nouvelle).await.unwrap();
-    assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .path()
-            .contains("/dossier/fichiers/")
-    );
+    attendre_url(&c, "/dossier/fichiers/").await;
     c.close_window().await.unwrap();
     c.switch_to_window(fenetres_avant[0].clone()).await.unwrap();
 
