@@ -123,11 +123,11 @@ struct Args {
     /// Where file contents live.
     #[arg(long, value_enum, default_value = "fs")]
     stockage_pieces: Stockage,
-    /// Staff accounts: a TOML file of [[gestionnaires]] with id, role (lecture |
+    /// Staff accounts: a TOML file of `[[gestionnaires]]` with id, role (lecture |
     /// instruction) and jeton_sha256 (see `depot-server gestionnaire jeton`).
     #[arg(long, value_name = "FICHIER")]
     gestionnaires: Option<PathBuf>,
-    /// S3 settings: a TOML file with an [s3] section (endpoint, region, bucket, prefix,
+    /// S3 settings: a TOML file with an `[s3]` section (endpoint, region, bucket, prefix,
     /// access_key_id, secret_access_key_file, allow_http, timeout_s, max_retries,
     /// retry_timeout_s); DEPOT_S3_* variables override it; the secret comes from
     /// DEPOT_S3_SECRET_ACCESS_KEY or secret_access_key_file, never from the file itself.
