@@ -392,30 +392,18 @@ impl Espace {
     ) -> Result<Fichier, ErreurEspace> {
         let piece = self.preparer_depot(numero, code_piece).await?;
         let analyse = analyser(nom, &contenu, &piece.formats, piece.taille_max_mo)?;
-        self.enregistrer(numero, code_piece, analyse, contenu).await
+        self.deposer_analyse(numero, code_piece, analyse, contenu)
+            .await
     }
 
-    /// Like [`deposer`](Self::deposer) for a caller that ran [`analyser`] itself (on a
-    /// blocking pool, say). The rules are checked again here.
+    /// Like [`deposer`](Self::deposer) for a caller that ran [`preparer_depot`] before
+    /// reading the content and [`analyser`] itself (on a blocking pool, say). Stores the
+    /// content, then records the file; the rules are checked again on every attempt of the
+    /// record update, and the store's SHA-256 must match the analysis, so a refusal or a
+    /// mismatch removes the content and nothing is recorded.
+    ///
+    /// [`preparer_depot`]: Self::preparer_depot
     pub async fn deposer_analyse(
-        &self,
-        numero: &NumeroDossier,
-        code_piece: &str,
-        analyse: Analyse,
-        contenu: Bytes,
-    ) -> Result<Fichier, ErreurEspace> {
-        if analyse.sha256 != crate::ids::Sha256::de(&contenu) {
-            return Err(
-                StorageError::Corrupt("l'analyse ne correspond pas au contenu".to_owned()).into(),
-            );
-        }
-        // Refuse early, before writing anything.
-        self.preparer_depot(numero, code_piece).await?;
-        self.enregistrer(numero, code_piece, analyse, contenu).await
-    }
-
-    /// Stores the content, then records the file (rules checked again on every attempt).
-    async fn enregistrer(
         &self,
         numero: &NumeroDossier,
         code_piece: &str,

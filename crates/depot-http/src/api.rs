@@ -526,10 +526,6 @@ async fn recepisse(State(etat): State<EtatPartage>, auth: AuthApi) -> Result<Res
     let c = etat.espace.consulter(&auth.numero).await?;
     match c.dossier.recepisse() {
         Some(r) => Ok(Json(recepisse_json(r)).into_response()),
-        None => Err(ErreurApi::new(
-            StatusCode::NOT_FOUND,
-            "pas_de_recepisse",
-            "Votre dossier n'est pas encore clôturé : le récépissé est délivré à la clôture.",
-        )),
+        None => Err(ErreurApi::pas_de_recepisse()),
     }
 }

@@ -75,6 +75,15 @@ impl ErreurApi {
         e
     }
 
+    /// 404: the dossier is not closed yet, so there is no récépissé.
+    pub fn pas_de_recepisse() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "pas_de_recepisse",
+            "Votre dossier n'est pas encore clôturé : le récépissé est délivré à la clôture.",
+        )
+    }
+
     /// 400: the request itself is malformed.
     pub fn requete_invalide(detail: impl Into<String>) -> Self {
         Self::new(

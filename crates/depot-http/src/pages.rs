@@ -806,19 +806,9 @@ async fn cloturer(
 }
 
 async fn recepisse(State(etat): State<EtatPartage>, auth: AuthPage) -> Response {
-    let c = match etat.espace.consulter(auth.numero()).await {
-        Ok(c) => c,
-        Err(e) => return page_erreur(&etat, e.into()),
-    };
-    let Some(r) = c.dossier.recepisse() else {
-        return page_erreur(
-            &etat,
-            ErreurApi::new(
-                StatusCode::NOT_FOUND,
-                "pas_de_recepisse",
-                "Votre dossier n'est pas encore clôturé : le récépissé est délivré à la clôture.",
-            ),
-        );
+    let r = match recepisse_de(&etat, &auth).await {
+        Ok(r) => r,
+        Err(e) => return page_erreur(&etat, e),
     };
     let x = &r.contenu;
     rendu(
@@ -860,25 +850,15 @@ async fn recepisse_fichier(
     auth: AuthPage,
     uri: axum::http::Uri,
 ) -> Response {
-    let c = match etat.espace.consulter(auth.numero()).await {
-        Ok(c) => c,
-        Err(e) => return page_erreur(&etat, e.into()),
-    };
-    let Some(r) = c.dossier.recepisse() else {
-        return page_erreur(
-            &etat,
-            ErreurApi::new(
-                StatusCode::NOT_FOUND,
-                "pas_de_recepisse",
-                "Votre dossier n'est pas encore clôturé : le récépissé est délivré à la clôture.",
-            ),
-        );
+    let r = match recepisse_de(&etat, &auth).await {
+        Ok(r) => r,
+        Err(e) => return page_erreur(&etat, e),
     };
     let (corps, type_, ext) = if uri.path().ends_with(".pdf") {
-        (crate::pdf::recepisse_pdf(r), "application/pdf", "pdf")
+        (crate::pdf::recepisse_pdf(&r), "application/pdf", "pdf")
     } else {
         (
-            serde_json::to_vec_pretty(r).unwrap_or_default(),
+            serde_json::to_vec_pretty(&r).unwrap_or_default(),
             "application/json",
             "json",
         )
@@ -924,4 +904,16 @@ async fn retour_au_dossier(
         Ok(c) => rendu(e.statut, vue_dossier_page(etat, auth, &c, Some(&e.message))),
         Err(_) => page_erreur(etat, e),
     }
+}
+
+/// The candidate's récépissé, or why there is none.
+async fn recepisse_de(
+    etat: &EtatPartage,
+    auth: &AuthPage,
+) -> Result<depot_core::Recepisse, ErreurApi> {
+    let c = etat.espace.consulter(auth.numero()).await?;
+    c.dossier
+        .recepisse()
+        .cloned()
+        .ok_or_else(ErreurApi::pas_de_recepisse)
 }
