@@ -8,8 +8,7 @@ mod commun;
 use std::process::Command;
 
 use depot_core::exemples::pdf_minimal;
-use reqwest::multipart::{Form, Part};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 fn cli(args: &[&str]) -> (bool, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_depot-server"))
@@ -30,36 +29,11 @@ async fn le_recepisse_se_verifie_hors_ligne() {
     let (numero, mdp) = serveur.demo();
     let api = format!("{}/api/v1", serveur.url);
     let c = reqwest::Client::new();
-    let r: Value = c
-        .post(format!("{api}/connexion"))
-        .json(&json!({"numero": numero, "mot_de_passe": mdp}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let j = r["jeton"].as_str().unwrap().to_owned();
-    let form = Form::new().part("fichier", Part::bytes(pdf_minimal()).file_name("CNI.pdf"));
-    assert_eq!(
-        c.post(format!("{api}/dossier/pieces/piece-identite"))
-            .bearer_auth(&j)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        201
-    );
-    let cloture: Value = c
-        .post(format!("{api}/dossier/cloture"))
-        .bearer_auth(&j)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let j = commun::connexion(&serveur.url, &numero, &mdp).await;
+    let (statut, _) =
+        commun::deposer(&serveur.url, &j, "piece-identite", "CNI.pdf", pdf_minimal()).await;
+    assert_eq!(statut, 201);
+    let cloture = commun::cloturer(&serveur.url, &j).await;
     let recepisse = &cloture["recepisse"];
     assert_eq!(recepisse["algorithme"], "ed25519");
     // The same bytes every time.

@@ -8,8 +8,7 @@
 mod commun;
 
 use depot_core::exemples::{jpeg_minimal, pdf_minimal};
-use reqwest::multipart::{Form, Part};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 struct S3 {
     endpoint: String,
@@ -81,35 +80,10 @@ async fn l_espace_sur_moto_de_bout_en_bout() {
     let (numero, mdp) = serveur.demo();
     let c = reqwest::Client::new();
     let api = format!("{}/api/v1", serveur.url);
-    let jeton = |r: Value| {
-        r["jeton"]
-            .as_str()
-            .unwrap_or_else(|| panic!("login: {r}"))
-            .to_owned()
-    };
-    let r: Value = c
-        .post(format!("{api}/connexion"))
-        .json(&json!({"numero": numero, "mot_de_passe": mdp}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let j = jeton(r);
+    let j = commun::connexion(&serveur.url, &numero, &mdp).await;
     let deposer = |nom: &'static str, octets: Vec<u8>| {
-        let (c, api, j) = (c.clone(), api.clone(), j.clone());
-        async move {
-            let form = Form::new().part("fichier", Part::bytes(octets).file_name(nom));
-            let r = c
-                .post(format!("{api}/dossier/pieces/piece-identite"))
-                .bearer_auth(&j)
-                .multipart(form)
-                .send()
-                .await
-                .unwrap();
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        }
+        let (url, j) = (serveur.url.clone(), j.clone());
+        async move { commun::deposer(&url, &j, "piece-identite", nom, octets).await }
     };
     let (s, pdf) = deposer("cni.pdf", pdf_minimal()).await;
     assert_eq!(s, 201, "{pdf}");
@@ -137,25 +111,9 @@ async fn l_espace_sur_moto_de_bout_en_bout() {
     );
     let (s, _) = deposer("verso.jpeg", jpeg_minimal()).await;
     assert_eq!(s, 201);
-    let r1: Value = c
-        .post(format!("{api}/dossier/cloture"))
-        .bearer_auth(&j)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r1 = commun::cloturer(&serveur.url, &j).await;
     assert_eq!(r1["etat"], "cloture", "{r1}");
-    let r2: Value = c
-        .post(format!("{api}/dossier/cloture"))
-        .bearer_auth(&j)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let r2 = commun::cloturer(&serveur.url, &j).await;
     assert_eq!(r1["recepisse"], r2["recepisse"]);
     drop(serveur);
 
@@ -163,16 +121,7 @@ async fn l_espace_sur_moto_de_bout_en_bout() {
     let autre = commun::lancer(&dir.path().join("b"), &args, &env)
         .await
         .unwrap();
-    let r: Value = c
-        .post(format!("{}/api/v1/connexion", autre.url))
-        .json(&json!({"numero": numero, "mot_de_passe": mdp}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let j = jeton(r);
+    let j = commun::connexion(&autre.url, &numero, &mdp).await;
     let v: Value = c
         .get(format!("{}/api/v1/dossier", autre.url))
         .bearer_auth(&j)
@@ -219,29 +168,10 @@ async fn garage_refuse_les_dossiers_accepte_les_pieces() {
     .unwrap();
     let (numero, mdp) = serveur.demo();
     let c = reqwest::Client::new();
-    let r: Value = c
-        .post(format!("{}/api/v1/connexion", serveur.url))
-        .json(&json!({"numero": numero, "mot_de_passe": mdp}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let j = r["jeton"].as_str().unwrap().to_owned();
-    let form = Form::new().part("fichier", Part::bytes(pdf_minimal()).file_name("cni.pdf"));
-    let r = c
-        .post(format!(
-            "{}/api/v1/dossier/pieces/piece-identite",
-            serveur.url
-        ))
-        .bearer_auth(&j)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let f: Value = r.json().await.unwrap();
+    let j = commun::connexion(&serveur.url, &numero, &mdp).await;
+    let (statut, f) =
+        commun::deposer(&serveur.url, &j, "piece-identite", "cni.pdf", pdf_minimal()).await;
+    assert_eq!(statut, 201);
     let octets = c
         .get(format!(
             "{}/api/v1/dossier/fichiers/{}",

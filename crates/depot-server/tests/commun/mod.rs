@@ -74,3 +74,58 @@ pub async fn lancer(
         String::from_utf8_lossy(&out.stderr).into_owned(),
     ))
 }
+
+/// `POST /api/v1/connexion` on a running server; the token, or a panic with the answer.
+pub async fn connexion(url: &str, numero: &str, mdp: &str) -> String {
+    let r: serde_json::Value = reqwest::Client::new()
+        .post(format!("{url}/api/v1/connexion"))
+        .json(&serde_json::json!({"numero": numero, "mot_de_passe": mdp}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["jeton"]
+        .as_str()
+        .unwrap_or_else(|| panic!("login: {r}"))
+        .to_owned()
+}
+
+/// Uploads a file for a piece through the API: the status and the answer's JSON.
+pub async fn deposer(
+    url: &str,
+    jeton: &str,
+    piece: &str,
+    nom: &str,
+    octets: Vec<u8>,
+) -> (u16, serde_json::Value) {
+    let form = reqwest::multipart::Form::new().part(
+        "fichier",
+        reqwest::multipart::Part::bytes(octets).file_name(nom.to_owned()),
+    );
+    let r = reqwest::Client::new()
+        .post(format!("{url}/api/v1/dossier/pieces/{piece}"))
+        .bearer_auth(jeton)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    (
+        r.status().as_u16(),
+        r.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// `POST /api/v1/dossier/cloture`: the answer's JSON.
+pub async fn cloturer(url: &str, jeton: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(format!("{url}/api/v1/dossier/cloture"))
+        .bearer_auth(jeton)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
