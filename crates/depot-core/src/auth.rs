@@ -13,7 +13,7 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -208,27 +208,119 @@ impl Argon2id {
         }
     }
 
-    /// Hashes synchronously (CPU-bound, about 20–50 ms).
+    /// Hashes synchronously (CPU-bound, about 15–50 ms), with fresh working memory.
     pub fn hacher_sync(&self, mdp: &MotDePasse) -> Result<HashMotDePasse, StorageError> {
-        let mut sel = [0u8; 16];
-        self.hasard.remplir(&mut sel);
-        let sel = SaltString::encode_b64(&sel)
-            .map_err(|e| StorageError::Unavailable(format!("sel argon2 : {e}")))?;
-        self.argon2
-            .hash_password(mdp.exposer().as_bytes(), &sel)
-            .map(|h| HashMotDePasse(h.to_string()))
-            .map_err(|e| StorageError::Unavailable(format!("hachage argon2 : {e}")))
+        self.hacher_avec(mdp, &mut MemoireArgon2::default())
     }
 
-    /// Verifies synchronously. The parameters are read from the PHC string.
+    /// Verifies synchronously, with fresh working memory. The parameters are read from the
+    /// PHC string.
     pub fn verifier_sync(&self, hash: &HashMotDePasse, mdp: &MotDePasse) -> bool {
-        match PasswordHash::new(&hash.0) {
-            Ok(h) => self
-                .argon2
-                .verify_password(mdp.exposer().as_bytes(), &h)
-                .is_ok(),
-            Err(_) => false,
+        self.verifier_avec(hash, mdp, &mut MemoireArgon2::default())
+    }
+
+    /// Hashes in `memoire`, which a pool thread keeps from one hash to the next.
+    pub fn hacher_avec(
+        &self,
+        mdp: &MotDePasse,
+        memoire: &mut MemoireArgon2,
+    ) -> Result<HashMotDePasse, StorageError> {
+        let erreur =
+            |e: &dyn fmt::Display| StorageError::Unavailable(format!("hachage argon2 : {e}"));
+        let mut brut = [0u8; 16];
+        self.hasard.remplir(&mut brut);
+        let sel = SaltString::encode_b64(&brut).map_err(|e| erreur(&e))?;
+        let params = self.argon2.params();
+        let mut sortie = Zeroizing::new([0u8; Params::DEFAULT_OUTPUT_LEN]);
+        self.argon2
+            .hash_password_into_with_memory(
+                mdp.exposer().as_bytes(),
+                &brut,
+                &mut sortie[..],
+                memoire.blocs(params.block_count()),
+            )
+            .map_err(|e| erreur(&e))?;
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(params).map_err(|e| erreur(&e))?,
+            salt: Some(sel.as_salt()),
+            hash: Some(Output::new(&sortie[..]).map_err(|e| erreur(&e))?),
+        };
+        Ok(HashMotDePasse(phc.to_string()))
+    }
+
+    /// Verifies in `memoire`. A malformed hash, or one whose parameters ask for more than
+    /// [`MEMOIRE_ARGON2_MAX_KIO`], verifies nothing. The comparison is constant-time.
+    pub fn verifier_avec(
+        &self,
+        hash: &HashMotDePasse,
+        mdp: &MotDePasse,
+        memoire: &mut MemoireArgon2,
+    ) -> bool {
+        let Ok(h) = PasswordHash::new(&hash.0) else {
+            return false;
+        };
+        let (Some(sel), Some(attendu)) = (h.salt, h.hash) else {
+            return false;
+        };
+        let (Ok(algorithme), Ok(params)) = (Algorithm::try_from(h.algorithm), Params::try_from(&h))
+        else {
+            return false;
+        };
+        let version = match h.version.map(Version::try_from) {
+            None => Version::V0x13,
+            Some(Ok(v)) => v,
+            Some(Err(_)) => return false,
+        };
+        if params.m_cost() > MEMOIRE_ARGON2_MAX_KIO {
+            return false;
         }
+        let mut brut = [0u8; 64];
+        let Ok(sel) = sel.decode_b64(&mut brut) else {
+            return false;
+        };
+        let mut sortie = Zeroizing::new(vec![0u8; attendu.len()]);
+        let blocs = params.block_count();
+        let calcul = Argon2::new(algorithme, version, params).hash_password_into_with_memory(
+            mdp.exposer().as_bytes(),
+            sel,
+            &mut sortie,
+            memoire.blocs(blocs),
+        );
+        calcul.is_ok() && Output::new(&sortie).is_ok_and(|o| o == attendu)
+    }
+}
+
+/// Most memory a stored hash may ask for when verified (4 × the production cost): a hash
+/// altered in storage cannot make a login allocate gigabytes.
+pub const MEMOIRE_ARGON2_MAX_KIO: u32 = 4 * 19_456;
+
+/// argon2's working memory (19 MiB for the production parameters), kept by a hashing thread
+/// and reused: allocating it for every hash from many threads lets the allocator keep one
+/// copy per thread arena, which grew a server to 900 MiB during a login rush.
+#[derive(Default)]
+pub struct MemoireArgon2(Vec<argon2::Block>);
+
+impl MemoireArgon2 {
+    /// The first `n` blocks, growing the buffer if needed.
+    fn blocs(&mut self, n: usize) -> &mut [argon2::Block] {
+        if self.0.len() < n {
+            self.0.resize(n, argon2::Block::default());
+        }
+        &mut self.0[..n]
+    }
+}
+
+impl Drop for MemoireArgon2 {
+    fn drop(&mut self) {
+        self.0.iter_mut().for_each(zeroize::Zeroize::zeroize);
+    }
+}
+
+impl fmt::Debug for MemoireArgon2 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MemoireArgon2({} Kio)", self.0.len())
     }
 }
 
@@ -401,5 +493,50 @@ mod tests {
             &MotDePasse::from("x")
         ));
         assert_eq!(format!("{h:?}"), "HashMotDePasse(…)");
+    }
+
+    /// The reused-memory path writes and reads the same PHC strings as the argon2 crate's
+    /// own hasher, whatever parameters the stored hash carries.
+    #[test]
+    fn memoire_reutilisee_compatible_avec_argon2() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let a = Argon2id::default();
+        let mut m = MemoireArgon2::default();
+        let mdp = MotDePasse::from("cerise-moulin-brume-42");
+        // Ours, checked by the crate.
+        let h = a.hacher_avec(&mdp, &mut m).unwrap();
+        let phc = PasswordHash::new(h.phc()).unwrap();
+        assert!(
+            a.argon2
+                .verify_password(b"cerise-moulin-brume-42", &phc)
+                .is_ok()
+        );
+        assert!(
+            a.argon2
+                .verify_password(b"cerise-moulin-brume-43", &phc)
+                .is_err()
+        );
+        // The crate's, with other (smaller) parameters and argon2i, checked by ours with the
+        // same memory.
+        for (alg, m_cout) in [(Algorithm::Argon2id, 8_192), (Algorithm::Argon2i, 4_096)] {
+            let autre = Argon2::new(
+                alg,
+                Version::V0x13,
+                Params::new(m_cout, 1, 1, None).unwrap(),
+            );
+            let sel = SaltString::encode_b64(b"sel-de-seize-oct").unwrap();
+            let h2 = HashMotDePasse(
+                autre
+                    .hash_password(b"cerise-moulin-brume-42", &sel)
+                    .unwrap()
+                    .to_string(),
+            );
+            assert!(a.verifier_avec(&h2, &mdp, &mut m), "{alg:?} m={m_cout}");
+            assert!(!a.verifier_avec(&h2, &MotDePasse::from("cerise"), &mut m));
+        }
+        // A stored hash asking for too much memory verifies nothing (and allocates nothing).
+        let gros = h.phc().replace("m=19456", "m=4000000");
+        assert!(!a.verifier_avec(&HashMotDePasse(gros), &mdp, &mut m));
+        assert_eq!(m.0.len(), 19_456, "the memory is reused, not grown");
     }
 }

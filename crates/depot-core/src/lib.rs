@@ -79,7 +79,7 @@ pub mod testkit;
 
 pub use auth::{
     Argon2Authenticator, Argon2id, Authenticator, CredentialStore, Hacheur, HashMotDePasse,
-    MotDePasse,
+    MemoireArgon2, MotDePasse,
 };
 pub use calendrier::{DateLimite, DateSaisie, ErreurDate};
 pub use config::{Calendrier, Concours, Declaration, ErreurConfig, Exigence, PieceSpec, Voie};

@@ -104,21 +104,74 @@ impl Etat {
     }
 }
 
-/// Password hashing on the blocking pool, at most one hash per core at a time: a flood of
-/// logins queues instead of exhausting memory (each argon2id hash takes 19 MiB).
+/// Password hashing on its own threads, one per core, each keeping argon2's 19 MiB of
+/// working memory from one hash to the next: a flood of logins queues instead of
+/// exhausting memory, and the memory stays at cores × 19 MiB (allocating it per hash on
+/// tokio's blocking threads let the allocator keep a copy per thread arena: 900 MiB in a
+/// login rush).
 pub struct PoolArgon2 {
-    argon2: Argon2id,
-    permis: Arc<Semaphore>,
+    envoi: std::sync::Mutex<std::sync::mpsc::Sender<Travail>>,
+}
+
+enum Travail {
+    Hacher(
+        MotDePasse,
+        tokio::sync::oneshot::Sender<Result<HashMotDePasse, StorageError>>,
+    ),
+    Verifier(
+        HashMotDePasse,
+        MotDePasse,
+        tokio::sync::oneshot::Sender<bool>,
+    ),
 }
 
 impl PoolArgon2 {
     /// A pool as wide as the machine.
     pub fn new() -> Self {
         let coeurs = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self {
-            argon2: Argon2id::default(),
-            permis: Arc::new(Semaphore::new(coeurs)),
+        Self::avec_fils(coeurs)
+    }
+
+    /// A pool of `fils` threads (at least one). If no thread can be started, every hash
+    /// fails with `Unavailable` instead of waiting forever.
+    pub fn avec_fils(fils: usize) -> Self {
+        let (envoi, reception) = std::sync::mpsc::channel::<Travail>();
+        let reception = Arc::new(std::sync::Mutex::new(reception));
+        for n in 0..fils.max(1) {
+            let reception = reception.clone();
+            let lance = std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    let argon2 = Argon2id::default();
+                    let mut memoire = depot_core::MemoireArgon2::default();
+                    loop {
+                        let travail = match reception.lock() {
+                            Ok(r) => r.recv(),
+                            Err(_) => return,
+                        };
+                        match travail {
+                            Ok(Travail::Hacher(mdp, reponse)) => {
+                                let _ = reponse.send(argon2.hacher_avec(&mdp, &mut memoire));
+                            }
+                            Ok(Travail::Verifier(hash, mdp, reponse)) => {
+                                let _ =
+                                    reponse.send(argon2.verifier_avec(&hash, &mdp, &mut memoire));
+                            }
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = lance {
+                tracing::error!(erreur = %e, "fil de hachage non démarré");
+            }
         }
+        Self {
+            envoi: std::sync::Mutex::new(envoi),
+        }
+    }
+
+    fn soumettre(&self, t: Travail) -> bool {
+        self.envoi.lock().is_ok_and(|e| e.send(t).is_ok())
     }
 }
 
@@ -131,32 +184,24 @@ impl Default for PoolArgon2 {
 #[async_trait]
 impl Hacheur for PoolArgon2 {
     async fn hacher(&self, mdp: &MotDePasse) -> Result<HashMotDePasse, StorageError> {
-        let _permis = self
-            .permis
-            .acquire()
-            .await
-            .map_err(|_| StorageError::Unavailable("pool de hachage fermé".into()))?;
-        let (a, secret) = (
-            self.argon2.clone(),
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let fermee = || StorageError::Unavailable("pool de hachage fermé".into());
+        if !self.soumettre(Travail::Hacher(
             MotDePasse::new(mdp.exposer().to_owned()),
-        );
-        tokio::task::spawn_blocking(move || a.hacher_sync(&secret))
-            .await
-            .map_err(|e| StorageError::Unavailable(format!("hachage interrompu : {e}")))?
+            tx,
+        )) {
+            return Err(fermee());
+        }
+        rx.await.map_err(|_| fermee())?
     }
 
     async fn verifier(&self, hash: &HashMotDePasse, mdp: &MotDePasse) -> bool {
-        let Ok(_permis) = self.permis.acquire().await else {
-            return false;
-        };
-        let (a, h, secret) = (
-            self.argon2.clone(),
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.soumettre(Travail::Verifier(
             hash.clone(),
             MotDePasse::new(mdp.exposer().to_owned()),
-        );
-        tokio::task::spawn_blocking(move || a.verifier_sync(&h, &secret))
-            .await
-            .unwrap_or(false)
+            tx,
+        )) && rx.await.unwrap_or(false)
     }
 }
 
