@@ -14,3 +14,5 @@ pub fn ecriture_brute(dir: &Path, nom: &str, octets: &[u8]) -> std::io::Result<(
     std::fs::rename(&tmp, dir.join(nom))?;
     std::fs::File::open(dir)?.sync_all()
 }
+
+pub mod rush;

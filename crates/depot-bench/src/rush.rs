@@ -1,0 +1,905 @@
+//! The deadline rush: N candidates, C at a time, through the whole procedure over HTTP —
+//! pré-inscription, login, K uploads, dossier view, closure — then every dossier read back.
+//!
+//! Each phase runs for every candidate before the next starts, so each has its own wall
+//! time. Two floors are measured in the same run, before the rush, on the same disk and the
+//! same cores: the raw durable write of the same bytes (write + fsync + rename + fsync of
+//! the directory, with the same concurrency) and N argon2id hashes on all cores.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use depot_core::{Argon2id, MemoireArgon2, MotDePasse, Sha256};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Number of candidates.
+    pub candidats: usize,
+    /// Files uploaded per candidate.
+    pub fichiers: usize,
+    /// Size of each file, in KiB.
+    pub taille_ko: usize,
+    /// Requests in flight at once.
+    pub concurrence: usize,
+    /// A running server to target instead of starting one in this process.
+    pub url: Option<String>,
+    /// The server's process id (with `url`), to read its peak RSS.
+    pub pid: Option<u32>,
+    /// Working directory: the in-process server's data and the raw floor's files live here
+    /// (give the server's data disk with `url`).
+    pub repertoire: PathBuf,
+}
+
+/// One phase's figures.
+#[derive(Debug, Clone)]
+pub struct Phase {
+    /// Its name.
+    pub nom: &'static str,
+    /// Operations attempted.
+    pub operations: usize,
+    /// Operations that failed.
+    pub erreurs: usize,
+    /// Wall time of the whole phase.
+    pub duree: Duration,
+    /// Latencies of the successful operations, sorted.
+    pub latences: Vec<Duration>,
+    /// This process's resident memory at the end of the phase, MiB.
+    pub rss_mo: Option<f64>,
+}
+
+impl Phase {
+    /// The latency below which a share `q` of the operations fall.
+    pub fn quantile(&self, q: f64) -> Duration {
+        if self.latences.is_empty() {
+            return Duration::ZERO;
+        }
+        let i = ((self.latences.len() as f64 * q).ceil() as usize).clamp(1, self.latences.len());
+        self.latences[i - 1]
+    }
+
+    /// Operations per second over the phase's wall time.
+    pub fn par_seconde(&self) -> f64 {
+        self.operations as f64 / self.duree.as_secs_f64().max(1e-9)
+    }
+}
+
+/// The run's result.
+#[derive(Debug, Clone)]
+pub struct Rapport {
+    /// The phases, in order.
+    pub phases: Vec<Phase>,
+    /// Raw durable floor: wall time to write the same bytes.
+    pub plancher_ecriture: Duration,
+    /// Bytes uploaded (and written by the floor).
+    pub octets: u64,
+    /// Argon2 floor: wall time of N hashes on all cores.
+    pub plancher_argon2: Duration,
+    /// Cores used by the argon2 floor.
+    pub coeurs: usize,
+    /// Files or closures acknowledged but missing or different when read back.
+    pub perdus: usize,
+    /// Peak resident memory of the server, MiB (`None` when it cannot be read).
+    pub pic_rss_mo: Option<f64>,
+    /// Where the peak RSS comes from.
+    pub source_rss: &'static str,
+    /// First error messages, for diagnosis.
+    pub exemples_erreurs: Vec<String>,
+}
+
+impl Rapport {
+    fn phase(&self, nom: &str) -> Option<&Phase> {
+        self.phases.iter().find(|p| p.nom == nom)
+    }
+
+    /// Failed operations in all phases.
+    pub fn erreurs(&self) -> usize {
+        self.phases.iter().map(|p| p.erreurs).sum()
+    }
+
+    /// The machine-readable last line.
+    pub fn ligne(&self, candidats: usize) -> String {
+        let cloture = self.phase("cloture");
+        let depot = self.phase("depot").map_or(Duration::ZERO, |p| p.duree);
+        let connexion = self.phase("connexion").map_or(Duration::ZERO, |p| p.duree);
+        let cl = cloture.map_or(Duration::ZERO, |p| p.duree);
+        let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
+        format!(
+            "rush: candidates={candidats} closures_per_s={:.1} p99_close_ms={:.1} errors={} lost={} upload_ratio_vs_raw={:.2} login_ratio_vs_argon2={:.2} peak_rss_mb={}",
+            cloture.map_or(0.0, Phase::par_seconde),
+            cloture.map_or(0.0, |p| p.quantile(0.99).as_secs_f64() * 1000.0),
+            self.erreurs(),
+            self.perdus,
+            ratio(depot + cl, self.plancher_ecriture),
+            ratio(connexion, self.plancher_argon2),
+            self.pic_rss_mo
+                .map_or("inconnu".to_owned(), |m| format!("{m:.1}")),
+        )
+    }
+
+    /// The human-readable table.
+    pub fn tableau(&self) -> String {
+        let mut t = format!(
+            "{:<16} {:>7} {:>9} {:>9} {:>9} {:>7} {:>8} {:>9}\n",
+            "phase", "ops", "ops/s", "p50 ms", "p99 ms", "errors", "wall s", "rss MiB"
+        );
+        for p in &self.phases {
+            t.push_str(&format!(
+                "{:<16} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>7} {:>8.2} {:>9}\n",
+                p.nom,
+                p.operations,
+                p.par_seconde(),
+                p.quantile(0.5).as_secs_f64() * 1000.0,
+                p.quantile(0.99).as_secs_f64() * 1000.0,
+                p.erreurs,
+                p.duree.as_secs_f64(),
+                p.rss_mo.map_or("-".to_owned(), |m| format!("{m:.1}")),
+            ));
+        }
+        let mo = self.octets as f64 / (1024.0 * 1024.0);
+        t.push_str(&format!(
+            "floor: raw durable write of {mo:.1} MiB in {:.2} s ({:.1} MiB/s); argon2id: hashes on {} cores in {:.2} s\n",
+            self.plancher_ecriture.as_secs_f64(),
+            mo / self.plancher_ecriture.as_secs_f64().max(1e-9),
+            self.coeurs,
+            self.plancher_argon2.as_secs_f64(),
+        ));
+        if let Some(m) = self.pic_rss_mo {
+            t.push_str(&format!("peak RSS: {m:.1} MiB ({})\n", self.source_rss));
+        }
+        for e in &self.exemples_erreurs {
+            t.push_str(&format!("error: {e}\n"));
+        }
+        t
+    }
+}
+
+/// A candidate as the tool knows it.
+#[derive(Debug, Default, Clone)]
+struct Candidat {
+    numero: String,
+    mot_de_passe: String,
+    jeton: String,
+    /// Acknowledged files: id and SHA-256.
+    fichiers: Vec<(String, String)>,
+    cloture: bool,
+}
+
+/// Where each of the K files goes, and in which format.
+#[derive(Debug, Clone)]
+struct Emplacement {
+    piece: String,
+    pdf: bool,
+}
+
+/// Builds the content of file `j` of candidate `i`: a valid PDF (an image-like stream) or
+/// JPEG (comment padding) of about `taille` bytes, unique to (i, j) so that nothing can be
+/// deduplicated.
+pub fn contenu(i: usize, j: usize, taille: usize, pdf: bool) -> Vec<u8> {
+    let marque = format!("{i:010}-{j:04}-depot-rush");
+    if pdf {
+        let mut o = depot_core::exemples::pdf_image(taille.saturating_sub(600).max(64));
+        if let Some(p) = trouver(&o, b"/Subtype /Image")
+            .and_then(|d| trouver(&o[d..], b"stream\n").map(|s| d + s + 7))
+        {
+            let fin = (p + marque.len()).min(o.len());
+            o[p..fin].copy_from_slice(&marque.as_bytes()[..fin - p]);
+        }
+        o
+    } else {
+        let mut o = depot_core::exemples::jpeg_gris(640, 480, taille.saturating_sub(400).max(64));
+        // The first comment segment's data starts after SOI (2), APP0 (18) and its header (4).
+        if o.len() > 24 + marque.len() && o[20..22] == [0xFF, 0xFE] {
+            o[24..24 + marque.len()].copy_from_slice(marque.as_bytes());
+        }
+        o
+    }
+}
+
+fn trouver(botte: &[u8], aiguille: &[u8]) -> Option<usize> {
+    botte.windows(aiguille.len()).position(|w| w == aiguille)
+}
+
+fn mot_de_passe(i: usize) -> String {
+    let mut o = [0u8; 12];
+    depot_core::Hasard::remplir(&depot_core::HasardSysteme, &mut o);
+    let h: String = o.iter().map(|b| format!("{b:02x}")).collect();
+    format!("Rush-{i}-{h}")
+}
+
+/// Runs `f` for every index with at most `concurrence` in flight; one latency per success.
+async fn phase<F, Fut>(
+    nom: &'static str,
+    n: usize,
+    concurrence: usize,
+    f: F,
+) -> (Phase, Vec<String>)
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
+{
+    let f = Arc::new(f);
+    let permis = Arc::new(Semaphore::new(concurrence.max(1)));
+    let debut = Instant::now();
+    let mut taches = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let (f, permis) = (f.clone(), permis.clone());
+        taches.spawn(async move {
+            let _p = permis.acquire_owned().await.map_err(|e| e.to_string())?;
+            let t = Instant::now();
+            f(i).await.map(|()| t.elapsed())
+        });
+    }
+    let mut latences = Vec::with_capacity(n);
+    let mut erreurs = 0;
+    let mut messages = Vec::new();
+    while let Some(r) = taches.join_next().await {
+        match r.map_err(|e| e.to_string()).and_then(|r| r) {
+            Ok(d) => latences.push(d),
+            Err(e) => {
+                erreurs += 1;
+                if messages.len() < 5 {
+                    messages.push(format!("{nom}: {e}"));
+                }
+            }
+        }
+    }
+    let duree = debut.elapsed();
+    latences.sort();
+    (
+        Phase {
+            nom,
+            operations: n,
+            erreurs,
+            duree,
+            latences,
+            rss_mo: memoire("VmRSS:", None),
+        },
+        messages,
+    )
+}
+
+async fn json(r: reqwest::Response, attendu: u16) -> Result<Value, String> {
+    let statut = r.status().as_u16();
+    let corps = r.bytes().await.map_err(|e| e.to_string())?;
+    if statut != attendu {
+        return Err(format!(
+            "HTTP {statut}: {}",
+            String::from_utf8_lossy(&corps[..corps.len().min(300)])
+        ));
+    }
+    serde_json::from_slice(&corps).map_err(|e| format!("réponse illisible : {e}"))
+}
+
+/// The raw durable floor: the same files written with the same concurrency, by threads.
+fn plancher_ecriture(
+    dir: &Path,
+    fichiers: usize,
+    concurrence: usize,
+    taille: usize,
+    emplacements: &[Emplacement],
+) -> std::io::Result<(Duration, u64)> {
+    std::fs::create_dir_all(dir)?;
+    let k = emplacements.len().max(1);
+    let suivant = AtomicUsize::new(0);
+    let octets = std::sync::atomic::AtomicU64::new(0);
+    let echec = std::sync::Mutex::new(None);
+    let debut = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..concurrence.min(fichiers).max(1) {
+            s.spawn(|| {
+                loop {
+                    let n = suivant.fetch_add(1, Ordering::Relaxed);
+                    if n >= fichiers {
+                        break;
+                    }
+                    let c = contenu(n / k, n % k, taille, emplacements[n % k].pdf);
+                    octets.fetch_add(c.len() as u64, Ordering::Relaxed);
+                    if let Err(e) = crate::ecriture_brute(dir, &format!("f{n}"), &c) {
+                        if let Ok(mut g) = echec.lock() {
+                            g.get_or_insert(e);
+                        }
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let duree = debut.elapsed();
+    if let Some(e) = echec.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    Ok((duree, octets.into_inner()))
+}
+
+/// The argon2 floor: `n` hashes with depot's parameters, on every core.
+fn plancher_argon2(n: usize) -> (Duration, usize) {
+    let coeurs = std::thread::available_parallelism().map_or(2, |c| c.get());
+    let suivant = AtomicUsize::new(0);
+    let debut = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..coeurs {
+            s.spawn(|| {
+                // The best case: one working memory per thread, reused.
+                let a = Argon2id::default();
+                let mut memoire = MemoireArgon2::default();
+                let mdp = MotDePasse::new("plancher-argon2-rush".to_owned());
+                while suivant.fetch_add(1, Ordering::Relaxed) < n {
+                    let _ = a.hacher_avec(&mdp, &mut memoire);
+                }
+            });
+        }
+    });
+    (debut.elapsed(), coeurs)
+}
+
+/// Peak RSS (`VmHWM`) of a process (this one by default), MiB.
+pub fn pic_rss(pid: Option<u32>) -> Option<f64> {
+    memoire("VmHWM:", pid)
+}
+
+/// A memory line of `/proc/PID/status`, MiB.
+fn memoire(champ: &str, pid: Option<u32>) -> Option<f64> {
+    let chemin = match pid {
+        Some(p) => format!("/proc/{p}/status"),
+        None => "/proc/self/status".to_owned(),
+    };
+    let s = std::fs::read_to_string(chemin).ok()?;
+    let ligne = s.lines().find(|l| l.starts_with(champ))?;
+    let ko: f64 = ligne.split_whitespace().nth(1)?.parse().ok()?;
+    Some(ko / 1024.0)
+}
+
+/// Resets this process's peak RSS to its current RSS (Linux `clear_refs` 5).
+fn remettre_pic_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// Starts depot-server in this process, on its own runtime and threads, on a free port, with
+/// the default configuration (filesystem storage, demo concours). Returns its base URL.
+fn demarrer_serveur(data: &Path) -> Result<String, String> {
+    let args = <depot_server::Args as clap::Parser>::try_parse_from([
+        "depot-server".as_ref(),
+        "--data".as_ref(),
+        data.as_os_str(),
+    ])
+    .map_err(|e| e.to_string())?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("depot-server".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let pret = async {
+                    let app = depot_server::construire(&args).await?;
+                    let ecoute = tokio::net::TcpListener::bind("127.0.0.1:0")
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let adresse = ecoute.local_addr().map_err(|e| e.to_string())?;
+                    Ok::<_, String>((app, ecoute, adresse))
+                };
+                match pret.await {
+                    Ok((app, ecoute, adresse)) => {
+                        let _ = tx.send(Ok(format!("http://{adresse}")));
+                        let _ = axum::serve(
+                            ecoute,
+                            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                        )
+                        .await;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            });
+        })
+        .map_err(|e| e.to_string())?;
+    rx.recv().map_err(|e| e.to_string())?
+}
+
+/// Chooses where the K files go from a dossier view: required pieces first (up to their
+/// file limit), then optional ones; formats alternate where a piece accepts both.
+fn emplacements(vue: &Value, k: usize, taille_ko: usize) -> Result<Vec<Emplacement>, String> {
+    let pieces = vue["pieces"]
+        .as_array()
+        .ok_or("vue du dossier sans pièces")?;
+    let requises: Vec<&Value> = pieces.iter().filter(|p| p["requise"] == true).collect();
+    let autres = pieces
+        .iter()
+        .filter(|p| p["requise"] != true && p["depot_possible"] == true);
+    if requises.len() > k {
+        return Err(format!(
+            "le concours exige {} pièces pour cette voie : donnez --files {} au moins",
+            requises.len(),
+            requises.len()
+        ));
+    }
+    let mut places = Vec::new();
+    // One file per required piece first, then fill up.
+    let ordre: Vec<&Value> = requises.iter().copied().chain(autres).collect();
+    let mut pris = vec![0u64; ordre.len()];
+    'remplir: while places.len() < k {
+        let mut progres = false;
+        for (n, p) in ordre.iter().enumerate() {
+            if places.len() >= k {
+                break 'remplir;
+            }
+            let max = p["max_fichiers"].as_u64().unwrap_or(1);
+            let mo = p["taille_max_mo"].as_u64().unwrap_or(0);
+            if pris[n] >= max || (taille_ko as u64) > mo * 1024 {
+                continue;
+            }
+            let formats: Vec<&str> = p["formats"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let pdf = match (formats.contains(&"pdf"), formats.contains(&"jpeg")) {
+                (true, true) => places.len() % 2 == 0,
+                (true, false) => true,
+                (false, true) => false,
+                (false, false) => continue,
+            };
+            places.push(Emplacement {
+                piece: p["code"].as_str().unwrap_or_default().to_owned(),
+                pdf,
+            });
+            pris[n] += 1;
+            progres = true;
+        }
+        if !progres {
+            return Err(format!(
+                "les pièces de ce concours n'acceptent pas {k} fichiers de {taille_ko} Kio"
+            ));
+        }
+    }
+    Ok(places)
+}
+
+/// Runs the rush and returns its figures.
+pub async fn executer(o: Options) -> Result<Rapport, String> {
+    let n = o.candidats;
+    let k = o.fichiers;
+    let taille = o.taille_ko * 1024;
+    std::fs::create_dir_all(&o.repertoire).map_err(|e| e.to_string())?;
+    let plancher_dir = o.repertoire.join("plancher-brut");
+
+    // The argon2 floor first, while nothing else runs.
+    let (plancher_argon2, coeurs) = tokio::task::spawn_blocking(move || plancher_argon2(n))
+        .await
+        .map_err(|e| e.to_string())?;
+
+    let (base, source_rss) = match &o.url {
+        Some(u) => (
+            u.trim_end_matches('/').to_owned(),
+            if o.pid.is_some() {
+                "server process, VmHWM since its start"
+            } else {
+                "not measured (give --pid)"
+            },
+        ),
+        None => (
+            demarrer_serveur(&o.repertoire.join("depot-data"))?,
+            "this process (server and load generator), VmHWM from the rush's start",
+        ),
+    };
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(o.concurrence)
+        .timeout(Duration::from_secs(120))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let concours = json(
+        client
+            .get(format!("{base}/api/v1/concours"))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?,
+        200,
+    )
+    .await?;
+    let premier = &concours["concours"][0];
+    let code = premier["code"]
+        .as_str()
+        .ok_or("aucun concours servi")?
+        .to_owned();
+    let voies: Vec<String> = premier["voies"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let voie = if voies.iter().any(|v| v == "externe") {
+        "externe".to_owned()
+    } else {
+        voies.first().cloned().ok_or("concours sans voie")?
+    };
+
+    let candidats: Arc<Vec<tokio::sync::Mutex<Candidat>>> =
+        Arc::new((0..n).map(|_| Default::default()).collect());
+    let mut phases = Vec::new();
+    let mut exemples_erreurs = Vec::new();
+    let mut garder = |(p, m): (Phase, Vec<String>)| {
+        phases.push(p);
+        exemples_erreurs.extend(m);
+    };
+
+    // Where the files go: from a first candidate's view (all get the same voie).
+    let sonde = {
+        let mdp = mot_de_passe(n);
+        let r = client
+            .post(format!("{base}/api/v1/preinscriptions"))
+            .json(
+                &serde_json::json!({"concours": code, "voie": voie, "nom": "Sonde",
+                "prenom": "Rush", "email": "sonde.rush@exemple.fr", "mot_de_passe": mdp}),
+            )
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let numero = json(r, 201).await?["numero"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let r = client
+            .post(format!("{base}/api/v1/connexion"))
+            .json(&serde_json::json!({"numero": numero, "mot_de_passe": mdp}))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let jeton = json(r, 200).await?["jeton"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let r = client
+            .get(format!("{base}/api/v1/dossier"))
+            .bearer_auth(jeton)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        json(r, 200).await?
+    };
+    let places = Arc::new(emplacements(&sonde, k, o.taille_ko)?);
+
+    // The raw durable floor, same bytes and concurrency, next to the server's data.
+    let (plancher_ecriture, octets) = {
+        let (dir, places, c) = (plancher_dir.clone(), places.clone(), o.concurrence);
+        tokio::task::spawn_blocking(move || plancher_ecriture(&dir, n * k, c, taille, &places))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("plancher d'écriture : {e}"))?
+    };
+    let _ = std::fs::remove_dir_all(&plancher_dir);
+    let rss_remis = o.url.is_none() && remettre_pic_rss();
+
+    let c = o.concurrence;
+    garder(
+        phase("preinscription", n, c, {
+            let (client, base, candidats, code, voie) = (
+                client.clone(),
+                base.clone(),
+                candidats.clone(),
+                code.clone(),
+                voie.clone(),
+            );
+            move |i| {
+                let (client, base, candidats, code, voie) = (
+                    client.clone(),
+                    base.clone(),
+                    candidats.clone(),
+                    code.clone(),
+                    voie.clone(),
+                );
+                async move {
+                    let mdp = mot_de_passe(i);
+                    let r = client
+                        .post(format!("{base}/api/v1/preinscriptions"))
+                        .json(&serde_json::json!({"concours": code, "voie": voie,
+                            "nom": format!("Candidat{i}"), "prenom": "Rush",
+                            "email": format!("candidat{i}@rush.exemple.fr"), "mot_de_passe": mdp}))
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let numero = json(r, 201).await?["numero"]
+                        .as_str()
+                        .ok_or("pas de numéro")?
+                        .to_owned();
+                    let mut cand = candidats[i].lock().await;
+                    cand.numero = numero;
+                    cand.mot_de_passe = mdp;
+                    Ok(())
+                }
+            }
+        })
+        .await,
+    );
+
+    garder(
+        phase("connexion", n, c, {
+            let (client, base, candidats) = (client.clone(), base.clone(), candidats.clone());
+            move |i| {
+                let (client, base, candidats) = (client.clone(), base.clone(), candidats.clone());
+                async move {
+                    let (numero, mdp) = {
+                        let c = candidats[i].lock().await;
+                        (c.numero.clone(), c.mot_de_passe.clone())
+                    };
+                    if numero.is_empty() {
+                        return Err("pas pré-inscrit".into());
+                    }
+                    let r = client
+                        .post(format!("{base}/api/v1/connexion"))
+                        .json(&serde_json::json!({"numero": numero, "mot_de_passe": mdp}))
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let jeton = json(r, 200).await?["jeton"]
+                        .as_str()
+                        .ok_or("pas de jeton")?
+                        .to_owned();
+                    candidats[i].lock().await.jeton = jeton;
+                    Ok(())
+                }
+            }
+        })
+        .await,
+    );
+
+    garder(
+        phase("depot", n * k, c, {
+            let (client, base, candidats, places) = (
+                client.clone(),
+                base.clone(),
+                candidats.clone(),
+                places.clone(),
+            );
+            move |x| {
+                let (client, base, candidats, places) = (
+                    client.clone(),
+                    base.clone(),
+                    candidats.clone(),
+                    places.clone(),
+                );
+                async move {
+                    let (i, j) = (x / k, x % k);
+                    let jeton = candidats[i].lock().await.jeton.clone();
+                    if jeton.is_empty() {
+                        return Err("pas connecté".into());
+                    }
+                    let place = &places[j];
+                    let octets = contenu(i, j, taille, place.pdf);
+                    let sha = Sha256::de(&octets).hex();
+                    let nom = if place.pdf { "piece.pdf" } else { "piece.jpg" };
+                    let mime = if place.pdf {
+                        "application/pdf"
+                    } else {
+                        "image/jpeg"
+                    };
+                    let partie = reqwest::multipart::Part::bytes(octets)
+                        .file_name(nom)
+                        .mime_str(mime)
+                        .map_err(|e| e.to_string())?;
+                    let r = client
+                        .post(format!("{base}/api/v1/dossier/pieces/{}", place.piece))
+                        .bearer_auth(jeton)
+                        .multipart(reqwest::multipart::Form::new().part("fichier", partie))
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let v = json(r, 201).await?;
+                    let id = v["fichier"]["id"].as_str().ok_or("pas d'id")?.to_owned();
+                    if v["fichier"]["sha256"].as_str() != Some(sha.as_str()) {
+                        return Err("empreinte annoncée différente de l'envoi".into());
+                    }
+                    candidats[i].lock().await.fichiers.push((id, sha));
+                    Ok(())
+                }
+            }
+        })
+        .await,
+    );
+
+    garder(
+        phase("consultation", n, c, {
+            let (client, base, candidats) = (client.clone(), base.clone(), candidats.clone());
+            move |i| {
+                let (client, base, candidats) = (client.clone(), base.clone(), candidats.clone());
+                async move {
+                    let jeton = candidats[i].lock().await.jeton.clone();
+                    let r = client
+                        .get(format!("{base}/api/v1/dossier"))
+                        .bearer_auth(jeton)
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let v = json(r, 200).await?;
+                    if v["cloturable"] != true {
+                        return Err(format!(
+                            "dossier non clôturable : {}",
+                            v["pieces_manquantes"]
+                        ));
+                    }
+                    Ok(())
+                }
+            }
+        })
+        .await,
+    );
+
+    garder(
+        phase("cloture", n, c, {
+            let (client, base, candidats) = (client.clone(), base.clone(), candidats.clone());
+            move |i| {
+                let (client, base, candidats) = (client.clone(), base.clone(), candidats.clone());
+                async move {
+                    let jeton = candidats[i].lock().await.jeton.clone();
+                    let r = client
+                        .post(format!("{base}/api/v1/dossier/cloture"))
+                        .bearer_auth(jeton)
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let v = json(r, 200).await?;
+                    if v["etat"] != "cloture" {
+                        return Err(format!("état après clôture : {}", v["etat"]));
+                    }
+                    candidats[i].lock().await.cloture = true;
+                    Ok(())
+                }
+            }
+        })
+        .await,
+    );
+
+    let pic_rss_mo = match (&o.url, o.pid) {
+        (None, _) if rss_remis => pic_rss(None),
+        (None, _) => None,
+        (Some(_), Some(p)) => pic_rss(Some(p)),
+        (Some(_), None) => None,
+    };
+
+    // Read everything back: every acknowledged file listed with its SHA-256 and served with
+    // the same bytes, every acknowledged closure recorded.
+    let perdus = Arc::new(AtomicUsize::new(0));
+    garder(
+        phase("relecture", n, c, {
+            let (client, base, candidats, perdus) = (
+                client.clone(),
+                base.clone(),
+                candidats.clone(),
+                perdus.clone(),
+            );
+            move |i| {
+                let (client, base, candidats, perdus) = (
+                    client.clone(),
+                    base.clone(),
+                    candidats.clone(),
+                    perdus.clone(),
+                );
+                async move {
+                    let cand = candidats[i].lock().await.clone();
+                    if cand.jeton.is_empty() {
+                        return Ok(());
+                    }
+                    let r = client
+                        .get(format!("{base}/api/v1/dossier"))
+                        .bearer_auth(&cand.jeton)
+                        .send()
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let v = json(r, 200).await?;
+                    if cand.cloture && v["etat"] != "cloture" {
+                        perdus.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let listes: Vec<(String, String)> = v["pieces"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|p| p["fichiers"].as_array().into_iter().flatten())
+                        .map(|f| {
+                            (
+                                f["id"].as_str().unwrap_or_default().to_owned(),
+                                f["sha256"].as_str().unwrap_or_default().to_owned(),
+                            )
+                        })
+                        .collect();
+                    for (id, sha) in &cand.fichiers {
+                        if !listes.contains(&(id.clone(), sha.clone())) {
+                            perdus.fetch_add(1, Ordering::Relaxed);
+                            continue;
+                        }
+                        let r = client
+                            .get(format!("{base}/api/v1/dossier/fichiers/{id}"))
+                            .bearer_auth(&cand.jeton)
+                            .send()
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        let ok = r.status().is_success();
+                        let octets = r.bytes().await.map_err(|e| e.to_string())?;
+                        if !ok || Sha256::de(&octets).hex() != *sha {
+                            perdus.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    Ok(())
+                }
+            }
+        })
+        .await,
+    );
+
+    Ok(Rapport {
+        phases,
+        plancher_ecriture,
+        octets,
+        plancher_argon2,
+        coeurs,
+        perdus: perdus.load(Ordering::Relaxed),
+        pic_rss_mo,
+        source_rss,
+        exemples_erreurs,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contenus_valides_uniques_et_de_la_bonne_taille() {
+        let formats = [depot_core::Format::Pdf, depot_core::Format::Jpeg];
+        let mut vus = std::collections::HashSet::new();
+        for (i, j, pdf) in [(0, 0, true), (0, 1, false), (1, 0, true), (7, 2, false)] {
+            let c = contenu(i, j, 200 * 1024, pdf);
+            let nom = if pdf { "a.pdf" } else { "a.jpg" };
+            let a = depot_core::analyser(nom, &c, &formats, 10).unwrap();
+            assert!(
+                (190 * 1024..=210 * 1024).contains(&c.len()),
+                "size {}",
+                c.len()
+            );
+            assert!(vus.insert(a.sha256.hex()), "({i}, {j}) is not unique");
+        }
+    }
+
+    #[test]
+    fn quantiles() {
+        let p = Phase {
+            nom: "x",
+            operations: 100,
+            erreurs: 0,
+            duree: Duration::from_secs(2),
+            latences: (1..=100).map(Duration::from_millis).collect(),
+            rss_mo: None,
+        };
+        assert_eq!(p.quantile(0.5), Duration::from_millis(50));
+        assert_eq!(p.quantile(0.99), Duration::from_millis(99));
+        assert!((p.par_seconde() - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn emplacements_requises_d_abord() {
+        let vue = serde_json::json!({"pieces": [
+            {"code": "facultative", "requise": false, "depot_possible": true, "max_fichiers": 3,
+             "taille_max_mo": 10, "formats": ["pdf", "jpeg"]},
+            {"code": "identite", "requise": true, "depot_possible": true, "max_fichiers": 2,
+             "taille_max_mo": 10, "formats": ["pdf", "jpeg"]},
+        ]});
+        let p = emplacements(&vue, 3, 200).unwrap();
+        let codes: Vec<&str> = p.iter().map(|e| e.piece.as_str()).collect();
+        assert_eq!(codes, ["identite", "facultative", "identite"]);
+        assert!(emplacements(&vue, 6, 200).is_err(), "only 5 files fit");
+        assert!(emplacements(&vue, 1, 20_000).is_err(), "too big for 10 Mo");
+    }
+}

@@ -1,0 +1,472 @@
+//! depot-server: the candidate's espace sécurisé, ready to run.
+//!
+//! With no arguments: `http://127.0.0.1:8080`, filesystem storage in `./depot-data`, and a
+//! demo concours whose calendar is relative to today, with one demo dossier whose n° and
+//! password are printed.
+//!
+//! The binary is [`principal`]; [`construire`] gives the same application as a router, for
+//! tools that run the server in their own process (the rush tool of `depot-bench`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Parser, ValueEnum};
+use depot_core::{
+    Argon2Authenticator, Concours, DemandePreinscription, DossierStore, Espace, Hacheur,
+    HasardSysteme, HorlogeSysteme, MotDePasse, Ports, Voie,
+};
+use depot_fs::FsStore;
+
+mod cles;
+mod verification;
+
+#[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
+enum Stockage {
+    /// The data directory (depot-fs).
+    Fs,
+    /// S3-compatible object storage (depot-s3), configured by --s3 and DEPOT_S3_*.
+    S3,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatJournal {
+    Text,
+    Json,
+}
+
+/// L'espace sécurisé de dépôt des dossiers d'inscription aux concours.
+#[derive(Debug, clap::Subcommand)]
+enum Commande {
+    /// Récépissés.
+    Recepisse {
+        #[command(subcommand)]
+        action: ActionRecepisse,
+    },
+    /// Dossier journals.
+    Journal {
+        #[command(subcommand)]
+        action: ActionJournal,
+    },
+    /// Staff accounts of the service concours.
+    Gestionnaire {
+        #[command(subcommand)]
+        action: ActionGestionnaire,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ActionGestionnaire {
+    /// Mints a token for a staff member: prints it once, with the lines to add to the
+    /// --gestionnaires file (which keeps only its SHA-256).
+    Jeton {
+        /// Their id (recorded in journals).
+        #[arg(long)]
+        id: String,
+        /// lecture or instruction.
+        #[arg(long, default_value = "lecture")]
+        role: String,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ActionRecepisse {
+    /// Checks a récépissé (the JSON saved from the espace) against the published keys.
+    Verifier {
+        /// The récépissé file.
+        fichier: PathBuf,
+        /// The published keys (the body of GET /api/v1/recepisse/cles); default: the data
+        /// directory's cles/publiques.json.
+        #[arg(long)]
+        cle: Option<PathBuf>,
+        /// Data directory.
+        #[arg(long, default_value = "depot-data")]
+        data: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ActionJournal {
+    /// Walks the hash-chained journals and reports any break with its position.
+    Verifier {
+        /// Data directory.
+        #[arg(long, default_value = "depot-data")]
+        data: PathBuf,
+        /// Only this dossier.
+        #[arg(long)]
+        dossier: Option<String>,
+    },
+}
+
+/// depot-server : l'espace sécurisé de dépôt des dossiers d'inscription aux concours.
+#[derive(Debug, Parser)]
+#[command(name = "depot-server", version, args_conflicts_with_subcommands = true)]
+pub struct Args {
+    #[command(subcommand)]
+    commande: Option<Commande>,
+    /// A concours file (TOML, see examples/concours/); repeat for several concours.
+    /// Without it, a demo concours relative to today is served.
+    #[arg(long = "config", value_name = "FICHIER")]
+    config: Vec<PathBuf>,
+    /// Data directory (dossiers, pieces, password hashes).
+    #[arg(long, value_name = "DIR", default_value = "depot-data")]
+    data: PathBuf,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Log format.
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: FormatJournal,
+    /// Mark cookies Secure (when served behind TLS).
+    #[arg(long)]
+    cookies_securises: bool,
+    /// Where dossier records and password hashes live. S3 requires a server that applies
+    /// conditional writes (checked at start).
+    #[arg(long, value_enum, default_value = "fs")]
+    stockage_dossiers: Stockage,
+    /// Where file contents live.
+    #[arg(long, value_enum, default_value = "fs")]
+    stockage_pieces: Stockage,
+    /// Staff accounts: a TOML file of `[[gestionnaires]]` with id, role (lecture |
+    /// instruction) and jeton_sha256 (see `depot-server gestionnaire jeton`).
+    #[arg(long, value_name = "FICHIER")]
+    gestionnaires: Option<PathBuf>,
+    /// S3 settings: a TOML file with an `[s3]` section (endpoint, region, bucket, prefix,
+    /// access_key_id, secret_access_key_file, allow_http, timeout_s, max_retries,
+    /// retry_timeout_s); DEPOT_S3_* variables override it; the secret comes from
+    /// DEPOT_S3_SECRET_ACCESS_KEY or secret_access_key_file, never from the file itself.
+    #[arg(long, value_name = "FICHIER")]
+    s3: Option<PathBuf>,
+}
+
+/// The demo concours: the seed's pieces, with a calendar relative to `aujourd_hui`
+/// (pré-inscription open, dépôt deadline in 14 days, deferred pieces in 60 days).
+fn concours_demo(aujourd_hui: chrono::NaiveDate) -> Result<Concours, String> {
+    let j = |n: i64| {
+        (aujourd_hui + chrono::Duration::days(n))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let modele = include_str!("../../../examples/concours/animateur-2025.toml");
+    let mut texte = String::with_capacity(modele.len());
+    for ligne in modele.lines() {
+        let cle = ligne.split('=').next().unwrap_or("").trim();
+        let remplacee = match cle {
+            "code" if ligne.contains("animateur-2025") => "code = \"demo-animateur\"".to_owned(),
+            "intitule" if texte.contains("[concours]") && !texte.contains("intitule") => {
+                "intitule = \"Concours de démonstration — animateur territorial\"".to_owned()
+            }
+            "session" => format!("session = {}", chrono::Datelike::year(&aujourd_hui)),
+            "preinscription_ouverture" => format!("preinscription_ouverture = \"{}\"", j(-30)),
+            "preinscription_cloture" => format!("preinscription_cloture = \"{}\"", j(14)),
+            "depot_cloture" => format!("depot_cloture = \"{}\"", j(14)),
+            "pieces_differees_cloture" => format!("pieces_differees_cloture = \"{}\"", j(60)),
+            _ => ligne.to_owned(),
+        };
+        texte.push_str(&remplacee);
+        texte.push('\n');
+    }
+    Concours::from_toml(&texte).map_err(|e| e.to_string())
+}
+
+fn phrase_de_passe() -> String {
+    const MOTS: &[&str] = &[
+        "lune", "verte", "toit", "riviere", "cerise", "nuage", "piano", "sable", "orange", "foret",
+        "bateau", "neige", "violon", "prairie", "abeille", "falaise", "citron", "etoile", "moulin",
+        "brume", "castor", "jardin", "lanterne", "miel",
+    ];
+    let mut o = [0u8; 5];
+    depot_core::Hasard::remplir(&HasardSysteme, &mut o);
+    let mots: Vec<&str> = o[..4]
+        .iter()
+        .map(|b| MOTS[usize::from(*b) % MOTS.len()])
+        .collect();
+    format!("{}-{}", mots.join("-"), o[4] % 90 + 10)
+}
+
+/// Creates the demo dossier once, and prints its identifiers at every start.
+async fn dossier_demo(espace: &Espace, data: &Path) -> Result<(), String> {
+    let fichier = data.join("demo-identifiants.txt");
+    if let Ok(t) = std::fs::read_to_string(&fichier) {
+        println!("dossier de démonstration : {}", t.trim());
+        return Ok(());
+    }
+    let mdp = phrase_de_passe();
+    let numero = espace
+        .preinscrire(
+            Some("demo-animateur"),
+            DemandePreinscription {
+                voie: Voie::Externe,
+                nom: "Démo".into(),
+                prenom: "Camille".into(),
+                email: "camille.demo@exemple.fr".into(),
+                declarations: vec![],
+                mot_de_passe: MotDePasse::new(mdp.clone()),
+            },
+        )
+        .await
+        .map_err(|e| e.message())?;
+    let ligne = format!("n° {numero}, mot de passe {mdp}");
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&fichier)
+            .map_err(|e| e.to_string())?;
+        writeln!(f, "{ligne}").map_err(|e| e.to_string())?;
+    }
+    println!("dossier de démonstration créé : {ligne}");
+    Ok(())
+}
+
+async fn arret() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("arrêt demandé : fin des requêtes en cours");
+}
+
+/// Builds the whole application from command-line style arguments (storage opened, keys
+/// loaded, demo dossier created when serving the demo): what `depot-server` serves.
+pub async fn construire(args: &Args) -> Result<axum::Router, String> {
+    let demo = args.config.is_empty();
+    let mut concours = Vec::new();
+    if demo {
+        let aujourd_hui = depot_core::Clock::now(&HorlogeSysteme)
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .date_naive();
+        concours.push(concours_demo(aujourd_hui)?);
+    }
+    for f in &args.config {
+        let texte = std::fs::read_to_string(f).map_err(|e| format!("{} : {e}", f.display()))?;
+        concours.push(Concours::from_toml(&texte).map_err(|e| format!("{} : {e}", f.display()))?);
+    }
+    let store = FsStore::open(&args.data).map_err(|e| format!("{} : {e}", args.data.display()))?;
+    let s3 = if args.stockage_dossiers == Stockage::S3 || args.stockage_pieces == Stockage::S3 {
+        let texte = match &args.s3 {
+            Some(f) => {
+                Some(std::fs::read_to_string(f).map_err(|e| format!("{} : {e}", f.display()))?)
+            }
+            None => None,
+        };
+        let c = depot_s3::ConfigS3::charger(texte.as_deref(), |k| std::env::var(k).ok())?;
+        tracing::info!(config = ?c, "stockage S3");
+        Some(depot_s3::S3Store::new(&c).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    let (dossiers, identifiants): (Arc<dyn DossierStore>, Arc<dyn depot_core::CredentialStore>) =
+        match (&s3, args.stockage_dossiers) {
+            (Some(s), Stockage::S3) => {
+                s.sonder().await.map_err(|e| e.to_string())?;
+                (Arc::new(s.clone()), Arc::new(s.clone()))
+            }
+            _ => (Arc::new(store.clone()), Arc::new(store.clone())),
+        };
+    let pieces: Arc<dyn depot_core::PieceStore> = match (&s3, args.stockage_pieces) {
+        (Some(s), Stockage::S3) => Arc::new(s.clone()),
+        _ => Arc::new(store.clone()),
+    };
+    println!(
+        "stockage : dossiers {:?}, pièces {:?}",
+        args.stockage_dossiers, args.stockage_pieces
+    );
+    let gestionnaires = match &args.gestionnaires {
+        Some(f) => {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Fichier {
+                gestionnaires: Vec<depot_http::gestion::CompteGestionnaire>,
+            }
+            let t = std::fs::read_to_string(f).map_err(|e| format!("{} : {e}", f.display()))?;
+            toml::from_str::<Fichier>(&t)
+                .map_err(|e| format!("{} : {e}", f.display()))?
+                .gestionnaires
+        }
+        None => Vec::new(),
+    };
+    println!("gestionnaires : {}", gestionnaires.len());
+    let (signataire, cles) = cles::charger(&args.data, std::env::var("DEPOT_CLE_SIGNATURE").ok())?;
+    println!(
+        "clé de signature des récépissés : {}",
+        depot_core::Signataire::cle_id(&signataire)
+    );
+    let signataire: Arc<dyn depot_core::Signataire> = Arc::new(signataire);
+    let hacheur: Arc<dyn Hacheur> = Arc::new(depot_http::PoolArgon2::new());
+    let liste = dossiers.clone();
+    let ports = Ports {
+        dossiers,
+        pieces,
+        authentificateur: Arc::new(Argon2Authenticator::new(
+            identifiants.clone(),
+            hacheur.clone(),
+        )),
+        identifiants,
+        hacheur,
+        horloge: Arc::new(HorlogeSysteme),
+        hasard: Arc::new(HasardSysteme),
+        signataire: signataire.clone(),
+        // No national registry is wired yet: a CDG plugs its own RegistreNational here.
+        registre: Arc::new(depot_core::SansRegistre),
+    };
+    let espace = Arc::new(Espace::new(concours, ports).map_err(|e| e.message())?);
+    for c in espace.concours() {
+        println!(
+            "concours {} : « {} », clôture des inscriptions le {}",
+            c.code,
+            c.intitule,
+            c.calendrier.depot_cloture.libelle()
+        );
+    }
+    if demo {
+        dossier_demo(&espace, &args.data).await?;
+    }
+    let n = liste.list().await.map(|v| v.len()).unwrap_or(0);
+    println!("données : {} ({n} dossier(s))", args.data.display());
+    Ok(depot_http::router(
+        espace,
+        depot_http::Config {
+            cookies_securises: args.cookies_securises,
+            cles_publiees: cles,
+            gestionnaires,
+            ..Default::default()
+        },
+    ))
+}
+
+async fn lancer(args: Args) -> Result<(), String> {
+    let app = construire(&args).await?;
+    let ecoute = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("écoute sur {} : {e}", args.listen))?;
+    let adresse = ecoute.local_addr().map_err(|e| e.to_string())?;
+    println!("listening on http://{adresse}");
+    tracing::info!(%adresse, "serveur prêt");
+    axum::serve(
+        ecoute,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(arret())
+    .await
+    .map_err(|e| e.to_string())
+}
+
+/// The `depot-server` command: parses the arguments, runs a subcommand or serves until
+/// SIGINT/SIGTERM.
+pub fn principal() {
+    let args = Args::parse();
+    if let Some(c) = &args.commande {
+        let (texte, ok) = match c {
+            Commande::Recepisse {
+                action: ActionRecepisse::Verifier { fichier, cle, data },
+            } => match verification::recepisse(fichier, cle.as_deref(), data) {
+                Ok(t) => (t, true),
+                Err(t) => (t, false),
+            },
+            Commande::Gestionnaire {
+                action: ActionGestionnaire::Jeton { id, role },
+            } => {
+                if role != "lecture" && role != "instruction" {
+                    (
+                        "le rôle est « lecture » ou « instruction »".to_owned(),
+                        false,
+                    )
+                } else {
+                    let mut o = [0u8; 32];
+                    depot_core::Hasard::remplir(&HasardSysteme, &mut o);
+                    let jeton: String = o.iter().map(|b| format!("{b:02x}")).collect();
+                    let h = depot_core::Sha256::de(jeton.as_bytes());
+                    // The token on stderr (shown once), the TOML block on stdout, so that
+                    // `>> gestionnaires.toml` keeps only the hash.
+                    eprintln!("jeton (à remettre à {id}, affiché une seule fois) : {jeton}");
+                    (
+                        format!(
+                            "[[gestionnaires]]\nid = \"{id}\"\nrole = \"{role}\"\njeton_sha256 = \"{h}\"\n"
+                        ),
+                        true,
+                    )
+                }
+            }
+            Commande::Journal {
+                action: ActionJournal::Verifier { data, dossier },
+            } => {
+                let r = tokio::runtime::Builder::new_current_thread()
+                    .build()
+                    .map_err(|e| e.to_string())
+                    .and_then(|rt| rt.block_on(verification::journaux(data, dossier.as_deref())));
+                match r {
+                    Ok((t, ok)) => (t.trim_end().to_owned(), ok),
+                    Err(t) => (t, false),
+                }
+            }
+        };
+        println!("{texte}");
+        std::process::exit(if ok { 0 } else { 1 });
+    }
+    let filtre = tracing_subscriber::EnvFilter::try_from_env("DEPOT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let abonne = tracing_subscriber::fmt()
+        .with_env_filter(filtre)
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        FormatJournal::Json => abonne.json().init(),
+        FormatJournal::Text => abonne.with_ansi(false).init(),
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("depot-server : {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = runtime.block_on(lancer(args)) {
+        eprintln!("depot-server : {e}");
+        std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn le_concours_de_demo_est_ouvert_aujourd_hui() {
+        let j = chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap();
+        let c = concours_demo(j).unwrap();
+        assert_eq!(c.code.as_str(), "demo-animateur");
+        assert_eq!(c.session, 2026);
+        assert!(c.intitule.contains("démonstration"));
+        let midi = depot_core::calendrier::paris_local(j.and_hms_opt(12, 0, 0).unwrap()).unwrap();
+        assert!(c.calendrier.preinscription_ouverture < midi);
+        assert!(!c.calendrier.preinscription_cloture.est_depassee(midi));
+        assert_eq!(
+            c.calendrier.depot_cloture.libelle(),
+            "samedi 12 décembre 2026 à minuit (heure de Paris)"
+        );
+        assert_eq!(c.pieces.len(), 9);
+    }
+
+    #[test]
+    fn phrase_de_passe_acceptee_par_la_politique() {
+        for _ in 0..20 {
+            MotDePasse::new(phrase_de_passe())
+                .verifier_politique(&["Démo", "Camille"])
+                .unwrap();
+        }
+    }
+}
