@@ -445,73 +445,53 @@ impl PieceStore for FsStore {
         let id = cle.fichier.as_str().to_owned();
         let final_ = dir.join(&id);
         let tmp = dir.join(nom_temporaire(&id));
-        let (d2, f2, t2) = (dir.clone(), final_.clone(), tmp.clone());
-        let fichier = bloquant(move || {
+        // One blocking task for the whole write (a thread hop per chunk, then per fsync,
+        // showed as context switches in the rush profile); the stream is polled from it.
+        let runtime = tokio::runtime::Handle::current();
+        bloquant(move || {
             verifier_pas_lien(&racine_pieces)?;
-            assurer_dir(&d2)?;
-            if fs::symlink_metadata(&f2).is_ok() {
+            assurer_dir(&dir)?;
+            if fs::symlink_metadata(&final_).is_ok() {
                 return Err(StorageError::AlreadyExists(format!(
                     "contenu {}",
-                    f2.display()
+                    final_.display()
                 )));
             }
-            OpenOptions::new()
+            let mut fichier = OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
-                .open(&t2)
-                .map_err(|e| conv("fichier temporaire", e))
-        })
-        .await?;
-        // Stream to disk with bounded memory, hashing as we go.
-        let mut fichier = tokio::fs::File::from_std(fichier);
-        let mut hacheur = sha2::Sha256::new();
-        let mut taille = 0u64;
-        let ecriture: Result<(), StorageError> = async {
-            use tokio::io::AsyncWriteExt;
-            while let Some(morceau) = contenu.next().await {
-                let morceau = morceau?;
-                hacheur.update(&morceau);
-                taille += morceau.len() as u64;
+                .open(&tmp)
+                .map_err(|e| conv("fichier temporaire", e))?;
+            let resultat = (|| {
+                // Stream to disk with bounded memory, hashing as we go.
+                let mut hacheur = sha2::Sha256::new();
+                let mut taille = 0u64;
+                while let Some(morceau) = runtime.block_on(contenu.next()) {
+                    let morceau = morceau?;
+                    hacheur.update(&morceau);
+                    taille += morceau.len() as u64;
+                    fichier
+                        .write_all(&morceau)
+                        .map_err(|e| conv("écriture du contenu", e))?;
+                }
                 fichier
-                    .write_all(&morceau)
-                    .await
-                    .map_err(|e| conv("écriture du contenu", e))?;
-            }
-            fichier
-                .flush()
-                .await
-                .map_err(|e| conv("écriture du contenu", e))?;
-            fichier
-                .sync_all()
-                .await
-                .map_err(|e| conv("fsync du contenu", e))
-        }
-        .await;
-        drop(fichier);
-        let t3 = tmp.clone();
-        let publier = match ecriture {
-            Ok(()) => {
-                bloquant(move || {
-                    // link(2) fails if the name exists: write-once even between processes.
-                    let r = fs::hard_link(&t3, &final_)
-                        .map_err(|e| conv(&format!("publication de {}", final_.display()), e))
-                        .and_then(|()| fsync_dir(&dir).map_err(|e| conv("fsync du répertoire", e)));
-                    let _ = fs::remove_file(&t3);
-                    r
+                    .sync_all()
+                    .map_err(|e| conv("fsync du contenu", e))?;
+                // link(2) fails if the name exists: write-once even between processes.
+                fs::hard_link(&tmp, &final_)
+                    .map_err(|e| conv(&format!("publication de {}", final_.display()), e))?;
+                fsync_dir(&dir).map_err(|e| conv("fsync du répertoire", e))?;
+                Ok(ContenuStocke {
+                    taille,
+                    sha256: Sha256::depuis_octets(hacheur.finalize().into()),
                 })
-                .await
-            }
-            Err(e) => Err(e),
-        };
-        if let Err(e) = publier {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(e);
-        }
-        Ok(ContenuStocke {
-            taille,
-            sha256: Sha256::depuis_octets(hacheur.finalize().into()),
+            })();
+            drop(fichier);
+            let _ = fs::remove_file(&tmp);
+            resultat
         })
+        .await
     }
 
     async fn get(&self, cle: &CleContenu) -> Result<FluxOctets, StorageError> {
