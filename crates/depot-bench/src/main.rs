@@ -31,6 +31,10 @@ enum Commande {
         /// With --url: the server's process id, to read its peak RSS.
         #[arg(long)]
         pid: Option<u32>,
+        /// Start this depot-server binary as a child process (its peak RSS is then the
+        /// server's alone) instead of serving from this process.
+        #[arg(long, conflicts_with = "url")]
+        server_bin: Option<PathBuf>,
         /// Working directory (the in-process server's data, the raw floor's files); with
         /// --url, give a directory on the server's data disk. Removed at the end unless
         /// --keep. Default: a new directory under ./target.
@@ -50,6 +54,7 @@ fn main() {
         concurrency,
         url,
         pid,
+        server_bin,
         dir,
         keep,
     } = Commande::parse();
@@ -77,6 +82,7 @@ fn main() {
         concurrence: concurrency,
         url,
         pid,
+        binaire_serveur: server_bin,
         repertoire: repertoire.clone(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -30,6 +30,9 @@ pub struct Options {
     pub url: Option<String>,
     /// The server's process id (with `url`), to read its peak RSS.
     pub pid: Option<u32>,
+    /// Start this depot-server binary as a child process (so that its peak RSS is the
+    /// server's alone) instead of serving from this process.
+    pub binaire_serveur: Option<PathBuf>,
     /// Working directory: the in-process server's data and the raw floor's files live here
     /// (give the server's data disk with `url`).
     pub repertoire: PathBuf,
@@ -48,8 +51,11 @@ pub struct Phase {
     pub duree: Duration,
     /// Latencies of the successful operations, sorted.
     pub latences: Vec<Duration>,
-    /// This process's resident memory at the end of the phase, MiB.
+    /// The server's resident memory at the end of the phase, MiB, when it can be read.
     pub rss_mo: Option<f64>,
+    /// CPU time the server process used during the phase (user + system), when it can be
+    /// read (in-process, it includes the load generator).
+    pub cpu: Option<Duration>,
 }
 
 impl Phase {
@@ -73,8 +79,11 @@ impl Phase {
 pub struct Rapport {
     /// The phases, in order.
     pub phases: Vec<Phase>,
-    /// Raw durable floor: wall time to write the same bytes.
+    /// Raw durable floor: wall time to write the same bytes (the faster of the two
+    /// measurements).
     pub plancher_ecriture: Duration,
+    /// The raw floor measured before and after the rush.
+    pub plancher_mesures: [Duration; 2],
     /// Bytes uploaded (and written by the floor).
     pub octets: u64,
     /// Argon2 floor: wall time of N hashes on all cores.
@@ -124,12 +133,12 @@ impl Rapport {
     /// The human-readable table.
     pub fn tableau(&self) -> String {
         let mut t = format!(
-            "{:<16} {:>7} {:>9} {:>9} {:>9} {:>7} {:>8} {:>9}\n",
-            "phase", "ops", "ops/s", "p50 ms", "p99 ms", "errors", "wall s", "rss MiB"
+            "{:<16} {:>7} {:>9} {:>9} {:>9} {:>7} {:>8} {:>9} {:>9}\n",
+            "phase", "ops", "ops/s", "p50 ms", "p99 ms", "errors", "wall s", "rss MiB", "cpu s"
         );
         for p in &self.phases {
             t.push_str(&format!(
-                "{:<16} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>7} {:>8.2} {:>9}\n",
+                "{:<16} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>7} {:>8.2} {:>9} {:>9}\n",
                 p.nom,
                 p.operations,
                 p.par_seconde(),
@@ -138,13 +147,17 @@ impl Rapport {
                 p.erreurs,
                 p.duree.as_secs_f64(),
                 p.rss_mo.map_or("-".to_owned(), |m| format!("{m:.1}")),
+                p.cpu
+                    .map_or("-".to_owned(), |d| format!("{:.2}", d.as_secs_f64())),
             ));
         }
         let mo = self.octets as f64 / (1024.0 * 1024.0);
         t.push_str(&format!(
-            "floor: raw durable write of {mo:.1} MiB in {:.2} s ({:.1} MiB/s); argon2id: hashes on {} cores in {:.2} s\n",
+            "floor: raw durable write of {mo:.1} MiB in {:.2} s ({:.1} MiB/s; measured before and after the rush: {:.2} s, {:.2} s); argon2id: hashes on {} cores in {:.2} s\n",
             self.plancher_ecriture.as_secs_f64(),
             mo / self.plancher_ecriture.as_secs_f64().max(1e-9),
+            self.plancher_mesures[0].as_secs_f64(),
+            self.plancher_mesures[1].as_secs_f64(),
             self.coeurs,
             self.plancher_argon2.as_secs_f64(),
         ));
@@ -178,25 +191,48 @@ struct Emplacement {
 
 /// Builds the content of file `j` of candidate `i`: a valid PDF (an image-like stream) or
 /// JPEG (comment padding) of about `taille` bytes, unique to (i, j) so that nothing can be
-/// deduplicated.
+/// deduplicated. One model per format and size is built once; each file is a copy with its
+/// own mark, so the load generator spends its CPU on copying, not on building files.
 pub fn contenu(i: usize, j: usize, taille: usize, pdf: bool) -> Vec<u8> {
+    type Modeles = std::collections::HashMap<(usize, bool), Arc<(Vec<u8>, usize)>>;
+    static MODELES: std::sync::OnceLock<std::sync::Mutex<Modeles>> = std::sync::OnceLock::new();
+    let modele = {
+        let mut m = MODELES
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        m.entry((taille, pdf))
+            .or_insert_with(|| Arc::new(modele(taille, pdf)))
+            .clone()
+    };
+    let (octets, position) = &*modele;
+    let mut o = octets.clone();
     let marque = format!("{i:010}-{j:04}-depot-rush");
+    let fin = (position + marque.len()).min(o.len());
+    if *position < fin {
+        o[*position..fin].copy_from_slice(&marque.as_bytes()[..fin - position]);
+    }
+    o
+}
+
+/// A model file and where its mark goes (inside the PDF's image data, inside the JPEG's
+/// first comment).
+fn modele(taille: usize, pdf: bool) -> (Vec<u8>, usize) {
     if pdf {
-        let mut o = depot_core::exemples::pdf_image(taille.saturating_sub(600).max(64));
-        if let Some(p) = trouver(&o, b"/Subtype /Image")
+        let o = depot_core::exemples::pdf_image(taille.saturating_sub(600).max(64));
+        let p = trouver(&o, b"/Subtype /Image")
             .and_then(|d| trouver(&o[d..], b"stream\n").map(|s| d + s + 7))
-        {
-            let fin = (p + marque.len()).min(o.len());
-            o[p..fin].copy_from_slice(&marque.as_bytes()[..fin - p]);
-        }
-        o
+            .unwrap_or(o.len());
+        (o, p)
     } else {
-        let mut o = depot_core::exemples::jpeg_gris(640, 480, taille.saturating_sub(400).max(64));
+        let o = depot_core::exemples::jpeg_gris(640, 480, taille.saturating_sub(400).max(64));
         // The first comment segment's data starts after SOI (2), APP0 (18) and its header (4).
-        if o.len() > 24 + marque.len() && o[20..22] == [0xFF, 0xFE] {
-            o[24..24 + marque.len()].copy_from_slice(marque.as_bytes());
-        }
-        o
+        let p = if o.len() > 64 && o[20..22] == [0xFF, 0xFE] {
+            24
+        } else {
+            o.len()
+        };
+        (o, p)
     }
 }
 
@@ -257,7 +293,8 @@ where
             erreurs,
             duree,
             latences,
-            rss_mo: memoire("VmRSS:", None),
+            rss_mo: None,
+            cpu: None,
         },
         messages,
     )
@@ -342,6 +379,16 @@ pub fn pic_rss(pid: Option<u32>) -> Option<f64> {
     memoire("VmHWM:", pid)
 }
 
+/// User + system CPU time of a process so far (`/proc/PID/stat`, in clock ticks of 10 ms).
+fn temps_cpu(pid: u32) -> Option<Duration> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let apres = &s[s.rfind(')')? + 2..];
+    let champs: Vec<&str> = apres.split_whitespace().collect();
+    let ticks: u64 = champs.get(11)?.parse::<u64>().ok()? + champs.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 /// A memory line of `/proc/PID/status`, MiB.
 fn memoire(champ: &str, pid: Option<u32>) -> Option<f64> {
     let chemin = match pid {
@@ -408,6 +455,43 @@ fn demarrer_serveur(data: &Path) -> Result<String, String> {
         })
         .map_err(|e| e.to_string())?;
     rx.recv().map_err(|e| e.to_string())?
+}
+
+/// A child server, killed when dropped.
+struct Enfant(std::process::Child);
+
+impl Drop for Enfant {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts a depot-server binary on a free port with the default configuration; returns its
+/// base URL once it listens.
+fn lancer_serveur(binaire: &Path, data: &Path) -> Result<(String, Enfant), String> {
+    use std::io::BufRead;
+    let mut c = std::process::Command::new(binaire)
+        .arg("--data")
+        .arg(data)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{} : {e}", binaire.display()))?;
+    let sortie = c.stdout.take().ok_or("pas de sortie standard")?;
+    let enfant = Enfant(c);
+    let mut lignes = std::io::BufReader::new(sortie).lines();
+    for ligne in lignes.by_ref() {
+        let ligne = ligne.map_err(|e| e.to_string())?;
+        if let Some(url) = ligne.strip_prefix("listening on ") {
+            let url = url.trim().to_owned();
+            // Keep draining its output so that it never blocks on a full pipe.
+            std::thread::spawn(move || lignes.for_each(drop));
+            return Ok((url, enfant));
+        }
+    }
+    Err(format!("{} s'est arrêté sans écouter", binaire.display()))
 }
 
 /// Chooses where the K files go from a dossier view: required pieces first (up to their
@@ -481,7 +565,18 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         .await
         .map_err(|e| e.to_string())?;
 
+    let mut enfant = None;
     let (base, source_rss) = match &o.url {
+        None if o.binaire_serveur.is_some() => {
+            let (url, c) = lancer_serveur(
+                o.binaire_serveur
+                    .as_deref()
+                    .unwrap_or(Path::new("depot-server")),
+                &o.repertoire.join("depot-data"),
+            )?;
+            enfant = Some(c);
+            (url, "depot-server child process, VmHWM since its start")
+        }
         Some(u) => (
             u.trim_end_matches('/').to_owned(),
             if o.pid.is_some() {
@@ -532,7 +627,18 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         Arc::new((0..n).map(|_| Default::default()).collect());
     let mut phases = Vec::new();
     let mut exemples_erreurs = Vec::new();
-    let mut garder = |(p, m): (Phase, Vec<String>)| {
+    // Whose resident memory the table shows after each phase.
+    let pid_serveur = match (&enfant, &o.url) {
+        (Some(e), _) => Some(e.0.id()),
+        (None, Some(_)) => o.pid,
+        (None, None) => Some(std::process::id()),
+    };
+    let mut cpu_avant = pid_serveur.and_then(temps_cpu);
+    let mut garder = |(mut p, m): (Phase, Vec<String>)| {
+        p.rss_mo = pid_serveur.and_then(|pid| memoire("VmRSS:", Some(pid)));
+        let cpu = pid_serveur.and_then(temps_cpu);
+        p.cpu = cpu.zip(cpu_avant).map(|(a, b)| a.saturating_sub(b));
+        cpu_avant = cpu;
         phases.push(p);
         exemples_erreurs.extend(m);
     };
@@ -764,6 +870,7 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
     );
 
     let pic_rss_mo = match (&o.url, o.pid) {
+        (None, _) if enfant.is_some() => pic_rss(pid_serveur),
         (None, _) if rss_remis => pic_rss(None),
         (None, _) => None,
         (Some(_), Some(p)) => pic_rss(Some(p)),
@@ -839,9 +946,22 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         .await,
     );
 
+    drop(enfant);
+    // The floor again, after the rush: disks are noisy, the faster of the two is the floor.
+    let (plancher_apres, _) = {
+        let (dir, places, c) = (plancher_dir.clone(), places.clone(), o.concurrence);
+        tokio::task::spawn_blocking(move || {
+            self::plancher_ecriture(&dir, n * k, c, taille, &places)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("plancher d'écriture : {e}"))?
+    };
+    let _ = std::fs::remove_dir_all(&plancher_dir);
     Ok(Rapport {
         phases,
-        plancher_ecriture,
+        plancher_ecriture: plancher_ecriture.min(plancher_apres),
+        plancher_mesures: [plancher_ecriture, plancher_apres],
         octets,
         plancher_argon2,
         coeurs,
@@ -882,6 +1002,7 @@ mod tests {
             duree: Duration::from_secs(2),
             latences: (1..=100).map(Duration::from_millis).collect(),
             rss_mo: None,
+            cpu: None,
         };
         assert_eq!(p.quantile(0.5), Duration::from_millis(50));
         assert_eq!(p.quantile(0.99), Duration::from_millis(99));
