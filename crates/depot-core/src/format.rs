@@ -2,23 +2,32 @@
 //!
 //! A file is accepted only when all of these hold (each refusal has its own code):
 //!
-//! 1. its size is at most the piece's limit (checked while receiving, see [`Reception`]);
+//! 1. its size is at most the piece's limit (checked while receiving, see [`AnalyseFlux`]);
 //! 2. it is not empty;
 //! 3. its content is PDF (`%PDF-1.` or `%PDF-2.` **at offset 0**) or JPEG (`FF D8 FF`),
 //!    and a format the piece accepts — whatever the client said its type was;
 //! 4. its name's extension agrees with the content (`.pdf`; `.jpg`, `.jpeg`, `.jpe`, any
 //!    case);
-//! 5. a PDF has `%%EOF` in its last KiB (not truncated), parses structurally (lopdf, with a
-//!    per-stream decompression limit; a parser panic is contained and becomes a refusal),
-//!    is not encrypted, has at least one page, and carries no active content: `/JavaScript`,
-//!    `/JS`, `/Launch`, `/EmbeddedFile(s)`, `/AA`, `/RichMedia`, `/XFA`, `/ImportData`,
-//!    `/GoToE` — as keys or as names, hex-escaped or inside object streams, since the check
-//!    runs on the parsed objects;
+//! 5. a PDF has `%%EOF` in its last KiB (not truncated), is not encrypted, has at least one
+//!    page, and carries no active content: `/JavaScript`, `/JS`, `/Launch`,
+//!    `/EmbeddedFile(s)`, `/AA`, `/RichMedia`, `/XFA`, `/ImportData`, `/GoToE` — as keys
+//!    or as names, hex-escaped or inside object streams. This is checked **as the file
+//!    streams in** by a scanner that reads every object in file order, decompresses object
+//!    streams, and refuses a cross-reference that points inside another stream's data (an
+//!    object the scan skipped); a PDF of at most [`PDF_ANALYSE_COMPLETE_MAX`] is **also**
+//!    parsed whole by lopdf (per-stream decompression limit, parser panics contained),
+//!    and both must accept it. Larger files are decided by the scan alone, so memory stays
+//!    bounded whatever the size;
 //! 6. a JPEG's headers decode, it has at most [`LIMITE_MEGAPIXELS`] megapixels, and it ends
 //!    with the `FF D9` marker. **Trailing data**: cameras and editors sometimes leave a few
 //!    bytes after `FF D9`; up to [`TRAILER_JPEG_MAX`] bytes are tolerated when they carry no
 //!    other format's signature. A JPEG that also announces `%PDF-` in its first KiB (where PDF
-//!    readers look for it) is a polyglot and refused.
+//!    readers look for it) is a polyglot and refused. Only its header segments (metadata
+//!    left out) and its last bytes are kept while it streams.
+//!
+//! [`AnalyseFlux`] applies these rules chunk by chunk (the HTTP adapter uses it to check an
+//! upload while the store writes it); [`analyser`] applies them to a file in memory. Both
+//! give the same verdict whatever the chunking — the tests and the fuzzer check it.
 //!
 //! The original name is kept only as display metadata, normalised by [`normaliser_nom`]; it
 //! never becomes a path or a key.
@@ -317,62 +326,473 @@ fn sniffer(contenu: &[u8]) -> Option<Format> {
 
 /// Checks a received file against the format rules, in the order the API documents:
 /// size (413), then not PDF/JPEG or wrong extension (415), then content (422).
+///
+/// The same checks as [`AnalyseFlux`], on a file already in memory, plus its SHA-256.
 pub fn analyser(
     nom_brut: &str,
     contenu: &[u8],
     formats_admis: &[Format],
     taille_max_mo: u32,
 ) -> Result<Analyse, Refus> {
-    let nom = normaliser_nom(nom_brut);
-    if contenu.len() as u64 > u64::from(taille_max_mo) * 1024 * 1024 {
-        return Err(Refus::FichierTropVolumineux { nom, taille_max_mo });
-    }
-    let admis = formats_en_mots(formats_admis);
-    let Some(format) = sniffer(contenu) else {
-        if contenu.is_empty() {
-            return Err(Refus::FichierVide { nom });
+    let mut a = AnalyseFlux::new(nom_brut, formats_admis, taille_max_mo);
+    a.nourrir(contenu)?;
+    Ok(a.terminer()?.avec_empreinte(Sha256::de(contenu)))
+}
+
+/// Up to this size a PDF is also parsed whole by lopdf (cross-references, page tree) after
+/// the streaming scan, from a copy kept while it arrives; larger ones are checked by the
+/// scan alone, so that memory stays bounded whatever the size.
+pub const PDF_ANALYSE_COMPLETE_MAX: usize = 4 * 1024 * 1024;
+/// Most bytes of JPEG headers kept (metadata segments are not kept).
+pub const JPEG_ENTETES_MAX: usize = 1024 * 1024;
+
+/// An accepted file before its SHA-256 is known (the store computes it while writing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Examen {
+    /// Its format, from its content.
+    pub format: Format,
+    /// Its display name, normalised.
+    pub nom: String,
+    /// Its size in bytes.
+    pub taille: u64,
+    /// Pages or dimensions.
+    pub caracteristiques: Caracteristiques,
+}
+
+impl Examen {
+    /// The analysis, with the SHA-256 of the content.
+    pub fn avec_empreinte(self, sha256: Sha256) -> Analyse {
+        Analyse {
+            format: self.format,
+            nom: self.nom,
+            taille: self.taille,
+            sha256,
+            caracteristiques: self.caracteristiques,
         }
-        return Err(Refus::FormatRefuse {
-            nom,
-            detecte: detecter_autre(contenu),
-            admis,
-        });
-    };
-    if !formats_admis.contains(&format) {
-        return Err(Refus::FormatRefuse {
-            nom,
-            detecte: Some(match format {
-                Format::Pdf => "un PDF",
-                Format::Jpeg => "une image JPEG",
-            }),
-            admis,
-        });
     }
-    let extension = nom
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    if !format.extensions().contains(&extension.as_str()) {
-        return Err(Refus::ExtensionIncoherente {
-            nom,
-            format: format.libelle(),
-            attendues: match format {
-                Format::Pdf => "« .pdf »",
-                Format::Jpeg => "« .jpg » ou « .jpeg »",
+}
+
+/// Keeps the last `max` bytes seen.
+#[derive(Debug, Default)]
+struct Queue {
+    octets: Vec<u8>,
+    max: usize,
+}
+
+impl Queue {
+    fn new(max: usize) -> Self {
+        Self {
+            octets: Vec::with_capacity(max),
+            max,
+        }
+    }
+
+    fn pousser(&mut self, m: &[u8]) {
+        if m.len() >= self.max {
+            self.octets.clear();
+            self.octets.extend_from_slice(&m[m.len() - self.max..]);
+            return;
+        }
+        let exces = (self.octets.len() + m.len()).saturating_sub(self.max);
+        self.octets.drain(..exces);
+        self.octets.extend_from_slice(m);
+    }
+}
+
+/// Checks a file chunk by chunk as it arrives, in bounded memory (about
+/// [`PDF_ANALYSE_COMPLETE_MAX`] at most, for a small PDF's copy): the size limit on every
+/// chunk, the format from the first bytes, the content as it streams (see
+/// [`crate::format`]'s rules). Refusals other than the size wait for [`terminer`], so the
+/// documented order holds (413, then 415, then 422) whatever the order in which problems
+/// appear.
+///
+/// [`terminer`]: Self::terminer
+#[derive(Debug)]
+pub struct AnalyseFlux {
+    nom: String,
+    formats: Vec<Format>,
+    taille_max_mo: u32,
+    limite: u64,
+    taille: u64,
+    /// The first KiB (format detection, polyglots).
+    debut: Vec<u8>,
+    etat: EtatFlux,
+    copie_max: usize,
+}
+
+#[derive(Debug)]
+enum EtatFlux {
+    /// Fewer than 8 bytes seen.
+    Attente,
+    /// Not PDF/JPEG, not admitted, or the wrong extension: known, reported at the end.
+    Refuse(Refus),
+    /// Not PDF or JPEG: named at the end from the first KiB.
+    Autre,
+    Pdf {
+        scanner: Box<crate::pdf_flux::ScannerPdf>,
+        queue: Queue,
+        copie: Option<Vec<u8>>,
+    },
+    Jpeg(Box<JpegFlux>),
+}
+
+impl AnalyseFlux {
+    /// Starts the analysis of a file named `nom_brut` for a piece accepting `formats_admis`
+    /// up to `taille_max_mo` MiB.
+    pub fn new(nom_brut: &str, formats_admis: &[Format], taille_max_mo: u32) -> Self {
+        Self {
+            nom: normaliser_nom(nom_brut),
+            formats: formats_admis.to_vec(),
+            taille_max_mo,
+            limite: u64::from(taille_max_mo) * 1024 * 1024,
+            taille: 0,
+            debut: Vec::new(),
+            etat: EtatFlux::Attente,
+            copie_max: PDF_ANALYSE_COMPLETE_MAX,
+        }
+    }
+
+    /// Sets the size up to which a PDF is also parsed whole by lopdf, from a copy kept while
+    /// it arrives (default [`PDF_ANALYSE_COMPLETE_MAX`]; 0: the streaming scan alone, in
+    /// bounded memory for every size).
+    pub fn analyse_complete_jusqu_a(mut self, octets: usize) -> Self {
+        self.copie_max = octets;
+        self
+    }
+
+    /// The normalised display name.
+    pub fn nom(&self) -> &str {
+        &self.nom
+    }
+
+    /// Bytes received so far.
+    pub fn taille(&self) -> u64 {
+        self.taille
+    }
+
+    /// Whether a refusal is already certain (the rest only matters for its size): the
+    /// caller may stop storing the content.
+    pub fn refus_certain(&self) -> bool {
+        matches!(self.etat, EtatFlux::Refuse(_) | EtatFlux::Autre)
+    }
+
+    /// The next chunk. Refuses with `fichier_trop_volumineux` as soon as the total exceeds
+    /// the limit (the caller stops reading); every other refusal waits for `terminer`.
+    pub fn nourrir(&mut self, morceau: &[u8]) -> Result<(), Refus> {
+        let total = self.taille + morceau.len() as u64;
+        if total > self.limite {
+            return Err(Refus::FichierTropVolumineux {
+                nom: self.nom.clone(),
+                taille_max_mo: self.taille_max_mo,
+            });
+        }
+        self.taille = total;
+        let deja = self.debut.len();
+        if deja < 1024 {
+            let n = morceau.len().min(1024 - deja);
+            self.debut.extend_from_slice(&morceau[..n]);
+        }
+        if matches!(self.etat, EtatFlux::Attente) {
+            if self.debut.len() < 8 {
+                return Ok(());
+            }
+            // Everything before this chunk is in `debut` (fewer than 8 bytes).
+            let avant = self.debut[..deja].to_vec();
+            self.decider();
+            self.lire(&avant);
+        }
+        self.lire(morceau);
+        Ok(())
+    }
+
+    /// Chooses the format from the first bytes.
+    fn decider(&mut self) {
+        let admis = formats_en_mots(&self.formats);
+        let nom = self.nom.clone();
+        self.etat = match sniffer(&self.debut) {
+            None => EtatFlux::Autre,
+            Some(format) if !self.formats.contains(&format) => {
+                EtatFlux::Refuse(Refus::FormatRefuse {
+                    nom,
+                    detecte: Some(match format {
+                        Format::Pdf => "un PDF",
+                        Format::Jpeg => "une image JPEG",
+                    }),
+                    admis,
+                })
+            }
+            Some(format) => {
+                let extension = nom
+                    .rsplit_once('.')
+                    .map(|(_, e)| e.to_ascii_lowercase())
+                    .unwrap_or_default();
+                if !format.extensions().contains(&extension.as_str()) {
+                    EtatFlux::Refuse(Refus::ExtensionIncoherente {
+                        nom,
+                        format: format.libelle(),
+                        attendues: match format {
+                            Format::Pdf => "« .pdf »",
+                            Format::Jpeg => "« .jpg » ou « .jpeg »",
+                        },
+                    })
+                } else if format == Format::Pdf {
+                    EtatFlux::Pdf {
+                        scanner: Box::default(),
+                        queue: Queue::new(1024),
+                        copie: (self.copie_max > 0).then(Vec::new),
+                    }
+                } else {
+                    EtatFlux::Jpeg(Box::new(JpegFlux::new()))
+                }
+            }
+        };
+    }
+
+    fn lire(&mut self, m: &[u8]) {
+        let copie_max = self.copie_max;
+        match &mut self.etat {
+            EtatFlux::Pdf {
+                scanner,
+                queue,
+                copie,
+            } => {
+                scanner.lire(m);
+                queue.pousser(m);
+                if let Some(c) = copie {
+                    if c.len() + m.len() <= copie_max {
+                        c.extend_from_slice(m);
+                    } else {
+                        *copie = None;
+                    }
+                }
+            }
+            EtatFlux::Jpeg(j) => j.lire(m),
+            _ => {}
+        }
+    }
+
+    /// The verdict once the whole file has been read.
+    pub fn terminer(mut self) -> Result<Examen, Refus> {
+        if matches!(self.etat, EtatFlux::Attente) {
+            let tout = self.debut.clone();
+            self.decider();
+            self.lire(&tout);
+        }
+        let nom = self.nom;
+        let caracteristiques = match self.etat {
+            EtatFlux::Attente | EtatFlux::Autre if self.taille == 0 => {
+                return Err(Refus::FichierVide { nom });
+            }
+            EtatFlux::Attente | EtatFlux::Autre => {
+                return Err(Refus::FormatRefuse {
+                    nom,
+                    detecte: detecter_autre(&self.debut),
+                    admis: formats_en_mots(&self.formats),
+                });
+            }
+            EtatFlux::Refuse(r) => return Err(r),
+            EtatFlux::Pdf {
+                scanner,
+                queue,
+                copie,
+            } => verdict_pdf(&nom, *scanner, &queue.octets, copie.as_deref())?,
+            EtatFlux::Jpeg(j) => j.terminer(&nom, &self.debut)?,
+        };
+        Ok(Examen {
+            format: match caracteristiques {
+                Caracteristiques::Pdf { .. } => Format::Pdf,
+                Caracteristiques::Jpeg { .. } => Format::Jpeg,
             },
+            nom,
+            taille: self.taille,
+            caracteristiques,
+        })
+    }
+}
+
+fn verdict_pdf(
+    nom: &str,
+    scanner: crate::pdf_flux::ScannerPdf,
+    queue: &[u8],
+    copie: Option<&[u8]>,
+) -> Result<Caracteristiques, Refus> {
+    let illisible = || Refus::PdfIllisible {
+        nom: nom.to_owned(),
+    };
+    // Truncation: a complete PDF ends with %%EOF (possibly followed by a line end or a
+    // little padding).
+    if !contient(queue, b"%%EOF") {
+        return Err(illisible());
+    }
+    let c = scanner.terminer();
+    if c.chiffre {
+        return Err(Refus::PdfChiffre {
+            nom: nom.to_owned(),
         });
     }
-    let caracteristiques = match format {
-        Format::Pdf => analyser_pdf(&nom, contenu)?,
-        Format::Jpeg => analyser_jpeg(&nom, contenu)?,
-    };
-    Ok(Analyse {
-        format,
-        taille: contenu.len() as u64,
-        sha256: Sha256::de(contenu),
-        nom,
-        caracteristiques,
-    })
+    if let Some(element) = c.actif {
+        return Err(Refus::PdfContenuActif {
+            nom: nom.to_owned(),
+            element,
+        });
+    }
+    if c.illisible.is_some() || c.pages == 0 {
+        return Err(illisible());
+    }
+    match copie {
+        Some(tout) => analyser_pdf(nom, tout),
+        None => Ok(Caracteristiques::Pdf {
+            pages: u32::try_from(c.pages).unwrap_or(u32::MAX),
+        }),
+    }
+}
+
+/// A JPEG read as it arrives: its header segments (metadata left out) up to the start of
+/// the scan, and its last bytes.
+#[derive(Debug)]
+struct JpegFlux {
+    entetes: Vec<u8>,
+    marche: Marche,
+    queue: Queue,
+    invalide: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Marche {
+    /// The two bytes of SOI still to skip.
+    Soi(u8),
+    /// Expecting 0xFF.
+    Marqueur,
+    /// 0xFF seen: expecting the marker code.
+    Code,
+    /// Reading a segment's length: marker, bytes read, first byte.
+    Longueur(u8, u8, u8),
+    /// In a segment: marker, bytes left, whether it is kept.
+    Segment(u8, usize, bool),
+    /// In the entropy-coded data: nothing more to walk.
+    Scan,
+}
+
+impl JpegFlux {
+    fn new() -> Self {
+        Self {
+            entetes: vec![0xFF, 0xD8],
+            marche: Marche::Soi(2),
+            queue: Queue::new(TRAILER_JPEG_MAX + 2),
+            invalide: false,
+        }
+    }
+
+    fn garder(&mut self, b: &[u8]) {
+        if self.entetes.len() + b.len() > JPEG_ENTETES_MAX {
+            self.invalide = true;
+        } else {
+            self.entetes.extend_from_slice(b);
+        }
+    }
+
+    fn lire(&mut self, m: &[u8]) {
+        self.queue.pousser(m);
+        let mut i = 0;
+        while i < m.len() && !self.invalide {
+            let b = m[i];
+            match self.marche {
+                Marche::Scan => return,
+                Marche::Soi(n) => {
+                    self.marche = if n > 1 {
+                        Marche::Soi(n - 1)
+                    } else {
+                        Marche::Marqueur
+                    };
+                    i += 1;
+                }
+                Marche::Marqueur => {
+                    if b != 0xFF {
+                        self.invalide = true;
+                    }
+                    self.marche = Marche::Code;
+                    i += 1;
+                }
+                Marche::Code => {
+                    i += 1;
+                    match b {
+                        // Fill bytes.
+                        0xFF => {}
+                        // Standalone markers.
+                        0x01 | 0xD0..=0xD7 => self.marche = Marche::Marqueur,
+                        // SOI again, EOI before any scan, or a stuffed zero: not headers.
+                        0xD8 | 0xD9 | 0x00 => self.invalide = true,
+                        code => self.marche = Marche::Longueur(code, 0, 0),
+                    }
+                }
+                Marche::Longueur(code, 0, _) => {
+                    self.marche = Marche::Longueur(code, 1, b);
+                    i += 1;
+                }
+                Marche::Longueur(code, _, haut) => {
+                    i += 1;
+                    let longueur = usize::from(u16::from_be_bytes([haut, b]));
+                    if longueur < 2 {
+                        self.invalide = true;
+                        continue;
+                    }
+                    // Metadata (APPn, COM) is not needed to read the headers.
+                    let garde = !matches!(code, 0xE0..=0xEF | 0xFE);
+                    if garde {
+                        self.garder(&[0xFF, code, haut, b]);
+                    }
+                    self.marche = if longueur == 2 {
+                        self.apres_segment(code)
+                    } else {
+                        Marche::Segment(code, longueur - 2, garde)
+                    };
+                }
+                Marche::Segment(code, reste, garde) => {
+                    let n = reste.min(m.len() - i);
+                    if garde {
+                        let morceau = &m[i..i + n];
+                        self.garder(morceau);
+                    }
+                    i += n;
+                    self.marche = if n == reste {
+                        self.apres_segment(code)
+                    } else {
+                        Marche::Segment(code, reste - n, garde)
+                    };
+                }
+            }
+        }
+    }
+
+    fn apres_segment(&self, code: u8) -> Marche {
+        if code == 0xDA {
+            Marche::Scan
+        } else {
+            Marche::Marqueur
+        }
+    }
+
+    fn terminer(mut self, nom: &str, debut: &[u8]) -> Result<Caracteristiques, Refus> {
+        let invalide = || Refus::JpegInvalide {
+            nom: nom.to_owned(),
+        };
+        // A PDF reader looks for %PDF- in the first KiB: such a JPEG would also open as a PDF.
+        if contient(debut, b"%PDF-") || self.invalide || self.marche != Marche::Scan {
+            return Err(invalide());
+        }
+        let queue = &self.queue.octets;
+        let fin = queue
+            .windows(2)
+            .rposition(|w| w == [0xFF, 0xD9])
+            .ok_or_else(invalide)?;
+        let traine = &queue[fin + 2..];
+        if traine.len() > TRAILER_JPEG_MAX || SIGNATURES_CACHEES.iter().any(|s| contient(traine, s))
+        {
+            return Err(invalide());
+        }
+        self.entetes.extend_from_slice(&[0xFF, 0xD9]);
+        dimensions_jpeg(nom, &self.entetes)
+    }
 }
 
 /// Names that make a PDF active: as dictionary keys or as name values.
@@ -476,22 +896,11 @@ fn chercher_contenu_actif(doc: &lopdf::Document) -> Option<String> {
     None
 }
 
-fn analyser_jpeg(nom: &str, contenu: &[u8]) -> Result<Caracteristiques, Refus> {
+/// Dimensions from the header segments (SOI … SOS, EOI), with the pixel limit.
+fn dimensions_jpeg(nom: &str, contenu: &[u8]) -> Result<Caracteristiques, Refus> {
     let invalide = || Refus::JpegInvalide {
         nom: nom.to_owned(),
     };
-    // A PDF reader looks for %PDF- in the first KiB: such a JPEG would also open as a PDF.
-    if contient(&contenu[..contenu.len().min(1024)], b"%PDF-") {
-        return Err(invalide());
-    }
-    let fin = contenu
-        .windows(2)
-        .rposition(|w| w == [0xFF, 0xD9])
-        .ok_or_else(invalide)?;
-    let traine = &contenu[fin + 2..];
-    if traine.len() > TRAILER_JPEG_MAX || SIGNATURES_CACHEES.iter().any(|s| contient(traine, s)) {
-        return Err(invalide());
-    }
     let options = zune_jpeg::zune_core::options::DecoderOptions::default()
         .set_max_width(usize::from(u16::MAX))
         .set_max_height(usize::from(u16::MAX));

@@ -70,6 +70,7 @@ pub mod format;
 pub mod ids;
 pub mod instruction;
 pub mod memoire;
+mod pdf_flux;
 pub mod ports;
 pub mod recepisse;
 pub mod service;
@@ -88,7 +89,7 @@ pub use dossier::{
     verifier_journal,
 };
 pub use erreur::{ErreurEspace, PieceNommee, Refus, StorageError};
-pub use format::{Analyse, Caracteristiques, Format, Reception, analyser};
+pub use format::{Analyse, AnalyseFlux, Caracteristiques, Examen, Format, Reception, analyser};
 pub use ids::{CodeConcours, CodeDeclaration, CodePiece, FichierId, NumeroDossier, Sha256};
 pub use instruction::{
     Gestionnaire, MotifRejet, RegistreMemoire, RegistreNational, Role, SansRegistre,

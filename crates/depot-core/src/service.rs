@@ -410,15 +410,45 @@ impl Espace {
         analyse: Analyse,
         contenu: Bytes,
     ) -> Result<Fichier, ErreurEspace> {
-        let cle = CleContenu {
-            numero: numero.clone(),
-            fichier: FichierId::generer(&*self.ports.hasard),
-        };
+        let cle = self.nouvelle_cle(numero);
         let stocke = self.ports.pieces.put(&cle, flux_de(contenu)).await?;
         if stocke.sha256 != analyse.sha256 || stocke.taille != analyse.taille {
             self.effacer_contenu(&cle).await;
             return Err(StorageError::Corrupt(format!(
                 "le contenu stocké pour {} diffère de celui reçu",
+                cle.fichier
+            ))
+            .into());
+        }
+        self.enregistrer_contenu(numero, code_piece, cle, analyse)
+            .await
+    }
+
+    /// A fresh key for a file's content in this dossier (for a caller that streams the
+    /// content to [`PieceStore::put`] itself, then calls [`enregistrer_contenu`]).
+    ///
+    /// [`enregistrer_contenu`]: Self::enregistrer_contenu
+    pub fn nouvelle_cle(&self, numero: &NumeroDossier) -> CleContenu {
+        CleContenu {
+            numero: numero.clone(),
+            fichier: FichierId::generer(&*self.ports.hasard),
+        }
+    }
+
+    /// Records a file whose content is already stored under `cle` and whose analysis
+    /// accepted it (with the SHA-256 the store computed while writing). The rules are
+    /// checked again on every attempt of the record update; a refusal removes the content
+    /// and nothing is recorded.
+    pub async fn enregistrer_contenu(
+        &self,
+        numero: &NumeroDossier,
+        code_piece: &str,
+        cle: CleContenu,
+        analyse: Analyse,
+    ) -> Result<Fichier, ErreurEspace> {
+        if cle.numero != *numero {
+            return Err(StorageError::Corrupt(format!(
+                "le contenu {} n'appartient pas au dossier {numero}",
                 cle.fichier
             ))
             .into());

@@ -8,12 +8,41 @@ use std::io::Write;
 use depot_core::exemples::{
     jpeg_gris, jpeg_minimal, pdf_depuis_objets, pdf_image, pdf_minimal, pdf_pages, png_minimal,
 };
-use depot_core::{Caracteristiques, Format, analyser};
+use depot_core::{AnalyseFlux, Caracteristiques, Format, analyser};
 
 const LES_DEUX: &[Format] = &[Format::Pdf, Format::Jpeg];
 
+/// The verdict, checked to be the same whether the file arrives whole or in chunks of any
+/// size, and whether a PDF is also parsed whole (lopdf) or only scanned as it streams.
 fn code(nom: &str, contenu: &[u8]) -> &'static str {
-    match analyser(nom, contenu, LES_DEUX, 10) {
+    let entier = match analyser(nom, contenu, LES_DEUX, 10) {
+        Ok(_) => "accepte",
+        Err(r) => r.code(),
+    };
+    for (morceau, complete) in [
+        (1, 0),
+        (7, usize::MAX),
+        (1000, 0),
+        (65_536, 0),
+        (usize::MAX, 0),
+    ] {
+        assert_eq!(
+            par_morceaux(nom, contenu, morceau, complete),
+            entier,
+            "{nom}: chunks of {morceau}, whole parse up to {complete}"
+        );
+    }
+    entier
+}
+
+fn par_morceaux(nom: &str, contenu: &[u8], morceau: usize, complete: usize) -> &'static str {
+    let mut a = AnalyseFlux::new(nom, LES_DEUX, 10).analyse_complete_jusqu_a(complete);
+    for m in contenu.chunks(morceau.min(contenu.len()).max(1)) {
+        if let Err(r) = a.nourrir(m) {
+            return r.code();
+        }
+    }
+    match a.terminer() {
         Ok(_) => "accepte",
         Err(r) => r.code(),
     }
@@ -447,4 +476,91 @@ fn le_corpus_du_fuzzer_rejoue_sans_panique() {
         n += 1;
     }
     assert!(n >= 20, "the corpus sample is present ({n} files)");
+}
+
+/// An object hidden inside another stream's data, reached by the cross-reference table: a
+/// reader following the table would run it, the scan would have skipped it. Refused, by
+/// the scan alone too.
+#[test]
+fn reference_dans_les_donnees_d_un_flux_refusee() {
+    let mut out = b"%PDF-1.7\n".to_vec();
+    let mut pos = Vec::new();
+    for (i, c) in [
+        "<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    ]
+    .iter()
+    .enumerate()
+    {
+        pos.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{c}\nendobj\n", i + 1).as_bytes());
+    }
+    // Object 4: an "image" whose data carries object 5.
+    let cache = b"5 0 obj\n<< /S /JavaSc#72ipt /J#53 (app.alert(1)) >>\nendobj\n";
+    let mut donnees = vec![0x11u8; 64];
+    let decalage = donnees.len();
+    donnees.extend_from_slice(cache);
+    donnees.extend(vec![0x22u8; 64]);
+    pos.push(out.len());
+    out.extend_from_slice(
+        format!(
+            "4 0 obj\n<< /Type /XObject /Subtype /Image /Length {} >>\nstream\n",
+            donnees.len()
+        )
+        .as_bytes(),
+    );
+    let debut_donnees = out.len();
+    out.extend_from_slice(&donnees);
+    out.extend_from_slice(b"\nendstream\nendobj\n");
+    pos.push(debut_donnees + decalage);
+    let xref = out.len();
+    out.extend_from_slice(b"xref\n0 6\n0000000000 65535 f \n");
+    for p in &pos {
+        out.extend_from_slice(format!("{p:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+    );
+    assert_ne!(code("cache.pdf", &out), "accepte");
+    assert_eq!(par_morceaux("cache.pdf", &out, 4096, 0), "pdf_illisible");
+}
+
+/// Above the whole-parse size, the scan alone decides, in bounded memory: a 20 MB scan is
+/// accepted, the same with JavaScript or encryption is not.
+#[test]
+fn grands_pdf_analyses_au_fil_de_l_eau() {
+    let formats = &[Format::Pdf];
+    let verdict = |pdf: &[u8]| {
+        let mut a = AnalyseFlux::new("scan.pdf", formats, 30);
+        for m in pdf.chunks(65_536) {
+            a.nourrir(m).unwrap();
+        }
+        a.terminer().map_err(|r| r.code())
+    };
+    let grand = pdf_image(20_000_000);
+    assert!(grand.len() > depot_core::format::PDF_ANALYSE_COMPLETE_MAX);
+    let e = verdict(&grand).unwrap();
+    assert_eq!(e.caracteristiques, Caracteristiques::Pdf { pages: 1 });
+    assert_eq!(e.taille, grand.len() as u64);
+    // The same image with an OpenAction script added before the image, and with /Encrypt in
+    // the trailer (written by hand: the generator's trailer is at the end).
+    let actif = String::from_utf8_lossy(&grand[..200]).replace(
+        "/Type /Catalog",
+        "/Type /Catalog /OpenAction << /S /JavaScript /JS (x) >>",
+    );
+    let mut avec_js = actif.as_bytes().to_vec();
+    avec_js.extend_from_slice(&grand[200..]);
+    assert_eq!(verdict(&avec_js).unwrap_err(), "pdf_contenu_actif");
+    let fin = String::from_utf8_lossy(&grand[grand.len() - 200..]).replace(
+        "/Root 1 0 R",
+        "/Root 1 0 R /Encrypt << /Filter /Standard >>",
+    );
+    let mut chiffre = grand[..grand.len() - 200].to_vec();
+    chiffre.extend_from_slice(fin.as_bytes());
+    assert_eq!(verdict(&chiffre).unwrap_err(), "pdf_chiffre");
+    // Cut in the middle of the image: unreadable.
+    let mut coupe = grand[..grand.len() / 2].to_vec();
+    coupe.extend_from_slice(b"\n%%EOF\n");
+    assert_eq!(verdict(&coupe).unwrap_err(), "pdf_illisible");
 }

@@ -10,11 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use bytes::Bytes;
 use depot_core::calendrier::rfc3339_paris;
-use depot_core::format::Reception;
 use depot_core::ports::FluxOctets;
 use depot_core::{
-    DemandePreinscription, Fichier, FichierId, MotDePasse, NumeroDossier, PieceSpec, Refus, Voie,
-    analyser,
+    AnalyseFlux, DemandePreinscription, ErreurEspace, Fichier, FichierId, MotDePasse,
+    NumeroDossier, PieceSpec, Refus, StorageError, Voie,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -324,8 +323,11 @@ fn erreur_multipart(
     }
 }
 
-/// Reads the `fichier` field of a multipart body, refusing as soon as it exceeds the
-/// piece's limit, then analyses it on the blocking pool (bounded). Shared with the pages.
+/// Receives the `fichier` field of a multipart body and deposits it, in one pass and in
+/// bounded memory: each chunk is checked ([`AnalyseFlux`]: size limit at once, format from
+/// the first bytes, content as it streams) and forwarded to the store, which writes and
+/// hashes it. The store publishes the content only once the whole file is accepted;
+/// otherwise the write is aborted and nothing is kept. Shared with the pages.
 pub async fn recevoir_et_deposer(
     etat: &EtatPartage,
     numero: &NumeroDossier,
@@ -334,32 +336,93 @@ pub async fn recevoir_et_deposer(
     champ: &mut axum::extract::multipart::Field<'_>,
 ) -> Result<Fichier, ErreurApi> {
     let nom = champ.file_name().unwrap_or("fichier").to_owned();
-    let mut reception = Reception::new(&nom, piece.taille_max_mo);
-    while let Some(morceau) = champ
-        .chunk()
-        .await
-        .map_err(|e| erreur_multipart(e, &nom, piece))?
-    {
-        reception.recevoir(&morceau)?;
+    let mut analyse = AnalyseFlux::new(&nom, &piece.formats, piece.taille_max_mo);
+    let cle = etat.espace.nouvelle_cle(numero);
+    // Two chunks in flight between the reader and the store at most.
+    let (envoi, reception) = tokio::sync::mpsc::channel::<Result<Bytes, StorageError>>(2);
+    let flux: FluxOctets = Box::pin(futures_util::stream::unfold(reception, |mut r| async {
+        r.recv().await.map(|m| (m, r))
+    }));
+    let pieces = etat.espace.ports().pieces.clone();
+    let c2 = cle.clone();
+    let ecriture = tokio::spawn(async move { pieces.put(&c2, flux).await });
+    let abandon = |raison: &str| {
+        Err(StorageError::Unavailable(format!(
+            "dépôt abandonné : {raison}"
+        )))
+    };
+    let mut refus_certain = false;
+    let mut stockage_arrete = false;
+    let lecture: Result<(), ErreurApi> = async {
+        while let Some(morceau) = champ
+            .chunk()
+            .await
+            .map_err(|e| erreur_multipart(e, &nom, piece))?
+        {
+            analyse.nourrir(&morceau)?;
+            // A certain refusal still reads on (the size limit decides the answer first),
+            // but stores nothing more.
+            if !refus_certain && analyse.refus_certain() {
+                refus_certain = true;
+                let _ = envoi.send(abandon("fichier refusé")).await;
+            }
+            if !refus_certain && envoi.send(Ok(morceau)).await.is_err() {
+                stockage_arrete = true;
+                break;
+            }
+        }
+        Ok(())
     }
-    let contenu: Bytes = reception.terminer();
-    let _permis = etat
-        .analyses
-        .acquire()
+    .await;
+    if stockage_arrete {
+        // The store gave up before the end: its error is the answer.
+        let e = match ecriture.await {
+            Ok(Err(e)) => e,
+            _ => StorageError::Unavailable("écriture du fichier interrompue".into()),
+        };
+        return Err(ErreurEspace::from(e).into());
+    }
+    let verdict = match lecture {
+        Err(e) => Err(e),
+        Ok(()) => {
+            let _permis = etat
+                .analyses
+                .acquire()
+                .await
+                .map_err(|_| ErreurApi::requete_invalide("serveur en arrêt"))?;
+            tokio::task::spawn_blocking(move || analyse.terminer())
+                .await
+                .map_err(|_| ErreurApi::requete_invalide("analyse interrompue"))?
+                .map_err(ErreurApi::from)
+        }
+    };
+    let examen = match verdict {
+        Ok(examen) => {
+            drop(envoi); // the end of the file: the store publishes it
+            examen
+        }
+        Err(e) => {
+            let _ = envoi.send(abandon("fichier refusé")).await;
+            drop(envoi);
+            let _ = ecriture.await;
+            return Err(e);
+        }
+    };
+    let stocke = ecriture
         .await
-        .map_err(|_| ErreurApi::requete_invalide("serveur en arrêt"))?;
-    let (c2, formats, max, n2) = (
-        contenu.clone(),
-        piece.formats.clone(),
-        piece.taille_max_mo,
-        nom.clone(),
-    );
-    let analyse = tokio::task::spawn_blocking(move || analyser(&n2, &c2, &formats, max))
-        .await
-        .map_err(|_| ErreurApi::requete_invalide("analyse interrompue"))??;
+        .map_err(|_| ErreurApi::requete_invalide("écriture interrompue"))?
+        .map_err(ErreurEspace::from)?;
+    if stocke.taille != examen.taille {
+        etat.espace.ports().pieces.delete(&cle).await.ok();
+        return Err(ErreurEspace::from(StorageError::Corrupt(format!(
+            "le contenu stocké pour {} n'a pas la taille reçue",
+            cle.fichier
+        )))
+        .into());
+    }
     Ok(etat
         .espace
-        .deposer_analyse(numero, code, analyse, contenu)
+        .enregistrer_contenu(numero, code, cle, examen.avec_empreinte(stocke.sha256))
         .await?)
 }
 
