@@ -44,9 +44,91 @@ enum Commande {
         #[arg(long)]
         keep: bool,
     },
+    /// One large upload: what a PDF and a JPEG of --size-mb MB add to a depot-server's peak
+    /// RSS, against a 1 MB PDF in the same run.
+    GrosFichier {
+        /// Size of the large files, MB.
+        #[arg(long, default_value_t = 50)]
+        size_mb: usize,
+        /// The depot-server binary to start (its limit raised above the size).
+        #[arg(long)]
+        server_bin: PathBuf,
+        /// Working directory (removed at the end). Default: a new directory under ./target.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("depot-bench : {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn gros_fichier(size_mb: usize, server_bin: PathBuf, dir: Option<PathBuf>) {
+    let repertoire =
+        dir.unwrap_or_else(|| PathBuf::from("target").join(format!("gros-{}", std::process::id())));
+    if repertoire.exists() {
+        eprintln!(
+            "depot-bench gros-fichier : {} existe déjà ; choisissez un répertoire neuf",
+            repertoire.display()
+        );
+        std::process::exit(2);
+    }
+    let r = runtime().block_on(depot_bench::gros::executer(
+        &server_bin,
+        &repertoire,
+        size_mb,
+    ));
+    let _ = std::fs::remove_dir_all(&repertoire);
+    let mesures = match r {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("depot-bench gros-fichier : {e}");
+            std::process::exit(1);
+        }
+    };
+    println!(
+        "{:<22} {:>12} {:>7} {:>22}",
+        "upload", "bytes", "status", "added to peak RSS MiB"
+    );
+    for m in &mesures {
+        println!(
+            "{:<22} {:>12} {:>7} {:>22.1}",
+            m.quoi, m.octets, m.statut, m.ajout_mo
+        );
+    }
+    let ajout = |i: usize| mesures.get(i).map_or(f64::NAN, |m| m.ajout_mo);
+    println!(
+        "gros-fichier: size_mb={size_mb} baseline_1mb_added_mb={:.1} pdf_added_mb={:.1} jpeg_added_mb={:.1}",
+        ajout(0),
+        ajout(1),
+        ajout(2)
+    );
+    if mesures.iter().any(|m| m.statut != 201) {
+        eprintln!("depot-bench gros-fichier : un dépôt a été refusé");
+        std::process::exit(1);
+    }
 }
 
 fn main() {
+    let commande = Commande::parse();
+    if let Commande::GrosFichier {
+        size_mb,
+        server_bin,
+        dir,
+    } = commande
+    {
+        gros_fichier(size_mb, server_bin, dir);
+        return;
+    }
     let Commande::Rush {
         candidates,
         files,
@@ -57,7 +139,10 @@ fn main() {
         server_bin,
         dir,
         keep,
-    } = Commande::parse();
+    } = commande
+    else {
+        return;
+    };
     let (repertoire, cree) = match dir {
         Some(d) => {
             let cree = !d.exists();
@@ -85,16 +170,7 @@ fn main() {
         binaire_serveur: server_bin,
         repertoire: repertoire.clone(),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("depot-bench rush : {e}");
-            std::process::exit(1);
-        }
-    };
+    let runtime = runtime();
     let resultat = runtime.block_on(depot_bench::rush::executer(options));
     if cree && !keep {
         let _ = std::fs::remove_dir_all(&repertoire);

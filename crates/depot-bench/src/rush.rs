@@ -389,8 +389,8 @@ fn temps_cpu(pid: u32) -> Option<Duration> {
     Some(Duration::from_millis(ticks * 10))
 }
 
-/// A memory line of `/proc/PID/status`, MiB.
-fn memoire(champ: &str, pid: Option<u32>) -> Option<f64> {
+/// A memory line of `/proc/PID/status` (`VmRSS:`, `VmHWM:`…), MiB.
+pub fn memoire(champ: &str, pid: Option<u32>) -> Option<f64> {
     let chemin = match pid {
         Some(p) => format!("/proc/{p}/status"),
         None => "/proc/self/status".to_owned(),
@@ -458,7 +458,14 @@ fn demarrer_serveur(data: &Path) -> Result<String, String> {
 }
 
 /// A child server, killed when dropped.
-struct Enfant(std::process::Child);
+pub struct Enfant(std::process::Child);
+
+impl Enfant {
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
 
 impl Drop for Enfant {
     fn drop(&mut self) {
@@ -470,11 +477,21 @@ impl Drop for Enfant {
 /// Starts a depot-server binary on a free port with the default configuration; returns its
 /// base URL once it listens.
 fn lancer_serveur(binaire: &Path, data: &Path) -> Result<(String, Enfant), String> {
+    lancer_serveur_avec(binaire, data, &[])
+}
+
+/// Like [`lancer_serveur`], with more arguments.
+pub fn lancer_serveur_avec(
+    binaire: &Path,
+    data: &Path,
+    args: &[&std::ffi::OsStr],
+) -> Result<(String, Enfant), String> {
     use std::io::BufRead;
     let mut c = std::process::Command::new(binaire)
         .arg("--data")
         .arg(data)
         .args(["--listen", "127.0.0.1:0"])
+        .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()

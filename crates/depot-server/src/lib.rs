@@ -142,6 +142,12 @@ pub struct Args {
 /// The demo concours: the seed's pieces, with a calendar relative to `aujourd_hui`
 /// (pré-inscription open, dépôt deadline in 14 days, deferred pieces in 60 days).
 fn concours_demo(aujourd_hui: chrono::NaiveDate) -> Result<Concours, String> {
+    Concours::from_toml(&concours_demo_toml(aujourd_hui)).map_err(|e| e.to_string())
+}
+
+/// The demo concours as a concours file (TOML), for tools that adjust it and pass it with
+/// `--config`.
+pub fn concours_demo_toml(aujourd_hui: chrono::NaiveDate) -> String {
     let j = |n: i64| {
         (aujourd_hui + chrono::Duration::days(n))
             .format("%Y-%m-%d")
@@ -166,7 +172,7 @@ fn concours_demo(aujourd_hui: chrono::NaiveDate) -> Result<Concours, String> {
         texte.push_str(&remplacee);
         texte.push('\n');
     }
-    Concours::from_toml(&texte).map_err(|e| e.to_string())
+    texte
 }
 
 fn phrase_de_passe() -> String {
