@@ -517,7 +517,8 @@ fn lancer_serveur(binaire: &Path, data: &Path) -> Result<(String, Enfant), Strin
     lancer_serveur_avec(binaire, data, &[])
 }
 
-/// Like [`lancer_serveur`], with more arguments.
+/// Starts a depot-server binary on a free port with `args` added to `--data DIR`; returns
+/// its base URL once it listens, and the child (killed when dropped).
 pub fn lancer_serveur_avec(
     binaire: &Path,
     data: &Path,
