@@ -474,3 +474,41 @@ async fn disque_plein_puis_lecture_seule_rien_n_est_perdu() {
     ));
     assert_eq!(s.load(&n).await.unwrap().valeur.fichiers().len(), 2);
 }
+
+/// A large content is hashed on a helper thread past its first MiB: the SHA-256 is the
+/// same as hashing the bytes at once, whatever the chunking, and so is what is read back.
+#[tokio::test]
+async fn grand_contenu_empreinte_exacte() {
+    let (_dir, s) = store();
+    let numero = dossier_exemple(Voie::Externe).numero().clone();
+    let mut x: u32 = 7;
+    let octets: Vec<u8> = (0..5 * 1024 * 1024 + 123)
+        .map(|_| {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (x >> 24) as u8
+        })
+        .collect();
+    let attendu = depot_core::Sha256::de(&octets);
+    for morceau in [1000, 65_536, 3 * 1024 * 1024] {
+        let cle = CleContenu {
+            numero: numero.clone(),
+            fichier: FichierId::generer(&HasardSysteme),
+        };
+        let morceaux: Vec<Result<Bytes, StorageError>> = octets
+            .chunks(morceau)
+            .map(|m| Ok(Bytes::copy_from_slice(m)))
+            .collect();
+        let stocke = s
+            .put(&cle, Box::pin(futures_util::stream::iter(morceaux)))
+            .await
+            .unwrap();
+        assert_eq!(stocke.sha256, attendu, "chunks of {morceau}");
+        assert_eq!(stocke.taille, octets.len() as u64);
+        let mut lu = Vec::new();
+        let mut flux = s.get(&cle).await.unwrap();
+        while let Some(m) = futures_util::StreamExt::next(&mut flux).await {
+            lu.extend_from_slice(&m.unwrap());
+        }
+        assert_eq!(depot_core::Sha256::de(&lu), attendu);
+    }
+}
