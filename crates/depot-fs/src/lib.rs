@@ -212,66 +212,6 @@ struct Enregistrement {
     dossier: Dossier,
 }
 
-/// Beyond this many bytes, a content's SHA-256 is computed on a helper thread, overlapping
-/// the writes and the fsync (on a 10 MiB file, hashing inline took a third of the upload).
-const HACHAGE_PARALLELE_DES: u64 = 1024 * 1024;
-
-/// The SHA-256 of a content being written: inline for a small file, then on a helper
-/// thread fed with the same chunks (bounded queue).
-enum Empreinte {
-    EnLigne(sha2::Sha256),
-    Fil(
-        std::sync::mpsc::SyncSender<Bytes>,
-        std::thread::JoinHandle<sha2::Sha256>,
-    ),
-}
-
-impl Empreinte {
-    /// Adds the chunk that follows the first `deja` bytes.
-    fn ajouter(&mut self, morceau: &Bytes, deja: u64) {
-        if let Empreinte::EnLigne(h) = self
-            && deja >= HACHAGE_PARALLELE_DES
-        {
-            let (envoi, reception) = std::sync::mpsc::sync_channel::<Bytes>(16);
-            let mut suite = h.clone();
-            let fil = std::thread::Builder::new()
-                .name("depot-fs-sha256".into())
-                .spawn(move || {
-                    for m in reception {
-                        suite.update(&m);
-                    }
-                    suite
-                });
-            // Without a thread, the hash simply stays inline.
-            if let Ok(fil) = fil {
-                *self = Empreinte::Fil(envoi, fil);
-            }
-        }
-        match self {
-            Empreinte::EnLigne(h) => h.update(morceau),
-            Empreinte::Fil(envoi, _) => {
-                if let Err(std::sync::mpsc::SendError(m)) = envoi.send(morceau.clone()) {
-                    // The thread is gone: finir reports it.
-                    drop(m);
-                }
-            }
-        }
-    }
-
-    fn finir(self) -> Result<Sha256, StorageError> {
-        let h = match self {
-            Empreinte::EnLigne(h) => h,
-            Empreinte::Fil(envoi, fil) => {
-                drop(envoi);
-                fil.join().map_err(|_| {
-                    StorageError::Unavailable("calcul de l'empreinte interrompu".into())
-                })?
-            }
-        };
-        Ok(Sha256::depuis_octets(h.finalize().into()))
-    }
-}
-
 /// Runs blocking filesystem work off the async executor.
 async fn bloquant<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
@@ -525,11 +465,11 @@ impl PieceStore for FsStore {
                 .map_err(|e| conv("fichier temporaire", e))?;
             let resultat = (|| {
                 // Stream to disk with bounded memory, hashing as we go.
-                let mut empreinte = Empreinte::EnLigne(sha2::Sha256::new());
+                let mut hacheur = sha2::Sha256::new();
                 let mut taille = 0u64;
                 while let Some(morceau) = runtime.block_on(contenu.next()) {
                     let morceau = morceau?;
-                    empreinte.ajouter(&morceau, taille);
+                    hacheur.update(&morceau);
                     taille += morceau.len() as u64;
                     fichier
                         .write_all(&morceau)
@@ -538,13 +478,14 @@ impl PieceStore for FsStore {
                 fichier
                     .sync_all()
                     .map_err(|e| conv("fsync du contenu", e))?;
-                // The hash is complete before the content is published.
-                let sha256 = empreinte.finir()?;
                 // link(2) fails if the name exists: write-once even between processes.
                 fs::hard_link(&tmp, &final_)
                     .map_err(|e| conv(&format!("publication de {}", final_.display()), e))?;
                 fsync_dir(&dir).map_err(|e| conv("fsync du répertoire", e))?;
-                Ok(ContenuStocke { taille, sha256 })
+                Ok(ContenuStocke {
+                    taille,
+                    sha256: Sha256::depuis_octets(hacheur.finalize().into()),
+                })
             })();
             drop(fichier);
             let _ = fs::remove_file(&tmp);

@@ -475,8 +475,8 @@ async fn disque_plein_puis_lecture_seule_rien_n_est_perdu() {
     assert_eq!(s.load(&n).await.unwrap().valeur.fichiers().len(), 2);
 }
 
-/// A large content is hashed on a helper thread past its first MiB: the SHA-256 is the
-/// same as hashing the bytes at once, whatever the chunking, and so is what is read back.
+/// A large content streamed in chunks of any size: the SHA-256 the store computes while
+/// writing is the hash of the bytes at once, and so is what is read back.
 #[tokio::test]
 async fn grand_contenu_empreinte_exacte() {
     let (_dir, s) = store();
