@@ -25,6 +25,18 @@ pub struct Mesure {
     pub statut: u16,
 }
 
+async fn poster(client: &reqwest::Client, url: &str, corps: Value) -> Result<Value, String> {
+    client
+        .post(url)
+        .json(&corps)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())
+}
+
 fn remettre_pic(pid: u32) -> Result<(), String> {
     std::fs::write(format!("/proc/{pid}/clear_refs"), "5")
         .map_err(|e| format!("remise à zéro du pic de mémoire du serveur : {e}"))
@@ -53,30 +65,22 @@ pub async fn executer(
     let pid = enfant.pid();
     let client = reqwest::Client::new();
     let mdp = "gros-fichier-mesure-memoire-7c1e";
-    let r: Value = client
-        .post(format!("{base}/api/v1/preinscriptions"))
-        .json(
-            &json!({"voie": "externe", "nom": "Mesure", "prenom": "Memoire",
+    let r = poster(
+        &client,
+        &format!("{base}/api/v1/preinscriptions"),
+        json!({"voie": "externe", "nom": "Mesure", "prenom": "Memoire",
             "email": "mesure@exemple.fr", "mot_de_passe": mdp}),
-        )
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
+    )
+    .await?;
     let numero = r["numero"]
         .as_str()
         .ok_or(format!("préinscription : {r}"))?;
-    let r: Value = client
-        .post(format!("{base}/api/v1/connexion"))
-        .json(&json!({"numero": numero, "mot_de_passe": mdp}))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
+    let r = poster(
+        &client,
+        &format!("{base}/api/v1/connexion"),
+        json!({"numero": numero, "mot_de_passe": mdp}),
+    )
+    .await?;
     let jeton = r["jeton"]
         .as_str()
         .ok_or(format!("connexion : {r}"))?

@@ -270,22 +270,22 @@ async fn phase<F, Fut>(
     nom: &'static str,
     n: usize,
     concurrence: usize,
+    ctx: &Arc<Contexte>,
     f: F,
 ) -> (Phase, Vec<String>)
 where
-    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    F: Fn(Arc<Contexte>, usize) -> Fut,
     Fut: std::future::Future<Output = Result<(), String>> + Send + 'static,
 {
-    let f = Arc::new(f);
     let permis = Arc::new(Semaphore::new(concurrence.max(1)));
     let debut = Instant::now();
     let mut taches = tokio::task::JoinSet::new();
     for i in 0..n {
-        let (f, permis) = (f.clone(), permis.clone());
+        let (travail, permis) = (f(ctx.clone(), i), permis.clone());
         taches.spawn(async move {
             let _p = permis.acquire_owned().await.map_err(|e| e.to_string())?;
             let t = Instant::now();
-            f(i).await.map(|()| t.elapsed())
+            travail.await.map(|()| t.elapsed())
         });
     }
     let mut latences = Vec::with_capacity(n);
@@ -316,6 +316,211 @@ where
         },
         messages,
     )
+}
+
+/// What every request of the rush needs, and what the candidates got back.
+struct Contexte {
+    client: reqwest::Client,
+    base: String,
+    code: String,
+    voie: String,
+    k: usize,
+    taille: usize,
+    candidats: Vec<tokio::sync::Mutex<Candidat>>,
+    places: std::sync::OnceLock<Vec<Emplacement>>,
+    perdus: AtomicUsize,
+}
+
+fn texte(e: reqwest::Error) -> String {
+    e.to_string()
+}
+
+impl Contexte {
+    async fn preinscrire(&self, nom: &str, email: &str, mdp: &str) -> Result<String, String> {
+        let r = self
+            .client
+            .post(format!("{}/api/v1/preinscriptions", self.base))
+            .json(
+                &serde_json::json!({"concours": self.code, "voie": self.voie, "nom": nom,
+                "prenom": "Rush", "email": email, "mot_de_passe": mdp}),
+            )
+            .send()
+            .await
+            .map_err(texte)?;
+        Ok(json(r, 201).await?["numero"]
+            .as_str()
+            .ok_or("pas de numéro")?
+            .to_owned())
+    }
+
+    async fn connecter(&self, numero: &str, mdp: &str) -> Result<String, String> {
+        let r = self
+            .client
+            .post(format!("{}/api/v1/connexion", self.base))
+            .json(&serde_json::json!({"numero": numero, "mot_de_passe": mdp}))
+            .send()
+            .await
+            .map_err(texte)?;
+        Ok(json(r, 200).await?["jeton"]
+            .as_str()
+            .ok_or("pas de jeton")?
+            .to_owned())
+    }
+
+    async fn vue(&self, jeton: &str) -> Result<Value, String> {
+        let r = self
+            .client
+            .get(format!("{}/api/v1/dossier", self.base))
+            .bearer_auth(jeton)
+            .send()
+            .await
+            .map_err(texte)?;
+        json(r, 200).await
+    }
+
+    async fn jeton(&self, i: usize) -> Result<String, String> {
+        let j = self.candidats[i].lock().await.jeton.clone();
+        if j.is_empty() {
+            return Err("pas connecté".into());
+        }
+        Ok(j)
+    }
+
+    async fn candidat_preinscrit(&self, i: usize) -> Result<(), String> {
+        let mdp = mot_de_passe(i);
+        let email = format!("candidat{i}@rush.exemple.fr");
+        let numero = self
+            .preinscrire(&format!("Candidat{i}"), &email, &mdp)
+            .await?;
+        let mut c = self.candidats[i].lock().await;
+        c.numero = numero;
+        c.mot_de_passe = mdp;
+        Ok(())
+    }
+
+    async fn candidat_connecte(&self, i: usize) -> Result<(), String> {
+        let (numero, mdp) = {
+            let c = self.candidats[i].lock().await;
+            (c.numero.clone(), c.mot_de_passe.clone())
+        };
+        if numero.is_empty() {
+            return Err("pas pré-inscrit".into());
+        }
+        let jeton = self.connecter(&numero, &mdp).await?;
+        self.candidats[i].lock().await.jeton = jeton;
+        Ok(())
+    }
+
+    /// Upload `x`: file `x % K` of candidate `x / K`.
+    async fn fichier_depose(&self, x: usize) -> Result<(), String> {
+        let (i, j) = (x / self.k, x % self.k);
+        let jeton = self.jeton(i).await?;
+        let place = self
+            .places
+            .get()
+            .and_then(|p| p.get(j))
+            .ok_or("emplacement inconnu")?;
+        let octets = contenu(i, j, self.taille, place.pdf);
+        let sha = Sha256::de(&octets).hex();
+        let (nom, mime) = if place.pdf {
+            ("piece.pdf", "application/pdf")
+        } else {
+            ("piece.jpg", "image/jpeg")
+        };
+        let partie = reqwest::multipart::Part::bytes(octets)
+            .file_name(nom)
+            .mime_str(mime)
+            .map_err(texte)?;
+        let r = self
+            .client
+            .post(format!(
+                "{}/api/v1/dossier/pieces/{}",
+                self.base, place.piece
+            ))
+            .bearer_auth(jeton)
+            .multipart(reqwest::multipart::Form::new().part("fichier", partie))
+            .send()
+            .await
+            .map_err(texte)?;
+        let v = json(r, 201).await?;
+        let id = v["fichier"]["id"].as_str().ok_or("pas d'id")?.to_owned();
+        if v["fichier"]["sha256"].as_str() != Some(sha.as_str()) {
+            return Err("empreinte annoncée différente de l'envoi".into());
+        }
+        self.candidats[i].lock().await.fichiers.push((id, sha));
+        Ok(())
+    }
+
+    async fn dossier_vu(&self, i: usize) -> Result<(), String> {
+        let v = self.vue(&self.jeton(i).await?).await?;
+        if v["cloturable"] != true {
+            return Err(format!(
+                "dossier non clôturable : {}",
+                v["pieces_manquantes"]
+            ));
+        }
+        Ok(())
+    }
+
+    async fn dossier_cloture(&self, i: usize) -> Result<(), String> {
+        let r = self
+            .client
+            .post(format!("{}/api/v1/dossier/cloture", self.base))
+            .bearer_auth(self.jeton(i).await?)
+            .send()
+            .await
+            .map_err(texte)?;
+        let v = json(r, 200).await?;
+        if v["etat"] != "cloture" {
+            return Err(format!("état après clôture : {}", v["etat"]));
+        }
+        self.candidats[i].lock().await.cloture = true;
+        Ok(())
+    }
+
+    /// Reads a candidate's dossier back: every acknowledged file listed with its SHA-256
+    /// and served with the same bytes, an acknowledged closure recorded. What is missing
+    /// counts as lost.
+    async fn dossier_relu(&self, i: usize) -> Result<(), String> {
+        let cand = self.candidats[i].lock().await.clone();
+        if cand.jeton.is_empty() {
+            return Ok(());
+        }
+        let v = self.vue(&cand.jeton).await?;
+        let mut perdus = usize::from(cand.cloture && v["etat"] != "cloture");
+        let listes: Vec<(String, String)> = v["pieces"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p["fichiers"].as_array().into_iter().flatten())
+            .map(|f| {
+                (
+                    f["id"].as_str().unwrap_or_default().to_owned(),
+                    f["sha256"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        for (id, sha) in &cand.fichiers {
+            if !listes.contains(&(id.clone(), sha.clone())) {
+                perdus += 1;
+                continue;
+            }
+            let r = self
+                .client
+                .get(format!("{}/api/v1/dossier/fichiers/{id}", self.base))
+                .bearer_auth(&cand.jeton)
+                .send()
+                .await
+                .map_err(texte)?;
+            let ok = r.status().is_success();
+            let octets = r.bytes().await.map_err(texte)?;
+            if !ok || Sha256::de(&octets).hex() != *sha {
+                perdus += 1;
+            }
+        }
+        self.perdus.fetch_add(perdus, Ordering::Relaxed);
+        Ok(())
+    }
 }
 
 async fn json(r: reqwest::Response, attendu: u16) -> Result<Value, String> {
@@ -678,8 +883,17 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         voies.first().cloned().ok_or("concours sans voie")?
     };
 
-    let candidats: Arc<Vec<tokio::sync::Mutex<Candidat>>> =
-        Arc::new((0..n).map(|_| Default::default()).collect());
+    let ctx = Arc::new(Contexte {
+        client,
+        base,
+        code,
+        voie,
+        k,
+        taille,
+        candidats: (0..n).map(|_| Default::default()).collect(),
+        places: std::sync::OnceLock::new(),
+        perdus: AtomicUsize::new(0),
+    });
     let mut phases = Vec::new();
     let mut exemples_erreurs = Vec::new();
     // Whose resident memory the table shows after each phase.
@@ -701,38 +915,15 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
     // Where the files go: from a first candidate's view (all get the same voie).
     let sonde = {
         let mdp = mot_de_passe(n);
-        let r = client
-            .post(format!("{base}/api/v1/preinscriptions"))
-            .json(
-                &serde_json::json!({"concours": code, "voie": voie, "nom": "Sonde",
-                "prenom": "Rush", "email": "sonde.rush@exemple.fr", "mot_de_passe": mdp}),
-            )
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let numero = json(r, 201).await?["numero"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let r = client
-            .post(format!("{base}/api/v1/connexion"))
-            .json(&serde_json::json!({"numero": numero, "mot_de_passe": mdp}))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let jeton = json(r, 200).await?["jeton"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        let r = client
-            .get(format!("{base}/api/v1/dossier"))
-            .bearer_auth(jeton)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        json(r, 200).await?
+        let numero = ctx
+            .preinscrire("Sonde", "sonde.rush@exemple.fr", &mdp)
+            .await?;
+        let jeton = ctx.connecter(&numero, &mdp).await?;
+        ctx.vue(&jeton).await?
     };
-    let places = Arc::new(emplacements(&sonde, k, o.taille_ko)?);
+    let places = emplacements(&sonde, k, o.taille_ko)?;
+    let _ = ctx.places.set(places.clone());
+    let places = Arc::new(places);
 
     // The raw durable floor, same bytes and concurrency, next to the server's data.
     let octets = (0..k)
@@ -741,185 +932,37 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         * n as u64;
     let plancher_avant =
         mesurer_plancher(&plancher_dir, n * k, o.concurrence, taille, &places).await?;
-    let _ = std::fs::remove_dir_all(&plancher_dir);
     let rss_remis = o.url.is_none() && remettre_pic_rss();
 
     let c = o.concurrence;
     garder(
-        phase("preinscription", n, c, {
-            let (client, base, candidats, code, voie) = (
-                client.clone(),
-                base.clone(),
-                candidats.clone(),
-                code.clone(),
-                voie.clone(),
-            );
-            move |i| {
-                let (client, base, candidats, code, voie) = (
-                    client.clone(),
-                    base.clone(),
-                    candidats.clone(),
-                    code.clone(),
-                    voie.clone(),
-                );
-                async move {
-                    let mdp = mot_de_passe(i);
-                    let r = client
-                        .post(format!("{base}/api/v1/preinscriptions"))
-                        .json(&serde_json::json!({"concours": code, "voie": voie,
-                            "nom": format!("Candidat{i}"), "prenom": "Rush",
-                            "email": format!("candidat{i}@rush.exemple.fr"), "mot_de_passe": mdp}))
-                        .send()
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    let numero = json(r, 201).await?["numero"]
-                        .as_str()
-                        .ok_or("pas de numéro")?
-                        .to_owned();
-                    let mut cand = candidats[i].lock().await;
-                    cand.numero = numero;
-                    cand.mot_de_passe = mdp;
-                    Ok(())
-                }
-            }
+        phase("preinscription", n, c, &ctx, |ctx, i| async move {
+            ctx.candidat_preinscrit(i).await
         })
         .await,
     );
-
     garder(
-        phase("connexion", n, c, {
-            let (client, base, candidats) = (client.clone(), base.clone(), candidats.clone());
-            move |i| {
-                let (client, base, candidats) = (client.clone(), base.clone(), candidats.clone());
-                async move {
-                    let (numero, mdp) = {
-                        let c = candidats[i].lock().await;
-                        (c.numero.clone(), c.mot_de_passe.clone())
-                    };
-                    if numero.is_empty() {
-                        return Err("pas pré-inscrit".into());
-                    }
-                    let r = client
-                        .post(format!("{base}/api/v1/connexion"))
-                        .json(&serde_json::json!({"numero": numero, "mot_de_passe": mdp}))
-                        .send()
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    let jeton = json(r, 200).await?["jeton"]
-                        .as_str()
-                        .ok_or("pas de jeton")?
-                        .to_owned();
-                    candidats[i].lock().await.jeton = jeton;
-                    Ok(())
-                }
-            }
+        phase("connexion", n, c, &ctx, |ctx, i| async move {
+            ctx.candidat_connecte(i).await
         })
         .await,
     );
-
     let plancher_milieu = mesurer_plancher(&plancher_dir, n * k, c, taille, &places).await?;
     garder(
-        phase("depot", n * k, c, {
-            let (client, base, candidats, places) = (
-                client.clone(),
-                base.clone(),
-                candidats.clone(),
-                places.clone(),
-            );
-            move |x| {
-                let (client, base, candidats, places) = (
-                    client.clone(),
-                    base.clone(),
-                    candidats.clone(),
-                    places.clone(),
-                );
-                async move {
-                    let (i, j) = (x / k, x % k);
-                    let jeton = candidats[i].lock().await.jeton.clone();
-                    if jeton.is_empty() {
-                        return Err("pas connecté".into());
-                    }
-                    let place = &places[j];
-                    let octets = contenu(i, j, taille, place.pdf);
-                    let sha = Sha256::de(&octets).hex();
-                    let nom = if place.pdf { "piece.pdf" } else { "piece.jpg" };
-                    let mime = if place.pdf {
-                        "application/pdf"
-                    } else {
-                        "image/jpeg"
-                    };
-                    let partie = reqwest::multipart::Part::bytes(octets)
-                        .file_name(nom)
-                        .mime_str(mime)
-                        .map_err(|e| e.to_string())?;
-                    let r = client
-                        .post(format!("{base}/api/v1/dossier/pieces/{}", place.piece))
-                        .bearer_auth(jeton)
-                        .multipart(reqwest::multipart::Form::new().part("fichier", partie))
-                        .send()
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    let v = json(r, 201).await?;
-                    let id = v["fichier"]["id"].as_str().ok_or("pas d'id")?.to_owned();
-                    if v["fichier"]["sha256"].as_str() != Some(sha.as_str()) {
-                        return Err("empreinte annoncée différente de l'envoi".into());
-                    }
-                    candidats[i].lock().await.fichiers.push((id, sha));
-                    Ok(())
-                }
-            }
+        phase("depot", n * k, c, &ctx, |ctx, x| async move {
+            ctx.fichier_depose(x).await
         })
         .await,
     );
-
     garder(
-        phase("consultation", n, c, {
-            let (client, base, candidats) = (client.clone(), base.clone(), candidats.clone());
-            move |i| {
-                let (client, base, candidats) = (client.clone(), base.clone(), candidats.clone());
-                async move {
-                    let jeton = candidats[i].lock().await.jeton.clone();
-                    let r = client
-                        .get(format!("{base}/api/v1/dossier"))
-                        .bearer_auth(jeton)
-                        .send()
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    let v = json(r, 200).await?;
-                    if v["cloturable"] != true {
-                        return Err(format!(
-                            "dossier non clôturable : {}",
-                            v["pieces_manquantes"]
-                        ));
-                    }
-                    Ok(())
-                }
-            }
+        phase("consultation", n, c, &ctx, |ctx, i| async move {
+            ctx.dossier_vu(i).await
         })
         .await,
     );
-
     garder(
-        phase("cloture", n, c, {
-            let (client, base, candidats) = (client.clone(), base.clone(), candidats.clone());
-            move |i| {
-                let (client, base, candidats) = (client.clone(), base.clone(), candidats.clone());
-                async move {
-                    let jeton = candidats[i].lock().await.jeton.clone();
-                    let r = client
-                        .post(format!("{base}/api/v1/dossier/cloture"))
-                        .bearer_auth(jeton)
-                        .send()
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    let v = json(r, 200).await?;
-                    if v["etat"] != "cloture" {
-                        return Err(format!("état après clôture : {}", v["etat"]));
-                    }
-                    candidats[i].lock().await.cloture = true;
-                    Ok(())
-                }
-            }
+        phase("cloture", n, c, &ctx, |ctx, i| async move {
+            ctx.dossier_cloture(i).await
         })
         .await,
     );
@@ -934,69 +977,9 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
 
     // Read everything back: every acknowledged file listed with its SHA-256 and served with
     // the same bytes, every acknowledged closure recorded.
-    let perdus = Arc::new(AtomicUsize::new(0));
     garder(
-        phase("relecture", n, c, {
-            let (client, base, candidats, perdus) = (
-                client.clone(),
-                base.clone(),
-                candidats.clone(),
-                perdus.clone(),
-            );
-            move |i| {
-                let (client, base, candidats, perdus) = (
-                    client.clone(),
-                    base.clone(),
-                    candidats.clone(),
-                    perdus.clone(),
-                );
-                async move {
-                    let cand = candidats[i].lock().await.clone();
-                    if cand.jeton.is_empty() {
-                        return Ok(());
-                    }
-                    let r = client
-                        .get(format!("{base}/api/v1/dossier"))
-                        .bearer_auth(&cand.jeton)
-                        .send()
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    let v = json(r, 200).await?;
-                    if cand.cloture && v["etat"] != "cloture" {
-                        perdus.fetch_add(1, Ordering::Relaxed);
-                    }
-                    let listes: Vec<(String, String)> = v["pieces"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .flat_map(|p| p["fichiers"].as_array().into_iter().flatten())
-                        .map(|f| {
-                            (
-                                f["id"].as_str().unwrap_or_default().to_owned(),
-                                f["sha256"].as_str().unwrap_or_default().to_owned(),
-                            )
-                        })
-                        .collect();
-                    for (id, sha) in &cand.fichiers {
-                        if !listes.contains(&(id.clone(), sha.clone())) {
-                            perdus.fetch_add(1, Ordering::Relaxed);
-                            continue;
-                        }
-                        let r = client
-                            .get(format!("{base}/api/v1/dossier/fichiers/{id}"))
-                            .bearer_auth(&cand.jeton)
-                            .send()
-                            .await
-                            .map_err(|e| e.to_string())?;
-                        let ok = r.status().is_success();
-                        let octets = r.bytes().await.map_err(|e| e.to_string())?;
-                        if !ok || Sha256::de(&octets).hex() != *sha {
-                            perdus.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                    Ok(())
-                }
-            }
+        phase("relecture", n, c, &ctx, |ctx, i| async move {
+            ctx.dossier_relu(i).await
         })
         .await,
     );
@@ -1016,7 +999,7 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         octets,
         plancher_argon2,
         coeurs,
-        perdus: perdus.load(Ordering::Relaxed),
+        perdus: ctx.perdus.load(Ordering::Relaxed),
         pic_rss_mo,
         source_rss,
         exemples_erreurs,

@@ -796,7 +796,7 @@ impl JpegFlux {
 }
 
 /// Names that make a PDF active: as dictionary keys or as name values.
-const CLES_ACTIVES: &[&[u8]] = &[
+pub(crate) const CLES_ACTIVES: &[&[u8]] = &[
     b"JavaScript",
     b"JS",
     b"Launch",
@@ -806,7 +806,7 @@ const CLES_ACTIVES: &[&[u8]] = &[
     b"RichMedia",
     b"XFA",
 ];
-const NOMS_ACTIFS: &[&[u8]] = &[
+pub(crate) const NOMS_ACTIFS: &[&[u8]] = &[
     b"JavaScript",
     b"Launch",
     b"EmbeddedFile",

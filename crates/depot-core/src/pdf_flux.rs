@@ -22,7 +22,7 @@
 
 use flate2::{Decompress, FlushDecompress, Status};
 
-use crate::format::PDF_DECOMPRESSION_MAX;
+use crate::format::{CLES_ACTIVES, NOMS_ACTIFS, PDF_DECOMPRESSION_MAX};
 
 /// Longest name or keyword kept; longer ones are still read, never matched.
 pub(crate) const JETON_MAX: usize = 256;
@@ -30,25 +30,6 @@ pub(crate) const JETON_MAX: usize = 256;
 pub(crate) const PROFONDEUR_MAX: usize = 256;
 /// Most streams (and most cross-reference entries) in one file.
 pub(crate) const FLUX_MAX: usize = 1_000_000;
-
-const CLES_ACTIVES: &[&[u8]] = &[
-    b"JavaScript",
-    b"JS",
-    b"Launch",
-    b"EmbeddedFile",
-    b"EmbeddedFiles",
-    b"AA",
-    b"RichMedia",
-    b"XFA",
-];
-const NOMS_ACTIFS: &[&[u8]] = &[
-    b"JavaScript",
-    b"Launch",
-    b"EmbeddedFile",
-    b"RichMedia",
-    b"ImportData",
-    b"GoToE",
-];
 
 fn blanc(b: u8) -> bool {
     matches!(b, 0 | b'\t' | b'\n' | 0x0C | b'\r' | b' ')

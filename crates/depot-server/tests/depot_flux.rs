@@ -7,7 +7,7 @@
 
 mod commun;
 
-use commun::{connexion, deposer, lancer};
+use commun::{connexion, deposer, lancer, lire};
 use depot_core::Sha256;
 use depot_core::exemples::{jpeg_gris, pdf_image, pdf_pages, png_minimal};
 
@@ -83,15 +83,7 @@ async fn refus_sans_trace_et_acceptation_entiere() {
         assert_eq!(v["fichier"]["sha256"], sha.as_str());
         assert_eq!(v["fichier"]["taille"], octets.len());
         let id = v["fichier"]["id"].as_str().unwrap().to_owned();
-        let lu = reqwest::Client::new()
-            .get(format!("{}/api/v1/dossier/fichiers/{id}", s.url))
-            .bearer_auth(&jeton)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let lu = lire(&format!("{}/api/v1/dossier/fichiers/{id}", s.url), &jeton).await;
         assert_eq!(Sha256::de(&lu).hex(), sha, "{nom} served back intact");
         attendus.push(id);
     }

@@ -37,24 +37,8 @@ async fn le_recepisse_se_verifie_hors_ligne() {
     let recepisse = &cloture["recepisse"];
     assert_eq!(recepisse["algorithme"], "ed25519");
     // The same bytes every time.
-    let a = c
-        .get(format!("{api}/dossier/recepisse"))
-        .bearer_auth(&j)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let b = c
-        .get(format!("{api}/dossier/recepisse"))
-        .bearer_auth(&j)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let a = commun::lire(&format!("{api}/dossier/recepisse"), &j).await;
+    let b = commun::lire(&format!("{api}/dossier/recepisse"), &j).await;
     assert_eq!(a, b);
     assert_eq!(&serde_json::from_slice::<Value>(&a).unwrap(), recepisse);
     let fichier = dir.path().join("recepisse.json");

@@ -8,7 +8,6 @@
 mod commun;
 
 use depot_core::exemples::{jpeg_minimal, pdf_minimal};
-use serde_json::Value;
 
 struct S3 {
     endpoint: String,
@@ -122,15 +121,7 @@ async fn l_espace_sur_moto_de_bout_en_bout() {
         .await
         .unwrap();
     let j = commun::connexion(&autre.url, &numero, &mdp).await;
-    let v: Value = c
-        .get(format!("{}/api/v1/dossier", autre.url))
-        .bearer_auth(&j)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = commun::lire_json(&format!("{}/api/v1/dossier", autre.url), &j).await;
     assert_eq!(v["etat"], "cloture");
     assert_eq!(v["pieces"][0]["fichiers"].as_array().unwrap().len(), 2);
 }

@@ -129,3 +129,22 @@ pub async fn cloturer(url: &str, jeton: &str) -> serde_json::Value {
         .await
         .unwrap()
 }
+
+/// `GET` with the candidate's token: the body's bytes (panics on a transport error).
+pub async fn lire(url: &str, jeton: &str) -> Vec<u8> {
+    reqwest::Client::new()
+        .get(url)
+        .bearer_auth(jeton)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec()
+}
+
+/// `GET` with the candidate's token: the body as JSON.
+pub async fn lire_json(url: &str, jeton: &str) -> serde_json::Value {
+    serde_json::from_slice(&lire(url, jeton).await).unwrap()
+}
