@@ -223,6 +223,14 @@ pub async fn ouvrir_session(
     }
 }
 
+/// What the upload handler sends to the store's write.
+enum Morceau {
+    /// The next bytes of the file.
+    Donnees(Bytes),
+    /// The file is complete and accepted: the store may publish it.
+    Fin,
+}
+
 /// The client IP of a request, as an extractor.
 pub struct Ip(pub std::net::IpAddr);
 
@@ -338,20 +346,28 @@ pub async fn recevoir_et_deposer(
     let nom = champ.file_name().unwrap_or("fichier").to_owned();
     let mut analyse = AnalyseFlux::new(&nom, &piece.formats, piece.taille_max_mo);
     let cle = etat.espace.nouvelle_cle(numero);
-    // Two chunks in flight between the reader and the store at most.
-    let (envoi, reception) = tokio::sync::mpsc::channel::<Result<Bytes, StorageError>>(2);
-    let flux: FluxOctets = Box::pin(futures_util::stream::unfold(reception, |mut r| async {
-        r.recv().await.map(|m| (m, r))
+    // Two chunks in flight between the reader and the store at most. The file ends only
+    // with an explicit `Fin`: if this handler stops for any reason (refusal, error, the
+    // client gone and the request dropped), the sender is dropped without it and the store
+    // aborts the write instead of publishing a partial content.
+    let (envoi, reception) = tokio::sync::mpsc::channel::<Morceau>(2);
+    let flux: FluxOctets = Box::pin(futures_util::stream::unfold(Some(reception), |r| async {
+        let mut r = r?;
+        match r.recv().await {
+            Some(Morceau::Donnees(b)) => Some((Ok(b), Some(r))),
+            Some(Morceau::Fin) => None,
+            None => Some((
+                Err(StorageError::Unavailable(
+                    "dépôt interrompu avant la fin du fichier".into(),
+                )),
+                None,
+            )),
+        }
     }));
     let pieces = etat.espace.ports().pieces.clone();
     let c2 = cle.clone();
     let ecriture = tokio::spawn(async move { pieces.put(&c2, flux).await });
-    let abandon = |raison: &str| {
-        Err(StorageError::Unavailable(format!(
-            "dépôt abandonné : {raison}"
-        )))
-    };
-    let mut refus_certain = false;
+    let mut envoi = Some(envoi);
     let mut stockage_arrete = false;
     let lecture: Result<(), ErreurApi> = async {
         while let Some(morceau) = champ
@@ -362,11 +378,12 @@ pub async fn recevoir_et_deposer(
             analyse.nourrir(&morceau)?;
             // A certain refusal still reads on (the size limit decides the answer first),
             // but stores nothing more.
-            if !refus_certain && analyse.refus_certain() {
-                refus_certain = true;
-                let _ = envoi.send(abandon("fichier refusé")).await;
+            if analyse.refus_certain() {
+                envoi = None;
             }
-            if !refus_certain && envoi.send(Ok(morceau)).await.is_err() {
+            if let Some(e) = &envoi
+                && e.send(Morceau::Donnees(morceau)).await.is_err()
+            {
                 stockage_arrete = true;
                 break;
             }
@@ -384,26 +401,26 @@ pub async fn recevoir_et_deposer(
     }
     let verdict = match lecture {
         Err(e) => Err(e),
-        Ok(()) => {
-            let _permis = etat
-                .analyses
-                .acquire()
-                .await
-                .map_err(|_| ErreurApi::requete_invalide("serveur en arrêt"))?;
-            tokio::task::spawn_blocking(move || analyse.terminer())
-                .await
-                .map_err(|_| ErreurApi::requete_invalide("analyse interrompue"))?
-                .map_err(ErreurApi::from)
-        }
+        Ok(()) => match etat.analyses.acquire().await {
+            Err(_) => Err(ErreurApi::requete_invalide("serveur en arrêt")),
+            Ok(_permis) => match tokio::task::spawn_blocking(move || analyse.terminer()).await {
+                Err(_) => Err(ErreurApi::requete_invalide("analyse interrompue")),
+                Ok(r) => r.map_err(ErreurApi::from),
+            },
+        },
     };
-    let examen = match verdict {
-        Ok(examen) => {
-            drop(envoi); // the end of the file: the store publishes it
-            examen
+    let examen = match (verdict, envoi) {
+        (Ok(examen), Some(e)) if e.send(Morceau::Fin).await.is_ok() => examen,
+        (Ok(_), _) => {
+            // Accepted, but the store stopped meanwhile: its error is the answer.
+            let e = match ecriture.await {
+                Ok(Err(e)) => e,
+                _ => StorageError::Unavailable("écriture du fichier interrompue".into()),
+            };
+            return Err(ErreurEspace::from(e).into());
         }
-        Err(e) => {
-            let _ = envoi.send(abandon("fichier refusé")).await;
-            drop(envoi);
+        (Err(e), envoi) => {
+            drop(envoi); // no `Fin`: the store aborts and keeps nothing
             let _ = ecriture.await;
             return Err(e);
         }

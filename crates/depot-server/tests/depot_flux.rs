@@ -94,3 +94,49 @@ async fn refus_sans_trace_et_acceptation_entiere() {
         "only the accepted contents, no temporary file"
     );
 }
+
+/// The client goes away in the middle of a valid PDF: the request is dropped, and the store
+/// publishes nothing (its temporary file goes too).
+#[tokio::test]
+async fn client_parti_en_cours_de_route() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("depot-data");
+    let s = lancer(&data, &[], &[]).await.unwrap();
+    let (numero, mdp) = s.demo();
+    let jeton = connexion(&s.url, &numero, &mdp).await;
+    let pieces = data.join("pieces").join(&numero);
+    let pdf = pdf_image(3_000_000);
+    let limite = "XyZfrontiere";
+    let entete_partie = format!(
+        "--{limite}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"scan.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    );
+    let longueur = entete_partie.len() + pdf.len() + limite.len() + 8;
+    let hote = s.url.trim_start_matches("http://").to_owned();
+    let mut tcp = tokio::net::TcpStream::connect(&hote).await.unwrap();
+    let requete = format!(
+        "POST /api/v1/dossier/pieces/piece-identite HTTP/1.1\r\nHost: {hote}\r\nAuthorization: Bearer {jeton}\r\nContent-Type: multipart/form-data; boundary={limite}\r\nContent-Length: {longueur}\r\n\r\n{entete_partie}"
+    );
+    tcp.write_all(requete.as_bytes()).await.unwrap();
+    // Half the file, then the connection closes.
+    tcp.write_all(&pdf[..pdf.len() / 2]).await.unwrap();
+    tcp.flush().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(tcp);
+    // The server notices and cleans up; wait for it (bounded).
+    let mut restants = fichiers(&pieces);
+    for _ in 0..50 {
+        if restants.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        restants = fichiers(&pieces);
+    }
+    assert!(restants.is_empty(), "left on disk: {restants:?}");
+    // And the dossier lists nothing.
+    let v = commun::lire_json(&format!("{}/api/v1/dossier", s.url), &jeton).await;
+    assert!(
+        v["pieces"][0]["fichiers"].as_array().unwrap().is_empty(),
+        "{v}"
+    );
+}
