@@ -815,16 +815,11 @@ pub(crate) const NOMS_ACTIFS: &[&[u8]] = &[
     b"GoToE",
 ];
 
+/// The whole-file parse by lopdf, after the streaming scan (which checked the `%%EOF`).
 fn analyser_pdf(nom: &str, contenu: &[u8]) -> Result<Caracteristiques, Refus> {
     let illisible = || Refus::PdfIllisible {
         nom: nom.to_owned(),
     };
-    // Truncation: a complete PDF ends with %%EOF (possibly followed by a line end or a
-    // little padding).
-    let queue = &contenu[contenu.len().saturating_sub(1024)..];
-    if !contient(queue, b"%%EOF") {
-        return Err(illisible());
-    }
     let options = lopdf::LoadOptions {
         max_decompressed_size: Some(PDF_DECOMPRESSION_MAX),
         ..Default::default()
