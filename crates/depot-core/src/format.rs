@@ -34,7 +34,6 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use bytes::{Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
@@ -148,51 +147,6 @@ pub struct Analyse {
     pub sha256: Sha256,
     /// Pages or dimensions.
     pub caracteristiques: Caracteristiques,
-}
-
-/// Receives an upload chunk by chunk and refuses it as soon as it exceeds the limit, before
-/// the rest is read. Memory held is at most the limit.
-#[derive(Debug)]
-pub struct Reception {
-    nom: String,
-    limite: u64,
-    taille_max_mo: u32,
-    tampon: BytesMut,
-}
-
-impl Reception {
-    /// Starts receiving a file for a piece limited to `taille_max_mo` MiB.
-    pub fn new(nom: &str, taille_max_mo: u32) -> Self {
-        Self {
-            nom: normaliser_nom(nom),
-            limite: u64::from(taille_max_mo) * 1024 * 1024,
-            taille_max_mo,
-            tampon: BytesMut::new(),
-        }
-    }
-
-    /// Adds a chunk; refuses with `fichier_trop_volumineux` once the total exceeds the limit.
-    pub fn recevoir(&mut self, morceau: &[u8]) -> Result<(), Refus> {
-        let total = self.tampon.len() as u64 + morceau.len() as u64;
-        if total > self.limite {
-            return Err(Refus::FichierTropVolumineux {
-                nom: self.nom.clone(),
-                taille_max_mo: self.taille_max_mo,
-            });
-        }
-        self.tampon.extend_from_slice(morceau);
-        Ok(())
-    }
-
-    /// Bytes received so far.
-    pub fn taille(&self) -> u64 {
-        self.tampon.len() as u64
-    }
-
-    /// The whole content.
-    pub fn terminer(self) -> Bytes {
-        self.tampon.freeze()
-    }
 }
 
 /// Normalises a client-supplied file name for display: last path component only, Unicode
@@ -944,10 +898,10 @@ mod tests {
 
     #[test]
     fn reception_refuse_des_le_depassement() {
-        let mut r = Reception::new("gros.pdf", 1);
-        r.recevoir(&vec![0u8; 1024 * 1024]).unwrap();
+        let mut r = AnalyseFlux::new("gros.pdf", &[Format::Pdf], 1);
+        r.nourrir(&vec![0u8; 1024 * 1024]).unwrap();
         assert_eq!(r.taille(), 1024 * 1024);
-        let e = r.recevoir(b"x").unwrap_err();
+        let e = r.nourrir(b"x").unwrap_err();
         assert_eq!(e.code(), "fichier_trop_volumineux");
         assert_eq!(r.taille(), 1024 * 1024, "the refused chunk is not kept");
     }

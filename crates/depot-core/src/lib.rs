@@ -89,7 +89,7 @@ pub use dossier::{
     verifier_journal,
 };
 pub use erreur::{ErreurEspace, PieceNommee, Refus, StorageError};
-pub use format::{Analyse, AnalyseFlux, Caracteristiques, Examen, Format, Reception, analyser};
+pub use format::{Analyse, AnalyseFlux, Caracteristiques, Examen, Format, analyser};
 pub use ids::{CodeConcours, CodeDeclaration, CodePiece, FichierId, NumeroDossier, Sha256};
 pub use instruction::{
     Gestionnaire, MotifRejet, RegistreMemoire, RegistreNational, Role, SansRegistre,
