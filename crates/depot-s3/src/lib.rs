@@ -205,6 +205,21 @@ impl S3Store {
         conv(&self.bucket, e)
     }
 
+    /// The last component of every key under `suite` (dossier records, a dossier's
+    /// contents).
+    async fn noms_sous(&self, suite: &str) -> Result<Vec<String>, StorageError> {
+        let metas: Vec<_> = self
+            .s3
+            .list(Some(&self.chemin(suite)))
+            .try_collect()
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(metas
+            .into_iter()
+            .filter_map(|m| m.location.filename().map(str::to_owned))
+            .collect())
+    }
+
     /// Checks that the server applies conditional writes: a second create of a sentinel key
     /// and an update with a stale ETag must both fail. Records must not be kept on a server
     /// that fails this.
@@ -378,21 +393,11 @@ impl DossierStore for S3Store {
     }
 
     async fn list(&self) -> Result<Vec<NumeroDossier>, StorageError> {
-        let prefixe = self.chemin("dossiers");
-        let metas: Vec<_> = self
-            .s3
-            .list(Some(&prefixe))
-            .try_collect()
-            .await
-            .map_err(|e| self.err(e))?;
-        Ok(metas
-            .into_iter()
-            .filter_map(|m| {
-                m.location
-                    .filename()
-                    .and_then(|f| f.strip_suffix(".json"))
-                    .and_then(|f| NumeroDossier::parse(f).ok())
-            })
+        Ok(self
+            .noms_sous("dossiers")
+            .await?
+            .iter()
+            .filter_map(|f| NumeroDossier::parse(f.strip_suffix(".json")?).ok())
             .collect())
     }
 }
@@ -519,16 +524,11 @@ impl PieceStore for S3Store {
     }
 
     async fn list(&self, numero: &NumeroDossier) -> Result<Vec<FichierId>, StorageError> {
-        let prefixe = self.chemin(&format!("pieces/{}", numero.as_str()));
-        let metas: Vec<_> = self
-            .s3
-            .list(Some(&prefixe))
-            .try_collect()
-            .await
-            .map_err(|e| self.err(e))?;
-        Ok(metas
-            .into_iter()
-            .filter_map(|m| m.location.filename().and_then(|f| FichierId::parse(f).ok()))
+        Ok(self
+            .noms_sous(&format!("pieces/{}", numero.as_str()))
+            .await?
+            .iter()
+            .filter_map(|f| FichierId::parse(f).ok())
             .collect())
     }
 }
