@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
 
+mod commun;
+
 use std::io::Read;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -147,8 +149,7 @@ impl App {
             .unwrap()
             .to_owned();
         let page = r.text().await.unwrap();
-        let i = page.find("name=\"csrf\" value=\"").unwrap() + 19;
-        let csrf = page[i..].split('"').next().unwrap().to_owned();
+        let csrf = commun::csrf(&page);
         let r = c
             .post(format!("{racine}/connexion"))
             .header("cookie", &cookie)
@@ -489,40 +490,15 @@ async fn pages_du_service_concours() {
     };
     // A reader sees the dossier but no decision button.
     let lecteur = connecter(LECTEUR).await;
-    let page = c
-        .get(format!("{racine}/gestion/dossiers/{n}"))
-        .header("cookie", &lecteur)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = commun::page(&c, &format!("{racine}/gestion/dossiers/{n}"), &lecteur).await;
     assert!(page.contains(n.as_str()) && !page.contains("id=\"recevable\""));
     // The instructor: list, dossier, decision with the CSRF token.
     let cookie = connecter(INSTRUCTEUR).await;
-    let liste = c
-        .get(format!("{racine}/gestion?etat=cloture"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let liste = commun::page(&c, &format!("{racine}/gestion?etat=cloture"), &cookie).await;
     assert!(liste.contains(n.as_str()));
-    let page = c
-        .get(format!("{racine}/gestion/dossiers/{n}"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = commun::page(&c, &format!("{racine}/gestion/dossiers/{n}"), &cookie).await;
     assert!(page.contains("id=\"recevable\"") && page.contains("Journal"));
-    let i = page.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let csrf = page[i..].split('"').next().unwrap().to_owned();
+    let csrf = commun::csrf(&page);
     let r = c
         .post(format!("{racine}/gestion/dossiers/{n}/decision"))
         .header("cookie", &cookie)

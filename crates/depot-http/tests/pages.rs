@@ -2,6 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
 
+mod commun;
+
+use commun::csrf;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -9,11 +13,6 @@ use depot_core::exemples::pdf_minimal;
 use depot_core::testkit::{concours_du_seed, pendant_preinscription};
 use depot_core::{DemandePreinscription, Espace, HorlogeFixe, MotDePasse, Ports, Voie};
 use reqwest::redirect::Policy;
-
-fn csrf(page: &str) -> String {
-    let i = page.find("name=\"csrf\" value=\"").unwrap() + 19;
-    page[i..].split('"').next().unwrap().to_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cookies_csrf_et_en_tetes() {
@@ -132,15 +131,7 @@ async fn cookies_csrf_et_en_tetes() {
     let session = session.split(';').next().unwrap().to_owned();
 
     // The dossier page; its forms carry the session's CSRF token.
-    let page = c
-        .get(format!("{base}/dossier"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = commun::page(&c, &format!("{base}/dossier"), &session).await;
     assert!(page.contains(numero.as_str()));
     let jeton = csrf(&page);
     // A closure posted with a wrong token is refused and closes nothing.
