@@ -2,7 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
 
-use std::net::SocketAddr;
+mod commun;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -35,18 +36,9 @@ async fn spawn_app() -> App {
     ports.hacheur = pool;
     let espace = Arc::new(Espace::new(vec![concours_du_seed()], ports).unwrap());
     let app = depot_http::router(espace, depot_http::Config::default());
-    let ecoute = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let adresse = ecoute.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(
-            ecoute,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let racine = commun::servir(app).await;
     App {
-        url: format!("http://{adresse}/api/v1"),
+        url: format!("{racine}/api/v1"),
         horloge,
         client: Client::new(),
     }

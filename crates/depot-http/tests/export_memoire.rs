@@ -3,7 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
 
-use std::net::SocketAddr;
+mod commun;
+
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -70,20 +71,10 @@ async fn export_de_500_dossiers_en_memoire_bornee() {
         }],
         ..Default::default()
     };
-    let ecoute = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!(
-        "http://{}/api/v1/gestion/export",
-        ecoute.local_addr().unwrap()
+        "{}/api/v1/gestion/export",
+        commun::servir(depot_http::router(espace, config)).await
     );
-    let routeur = depot_http::router(espace, config);
-    tokio::spawn(async move {
-        axum::serve(
-            ecoute,
-            routeur.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap()
-    });
 
     let avant = pic_mo();
     let r = reqwest::Client::new()

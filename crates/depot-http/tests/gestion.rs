@@ -8,7 +8,6 @@
 mod commun;
 
 use std::io::Read;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -57,17 +56,10 @@ async fn app() -> App {
         ],
         ..Default::default()
     };
-    let ecoute = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}/api/v1", ecoute.local_addr().unwrap());
-    let routeur = depot_http::router(espace, config);
-    tokio::spawn(async move {
-        axum::serve(
-            ecoute,
-            routeur.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap()
-    });
+    let base = format!(
+        "{}/api/v1",
+        commun::servir(depot_http::router(espace, config)).await
+    );
     App {
         base,
         h,

@@ -8,7 +8,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
 
-use std::net::SocketAddr;
+mod commun;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -135,16 +136,7 @@ async fn un_candidat_dans_chromium() {
         .unwrap();
     horloge.regler("2025-04-10T10:00:00+02:00".parse().unwrap());
     let app = depot_http::router(espace, depot_http::Config::default());
-    let ecoute = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", ecoute.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(
-            ecoute,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let base = commun::servir(app).await;
 
     let dir = tempfile::tempdir().unwrap();
     let fichier = dir.path().join("CNI recto.pdf");

@@ -6,7 +6,6 @@ mod commun;
 
 use commun::csrf;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use depot_core::exemples::pdf_minimal;
@@ -50,16 +49,7 @@ async fn cookies_csrf_et_en_tetes() {
             ..Default::default()
         },
     );
-    let ecoute = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", ecoute.local_addr().unwrap());
-    tokio::spawn(async move {
-        axum::serve(
-            ecoute,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let base = commun::servir(app).await;
     let c = reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
