@@ -223,6 +223,17 @@ pub async fn ouvrir_session(
     }
 }
 
+/// The error a store's write ended with, once the upload cannot go on without it.
+async fn erreur_du_stockage(
+    ecriture: tokio::task::JoinHandle<Result<depot_core::ports::ContenuStocke, StorageError>>,
+) -> ErreurApi {
+    let e = match ecriture.await {
+        Ok(Err(e)) => e,
+        _ => StorageError::Unavailable("écriture du fichier interrompue".into()),
+    };
+    ErreurEspace::from(e).into()
+}
+
 /// What the upload handler sends to the store's write.
 enum Morceau {
     /// The next bytes of the file.
@@ -393,11 +404,7 @@ pub async fn recevoir_et_deposer(
     .await;
     if stockage_arrete {
         // The store gave up before the end: its error is the answer.
-        let e = match ecriture.await {
-            Ok(Err(e)) => e,
-            _ => StorageError::Unavailable("écriture du fichier interrompue".into()),
-        };
-        return Err(ErreurEspace::from(e).into());
+        return Err(erreur_du_stockage(ecriture).await);
     }
     let verdict = match lecture {
         Err(e) => Err(e),
@@ -411,14 +418,8 @@ pub async fn recevoir_et_deposer(
     };
     let examen = match (verdict, envoi) {
         (Ok(examen), Some(e)) if e.send(Morceau::Fin).await.is_ok() => examen,
-        (Ok(_), _) => {
-            // Accepted, but the store stopped meanwhile: its error is the answer.
-            let e = match ecriture.await {
-                Ok(Err(e)) => e,
-                _ => StorageError::Unavailable("écriture du fichier interrompue".into()),
-            };
-            return Err(ErreurEspace::from(e).into());
-        }
+        // Accepted, but the store stopped meanwhile: its error is the answer.
+        (Ok(_), _) => return Err(erreur_du_stockage(ecriture).await),
         (Err(e), envoi) => {
             drop(envoi); // no `Fin`: the store aborts and keeps nothing
             let _ = ecriture.await;
