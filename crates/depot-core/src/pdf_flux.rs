@@ -205,7 +205,7 @@ impl Syntaxe {
                             b'\\' => Lex::Chaine(prof, true),
                             b'(' => Lex::Chaine(prof.saturating_add(1), false),
                             b')' if prof == 0 => {
-                                self.valeur_scalaire(c);
+                                self.valeur_scalaire();
                                 Lex::Normal
                             }
                             b')' => Lex::Chaine(prof - 1, false),
@@ -216,7 +216,7 @@ impl Syntaxe {
                 Lex::Hex => {
                     if b == b'>' {
                         self.lex = Lex::Normal;
-                        self.valeur_scalaire(c);
+                        self.valeur_scalaire();
                     }
                 }
                 Lex::Chevron => {
@@ -227,7 +227,7 @@ impl Syntaxe {
                         self.lex = Lex::Hex;
                         if b == b'>' {
                             self.lex = Lex::Normal;
-                            self.valeur_scalaire(c);
+                            self.valeur_scalaire();
                         }
                     }
                 }
@@ -243,9 +243,9 @@ impl Syntaxe {
                 }
                 Lex::Nom | Lex::Mot => {
                     if blanc(b) || delimiteur(b) {
-                        self.fin_jeton(c, xref);
+                        let action = self.fin_jeton(c, xref);
                         i -= 1;
-                        if let Some(a) = self.apres_mot() {
+                        if let Some(a) = action {
                             return (i, a);
                         }
                     } else {
@@ -281,8 +281,7 @@ impl Syntaxe {
     /// Ends the reading: a token cut by the end of the input is completed.
     fn finir(&mut self, c: &mut Constats, xref: &mut Vec<u64>) -> Option<Action> {
         if matches!(self.lex, Lex::Nom | Lex::Mot) {
-            self.fin_jeton(c, xref);
-            return self.apres_mot();
+            return self.fin_jeton(c, xref);
         }
         if self.lex == Lex::Commentaire {
             self.lex = Lex::Normal;
@@ -290,35 +289,21 @@ impl Syntaxe {
         None
     }
 
-    /// After a keyword: `stream` right after a top-level dictionary starts stream data.
-    fn apres_mot(&mut self) -> Option<Action> {
-        if self.lex == Lex::Normal
-            && self.pile.is_empty()
-            && self.jeton == b"stream"
-            && !self.jeton_long
-        {
-            self.jeton.clear();
-            return Some(Action::DebutFlux);
-        }
-        None
-    }
-
-    fn fin_jeton(&mut self, c: &mut Constats, xref: &mut Vec<u64>) {
+    /// Completes the current name or keyword; the keyword `stream` outside any container
+    /// (after a top-level dictionary) starts stream data.
+    fn fin_jeton(&mut self, c: &mut Constats, xref: &mut Vec<u64>) -> Option<Action> {
         let etait_nom = self.lex == Lex::Nom;
         self.lex = Lex::Normal;
         if etait_nom {
             let nom = decoder_nom(&self.jeton);
             self.nom(nom, c);
             self.jeton.clear();
-            return;
+            return None;
         }
         let mot = std::mem::take(&mut self.jeton);
         let long = self.jeton_long;
-        self.mot(&mot, long, c, xref);
-        // Keep "stream" visible to apres_mot.
-        if mot == b"stream" {
-            self.jeton = mot;
-        }
+        self.mot(&mot, long, xref);
+        (!long && mot == b"stream" && self.pile.is_empty()).then_some(Action::DebutFlux)
     }
 
     fn nom(&mut self, nom: Vec<u8>, c: &mut Constats) {
@@ -348,7 +333,7 @@ impl Syntaxe {
                     c.pages += 1;
                 }
                 self.noter(Some(&nom), None);
-                self.valeur_scalaire(c);
+                self.valeur_scalaire();
             }
         }
     }
@@ -388,7 +373,7 @@ impl Syntaxe {
         }
     }
 
-    fn mot(&mut self, mot: &[u8], long: bool, c: &mut Constats, xref: &mut Vec<u64>) {
+    fn mot(&mut self, mot: &[u8], long: bool, xref: &mut Vec<u64>) {
         let n = if long { None } else { nombre(mot) };
         if self.pile.is_empty() {
             self.mot_haut(mot, n, xref);
@@ -401,7 +386,7 @@ impl Syntaxe {
             return;
         }
         self.noter(None, n);
-        self.valeur_scalaire(c);
+        self.valeur_scalaire();
     }
 
     /// A keyword or number outside any container: objects, cross-reference tables.
@@ -456,7 +441,7 @@ impl Syntaxe {
         }
     }
 
-    fn valeur_scalaire(&mut self, _c: &mut Constats) {
+    fn valeur_scalaire(&mut self) {
         match self.pile.last_mut() {
             Some(Conteneur::Dict { attend_cle, .. }) => *attend_cle = true,
             Some(Conteneur::Tableau) => {}
@@ -495,14 +480,11 @@ impl Syntaxe {
         }
         if self.pile.is_empty() {
             self.dernier_est_dict = dict;
-            if !dict {
-                self.dernier_est_dict = false;
-            }
         } else {
             if self.pile.len() == 1 {
                 self.cle_n1.clear();
             }
-            self.valeur_scalaire(c);
+            self.valeur_scalaire();
         }
     }
 }
