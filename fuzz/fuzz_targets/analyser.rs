@@ -4,7 +4,7 @@
 //! scan alone) whatever the chunk size.
 #![no_main]
 
-use depot_core::{AnalyseFlux, Format, analyser};
+use depot_format::{AnalyseFlux, Format, analyser};
 use libfuzzer_sys::fuzz_target;
 
 const FORMATS: &[Format] = &[Format::Pdf, Format::Jpeg];

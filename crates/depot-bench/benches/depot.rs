@@ -11,11 +11,10 @@ use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use depot_core::exemples::{jpeg_gris, pdf_image, pdf_pages};
 use depot_core::memoire::MemoireIdentifiants;
-use depot_core::ports::FluxOctets;
 use depot_core::testkit::pendant_preinscription;
 use depot_core::{
-    AnalyseFlux, Concours, Dossier, DossierStore, Espace, Format, HasardSysteme, HorlogeFixe,
-    Identite, MotDePasse, NumeroDossier, Ports, StorageError, Voie, analyser,
+    Concours, Dossier, DossierStore, ErreurEnvoi, Espace, Format, HasardSysteme, HorlogeFixe,
+    Identite, MotDePasse, NumeroDossier, Ports, ThreadPool, Voie, analyser,
 };
 
 fn validation(c: &mut Criterion) {
@@ -58,7 +57,8 @@ fn televersement(c: &mut Criterion) {
         Arc::new(store.clone()),
         Arc::new(MemoireIdentifiants::new()),
     )
-    .avec_horloge(Arc::new(HorlogeFixe::new(pendant_preinscription())));
+    .avec_horloge(Arc::new(HorlogeFixe::new(pendant_preinscription())))
+    .avec_blocking(Arc::new(ThreadPool::new()));
     let espace = Espace::new(vec![concours.clone()], ports).unwrap();
     let pdf = Bytes::from(pdf_image(10 << 20));
     let nouveau = || {
@@ -123,42 +123,20 @@ fn televersement(c: &mut Criterion) {
     g.finish();
 }
 
-/// What the HTTP adapter does with an upload, without HTTP: 64 KiB chunks checked by
-/// `AnalyseFlux` and forwarded to the store (which writes, fsyncs and hashes them), the
-/// verdict, then the record.
+/// The upload as every caller runs it, without HTTP: 64 KiB chunks handed to
+/// `Espace::deposer_flux` (checked while the store writes, fsyncs and hashes them, then
+/// recorded).
 async fn deposer_en_flux(espace: &Espace, numero: &NumeroDossier, pdf: &Bytes) {
-    let piece = espace
-        .preparer_depot(numero, "piece-identite")
-        .await
-        .unwrap();
-    let mut analyse = AnalyseFlux::new("scan.pdf", &piece.formats, piece.taille_max_mo);
-    let cle = espace.nouvelle_cle(numero);
-    let (envoi, reception) = tokio::sync::mpsc::channel::<Result<Bytes, StorageError>>(2);
-    let flux: FluxOctets = Box::pin(futures_util::stream::unfold(reception, |mut r| async {
-        r.recv().await.map(|m| (m, r))
-    }));
-    let pieces = espace.ports().pieces.clone();
-    let c2 = cle.clone();
-    let ecriture = tokio::spawn(async move { pieces.put(&c2, flux).await });
-    let mut debut = 0;
-    while debut < pdf.len() {
-        let m = pdf.slice(debut..(debut + 65_536).min(pdf.len()));
-        debut += m.len();
-        analyse.nourrir(&m).unwrap();
-        envoi.send(Ok(m)).await.unwrap();
-    }
-    let examen = tokio::task::spawn_blocking(move || analyse.terminer())
-        .await
-        .unwrap()
-        .unwrap();
-    drop(envoi);
-    let stocke = ecriture.await.unwrap().unwrap();
+    let morceaux: Vec<Result<Bytes, ErreurEnvoi>> = (0..pdf.len())
+        .step_by(65_536)
+        .map(|debut| Ok(pdf.slice(debut..(debut + 65_536).min(pdf.len()))))
+        .collect();
     espace
-        .enregistrer_contenu(
+        .deposer_flux(
             numero,
             "piece-identite",
-            cle,
-            examen.avec_empreinte(stocke.sha256),
+            "scan.pdf",
+            futures_util::stream::iter(morceaux),
         )
         .await
         .unwrap();

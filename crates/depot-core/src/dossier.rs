@@ -13,8 +13,8 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::calendrier::{DateLimite, date_en_lettres, instant_en_lettres};
 use crate::config::{Concours, Exigence, PieceSpec, Voie};
-use crate::erreur::{ErreurEspace, PieceNommee, Refus, StorageError};
-use crate::format::{Analyse, Caracteristiques, Format};
+use crate::erreur::{ErreurEspace, PieceNommee, Refus};
+use crate::format::{Analyse, Caracteristiques, Format, Rejet};
 use crate::ids::{CodeConcours, CodeDeclaration, CodePiece, FichierId, NumeroDossier, Sha256};
 use crate::recepisse::{LigneRecepisse, Recepisse};
 use crate::signature::Signataire;
@@ -705,17 +705,19 @@ impl Dossier {
     ) -> Result<(Fichier, Evenement), Refus> {
         let piece = self.controler_depot(concours, code, now)?;
         if !piece.formats.contains(&analyse.format) {
-            return Err(Refus::FormatRefuse {
+            return Err(Rejet::FormatRefuse {
                 nom: analyse.nom.clone(),
                 detecte: None,
                 admis: crate::format::formats_en_mots(&piece.formats),
-            });
+            }
+            .into());
         }
         if analyse.taille > piece.taille_max_octets() {
-            return Err(Refus::FichierTropVolumineux {
+            return Err(Rejet::FichierTropVolumineux {
                 nom: analyse.nom.clone(),
                 taille_max_mo: piece.taille_max_mo,
-            });
+            }
+            .into());
         }
         let apres_cloture = matches!(self.etat, Etat::Cloture { .. });
         let fichier = Fichier {
@@ -834,10 +836,7 @@ impl Dossier {
             lignes,
             journal,
             signataire,
-        )
-        .map_err(|e| {
-            StorageError::Unavailable(format!("signature du récépissé impossible : {e}"))
-        })?;
+        )?;
         let evt = self.journaliser(
             now,
             Acteur::Candidat,

@@ -6,7 +6,11 @@
 
 use serde::Serialize;
 
+use depot_format::Rejet;
+
 use crate::ids::CodePiece;
+use crate::ports::PoolFermee;
+use crate::signature::ErreurSignature;
 
 /// A piece named in a refusal (missing pieces at closure).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,76 +25,10 @@ pub struct PieceNommee {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Refus {
-    /// The content is neither PDF nor JPEG, or not a format this piece accepts.
-    #[error("format refusé pour « {nom} »")]
-    FormatRefuse {
-        /// Display name of the file.
-        nom: String,
-        /// What the content was recognised as, when known (« une image PNG »).
-        detecte: Option<&'static str>,
-        /// Formats the piece accepts, in words (« PDF ou JPEG »).
-        admis: String,
-    },
-    /// The extension of the file name contradicts its content.
-    #[error("extension incohérente pour « {nom} »")]
-    ExtensionIncoherente {
-        /// Display name of the file.
-        nom: String,
-        /// The format found in the content.
-        format: &'static str,
-        /// The extensions that fit that format.
-        attendues: &'static str,
-    },
-    /// The PDF is encrypted or password-protected.
-    #[error("PDF chiffré : « {nom} »")]
-    PdfChiffre {
-        /// Display name of the file.
-        nom: String,
-    },
-    /// The PDF carries active content (script, launch action, embedded file…).
-    #[error("PDF à contenu actif : « {nom} » ({element})")]
-    PdfContenuActif {
-        /// Display name of the file.
-        nom: String,
-        /// The PDF name that was found, e.g. `/JavaScript`.
-        element: String,
-    },
-    /// The PDF cannot be read (truncated, damaged, no page).
-    #[error("PDF illisible : « {nom} »")]
-    PdfIllisible {
-        /// Display name of the file.
-        nom: String,
-    },
-    /// The JPEG does not decode (truncated, damaged, or hiding another format).
-    #[error("JPEG invalide : « {nom} »")]
-    JpegInvalide {
-        /// Display name of the file.
-        nom: String,
-    },
-    /// The image has more pixels than the limit.
-    #[error("image trop grande : « {nom} »")]
-    ImageTropGrande {
-        /// Display name of the file.
-        nom: String,
-        /// Its size in megapixels (rounded).
-        megapixels: u64,
-        /// The limit in megapixels.
-        limite: u64,
-    },
-    /// The file is empty.
-    #[error("fichier vide : « {nom} »")]
-    FichierVide {
-        /// Display name of the file.
-        nom: String,
-    },
-    /// The file is larger than the piece allows.
-    #[error("fichier trop volumineux : « {nom} »")]
-    FichierTropVolumineux {
-        /// Display name of the file.
-        nom: String,
-        /// The piece's limit in MiB.
-        taille_max_mo: u32,
-    },
+    /// The file is not a PDF or JPEG this piece accepts (format, size, content): the
+    /// verdict of [`depot_format`].
+    #[error(transparent)]
+    Format(#[from] Rejet),
     /// The piece already has its maximum number of files.
     #[error("trop de fichiers pour « {piece} »")]
     TropDeFichiers {
@@ -166,7 +104,8 @@ pub enum Refus {
 }
 
 impl Refus {
-    /// Every stable code, for documentation and for the test that prints every message.
+    /// Every stable code, for documentation and for the test that prints every message
+    /// (the format's codes first: the same as [`Rejet::CODES`]).
     pub const CODES: &'static [&'static str] = &[
         "format_refuse",
         "extension_incoherente",
@@ -195,15 +134,7 @@ impl Refus {
     /// The stable machine code, e.g. `delai_depasse`.
     pub fn code(&self) -> &'static str {
         match self {
-            Refus::FormatRefuse { .. } => "format_refuse",
-            Refus::ExtensionIncoherente { .. } => "extension_incoherente",
-            Refus::PdfChiffre { .. } => "pdf_chiffre",
-            Refus::PdfContenuActif { .. } => "pdf_contenu_actif",
-            Refus::PdfIllisible { .. } => "pdf_illisible",
-            Refus::JpegInvalide { .. } => "jpeg_invalide",
-            Refus::ImageTropGrande { .. } => "image_trop_grande",
-            Refus::FichierVide { .. } => "fichier_vide",
-            Refus::FichierTropVolumineux { .. } => "fichier_trop_volumineux",
+            Refus::Format(r) => r.code(),
             Refus::TropDeFichiers { .. } => "trop_de_fichiers",
             Refus::PieceInconnue { .. } => "piece_inconnue",
             Refus::FichierInconnu => "fichier_inconnu",
@@ -223,38 +154,7 @@ impl Refus {
     /// The sentence shown to the candidate: what happened and what to do.
     pub fn message(&self) -> String {
         match self {
-            Refus::FormatRefuse { nom, detecte, admis } => match detecte {
-                Some(d) => format!(
-                    "Le fichier « {nom} » est {d}, qui n'est pas accepté : les pièces doivent être au format {admis}. Enregistrez ou numérisez le document en {admis}, puis déposez-le de nouveau."
-                ),
-                None => format!(
-                    "Le fichier « {nom} » n'est pas au format {admis}. Enregistrez ou numérisez le document en {admis}, puis déposez-le de nouveau."
-                ),
-            },
-            Refus::ExtensionIncoherente { nom, format, attendues } => format!(
-                "Le nom du fichier « {nom} » ne correspond pas à son contenu, qui est un {format} : renommez-le avec l'extension {attendues}, puis déposez-le de nouveau."
-            ),
-            Refus::PdfChiffre { nom } => format!(
-                "Le PDF « {nom} » est protégé par un mot de passe ou chiffré : le service concours ne pourrait pas l'ouvrir. Enregistrez-en une copie sans protection, puis déposez-la."
-            ),
-            Refus::PdfContenuActif { nom, element } => format!(
-                "Le PDF « {nom} » contient un élément actif ({element}) qui n'est pas accepté pour des raisons de sécurité. Imprimez-le en PDF ou numérisez le document, puis déposez le nouveau fichier."
-            ),
-            Refus::PdfIllisible { nom } => format!(
-                "Le PDF « {nom} » est illisible ou incomplet. Vérifiez qu'il s'ouvre sur votre ordinateur, enregistrez-le de nouveau, puis déposez-le."
-            ),
-            Refus::JpegInvalide { nom } => format!(
-                "L'image « {nom} » n'est pas un JPEG valide ou est incomplète. Enregistrez-la de nouveau en JPEG, puis déposez-la."
-            ),
-            Refus::ImageTropGrande { nom, megapixels, limite } => format!(
-                "L'image « {nom} » est trop grande ({megapixels} mégapixels, au plus {limite}). Réduisez sa résolution, puis déposez-la de nouveau."
-            ),
-            Refus::FichierVide { nom } => format!(
-                "Le fichier « {nom} » est vide. Choisissez le bon fichier et déposez-le de nouveau."
-            ),
-            Refus::FichierTropVolumineux { nom, taille_max_mo } => format!(
-                "Le fichier « {nom} » dépasse la taille autorisée de {taille_max_mo} Mo. Réduisez sa taille (numérisation en 150 ou 200 ppp, compression), puis déposez-le de nouveau."
-            ),
+            Refus::Format(r) => r.message(),
             Refus::TropDeFichiers { piece, max } => format!(
                 "La pièce « {piece} » a déjà {max} fichier(s), le maximum. Supprimez un fichier (la poubelle) avant d'en ajouter un autre, ou regroupez les pages dans un seul PDF."
             ),
@@ -360,6 +260,30 @@ pub enum ErreurEspace {
     /// Storage failed; the dossier is in its old or its new state, never in between.
     #[error(transparent)]
     Stockage(#[from] StorageError),
+    /// The bytes of an upload stopped before their end (the client went away, or sent a
+    /// malformed body): nothing was stored.
+    #[error(transparent)]
+    Envoi(#[from] ErreurEnvoi),
+    /// The récépissé could not be signed: the dossier was not closed.
+    #[error(transparent)]
+    Signature(#[from] ErreurSignature),
+    /// The server is shutting down and did not run the work.
+    #[error(transparent)]
+    Arret(#[from] PoolFermee),
+}
+
+/// Why the bytes of an upload stopped coming: what the adapter reading them tells
+/// [`Espace::deposer_flux`](crate::Espace::deposer_flux).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErreurEnvoi {
+    /// The transport's own size limit cut the body: the piece's limit is the answer
+    /// (`fichier_trop_volumineux`).
+    #[error("corps de requête trop volumineux")]
+    TropVolumineux,
+    /// The body was cut or malformed.
+    #[error("envoi interrompu : {0}")]
+    Interrompu(String),
 }
 
 impl ErreurEspace {
@@ -368,6 +292,9 @@ impl ErreurEspace {
         match self {
             ErreurEspace::Refus(r) => r.code(),
             ErreurEspace::Stockage(s) => s.code(),
+            ErreurEspace::Envoi(_) => "requete_invalide",
+            ErreurEspace::Signature(_) => "signature_indisponible",
+            ErreurEspace::Arret(_) => "service_indisponible",
         }
     }
 
@@ -376,7 +303,8 @@ impl ErreurEspace {
     pub fn message(&self) -> String {
         match self {
             ErreurEspace::Refus(r) => r.message(),
-            ErreurEspace::Stockage(_) => "Le service est momentanément indisponible : votre action n'a pas été enregistrée. Réessayez dans quelques instants.".to_owned(),
+            ErreurEspace::Stockage(_) | ErreurEspace::Signature(_) | ErreurEspace::Arret(_) => "Le service est momentanément indisponible : votre action n'a pas été enregistrée. Réessayez dans quelques instants.".to_owned(),
+            ErreurEspace::Envoi(e) => format!("Le fichier n'a pas été reçu en entier ({e}) : rien n'a été enregistré. Déposez-le de nouveau."),
         }
     }
 }

@@ -65,18 +65,19 @@ pub mod calendrier;
 pub mod config;
 pub mod dossier;
 pub mod erreur;
-pub mod exemples;
+pub use depot_format::exemples;
 pub mod format;
 pub mod ids;
 pub mod instruction;
 pub mod memoire;
-mod pdf_flux;
+pub mod pool;
 pub mod ports;
 pub mod recepisse;
 pub mod service;
 pub mod signature;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+mod upload;
 
 pub use auth::{
     Argon2Authenticator, Argon2id, Authenticator, CredentialStore, Hacheur, HashMotDePasse,
@@ -88,19 +89,21 @@ pub use dossier::{
     Dossier, Etat, EtatLu, Evenement, Fichier, Identite, Quoi, RuptureJournal, StatutPiece,
     verifier_journal,
 };
-pub use erreur::{ErreurEspace, PieceNommee, Refus, StorageError};
-pub use format::{Analyse, AnalyseFlux, Caracteristiques, Examen, Format, analyser};
+pub use erreur::{ErreurEnvoi, ErreurEspace, PieceNommee, Refus, StorageError};
+pub use format::{Analyse, AnalyseFlux, Caracteristiques, Examen, Format, Nature, Rejet, analyser};
 pub use ids::{CodeConcours, CodeDeclaration, CodePiece, FichierId, NumeroDossier, Sha256};
 pub use instruction::{
     Gestionnaire, MotifRejet, RegistreMemoire, RegistreNational, Role, SansRegistre,
     StatutInstruction,
 };
+pub use pool::{PoolArgon2, ThreadPool};
 pub use ports::{
-    CleContenu, Clock, ContenuStocke, DossierStore, FluxOctets, Hasard, HasardSysteme, HorlogeFixe,
-    HorlogeSysteme, PieceStore, Versionne,
+    Blocking, CleContenu, Clock, ContenuStocke, DossierStore, EnLigne, FluxOctets, Hasard,
+    HasardSysteme, HorlogeFixe, HorlogeSysteme, PieceStore, PoolFermee, Versionne,
 };
 pub use recepisse::{ContenuRecepisse, LigneRecepisse, Recepisse};
 pub use service::{Consultation, Decision, DemandePreinscription, Espace, Ports};
 pub use signature::{
-    ClePublique, Cles, ErreurVerification, Signataire, SignataireEd25519, verifier_recepisse,
+    ClePublique, Cles, ErreurSignature, ErreurVerification, KeyStore, Signataire,
+    SignataireEd25519, ouvrir_signataire, verifier_recepisse,
 };

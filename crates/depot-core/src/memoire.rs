@@ -14,6 +14,8 @@ use crate::ids::{FichierId, NumeroDossier, Sha256};
 use crate::ports::{
     CleContenu, ContenuStocke, DossierStore, FluxOctets, PieceStore, Versionne, flux_de,
 };
+use crate::signature::{ClePublique, Cles, KeyStore};
+use zeroize::Zeroizing;
 
 fn verrou<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -171,5 +173,39 @@ impl CredentialStore for MemoireIdentifiants {
 
     async fn lire(&self, numero: &NumeroDossier) -> Result<Option<HashMotDePasse>, StorageError> {
         Ok(verrou(&self.0).get(numero).cloned())
+    }
+}
+
+/// The signing key and published keys in memory.
+#[derive(Debug, Default)]
+pub struct MemoireCles(Mutex<(Option<[u8; 32]>, Cles)>);
+
+impl MemoireCles {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl KeyStore for MemoireCles {
+    async fn graine_ou_creer(
+        &self,
+        proposee: Zeroizing<[u8; 32]>,
+    ) -> Result<Zeroizing<[u8; 32]>, StorageError> {
+        let mut m = verrou(&self.0);
+        Ok(Zeroizing::new(*m.0.get_or_insert(*proposee)))
+    }
+
+    async fn publiees(&self) -> Result<Cles, StorageError> {
+        Ok(verrou(&self.0).1.clone())
+    }
+
+    async fn publier(&self, cle: ClePublique) -> Result<Cles, StorageError> {
+        let mut m = verrou(&self.0);
+        if !m.1.cles.iter().any(|c| c.id == cle.id) {
+            m.1.cles.push(cle);
+        }
+        Ok(m.1.clone())
     }
 }

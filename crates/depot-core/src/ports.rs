@@ -73,6 +73,52 @@ impl Hasard for HasardSysteme {
     }
 }
 
+/// Runs CPU-heavy work (the end of a PDF's analysis, a whole-file parse) away from the
+/// caller's event loop, with as many at once as the machine can take. The core names no
+/// runtime: an adapter supplies the pool (depot-http: tokio's blocking threads behind a
+/// semaphore); [`EnLigne`] runs the work in place.
+#[async_trait]
+pub trait Blocking: Send + Sync {
+    /// Runs `work` to completion. `Err` only when the pool no longer accepts work (the
+    /// server is shutting down).
+    async fn run(&self, work: Box<dyn FnOnce() + Send>) -> Result<(), PoolFermee>;
+}
+
+/// The pool of [`Blocking`] work is shut down.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("le serveur s'arrête : le travail n'a pas été exécuté")]
+pub struct PoolFermee;
+
+/// Runs blocking work in place, on the caller's thread: for tests and for callers without
+/// an event loop to protect.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct EnLigne;
+
+#[async_trait]
+impl Blocking for EnLigne {
+    async fn run(&self, work: Box<dyn FnOnce() + Send>) -> Result<(), PoolFermee> {
+        work();
+        Ok(())
+    }
+}
+
+/// Runs `f` through `pool` and returns what it returned.
+pub(crate) async fn executer<T: Send + 'static>(
+    pool: &dyn Blocking,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, PoolFermee> {
+    let sortie = std::sync::Arc::new(Mutex::new(None));
+    let s = sortie.clone();
+    pool.run(Box::new(move || {
+        let r = f();
+        *s.lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+    }))
+    .await?;
+    // A pool that returned Ok without running the work broke its contract.
+    let r = sortie.lock().unwrap_or_else(|p| p.into_inner()).take();
+    r.ok_or(PoolFermee)
+}
+
 /// A stored value with the version the store holds it at.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Versionne<T> {
@@ -129,8 +175,15 @@ pub struct ContenuStocke {
 /// Persistence of file contents. Contents are write-once.
 #[async_trait]
 pub trait PieceStore: Send + Sync {
-    /// Writes new content under `cle`, streaming. An existing key is `AlreadyExists` and is
-    /// left untouched. On error nothing is visible under `cle`.
+    /// Writes new content under `cle`, streaming, and reports its size and SHA-256.
+    ///
+    /// The contract every store keeps (the conformance suite checks it):
+    /// - the content becomes visible under `cle` only once `contenu` has **ended** (returned
+    ///   `None`) and every byte is durable; then it is returned whole by [`get`](Self::get);
+    /// - a stream that yields an `Err`, or a `put` future **dropped** before it completes
+    ///   (the client went away), publishes nothing: `cle` stays absent and any temporary
+    ///   data is removed;
+    /// - an existing key is `AlreadyExists` and is left untouched (write-once).
     async fn put(
         &self,
         cle: &CleContenu,

@@ -95,7 +95,7 @@ impl Recepisse {
         fichiers: Vec<LigneRecepisse>,
         journal: Sha256,
         signataire: &dyn Signataire,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, crate::signature::ErreurSignature> {
         // Truncate to the millisecond: the canonical form carries exactly three digits, and
         // the stored instant must be the one the fingerprint covers.
         let le = DateTime::<Utc>::from_timestamp_millis(le.timestamp_millis()).unwrap_or(le);

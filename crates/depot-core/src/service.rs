@@ -18,21 +18,22 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use futures_core::Stream;
 
 use crate::auth::{
     Argon2Authenticator, Argon2id, Authenticator, CredentialStore, Hacheur, MotDePasse,
 };
 use crate::calendrier::DateLimite;
-use crate::config::{Concours, PieceSpec, Voie};
+use crate::config::{Concours, Voie};
 use crate::dossier::{Dossier, Fichier, Identite};
-use crate::erreur::{ErreurEspace, Refus, StorageError};
-use crate::format::{Analyse, analyser};
+use crate::erreur::{ErreurEnvoi, ErreurEspace, Refus, StorageError};
+use crate::format::Analyse;
 use crate::ids::{FichierId, NumeroDossier};
 use crate::instruction::{Gestionnaire, MotifRejet, RegistreNational, SansRegistre};
 use crate::memoire::{MemoireDossiers, MemoireIdentifiants, MemoirePieces};
 use crate::ports::{
-    CleContenu, Clock, DossierStore, FluxOctets, Hasard, HasardSysteme, HorlogeSysteme, PieceStore,
-    Versionne, flux_de,
+    Blocking, CleContenu, Clock, DossierStore, EnLigne, FluxOctets, Hasard, HasardSysteme,
+    HorlogeSysteme, PieceStore, Versionne,
 };
 use crate::recepisse::Recepisse;
 use crate::signature::{Signataire, SignataireEd25519};
@@ -59,6 +60,8 @@ pub struct Ports {
     pub hasard: Arc<dyn Hasard>,
     /// Signs récépissés.
     pub signataire: Arc<dyn Signataire>,
+    /// Runs CPU-heavy work (the end of a file's analysis) off the event loop.
+    pub blocking: Arc<dyn Blocking>,
     /// The national registry of registrations (one per concours).
     pub registre: Arc<dyn RegistreNational>,
 }
@@ -97,12 +100,19 @@ impl Ports {
                 HorlogeSysteme.now(),
             )),
             registre: Arc::new(SansRegistre),
+            blocking: Arc::new(EnLigne),
         }
     }
 
     /// The same ports with another signer.
     pub fn avec_signataire(mut self, signataire: Arc<dyn Signataire>) -> Self {
         self.signataire = signataire;
+        self
+    }
+
+    /// The same ports with another pool for blocking work.
+    pub fn avec_blocking(mut self, blocking: Arc<dyn Blocking>) -> Self {
+        self.blocking = blocking;
         self
     }
 
@@ -217,9 +227,19 @@ impl Espace {
         Ok(Self { concours: m, ports })
     }
 
-    /// The ports.
-    pub fn ports(&self) -> &Ports {
-        &self.ports
+    /// Now, from the espace's clock: what the rules use, for the adapters' display.
+    pub fn maintenant(&self) -> DateTime<Utc> {
+        self.now()
+    }
+
+    /// The public key the espace signs récépissés with (published for verification).
+    pub fn cle_publique(&self) -> crate::signature::ClePublique {
+        self.ports.signataire.cle_publique()
+    }
+
+    /// The espace's source of randomness, for the adapters' tokens (sessions, CSRF).
+    pub fn hasard(&self) -> &dyn Hasard {
+        &*self.ports.hasard
     }
 
     /// The hosted concours.
@@ -341,7 +361,7 @@ impl Espace {
     ) -> Result<(), ErreurEspace> {
         self.modifier(numero, |dossier, _, now| {
             dossier.journaliser_connexion(echecs_avant, now);
-            Ok(())
+            Ok::<_, Refus>(())
         })
         .await
         .map_err(ErreurEspace::from)
@@ -367,22 +387,10 @@ impl Espace {
         })
     }
 
-    /// Checks, before reading any content, that a file may be deposited for this piece now;
-    /// returns the piece's rule (size limit, formats) so the caller can bound its reading.
-    pub async fn preparer_depot(
-        &self,
-        numero: &NumeroDossier,
-        code_piece: &str,
-    ) -> Result<PieceSpec, ErreurEspace> {
-        let v = self.charger(numero).await?;
-        let concours = self.concours_de(&v.valeur)?;
-        Ok(v.valeur
-            .controler_depot(&concours, code_piece, self.now())?
-            .clone())
-    }
-
-    /// « Ajouter le fichier »: checks the rules and the format, stores the content, records
-    /// the file. Returns the recorded file (« Fichier enregistré »).
+    /// « Ajouter le fichier » for a file already in memory: [`deposer_flux`] over one
+    /// chunk.
+    ///
+    /// [`deposer_flux`]: Self::deposer_flux
     pub async fn deposer(
         &self,
         numero: &NumeroDossier,
@@ -390,56 +398,84 @@ impl Espace {
         nom: &str,
         contenu: Bytes,
     ) -> Result<Fichier, ErreurEspace> {
-        let piece = self.preparer_depot(numero, code_piece).await?;
-        let analyse = analyser(nom, &contenu, &piece.formats, piece.taille_max_mo)?;
-        self.deposer_analyse(numero, code_piece, analyse, contenu)
-            .await
+        let un_morceau = futures_util::stream::iter([Ok(contenu)]);
+        self.deposer_flux(numero, code_piece, nom, un_morceau).await
     }
 
-    /// Like [`deposer`](Self::deposer) for a caller that ran [`preparer_depot`] before
-    /// reading the content and [`analyser`] itself (on a blocking pool, say). Stores the
-    /// content, then records the file; the rules are checked again on every attempt of the
-    /// record update, and the store's SHA-256 must match the analysis, so a refusal or a
-    /// mismatch removes the content and nothing is recorded.
+    /// « Ajouter le fichier »: receives a file as a stream of chunks and, in one pass and
+    /// bounded memory, checks it ([`AnalyseFlux`](crate::AnalyseFlux)), writes it to the
+    /// [`PieceStore`] — which publishes it only once the whole file is accepted — and
+    /// records it in the dossier. Returns the recorded file (« Fichier enregistré »).
     ///
-    /// [`preparer_depot`]: Self::preparer_depot
-    pub async fn deposer_analyse(
+    /// Refusals come in the order the API documents, whatever the order the problems
+    /// appear in: the dossier's state and the piece before any byte is read; then the size
+    /// (`fichier_trop_volumineux`, as soon as the limit is passed); then the format; then
+    /// the content. A refused, cut or failed upload leaves nothing in the store and the
+    /// dossier unchanged. The end of the analysis (a whole-PDF parse) runs on the
+    /// [`Blocking`] port.
+    ///
+    /// Any caller — the HTTP API, the pages, a vendor's own server, the load tools — hands
+    /// its body here as a `Stream`, mapping its own read errors into [`ErreurEnvoi`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use bytes::Bytes;
+    /// # use depot_core::*;
+    /// # futures_executor::block_on(async {
+    /// # let concours = Concours::from_toml(include_str!("../../../examples/concours/animateur-2025.toml"))?;
+    /// # let horloge = Arc::new(HorlogeFixe::new("2025-04-01T10:00:00Z".parse()?));
+    /// # let espace = Espace::new(vec![concours], Ports::en_memoire().avec_horloge(horloge))?;
+    /// # let mdp = || MotDePasse::from("lune verte sur le toit de Laval");
+    /// # let numero = espace.preinscrire(None, DemandePreinscription { voie: Voie::Externe,
+    /// #     nom: "Durand".into(), prenom: "Camille".into(), email: "camille@exemple.fr".into(),
+    /// #     declarations: vec![], mot_de_passe: mdp() }).await?;
+    /// let pdf = Bytes::from(depot_core::exemples::pdf_minimal());
+    /// let morceaux = futures_util::stream::iter(
+    ///     pdf.chunks(100).map(|m| Ok::<_, ErreurEnvoi>(Bytes::copy_from_slice(m))).collect::<Vec<_>>(),
+    /// );
+    /// let fichier = espace.deposer_flux(&numero, "piece-identite", "CNI.pdf", morceaux).await?;
+    /// assert_eq!(fichier.taille, pdf.len() as u64);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn deposer_flux<S>(
         &self,
         numero: &NumeroDossier,
         code_piece: &str,
-        analyse: Analyse,
-        contenu: Bytes,
-    ) -> Result<Fichier, ErreurEspace> {
-        let cle = self.nouvelle_cle(numero);
-        let stocke = self.ports.pieces.put(&cle, flux_de(contenu)).await?;
-        if stocke.sha256 != analyse.sha256 || stocke.taille != analyse.taille {
-            self.effacer_contenu(&cle).await;
-            return Err(StorageError::Corrupt(format!(
-                "le contenu stocké pour {} diffère de celui reçu",
-                cle.fichier
-            ))
-            .into());
-        }
-        self.enregistrer_contenu(numero, code_piece, cle, analyse)
-            .await
-    }
-
-    /// A fresh key for a file's content in this dossier (for a caller that streams the
-    /// content to [`PieceStore::put`] itself, then calls [`enregistrer_contenu`]).
-    ///
-    /// [`enregistrer_contenu`]: Self::enregistrer_contenu
-    pub fn nouvelle_cle(&self, numero: &NumeroDossier) -> CleContenu {
-        CleContenu {
+        nom: &str,
+        flux: S,
+    ) -> Result<Fichier, ErreurEspace>
+    where
+        S: Stream<Item = Result<Bytes, ErreurEnvoi>> + Send,
+    {
+        let v = self.charger(numero).await?;
+        let concours = self.concours_de(&v.valeur)?;
+        let piece = v
+            .valeur
+            .controler_depot(&concours, code_piece, self.now())?
+            .clone();
+        let cle = CleContenu {
             numero: numero.clone(),
             fichier: FichierId::generer(&*self.ports.hasard),
-        }
+        };
+        let analyse = crate::upload::recevoir(
+            &*self.ports.pieces,
+            &*self.ports.blocking,
+            &cle,
+            &piece,
+            nom,
+            flux,
+        )
+        .await?;
+        self.enregistrer_contenu(numero, code_piece, cle, analyse)
+            .await
     }
 
     /// Records a file whose content is already stored under `cle` and whose analysis
     /// accepted it (with the SHA-256 the store computed while writing). The rules are
     /// checked again on every attempt of the record update; a refusal removes the content
     /// and nothing is recorded.
-    pub async fn enregistrer_contenu(
+    async fn enregistrer_contenu(
         &self,
         numero: &NumeroDossier,
         code_piece: &str,
@@ -458,7 +494,6 @@ impl Espace {
                 dossier
                     .deposer(concours, code_piece, cle.fichier.clone(), &analyse, now)
                     .map(|(f, _evt)| f)
-                    .map_err(ErreurEspace::from)
             })
             .await;
         match resultat {
@@ -466,6 +501,10 @@ impl Espace {
             Err(Echec::Regle(r)) => {
                 self.effacer_contenu(&cle).await;
                 Err(r.into())
+            }
+            Err(Echec::Autre(e)) => {
+                self.effacer_contenu(&cle).await;
+                Err(e)
             }
             Err(Echec::Stockage(e)) => {
                 // Unknown outcome: read back. Listed → it worked; not listed → clean up;
@@ -513,15 +552,13 @@ impl Espace {
     ) -> Result<(), ErreurEspace> {
         let resultat = self
             .modifier(numero, |dossier, concours, now| {
-                dossier
-                    .supprimer(concours, id, now)
-                    .map(|_| ())
-                    .map_err(ErreurEspace::from)
+                dossier.supprimer(concours, id, now).map(|_| ())
             })
             .await;
         match resultat {
             Ok(()) => {}
             Err(Echec::Regle(r)) => return Err(r.into()),
+            Err(Echec::Autre(e)) => return Err(e),
             Err(Echec::Stockage(e)) => {
                 let toujours_liste = match self.ports.dossiers.load(numero).await {
                     Ok(v) => v.valeur.fichier(id).is_some(),
@@ -565,13 +602,12 @@ impl Espace {
         let remplacement = self
             .modifier(&ancien, |dossier, _, now| {
                 dossier.remplacer(now);
-                Ok(())
+                Ok::<_, Refus>(())
             })
             .await;
         match remplacement {
             Ok(()) | Err(Echec::Stockage(StorageError::NotFound(_))) => Ok(r),
-            Err(Echec::Stockage(e)) => Err(e.into()),
-            Err(Echec::Regle(r)) => Err(r.into()),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -599,7 +635,6 @@ impl Espace {
                 }
             }
             .map(|_| ())
-            .map_err(ErreurEspace::from)
         })
         .await
         .map_err(ErreurEspace::from)
@@ -611,9 +646,7 @@ impl Espace {
         numero: &NumeroDossier,
     ) -> Result<(), ErreurEspace> {
         self.modifier(numero, |d, c, now| {
-            d.transmettre_complements(c, now)
-                .map(|_| ())
-                .map_err(ErreurEspace::from)
+            d.transmettre_complements(c, now).map(|_| ())
         })
         .await
         .map_err(ErreurEspace::from)
@@ -630,6 +663,7 @@ impl Espace {
         match resultat {
             Ok(r) => Ok(r),
             Err(Echec::Regle(r)) => Err(r.into()),
+            Err(Echec::Autre(e)) => Err(e),
             Err(Echec::Stockage(e)) => match self.ports.dossiers.load(numero).await {
                 Ok(v) => match v.valeur.recepisse() {
                     Some(r) => Ok(r.clone()),
@@ -642,10 +676,10 @@ impl Espace {
 
     /// Load, apply, compare-and-swap; start again on conflict with a fresh `now`.
     /// A change that produces no event (closing a closed dossier) is not saved.
-    async fn modifier<T>(
+    async fn modifier<T, E: Into<ErreurEspace>>(
         &self,
         numero: &NumeroDossier,
-        regle: impl Fn(&mut Dossier, &Concours, DateTime<Utc>) -> Result<T, ErreurEspace>,
+        regle: impl Fn(&mut Dossier, &Concours, DateTime<Utc>) -> Result<T, E>,
     ) -> Result<T, Echec> {
         for _ in 0..TENTATIVES_MAX {
             let v = self
@@ -657,10 +691,12 @@ impl Espace {
             let concours = self.concours_de(&v.valeur).map_err(Echec::Stockage)?;
             let mut dossier = v.valeur.clone();
             let avant = dossier.evenements().len();
-            let sortie = regle(&mut dossier, &concours, self.now()).map_err(|e| match e {
-                ErreurEspace::Refus(r) => Echec::Regle(r),
-                ErreurEspace::Stockage(s) => Echec::Stockage(s),
-            })?;
+            let sortie =
+                regle(&mut dossier, &concours, self.now()).map_err(|e| match e.into() {
+                    ErreurEspace::Refus(r) => Echec::Regle(r),
+                    ErreurEspace::Stockage(s) => Echec::Stockage(s),
+                    autre => Echec::Autre(autre),
+                })?;
             if dossier.evenements().len() == avant {
                 return Ok(sortie);
             }
@@ -682,8 +718,12 @@ impl Espace {
 }
 
 enum Echec {
+    /// A rule refused: nothing was written.
     Regle(Refus),
+    /// Storage failed: the outcome of a save may be unknown.
     Stockage(StorageError),
+    /// Anything else (signing): nothing was written.
+    Autre(ErreurEspace),
 }
 
 impl From<Echec> for ErreurEspace {
@@ -691,6 +731,7 @@ impl From<Echec> for ErreurEspace {
         match e {
             Echec::Regle(r) => r.into(),
             Echec::Stockage(s) => s.into(),
+            Echec::Autre(e) => e,
         }
     }
 }

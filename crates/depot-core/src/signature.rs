@@ -16,6 +16,7 @@ use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, Verifying
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::erreur::StorageError;
 use crate::ids::Sha256;
 use crate::ports::Hasard;
 use crate::recepisse::{ContenuRecepisse, Recepisse};
@@ -43,12 +44,65 @@ pub struct Cles {
     pub cles: Vec<ClePublique>,
 }
 
+/// A récépissé could not be signed (the key is unreachable: a hardware module or a remote
+/// signing service that failed). Nothing was closed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("signature impossible : {0}")]
+pub struct ErreurSignature(pub String);
+
+/// Where the récépissé signing key and the list of every published key are kept.
+///
+/// The contract (checked by `testkit::conformite_cles`):
+/// - the seed is created **once**: [`graine_ou_creer`](Self::graine_ou_creer) stores the
+///   proposed seed only if none exists (a conditional create), and every caller — several
+///   instances starting together included — gets the one stored;
+/// - the published list only grows: [`publier`](Self::publier) adds a key that is not in it
+///   and never drops one, so a récépissé signed before a rotation still verifies;
+/// - what cannot be read is an error (`Corrupt`, `Unavailable`), never an empty list or a
+///   new key: a server refuses to start rather than forget a key.
+#[async_trait::async_trait]
+pub trait KeyStore: Send + Sync {
+    /// The stored seed; when there is none yet, `proposee` is stored first.
+    async fn graine_ou_creer(
+        &self,
+        proposee: Zeroizing<[u8; 32]>,
+    ) -> Result<Zeroizing<[u8; 32]>, StorageError>;
+
+    /// Every key ever published, in the order they were added.
+    async fn publiees(&self) -> Result<Cles, StorageError>;
+
+    /// Adds `cle` to the published list unless a key with its id is there; returns the list.
+    async fn publier(&self, cle: ClePublique) -> Result<Cles, StorageError>;
+}
+
+/// The signer of an espace, from its key store: the stored key (created at first start),
+/// or `graine_imposee` when the operator gives one; its public key is published before it
+/// signs anything. Returns the signer and every published key.
+pub async fn ouvrir_signataire(
+    store: &dyn KeyStore,
+    graine_imposee: Option<Zeroizing<[u8; 32]>>,
+    hasard: &dyn Hasard,
+    now: DateTime<Utc>,
+) -> Result<(SignataireEd25519, Cles), StorageError> {
+    let graine = match graine_imposee {
+        Some(g) => g,
+        None => {
+            let mut proposee = Zeroizing::new([0u8; 32]);
+            hasard.remplir(&mut *proposee);
+            store.graine_ou_creer(proposee).await?
+        }
+    };
+    let signataire = SignataireEd25519::depuis_graine(&graine, now);
+    let cles = store.publier(signataire.cle_publique()).await?;
+    Ok((signataire, cles))
+}
+
 /// Signs récépissés.
 pub trait Signataire: Send + Sync {
     /// The id of the key that signs.
     fn cle_id(&self) -> &str;
     /// Signs `message`; a failure (an HSM unreachable) is reported, never ignored.
-    fn signer(&self, message: &[u8]) -> Result<Vec<u8>, String>;
+    fn signer(&self, message: &[u8]) -> Result<Vec<u8>, ErreurSignature>;
     /// The public key, as published.
     fn cle_publique(&self) -> ClePublique;
 }
@@ -101,7 +155,7 @@ impl Signataire for SignataireEd25519 {
         &self.id
     }
 
-    fn signer(&self, message: &[u8]) -> Result<Vec<u8>, String> {
+    fn signer(&self, message: &[u8]) -> Result<Vec<u8>, ErreurSignature> {
         Ok(self.cle.sign(message).to_bytes().to_vec())
     }
 
@@ -119,7 +173,7 @@ impl Signataire for SignataireEd25519 {
 pub fn signer_contenu(
     s: &dyn Signataire,
     contenu: &ContenuRecepisse,
-) -> Result<(String, String), String> {
+) -> Result<(String, String), ErreurSignature> {
     let sig = s.signer(&contenu.forme_canonique())?;
     Ok((s.cle_id().to_owned(), B64.encode(sig)))
 }

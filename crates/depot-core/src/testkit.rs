@@ -23,6 +23,7 @@ use crate::ports::{
     CleContenu, ContenuStocke, DossierStore, FluxOctets, HasardSysteme, PieceStore, Versionne,
     flux_de, lire_tout,
 };
+use crate::signature::KeyStore;
 
 /// The seed's concours (`examples/concours/animateur-2025.toml`).
 pub fn concours_du_seed() -> Concours {
@@ -345,6 +346,63 @@ pub async fn conformite_identifiants(store: &dyn CredentialStore) {
         store.lire(d.numero()).await,
         Ok(Some(h2)),
         "definir replaces"
+    );
+}
+
+/// Runs every `KeyStore` property. The store must be empty (a new directory, a new
+/// prefix): the first seed proposed is the one kept.
+pub async fn conformite_cles(store: &dyn KeyStore) {
+    use crate::signature::{ClePublique, Signataire, SignataireEd25519};
+    use zeroize::Zeroizing;
+    assert_eq!(
+        store.publiees().await.map(|c| c.cles.len()),
+        Ok(0),
+        "an empty store publishes nothing"
+    );
+    let premiere = store
+        .graine_ou_creer(Zeroizing::new([1; 32]))
+        .await
+        .unwrap_or_else(|e| panic!("graine_ou_creer: {e}"));
+    assert_eq!(*premiere, [1; 32], "the first seed proposed is stored");
+    let encore = store
+        .graine_ou_creer(Zeroizing::new([2; 32]))
+        .await
+        .unwrap_or_else(|e| panic!("graine_ou_creer: {e}"));
+    assert_eq!(*encore, [1; 32], "a seed is created once, then kept");
+    let t = pendant_preinscription();
+    let cle = |octet: u8| -> ClePublique {
+        SignataireEd25519::depuis_graine(&[octet; 32], t).cle_publique()
+    };
+    let (a, b) = (cle(1), cle(2));
+    let une = store
+        .publier(a.clone())
+        .await
+        .unwrap_or_else(|e| panic!("publier: {e}"));
+    assert_eq!(une.cles, vec![a.clone()]);
+    let deux = store
+        .publier(b.clone())
+        .await
+        .unwrap_or_else(|e| panic!("publier: {e}"));
+    assert_eq!(
+        deux.cles,
+        vec![a.clone(), b.clone()],
+        "keys are added in order"
+    );
+    let mut a_plus_tard = a.clone();
+    a_plus_tard.valide_depuis = t + chrono::Duration::days(1);
+    let encore = store
+        .publier(a_plus_tard)
+        .await
+        .unwrap_or_else(|e| panic!("publier: {e}"));
+    assert_eq!(
+        encore.cles,
+        vec![a, b],
+        "a key already published is not added twice"
+    );
+    assert_eq!(
+        store.publiees().await,
+        Ok(encore),
+        "publiees reads the list"
     );
 }
 

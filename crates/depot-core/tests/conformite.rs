@@ -50,3 +50,10 @@ fn memoire_balayage_des_pannes() {
         "{r:?}"
     );
 }
+
+#[test]
+fn memoire_cles() {
+    block_on(depot_core::testkit::conformite_cles(
+        &depot_core::memoire::MemoireCles::new(),
+    ));
+}

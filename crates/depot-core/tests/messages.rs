@@ -5,38 +5,38 @@
 
 use std::collections::BTreeSet;
 
-use depot_core::{CodePiece, ErreurEspace, PieceNommee, Refus, StorageError};
+use depot_core::{CodePiece, ErreurEspace, PieceNommee, Refus, Rejet, StorageError};
 
 fn tous() -> Vec<Refus> {
     let nom = || "CNI recto.pdf".to_owned();
     vec![
-        Refus::FormatRefuse {
+        Refus::from(Rejet::FormatRefuse {
             nom: nom(),
             detecte: Some("une image PNG"),
             admis: "PDF ou JPEG".into(),
-        },
-        Refus::ExtensionIncoherente {
+        }),
+        Refus::from(Rejet::ExtensionIncoherente {
             nom: nom(),
             format: "JPEG",
             attendues: "« .jpg » ou « .jpeg »",
-        },
-        Refus::PdfChiffre { nom: nom() },
-        Refus::PdfContenuActif {
+        }),
+        Refus::from(Rejet::PdfChiffre { nom: nom() }),
+        Refus::from(Rejet::PdfContenuActif {
             nom: nom(),
             element: "/JavaScript".into(),
-        },
-        Refus::PdfIllisible { nom: nom() },
-        Refus::JpegInvalide { nom: nom() },
-        Refus::ImageTropGrande {
+        }),
+        Refus::from(Rejet::PdfIllisible { nom: nom() }),
+        Refus::from(Rejet::JpegInvalide { nom: nom() }),
+        Refus::from(Rejet::ImageTropGrande {
             nom: nom(),
             megapixels: 60,
             limite: 50,
-        },
-        Refus::FichierVide { nom: nom() },
-        Refus::FichierTropVolumineux {
+        }),
+        Refus::from(Rejet::FichierVide { nom: nom() }),
+        Refus::from(Rejet::FichierTropVolumineux {
             nom: nom(),
             taille_max_mo: 10,
-        },
+        }),
         Refus::TropDeFichiers {
             piece: "Copie d'une pièce d'identité".into(),
             max: 2,
@@ -89,6 +89,11 @@ fn chaque_refus_a_un_code_stable_et_une_phrase_francaise() {
         Refus::CODES.iter().copied().collect(),
         "every code is listed in Refus::CODES"
     );
+    assert_eq!(
+        &Refus::CODES[..Rejet::CODES.len()],
+        Rejet::CODES,
+        "the format's codes open the catalogue"
+    );
     for r in &refus {
         let m = r.message();
         println!("{:<26} {m}", r.code());
@@ -120,10 +125,10 @@ fn chaque_refus_a_un_code_stable_et_une_phrase_francaise() {
         .contains("jeudi 17 avril 2025 à minuit")
     );
     assert!(
-        Refus::FichierTropVolumineux {
+        Refus::from(Rejet::FichierTropVolumineux {
             nom: "a.pdf".into(),
             taille_max_mo: 10
-        }
+        })
         .message()
         .contains("10 Mo")
     );

@@ -1,7 +1,8 @@
 //! # depot-fs — dossiers and pieces on a local filesystem, durably
 //!
 //! The embedded default store of depot: [`FsStore`] implements depot-core's
-//! [`DossierStore`], [`PieceStore`] and [`CredentialStore`] on a data directory.
+//! [`DossierStore`], [`PieceStore`], [`CredentialStore`] and [`KeyStore`] on a data
+//! directory.
 //!
 //! ## Layout (format 1)
 //!
@@ -11,6 +12,9 @@
 //! <data>/dossiers/<NUMERO>.lock   the dossier's lock file (empty; flock)
 //! <data>/identifiants/<NUMERO>.phc  the password hash (PHC string)
 //! <data>/pieces/<NUMERO>/<ID>     one file per deposited content, write-once
+//! <data>/cles/recepisse.ed25519   the récépissé signing key's seed (hex, 0600), write-once
+//! <data>/cles/publiques.json      every public key ever published (replaced atomically)
+//! <data>/cles/.verrou             lock file of the published list (empty; flock)
 //! .*.tmp                          temporary files, in the directory of their target
 //! ```
 //!
@@ -59,11 +63,12 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use depot_core::ports::{CleContenu, ContenuStocke, FluxOctets, Hasard, HasardSysteme, Versionne};
 use depot_core::{
-    CredentialStore, Dossier, DossierStore, FichierId, HashMotDePasse, NumeroDossier, PieceStore,
-    Sha256, StorageError,
+    ClePublique, Cles, CredentialStore, Dossier, DossierStore, FichierId, HashMotDePasse, KeyStore,
+    NumeroDossier, PieceStore, Sha256, StorageError,
 };
 use futures_util::StreamExt;
 use sha2::Digest;
+use zeroize::Zeroizing;
 
 /// The format this version writes and reads.
 pub const FORMAT: &str = "depot-fs 1\n";
@@ -586,6 +591,117 @@ impl CredentialStore for FsStore {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(conv(&quoi, e)),
             }
+        })
+        .await
+    }
+}
+
+const GRAINE: &str = "recepisse.ed25519";
+const PUBLIEES: &str = "publiques.json";
+
+impl FsStore {
+    fn dir_cles(&self) -> PathBuf {
+        self.racine().join("cles")
+    }
+}
+
+/// Reads the published keys: absent is an empty list, unreadable is an error.
+fn lire_publiees(dir: &Path) -> Result<Cles, StorageError> {
+    let chemin = dir.join(PUBLIEES);
+    let mut octets = Vec::new();
+    match lire_sans_lien(&chemin).and_then(|mut f| f.read_to_end(&mut octets)) {
+        Ok(_) => serde_json::from_slice(&octets)
+            .map_err(|e| StorageError::Corrupt(format!("{} illisible : {e}", chemin.display()))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Cles::default()),
+        Err(e) => Err(conv(&chemin.display().to_string(), e)),
+    }
+}
+
+/// Reads a stored seed: 64 hexadecimal characters.
+fn lire_graine(chemin: &Path) -> io::Result<Result<Zeroizing<[u8; 32]>, StorageError>> {
+    let mut texte = Zeroizing::new(String::new());
+    lire_sans_lien(chemin)?.read_to_string(&mut texte)?;
+    let mut graine = Zeroizing::new([0u8; 32]);
+    Ok(hex::decode_to_slice(texte.trim(), &mut *graine)
+        .map(|()| graine)
+        .map_err(|_| {
+            StorageError::Corrupt(format!(
+                "{} : clé illisible (64 caractères hexadécimaux attendus)",
+                chemin.display()
+            ))
+        }))
+}
+
+#[async_trait]
+impl KeyStore for FsStore {
+    async fn graine_ou_creer(
+        &self,
+        proposee: Zeroizing<[u8; 32]>,
+    ) -> Result<Zeroizing<[u8; 32]>, StorageError> {
+        let dir = self.dir_cles();
+        bloquant(move || {
+            assurer_dir(&dir)?;
+            let chemin = dir.join(GRAINE);
+            let quoi = chemin.display().to_string();
+            match lire_graine(&chemin) {
+                Ok(lue) => return lue,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(conv(&quoi, e)),
+            }
+            // Written whole and synced under a temporary name, then linked: link(2) fails
+            // if another instance published its seed first, and then that one is used.
+            let tmp = dir.join(nom_temporaire(GRAINE));
+            let ecrit = (|| {
+                let mut f = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&tmp)?;
+                let texte = Zeroizing::new(hex::encode(*proposee) + "\n");
+                f.write_all(texte.as_bytes())?;
+                f.sync_all()?;
+                match fs::hard_link(&tmp, &chemin) {
+                    Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
+                    _ => {}
+                }
+                fsync_dir(&dir)
+            })();
+            let _ = fs::remove_file(&tmp);
+            ecrit.map_err(|e| conv(&quoi, e))?;
+            lire_graine(&chemin).map_err(|e| conv(&quoi, e))?
+        })
+        .await
+    }
+
+    async fn publiees(&self) -> Result<Cles, StorageError> {
+        let dir = self.dir_cles();
+        bloquant(move || lire_publiees(&dir)).await
+    }
+
+    async fn publier(&self, cle: ClePublique) -> Result<Cles, StorageError> {
+        let dir = self.dir_cles();
+        bloquant(move || {
+            assurer_dir(&dir)?;
+            // One writer at a time, between processes too; readers need no lock (the list
+            // is replaced with rename(2)).
+            let verrou = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(dir.join(".verrou"))
+                .map_err(|e| conv("verrou des clés", e))?;
+            verrou.lock().map_err(|e| conv("verrou des clés", e))?;
+            let mut cles = lire_publiees(&dir)?;
+            if !cles.cles.iter().any(|c| c.id == cle.id) {
+                cles.cles.push(cle);
+                let texte = serde_json::to_vec_pretty(&cles)
+                    .map_err(|e| StorageError::Corrupt(format!("clés publiées : {e}")))?;
+                ecrire_remplacer(&dir, PUBLIEES, &texte)?;
+            }
+            Ok(cles)
         })
         .await
     }

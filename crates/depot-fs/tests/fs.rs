@@ -42,6 +42,79 @@ async fn conformite() {
     testkit::conformite_dossiers(&s).await;
     testkit::conformite_pieces(&s).await;
     testkit::conformite_identifiants(&s).await;
+    testkit::conformite_cles(&s).await;
+}
+
+/// An unreadable key file or published list stops the server instead of being replaced:
+/// a récépissé signed with a forgotten key could no longer be verified.
+#[tokio::test]
+async fn cles_illisibles_refusees_jamais_remplacees() {
+    use depot_core::KeyStore;
+    use zeroize::Zeroizing;
+    let (_d, s) = store();
+    let cles = s.racine().join("cles");
+    std::fs::create_dir_all(&cles).unwrap();
+    std::fs::write(cles.join("recepisse.ed25519"), "pas une clé\n").unwrap();
+    let e = s
+        .graine_ou_creer(Zeroizing::new([3; 32]))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StorageError::Corrupt(_)), "{e:?}");
+    assert_eq!(
+        std::fs::read_to_string(cles.join("recepisse.ed25519")).unwrap(),
+        "pas une clé\n",
+        "left as it was"
+    );
+    std::fs::write(cles.join("publiques.json"), "{\"cles\": [tronqué").unwrap();
+    assert!(matches!(s.publiees().await, Err(StorageError::Corrupt(_))));
+    let signataire =
+        depot_core::SignataireEd25519::depuis_graine(&[4; 32], testkit::pendant_preinscription());
+    let cle = depot_core::Signataire::cle_publique(&signataire);
+    assert!(matches!(
+        s.publier(cle).await,
+        Err(StorageError::Corrupt(_))
+    ));
+    assert_eq!(
+        std::fs::read_to_string(cles.join("publiques.json")).unwrap(),
+        "{\"cles\": [tronqué",
+        "never reset"
+    );
+}
+
+/// Instances starting together on one directory agree on one key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn premier_demarrage_simultane_une_seule_cle() {
+    use depot_core::KeyStore;
+    use zeroize::Zeroizing;
+    let (_d, s) = store();
+    let mut taches = Vec::new();
+    for i in 0..16u8 {
+        let s = FsStore::open(s.racine()).unwrap();
+        taches.push(tokio::spawn(async move {
+            let graine = *s.graine_ou_creer(Zeroizing::new([i; 32])).await.unwrap();
+            let signataire = depot_core::SignataireEd25519::depuis_graine(
+                &graine,
+                testkit::pendant_preinscription(),
+            );
+            s.publier(depot_core::Signataire::cle_publique(&signataire))
+                .await
+                .unwrap();
+            graine
+        }));
+    }
+    let mut graines = Vec::new();
+    for t in taches {
+        graines.push(t.await.unwrap());
+    }
+    graines.dedup();
+    assert_eq!(graines.len(), 1, "every instance got the same seed");
+    assert_eq!(s.publiees().await.unwrap().cles.len(), 1);
+    let restes: Vec<_> = std::fs::read_dir(s.racine().join("cles"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(restes.is_empty(), "no temporary file left: {restes:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -8,16 +8,13 @@ use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request, Sta
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use bytes::Bytes;
 use depot_core::calendrier::rfc3339_paris;
 use depot_core::ports::FluxOctets;
-use depot_core::{
-    AnalyseFlux, DemandePreinscription, ErreurEspace, Fichier, FichierId, MotDePasse,
-    NumeroDossier, PieceSpec, Refus, StorageError, Voie,
-};
+use depot_core::{DemandePreinscription, Fichier, FichierId, MotDePasse, Refus, Voie};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::depot::{deposer_champ, erreur_corps};
 use crate::session::SessionOuverte;
 use crate::vue::{recepisse_json, vue_dossier};
 use crate::{AuthApi, ErreurApi, EtatPartage, ip_client};
@@ -60,11 +57,9 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Corps<T>
                 "champ_invalide",
                 format!("Un champ est absent ou invalide : {}", e.body_text()),
             )),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ErreurApi::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "corps_trop_volumineux",
-                "La requête est trop volumineuse.",
-            )),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ErreurApi::corps_trop_volumineux())
+            }
             Err(e) => Err(ErreurApi::requete_invalide(e.body_text())),
         }
     }
@@ -210,9 +205,7 @@ pub async fn ouvrir_session(
             if let Err(e) = etat.espace.journaliser_connexion(&n, echecs).await {
                 tracing::warn!(code = e.code(), "connexion non journalisée");
             }
-            Ok(etat
-                .sessions
-                .ouvrir(n, etat.now(), &*etat.espace.ports().hasard))
+            Ok(etat.sessions.ouvrir(n, etat.now(), etat.espace.hasard()))
         }
         Err(e) => {
             if e.code() == "identifiants_invalides" {
@@ -221,25 +214,6 @@ pub async fn ouvrir_session(
             Err(e.into())
         }
     }
-}
-
-/// The error a store's write ended with, once the upload cannot go on without it.
-async fn erreur_du_stockage(
-    ecriture: tokio::task::JoinHandle<Result<depot_core::ports::ContenuStocke, StorageError>>,
-) -> ErreurApi {
-    let e = match ecriture.await {
-        Ok(Err(e)) => e,
-        _ => StorageError::Unavailable("écriture du fichier interrompue".into()),
-    };
-    ErreurEspace::from(e).into()
-}
-
-/// What the upload handler sends to the store's write.
-enum Morceau {
-    /// The next bytes of the file.
-    Donnees(Bytes),
-    /// The file is complete and accepted: the store may publish it.
-    Fin,
 }
 
 /// The client IP of a request, as an extractor.
@@ -296,7 +270,7 @@ async fn cles(State(etat): State<EtatPartage>) -> Response {
 /// The published keys: the configured ones plus the current signer's.
 pub fn cles_publiees(etat: &EtatPartage) -> depot_core::Cles {
     let mut c = etat.config.cles_publiees.clone();
-    let actuelle = etat.espace.ports().signataire.cle_publique();
+    let actuelle = etat.espace.cle_publique();
     if !c.cles.iter().any(|k| k.id == actuelle.id) {
         c.cles.push(actuelle);
     }
@@ -326,124 +300,6 @@ async fn concours(State(etat): State<EtatPartage>) -> Response {
     Json(json!({ "concours": liste })).into_response()
 }
 
-fn erreur_multipart(
-    e: axum::extract::multipart::MultipartError,
-    nom: &str,
-    piece: &PieceSpec,
-) -> ErreurApi {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        Refus::FichierTropVolumineux {
-            nom: nom.to_owned(),
-            taille_max_mo: piece.taille_max_mo,
-        }
-        .into()
-    } else {
-        ErreurApi::requete_invalide(e.body_text())
-    }
-}
-
-/// Receives the `fichier` field of a multipart body and deposits it, in one pass and in
-/// bounded memory: each chunk is checked ([`AnalyseFlux`]: size limit at once, format from
-/// the first bytes, content as it streams) and forwarded to the store, which writes and
-/// hashes it. The store publishes the content only once the whole file is accepted;
-/// otherwise the write is aborted and nothing is kept. Shared with the pages.
-pub async fn recevoir_et_deposer(
-    etat: &EtatPartage,
-    numero: &NumeroDossier,
-    code: &str,
-    piece: &PieceSpec,
-    champ: &mut axum::extract::multipart::Field<'_>,
-) -> Result<Fichier, ErreurApi> {
-    let nom = champ.file_name().unwrap_or("fichier").to_owned();
-    let mut analyse = AnalyseFlux::new(&nom, &piece.formats, piece.taille_max_mo);
-    let cle = etat.espace.nouvelle_cle(numero);
-    // Two chunks in flight between the reader and the store at most. The file ends only
-    // with an explicit `Fin`: if this handler stops for any reason (refusal, error, the
-    // client gone and the request dropped), the sender is dropped without it and the store
-    // aborts the write instead of publishing a partial content.
-    let (envoi, reception) = tokio::sync::mpsc::channel::<Morceau>(2);
-    let flux: FluxOctets = Box::pin(futures_util::stream::unfold(Some(reception), |r| async {
-        let mut r = r?;
-        match r.recv().await {
-            Some(Morceau::Donnees(b)) => Some((Ok(b), Some(r))),
-            Some(Morceau::Fin) => None,
-            None => Some((
-                Err(StorageError::Unavailable(
-                    "dépôt interrompu avant la fin du fichier".into(),
-                )),
-                None,
-            )),
-        }
-    }));
-    let pieces = etat.espace.ports().pieces.clone();
-    let c2 = cle.clone();
-    let ecriture = tokio::spawn(async move { pieces.put(&c2, flux).await });
-    let mut envoi = Some(envoi);
-    let mut stockage_arrete = false;
-    let lecture: Result<(), ErreurApi> = async {
-        while let Some(morceau) = champ
-            .chunk()
-            .await
-            .map_err(|e| erreur_multipart(e, &nom, piece))?
-        {
-            analyse.nourrir(&morceau)?;
-            // A certain refusal still reads on (the size limit decides the answer first),
-            // but stores nothing more.
-            if analyse.refus_certain() {
-                envoi = None;
-            }
-            if let Some(e) = &envoi
-                && e.send(Morceau::Donnees(morceau)).await.is_err()
-            {
-                stockage_arrete = true;
-                break;
-            }
-        }
-        Ok(())
-    }
-    .await;
-    if stockage_arrete {
-        // The store gave up before the end: its error is the answer.
-        return Err(erreur_du_stockage(ecriture).await);
-    }
-    let verdict = match lecture {
-        Err(e) => Err(e),
-        Ok(()) => match etat.analyses.acquire().await {
-            Err(_) => Err(ErreurApi::requete_invalide("serveur en arrêt")),
-            Ok(_permis) => match tokio::task::spawn_blocking(move || analyse.terminer()).await {
-                Err(_) => Err(ErreurApi::requete_invalide("analyse interrompue")),
-                Ok(r) => r.map_err(ErreurApi::from),
-            },
-        },
-    };
-    let examen = match (verdict, envoi) {
-        (Ok(examen), Some(e)) if e.send(Morceau::Fin).await.is_ok() => examen,
-        // Accepted, but the store stopped meanwhile: its error is the answer.
-        (Ok(_), _) => return Err(erreur_du_stockage(ecriture).await),
-        (Err(e), envoi) => {
-            drop(envoi); // no `Fin`: the store aborts and keeps nothing
-            let _ = ecriture.await;
-            return Err(e);
-        }
-    };
-    let stocke = ecriture
-        .await
-        .map_err(|_| ErreurApi::requete_invalide("écriture interrompue"))?
-        .map_err(ErreurEspace::from)?;
-    if stocke.taille != examen.taille {
-        etat.espace.ports().pieces.delete(&cle).await.ok();
-        return Err(ErreurEspace::from(StorageError::Corrupt(format!(
-            "le contenu stocké pour {} n'a pas la taille reçue",
-            cle.fichier
-        )))
-        .into());
-    }
-    Ok(etat
-        .espace
-        .enregistrer_contenu(numero, code, cle, examen.avec_empreinte(stocke.sha256))
-        .await?)
-}
-
 /// `POST /api/v1/dossier/pieces/{code}`: refusals about the dossier come before the body is
 /// read; the size limit is enforced while reading.
 /// Upload one file (`multipart/form-data`, field `fichier`) for a piece: « Fichier enregistré ».
@@ -464,24 +320,16 @@ pub async fn deposer(
     Path(code): Path<String>,
     mut corps: Multipart,
 ) -> Result<Response, ErreurApi> {
-    let piece = etat.espace.preparer_depot(&auth.numero, &code).await?;
-    while let Some(mut champ) = corps
-        .next_field()
-        .await
-        .map_err(|e| erreur_multipart(e, "fichier", &piece))?
-    {
-        if champ.name() != Some("fichier") {
-            continue;
-        }
-        let f = recevoir_et_deposer(&etat, &auth.numero, &code, &piece, &mut champ).await?;
-        return Ok((
-            StatusCode::CREATED,
-            Json(ReponseDepot {
+    while let Some(champ) = corps.next_field().await.map_err(erreur_corps)? {
+        if champ.name() == Some("fichier") {
+            let f = deposer_champ(&etat, &auth.numero, &code, champ).await?;
+            let vue = crate::vue::VueFichier::from(&f);
+            let reponse = ReponseDepot {
                 message: "Fichier enregistré",
-                fichier: crate::vue::VueFichier::from(&f),
-            }),
-        )
-            .into_response());
+                fichier: vue,
+            };
+            return Ok((StatusCode::CREATED, Json(reponse)).into_response());
+        }
     }
     Err(Refus::ChampInvalide {
         champ: "fichier",

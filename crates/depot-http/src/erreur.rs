@@ -84,6 +84,15 @@ impl ErreurApi {
         )
     }
 
+    /// 413: a body larger than the route accepts.
+    pub fn corps_trop_volumineux() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "corps_trop_volumineux",
+            "La requête est trop volumineuse.",
+        )
+    }
+
     /// 400: the request itself is malformed.
     pub fn requete_invalide(detail: impl Into<String>) -> Self {
         Self::new(
@@ -116,6 +125,11 @@ impl From<ErreurEspace> for ErreurApi {
         match e {
             ErreurEspace::Refus(r) => r.into(),
             ErreurEspace::Stockage(s) => s.into(),
+            ErreurEspace::Envoi(e) => Self::requete_invalide(e.to_string()),
+            e @ (ErreurEspace::Signature(_) | ErreurEspace::Arret(_)) => {
+                tracing::error!(code = e.code(), erreur = %e, "service");
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.message())
+            }
             autre => Self::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "erreur_interne",

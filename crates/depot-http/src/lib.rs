@@ -22,20 +22,17 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_trait::async_trait;
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Request};
 use axum::http::{HeaderValue, header, request::Parts};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use depot_core::{
-    Argon2id, Espace, Hacheur, HashMotDePasse, MotDePasse, NumeroDossier, StorageError,
-};
-use tokio::sync::Semaphore;
+use depot_core::{Espace, NumeroDossier};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub mod api;
+mod depot;
 pub mod erreur;
 pub mod gestion;
 pub mod openapi;
@@ -85,8 +82,6 @@ pub struct Etat {
     pub limiteur: Limiteur,
     /// Settings.
     pub config: Config,
-    /// Bounds concurrent format analyses (CPU and memory).
-    pub analyses: Semaphore,
 }
 
 /// The state as handlers receive it.
@@ -95,113 +90,12 @@ pub type EtatPartage = Arc<Etat>;
 impl Etat {
     /// Now, from the espace's clock.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.espace.ports().horloge.now()
+        self.espace.maintenant()
     }
 
     /// A path under the prefix.
     pub fn chemin(&self, p: &str) -> String {
         format!("{}{p}", self.config.prefixe)
-    }
-}
-
-/// Password hashing on its own threads, one per core, each keeping argon2's 19 MiB of
-/// working memory from one hash to the next: a flood of logins queues instead of
-/// exhausting memory, and the memory stays at cores × 19 MiB (allocating it per hash on
-/// tokio's blocking threads let the allocator keep a copy per thread arena: 900 MiB in a
-/// login rush).
-pub struct PoolArgon2 {
-    envoi: std::sync::Mutex<std::sync::mpsc::Sender<Travail>>,
-}
-
-enum Travail {
-    Hacher(
-        MotDePasse,
-        tokio::sync::oneshot::Sender<Result<HashMotDePasse, StorageError>>,
-    ),
-    Verifier(
-        HashMotDePasse,
-        MotDePasse,
-        tokio::sync::oneshot::Sender<bool>,
-    ),
-}
-
-impl PoolArgon2 {
-    /// A pool as wide as the machine.
-    pub fn new() -> Self {
-        let coeurs = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self::avec_fils(coeurs)
-    }
-
-    /// A pool of `fils` threads (at least one). If no thread can be started, every hash
-    /// fails with `Unavailable` instead of waiting forever.
-    pub fn avec_fils(fils: usize) -> Self {
-        let (envoi, reception) = std::sync::mpsc::channel::<Travail>();
-        let reception = Arc::new(std::sync::Mutex::new(reception));
-        for n in 0..fils.max(1) {
-            let reception = reception.clone();
-            let lance = std::thread::Builder::new()
-                .name(format!("argon2-{n}"))
-                .spawn(move || {
-                    let argon2 = Argon2id::default();
-                    let mut memoire = depot_core::MemoireArgon2::default();
-                    loop {
-                        let travail = match reception.lock() {
-                            Ok(r) => r.recv(),
-                            Err(_) => return,
-                        };
-                        match travail {
-                            Ok(Travail::Hacher(mdp, reponse)) => {
-                                let _ = reponse.send(argon2.hacher_avec(&mdp, &mut memoire));
-                            }
-                            Ok(Travail::Verifier(hash, mdp, reponse)) => {
-                                let _ =
-                                    reponse.send(argon2.verifier_avec(&hash, &mdp, &mut memoire));
-                            }
-                            Err(_) => return,
-                        }
-                    }
-                });
-            if let Err(e) = lance {
-                tracing::error!(erreur = %e, "fil de hachage non démarré");
-            }
-        }
-        Self {
-            envoi: std::sync::Mutex::new(envoi),
-        }
-    }
-
-    fn soumettre(&self, t: Travail) -> bool {
-        self.envoi.lock().is_ok_and(|e| e.send(t).is_ok())
-    }
-}
-
-impl Default for PoolArgon2 {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-#[async_trait]
-impl Hacheur for PoolArgon2 {
-    async fn hacher(&self, mdp: &MotDePasse) -> Result<HashMotDePasse, StorageError> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let fermee = || StorageError::Unavailable("pool de hachage fermé".into());
-        if !self.soumettre(Travail::Hacher(
-            MotDePasse::new(mdp.exposer().to_owned()),
-            tx,
-        )) {
-            return Err(fermee());
-        }
-        rx.await.map_err(|_| fermee())?
-    }
-
-    async fn verifier(&self, hash: &HashMotDePasse, mdp: &MotDePasse) -> bool {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        self.soumettre(Travail::Verifier(
-            hash.clone(),
-            MotDePasse::new(mdp.exposer().to_owned()),
-            tx,
-        )) && rx.await.unwrap_or(false)
     }
 }
 
@@ -219,13 +113,11 @@ fn corps_max_depot(espace: &Espace) -> usize {
 pub fn router(espace: Arc<Espace>, config: Config) -> Router {
     let corps_depot = corps_max_depot(&espace);
     let corps_max = config.corps_max;
-    let coeurs = std::thread::available_parallelism().map_or(2, |n| n.get());
     let etat = Arc::new(Etat {
         espace,
         sessions: Sessions::default(),
         limiteur: Limiteur::default(),
         config,
-        analyses: Semaphore::new(2 * coeurs),
     });
     let depots = Router::new()
         .route("/api/v1/dossier/pieces/{code}", post(api::deposer))

@@ -20,9 +20,8 @@ use depot_core::{Consultation, FichierId, MotDePasse, NumeroDossier, Refus, Stat
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 
-use crate::api::{
-    CorpsPreinscription, Ip, demande, ouvrir_session, recevoir_et_deposer, reponse_fichier,
-};
+use crate::api::{CorpsPreinscription, Ip, demande, ouvrir_session, reponse_fichier};
+use crate::depot::{deposer_champ, erreur_corps};
 use crate::session::SessionOuverte;
 use crate::vue::{est_ouvert, exigence_en_mots};
 use crate::{ErreurApi, EtatPartage};
@@ -243,7 +242,7 @@ async fn connexion_page(State(etat): State<EtatPartage>) -> Response {
 
 fn nouveau_jeton(etat: &EtatPartage) -> String {
     let mut o = [0u8; 24];
-    etat.espace.ports().hasard.remplir(&mut o);
+    etat.espace.hasard().remplir(&mut o);
     o.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -643,13 +642,8 @@ pub async fn deposer(
     mut corps: Multipart,
 ) -> Response {
     let resultat: Result<(), ErreurApi> = async {
-        let piece = etat.espace.preparer_depot(auth.numero(), &code).await?;
         let mut csrf_ok = false;
-        while let Some(mut champ) = corps
-            .next_field()
-            .await
-            .map_err(|e| ErreurApi::requete_invalide(e.body_text()))?
-        {
+        while let Some(champ) = corps.next_field().await.map_err(erreur_corps)? {
             match champ.name() {
                 Some("csrf") => {
                     let v = champ
@@ -660,7 +654,7 @@ pub async fn deposer(
                     csrf_ok = true;
                 }
                 Some("fichier") if csrf_ok => {
-                    recevoir_et_deposer(&etat, auth.numero(), &code, &piece, &mut champ).await?;
+                    deposer_champ(&etat, auth.numero(), &code, champ).await?;
                     return Ok(());
                 }
                 Some("fichier") => return verifier_csrf(&auth, ""),

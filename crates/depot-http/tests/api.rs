@@ -28,7 +28,7 @@ struct App {
 async fn spawn_app() -> App {
     let horloge = Arc::new(HorlogeFixe::new(t("2025-04-01T10:00:00+02:00")));
     let mut ports = Ports::en_memoire().avec_horloge(horloge.clone());
-    let pool: Arc<dyn depot_core::Hacheur> = Arc::new(depot_http::PoolArgon2::new());
+    let pool: Arc<dyn depot_core::Hacheur> = Arc::new(depot_core::PoolArgon2::new());
     ports.authentificateur = Arc::new(depot_core::Argon2Authenticator::new(
         ports.identifiants.clone(),
         pool.clone(),

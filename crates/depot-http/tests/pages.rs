@@ -186,7 +186,7 @@ async fn cookies_csrf_et_en_tetes() {
         .await
         .unwrap();
     let cles = depot_core::Cles {
-        cles: vec![espace.ports().signataire.cle_publique()],
+        cles: vec![espace.cle_publique()],
     };
     depot_core::verifier_recepisse(&json, &cles).unwrap();
     // Without a session, pages redirect to the login.

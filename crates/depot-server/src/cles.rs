@@ -1,86 +1,47 @@
-//! The récépissé signing key: generated at first start into `<data>/cles/` with 0600
-//! permissions (or given as a 64-hex-character seed in `DEPOT_CLE_SIGNATURE`), with its id;
-//! every key ever used stays published in `<data>/cles/publiques.json`, so récépissés signed
-//! before a rotation still verify.
+//! The récépissé signing key: created once, at first start, in the data directory's key
+//! store (`cles/`, see depot-fs), or given as a 64-hex-character seed in
+//! `DEPOT_CLE_SIGNATURE`. Every key ever used stays published, so récépissés signed before
+//! a rotation still verify; an unreadable key file stops the start instead of being
+//! replaced.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
-
-use depot_core::signature::{Cles, Signataire, SignataireEd25519};
-use depot_core::{Clock, HasardSysteme, HorlogeSysteme};
+use depot_core::signature::{Cles, SignataireEd25519};
+use depot_core::{Clock, HasardSysteme, HorlogeSysteme, KeyStore, ouvrir_signataire};
 use zeroize::Zeroizing;
 
-fn hex(octets: &[u8]) -> String {
-    octets.iter().map(|b| format!("{b:02x}")).collect()
+/// A seed given by the operator, as 64 hexadecimal characters.
+fn graine_hex(texte: &str) -> Option<Zeroizing<[u8; 32]>> {
+    let mut graine = Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(texte.trim(), &mut *graine).ok()?;
+    Some(graine)
 }
 
-fn depuis_hex(s: &str) -> Option<Zeroizing<[u8; 32]>> {
-    let s = s.trim();
-    if s.len() != 64 {
-        return None;
-    }
-    let mut out = Zeroizing::new([0u8; 32]);
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
-
-/// Loads (or creates) the signing key and the published keys.
-pub fn charger(
-    data: &Path,
-    depuis_env: Option<String>,
+/// Loads (or creates) the signing key and publishes it; returns it with every published
+/// key.
+pub async fn charger(
+    store: &dyn KeyStore,
+    depuis_env: Option<Zeroizing<String>>,
 ) -> Result<(SignataireEd25519, Cles), String> {
-    let dir = data.join("cles");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{} : {e}", dir.display()))?;
-    let maintenant = HorlogeSysteme.now();
-    let signataire = match depuis_env {
-        Some(h) => {
-            let g = depuis_hex(&h)
-                .ok_or("DEPOT_CLE_SIGNATURE : 64 caractères hexadécimaux attendus")?;
-            SignataireEd25519::depuis_graine(&g, maintenant)
-        }
-        None => {
-            let fichier = dir.join("recepisse.ed25519");
-            match std::fs::read_to_string(&fichier) {
-                Ok(t) => {
-                    let g = depuis_hex(&t)
-                        .ok_or_else(|| format!("{} : clé illisible", fichier.display()))?;
-                    SignataireEd25519::depuis_graine(&g, maintenant)
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    let s = SignataireEd25519::generer(&HasardSysteme, maintenant);
-                    let mut f = std::fs::OpenOptions::new()
-                        .write(true)
-                        .create_new(true)
-                        .mode(0o600)
-                        .open(&fichier)
-                        .map_err(|e| format!("{} : {e}", fichier.display()))?;
-                    let graine = s.graine();
-                    writeln!(f, "{}", hex(&*graine)).map_err(|e| e.to_string())?;
-                    f.sync_all().map_err(|e| e.to_string())?;
-                    tracing::info!(cle = s.cle_id(), "clé de signature des récépissés créée");
-                    s
-                }
-                Err(e) => return Err(format!("{} : {e}", fichier.display())),
-            }
-        }
+    let imposee = match depuis_env {
+        Some(h) => Some(
+            graine_hex(&h).ok_or("DEPOT_CLE_SIGNATURE : 64 caractères hexadécimaux attendus")?,
+        ),
+        None => None,
     };
-    let publiques = dir.join("publiques.json");
-    let mut cles: Cles = match std::fs::read(&publiques) {
-        Ok(o) => {
-            serde_json::from_slice(&o).map_err(|e| format!("{} : {e}", publiques.display()))?
-        }
-        Err(_) => Cles::default(),
-    };
-    if !cles.cles.iter().any(|c| c.id == signataire.cle_id()) {
-        cles.cles.push(signataire.cle_publique());
-        let texte = serde_json::to_vec_pretty(&cles).map_err(|e| e.to_string())?;
-        let tmp = dir.join(".publiques.json.tmp");
-        std::fs::write(&tmp, texte)
-            .and_then(|()| std::fs::rename(&tmp, &publiques))
-            .map_err(|e| format!("{} : {e}", publiques.display()))?;
-    }
+    let (signataire, cles) =
+        ouvrir_signataire(store, imposee, &HasardSysteme, HorlogeSysteme.now())
+            .await
+            .map_err(|e| format!("clé de signature des récépissés : {e}"))?;
     Ok((signataire, cles))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graine_de_l_operateur() {
+        assert_eq!(graine_hex(&"ab".repeat(32)).map(|g| *g), Some([0xab; 32]));
+        assert!(graine_hex(&"ab".repeat(31)).is_none());
+        assert!(graine_hex(&"zz".repeat(32)).is_none());
+    }
 }

@@ -17,6 +17,7 @@ use depot_core::{
     HasardSysteme, HorlogeSysteme, MotDePasse, Ports, Voie,
 };
 use depot_fs::FsStore;
+use zeroize::Zeroizing;
 
 mod cles;
 mod verification;
@@ -304,13 +305,16 @@ pub async fn construire(args: &Args) -> Result<axum::Router, String> {
         None => Vec::new(),
     };
     println!("gestionnaires : {}", gestionnaires.len());
-    let (signataire, cles) = cles::charger(&args.data, std::env::var("DEPOT_CLE_SIGNATURE").ok())?;
+    let cle_imposee = std::env::var("DEPOT_CLE_SIGNATURE")
+        .ok()
+        .map(Zeroizing::new);
+    let (signataire, cles) = cles::charger(&store, cle_imposee).await?;
     println!(
         "clé de signature des récépissés : {}",
         depot_core::Signataire::cle_id(&signataire)
     );
     let signataire: Arc<dyn depot_core::Signataire> = Arc::new(signataire);
-    let hacheur: Arc<dyn Hacheur> = Arc::new(depot_http::PoolArgon2::new());
+    let hacheur: Arc<dyn Hacheur> = Arc::new(depot_core::PoolArgon2::new());
     let liste = dossiers.clone();
     let ports = Ports {
         dossiers,
@@ -326,6 +330,8 @@ pub async fn construire(args: &Args) -> Result<axum::Router, String> {
         signataire: signataire.clone(),
         // No national registry is wired yet: a CDG plugs its own RegistreNational here.
         registre: Arc::new(depot_core::SansRegistre),
+        // The end of each upload's analysis, off the async workers, two per core at most.
+        blocking: Arc::new(depot_core::ThreadPool::new()),
     };
     let espace = Arc::new(Espace::new(concours, ports).map_err(|e| e.message())?);
     for c in espace.concours() {

@@ -1,7 +1,7 @@
 //! Writes valid sample files (the seeds of the fuzz corpus) into a directory:
-//! `cargo run -p depot-core --example corpus -- fuzz/corpus/analyser`.
+//! `cargo run -p depot-format --example corpus -- fuzz/corpus/analyser`.
 
-use depot_core::exemples::{jpeg_gris, jpeg_minimal, pdf_image, pdf_minimal, pdf_pages};
+use depot_format::exemples::{jpeg_gris, jpeg_minimal, pdf_image, pdf_minimal, pdf_pages};
 
 fn main() -> std::io::Result<()> {
     let dossier = std::env::args()

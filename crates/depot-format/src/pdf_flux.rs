@@ -4,7 +4,7 @@
 //! It reads every object in file order, as a PDF reader rebuilding a damaged file would,
 //! and:
 //!
-//! - notes active content — the keys and names of [`crate::format`]'s rule 5 — in every
+//! - notes active content — the keys and names of [`crate`]'s rule 5 — in every
 //!   dictionary, at any depth, hex-escaped names decoded;
 //! - decompresses object streams (`/Type /ObjStm`, FlateDecode or none) on the fly and scans
 //!   their objects the same way; other streams' data (images, fonts, page contents) is
@@ -22,7 +22,7 @@
 
 use flate2::{Decompress, FlushDecompress, Status};
 
-use crate::format::{CLES_ACTIVES, NOMS_ACTIFS, PDF_DECOMPRESSION_MAX};
+use crate::noms::{CLES_ACTIVES, NOMS_ACTIFS, PDF_DECOMPRESSION_MAX};
 
 /// Longest name or keyword kept; longer ones are still read, never matched.
 pub(crate) const JETON_MAX: usize = 256;

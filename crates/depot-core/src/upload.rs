@@ -1,0 +1,168 @@
+//! Receiving one file: check while streaming, publish only an accepted content.
+//!
+//! # Design
+//!
+//! The caller's stream may borrow from its request (axum's multipart field does), while a
+//! store's [`PieceStore::put`] wants an owned `'static` stream it may poll from another
+//! thread. A channel bridges the two: this module reads the caller's chunks, feeds each to
+//! the [`AnalyseFlux`] and forwards it to the store, and both run in the same future
+//! (`join`) — no task is spawned, no runtime named. The store's stream **ends only on an
+//! explicit end-of-file message**, sent after the analysis accepted the whole file; any
+//! other way the channel closes (a refusal, a read error, the future dropped because the
+//! client went away) turns into an error in the store's stream, so by the store's contract
+//! nothing is published.
+
+use bytes::Bytes;
+use futures_channel::mpsc;
+use futures_core::Stream;
+use futures_util::{SinkExt, StreamExt};
+
+use crate::config::PieceSpec;
+use crate::erreur::{ErreurEnvoi, ErreurEspace, Refus, StorageError};
+use crate::format::{Analyse, AnalyseFlux, Examen, Rejet};
+use crate::ports::{Blocking, CleContenu, FluxOctets, PieceStore, executer};
+
+/// What travels to the store: a chunk, or the end of an accepted file.
+enum Morceau {
+    Donnees(Bytes),
+    Fin,
+}
+
+/// How reading the caller's stream ended.
+enum Lecture {
+    /// The whole file was read and accepted; the store was told the file ended.
+    Acceptee(Examen),
+    /// The file was refused or its bytes stopped: the store was told nothing more.
+    Refusee(ErreurEspace),
+    /// The store stopped taking chunks before the end: its own error is the answer.
+    StockageArrete,
+}
+
+/// Streams `flux` into `pieces` under `cle`, checking it against `piece`'s rules on the
+/// way. On success the content is published and its analysis (with the SHA-256 the store
+/// computed) returned; on any error nothing is left under `cle`.
+pub(crate) async fn recevoir<S>(
+    pieces: &dyn PieceStore,
+    blocking: &dyn Blocking,
+    cle: &CleContenu,
+    piece: &PieceSpec,
+    nom: &str,
+    flux: S,
+) -> Result<Analyse, ErreurEspace>
+where
+    S: Stream<Item = Result<Bytes, ErreurEnvoi>> + Send,
+{
+    // One chunk waiting in the channel, one being written: memory stays bounded.
+    let (envoi, reception) = mpsc::channel::<Morceau>(1);
+    let ecriture = pieces.put(cle, flux_du_stockage(reception));
+    let analyse = AnalyseFlux::new(nom, &piece.formats, piece.taille_max_mo);
+    let lecture = lire(flux, analyse, piece, blocking, envoi);
+    let (ecrit, lu) = futures_util::future::join(ecriture, lecture).await;
+    let examen = match lu {
+        Lecture::Acceptee(examen) => examen,
+        Lecture::Refusee(e) => {
+            if ecrit.is_ok() {
+                // Cannot happen (no end-of-file was sent); never leave it behind.
+                let _ = pieces.delete(cle).await;
+            }
+            return Err(e);
+        }
+        Lecture::StockageArrete => {
+            return Err(match ecrit {
+                Err(e) => e.into(),
+                Ok(_) => {
+                    let _ = pieces.delete(cle).await;
+                    StorageError::Unavailable("le stockage a cessé de lire le fichier".into())
+                        .into()
+                }
+            });
+        }
+    };
+    let stocke = ecrit?;
+    if stocke.taille != examen.taille {
+        let _ = pieces.delete(cle).await;
+        return Err(StorageError::Corrupt(format!(
+            "le contenu stocké pour {} n'a pas la taille reçue",
+            cle.fichier
+        ))
+        .into());
+    }
+    Ok(Analyse::new(examen, stocke.sha256))
+}
+
+/// The store's side of the channel: chunks until the end-of-file message; a channel closed
+/// without it is an error, so the store publishes nothing.
+fn flux_du_stockage(reception: mpsc::Receiver<Morceau>) -> FluxOctets {
+    Box::pin(futures_util::stream::unfold(
+        Some(reception),
+        |reception| async move {
+            let mut r = reception?;
+            match r.next().await {
+                Some(Morceau::Donnees(b)) => Some((Ok(b), Some(r))),
+                Some(Morceau::Fin) => None,
+                None => Some((
+                    Err(StorageError::Unavailable(
+                        "dépôt interrompu avant la fin du fichier".into(),
+                    )),
+                    None,
+                )),
+            }
+        },
+    ))
+}
+
+async fn lire<S>(
+    flux: S,
+    mut analyse: AnalyseFlux,
+    piece: &PieceSpec,
+    blocking: &dyn Blocking,
+    envoi: mpsc::Sender<Morceau>,
+) -> Lecture
+where
+    S: Stream<Item = Result<Bytes, ErreurEnvoi>> + Send,
+{
+    let mut flux = std::pin::pin!(flux);
+    let mut envoi = Some(envoi);
+    while let Some(morceau) = flux.next().await {
+        let morceau = match morceau {
+            Ok(m) => m,
+            Err(ErreurEnvoi::TropVolumineux) => {
+                let trop_gros = Rejet::FichierTropVolumineux {
+                    nom: analyse.nom().to_owned(),
+                    taille_max_mo: piece.taille_max_mo,
+                };
+                return Lecture::Refusee(Refus::from(trop_gros).into());
+            }
+            Err(e) => return Lecture::Refusee(e.into()),
+        };
+        if let Err(rejet) = analyse.nourrir(&morceau) {
+            return Lecture::Refusee(Refus::from(rejet).into());
+        }
+        // A certain refusal still reads on (the size limit decides the answer first), but
+        // stores nothing more: dropping the sender makes the store abort now.
+        if analyse.refus_certain() {
+            envoi = None;
+        }
+        if let Some(e) = envoi.as_mut()
+            && e.send(Morceau::Donnees(morceau)).await.is_err()
+        {
+            return Lecture::StockageArrete;
+        }
+    }
+    let verdict = match executer(blocking, move || analyse.terminer()).await {
+        Ok(v) => v,
+        Err(arret) => return Lecture::Refusee(arret.into()),
+    };
+    match (verdict, envoi) {
+        (Ok(examen), Some(mut e)) => {
+            if e.send(Morceau::Fin).await.is_err() {
+                return Lecture::StockageArrete;
+            }
+            Lecture::Acceptee(examen)
+        }
+        // Accepted, but nothing was forwarded: cannot happen (only a refusal stops the
+        // forwarding); the store aborted, so report its error.
+        (Ok(_), None) => Lecture::StockageArrete,
+        (Err(rejet), _) => Lecture::Refusee(Refus::from(rejet).into()),
+    }
+}

@@ -1,0 +1,26 @@
+//! What makes a PDF active, shared by the whole-file parse and the streaming scan.
+
+/// Largest size one PDF stream may decompress to while parsing.
+pub const PDF_DECOMPRESSION_MAX: usize = 64 * 1024 * 1024;
+
+/// Names that make a PDF active as dictionary keys.
+pub(crate) const CLES_ACTIVES: &[&[u8]] = &[
+    b"JavaScript",
+    b"JS",
+    b"Launch",
+    b"EmbeddedFile",
+    b"EmbeddedFiles",
+    b"AA",
+    b"RichMedia",
+    b"XFA",
+];
+
+/// Names that make a PDF active as name values (`/S /JavaScript`, `/Type /EmbeddedFile`…).
+pub(crate) const NOMS_ACTIFS: &[&[u8]] = &[
+    b"JavaScript",
+    b"Launch",
+    b"EmbeddedFile",
+    b"RichMedia",
+    b"ImportData",
+    b"GoToE",
+];
