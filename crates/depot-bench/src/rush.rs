@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use depot_core::{Argon2id, MemoireArgon2, MotDePasse, Sha256};
-use serde_json::Value;
 use tokio::sync::Semaphore;
 
 /// What to run.
@@ -194,7 +193,7 @@ impl Rapport {
 struct Candidat {
     numero: String,
     mot_de_passe: String,
-    jeton: String,
+    session: Option<depot_client::Session>,
     /// Acknowledged files: id and SHA-256.
     fichiers: Vec<(String, String)>,
     cloture: bool,
@@ -261,7 +260,7 @@ fn trouver(botte: &[u8], aiguille: &[u8]) -> Option<usize> {
 fn mot_de_passe(i: usize) -> String {
     let mut o = [0u8; 12];
     depot_core::Hasard::remplir(&depot_core::HasardSysteme, &mut o);
-    let h: String = o.iter().map(|b| format!("{b:02x}")).collect();
+    let h = hex::encode(o);
     format!("Rush-{i}-{h}")
 }
 
@@ -320,8 +319,7 @@ where
 
 /// What every request of the rush needs, and what the candidates got back.
 struct Contexte {
-    client: reqwest::Client,
-    base: String,
+    client: depot_client::Client,
     code: String,
     voie: String,
     k: usize,
@@ -331,59 +329,31 @@ struct Contexte {
     perdus: AtomicUsize,
 }
 
-fn texte(e: reqwest::Error) -> String {
+fn texte(e: depot_client::Erreur) -> String {
     e.to_string()
 }
 
 impl Contexte {
     async fn preinscrire(&self, nom: &str, email: &str, mdp: &str) -> Result<String, String> {
-        let r = self
-            .client
-            .post(format!("{}/api/v1/preinscriptions", self.base))
-            .json(
-                &serde_json::json!({"concours": self.code, "voie": self.voie, "nom": nom,
-                "prenom": "Rush", "email": email, "mot_de_passe": mdp}),
-            )
-            .send()
-            .await
-            .map_err(texte)?;
-        Ok(json(r, 201).await?["numero"]
-            .as_str()
-            .ok_or("pas de numéro")?
-            .to_owned())
+        let demande = depot_client::Preinscription {
+            concours: Some(self.code.clone()),
+            voie: self.voie.clone(),
+            nom: nom.to_owned(),
+            prenom: "Rush".to_owned(),
+            email: email.to_owned(),
+            declarations: Vec::new(),
+            mot_de_passe: mdp.to_owned(),
+        };
+        self.client.preinscrire(&demande).await.map_err(texte)
     }
 
-    async fn connecter(&self, numero: &str, mdp: &str) -> Result<String, String> {
-        let r = self
-            .client
-            .post(format!("{}/api/v1/connexion", self.base))
-            .json(&serde_json::json!({"numero": numero, "mot_de_passe": mdp}))
-            .send()
+    async fn session(&self, i: usize) -> Result<depot_client::Session, String> {
+        self.candidats[i]
+            .lock()
             .await
-            .map_err(texte)?;
-        Ok(json(r, 200).await?["jeton"]
-            .as_str()
-            .ok_or("pas de jeton")?
-            .to_owned())
-    }
-
-    async fn vue(&self, jeton: &str) -> Result<Value, String> {
-        let r = self
-            .client
-            .get(format!("{}/api/v1/dossier", self.base))
-            .bearer_auth(jeton)
-            .send()
-            .await
-            .map_err(texte)?;
-        json(r, 200).await
-    }
-
-    async fn jeton(&self, i: usize) -> Result<String, String> {
-        let j = self.candidats[i].lock().await.jeton.clone();
-        if j.is_empty() {
-            return Err("pas connecté".into());
-        }
-        Ok(j)
+            .session
+            .clone()
+            .ok_or_else(|| "pas connecté".to_owned())
     }
 
     async fn candidat_preinscrit(&self, i: usize) -> Result<(), String> {
@@ -406,15 +376,15 @@ impl Contexte {
         if numero.is_empty() {
             return Err("pas pré-inscrit".into());
         }
-        let jeton = self.connecter(&numero, &mdp).await?;
-        self.candidats[i].lock().await.jeton = jeton;
+        let session = self.client.connecter(&numero, &mdp).await.map_err(texte)?;
+        self.candidats[i].lock().await.session = Some(session);
         Ok(())
     }
 
     /// Upload `x`: file `x % K` of candidate `x / K`.
     async fn fichier_depose(&self, x: usize) -> Result<(), String> {
         let (i, j) = (x / self.k, x % self.k);
-        let jeton = self.jeton(i).await?;
+        let session = self.session(i).await?;
         let place = self
             .places
             .get()
@@ -422,57 +392,34 @@ impl Contexte {
             .ok_or("emplacement inconnu")?;
         let octets = contenu(i, j, self.taille, place.pdf);
         let sha = Sha256::de(&octets).hex();
-        let (nom, mime) = if place.pdf {
-            ("piece.pdf", "application/pdf")
-        } else {
-            ("piece.jpg", "image/jpeg")
-        };
-        let partie = reqwest::multipart::Part::bytes(octets)
-            .file_name(nom)
-            .mime_str(mime)
-            .map_err(texte)?;
-        let r = self
-            .client
-            .post(format!(
-                "{}/api/v1/dossier/pieces/{}",
-                self.base, place.piece
-            ))
-            .bearer_auth(jeton)
-            .multipart(reqwest::multipart::Form::new().part("fichier", partie))
-            .send()
+        let nom = if place.pdf { "piece.pdf" } else { "piece.jpg" };
+        let fichier = session
+            .deposer(&place.piece, nom, octets)
             .await
             .map_err(texte)?;
-        let v = json(r, 201).await?;
-        let id = v["fichier"]["id"].as_str().ok_or("pas d'id")?.to_owned();
-        if v["fichier"]["sha256"].as_str() != Some(sha.as_str()) {
+        if fichier.sha256 != sha {
             return Err("empreinte annoncée différente de l'envoi".into());
         }
+        let id = fichier.id;
         self.candidats[i].lock().await.fichiers.push((id, sha));
         Ok(())
     }
 
     async fn dossier_vu(&self, i: usize) -> Result<(), String> {
-        let v = self.vue(&self.jeton(i).await?).await?;
-        if v["cloturable"] != true {
+        let v = self.session(i).await?.dossier().await.map_err(texte)?;
+        if !v.cloturable {
             return Err(format!(
-                "dossier non clôturable : {}",
-                v["pieces_manquantes"]
+                "dossier non clôturable : {:?}",
+                v.pieces_manquantes
             ));
         }
         Ok(())
     }
 
     async fn dossier_cloture(&self, i: usize) -> Result<(), String> {
-        let r = self
-            .client
-            .post(format!("{}/api/v1/dossier/cloture", self.base))
-            .bearer_auth(self.jeton(i).await?)
-            .send()
-            .await
-            .map_err(texte)?;
-        let v = json(r, 200).await?;
-        if v["etat"] != "cloture" {
-            return Err(format!("état après clôture : {}", v["etat"]));
+        let c = self.session(i).await?.cloturer().await.map_err(texte)?;
+        if c.etat != "cloture" {
+            return Err(format!("état après clôture : {}", c.etat));
         }
         self.candidats[i].lock().await.cloture = true;
         Ok(())
@@ -483,56 +430,29 @@ impl Contexte {
     /// counts as lost.
     async fn dossier_relu(&self, i: usize) -> Result<(), String> {
         let cand = self.candidats[i].lock().await.clone();
-        if cand.jeton.is_empty() {
+        let Some(session) = cand.session else {
             return Ok(());
-        }
-        let v = self.vue(&cand.jeton).await?;
-        let mut perdus = usize::from(cand.cloture && v["etat"] != "cloture");
-        let listes: Vec<(String, String)> = v["pieces"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|p| p["fichiers"].as_array().into_iter().flatten())
-            .map(|f| {
-                (
-                    f["id"].as_str().unwrap_or_default().to_owned(),
-                    f["sha256"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
+        };
+        let v = session.dossier().await.map_err(texte)?;
+        let mut perdus = usize::from(cand.cloture && v.etat != "cloture");
+        let listes: Vec<(&str, &str)> = v
+            .fichiers()
+            .map(|f| (f.id.as_str(), f.sha256.as_str()))
             .collect();
         for (id, sha) in &cand.fichiers {
-            if !listes.contains(&(id.clone(), sha.clone())) {
+            if !listes.contains(&(id.as_str(), sha.as_str())) {
                 perdus += 1;
                 continue;
             }
-            let r = self
-                .client
-                .get(format!("{}/api/v1/dossier/fichiers/{id}", self.base))
-                .bearer_auth(&cand.jeton)
-                .send()
-                .await
-                .map_err(texte)?;
-            let ok = r.status().is_success();
-            let octets = r.bytes().await.map_err(texte)?;
-            if !ok || Sha256::de(&octets).hex() != *sha {
-                perdus += 1;
+            match session.voir(id).await {
+                Ok(octets) if Sha256::de(&octets).hex() == *sha => {}
+                Ok(_) | Err(depot_client::Erreur::Api { .. }) => perdus += 1,
+                Err(e) => return Err(texte(e)),
             }
         }
         self.perdus.fetch_add(perdus, Ordering::Relaxed);
         Ok(())
     }
-}
-
-async fn json(r: reqwest::Response, attendu: u16) -> Result<Value, String> {
-    let statut = r.status().as_u16();
-    let corps = r.bytes().await.map_err(|e| e.to_string())?;
-    if statut != attendu {
-        return Err(format!(
-            "HTTP {statut}: {}",
-            String::from_utf8_lossy(&corps[..corps.len().min(300)])
-        ));
-    }
-    serde_json::from_slice(&corps).map_err(|e| format!("réponse illisible : {e}"))
 }
 
 /// The raw durable floor: the same files written with the same concurrency, by threads.
@@ -756,14 +676,13 @@ pub fn lancer_serveur_avec(
 
 /// Chooses where the K files go from a dossier view: required pieces first (up to their
 /// file limit), then optional ones; formats alternate where a piece accepts both.
-fn emplacements(vue: &Value, k: usize, taille_ko: usize) -> Result<Vec<Emplacement>, String> {
-    let pieces = vue["pieces"]
-        .as_array()
-        .ok_or("vue du dossier sans pièces")?;
-    let requises: Vec<&Value> = pieces.iter().filter(|p| p["requise"] == true).collect();
-    let autres = pieces
-        .iter()
-        .filter(|p| p["requise"] != true && p["depot_possible"] == true);
+fn emplacements(
+    pieces: &[depot_client::Piece],
+    k: usize,
+    taille_ko: usize,
+) -> Result<Vec<Emplacement>, String> {
+    let requises: Vec<&depot_client::Piece> = pieces.iter().filter(|p| p.requise).collect();
+    let autres = pieces.iter().filter(|p| !p.requise && p.depot_possible);
     if requises.len() > k {
         return Err(format!(
             "le concours exige {} pièces pour cette voie : donnez --files {} au moins",
@@ -773,7 +692,7 @@ fn emplacements(vue: &Value, k: usize, taille_ko: usize) -> Result<Vec<Emplaceme
     }
     let mut places = Vec::new();
     // One file per required piece first, then fill up.
-    let ordre: Vec<&Value> = requises.iter().copied().chain(autres).collect();
+    let ordre: Vec<&depot_client::Piece> = requises.iter().copied().chain(autres).collect();
     let mut pris = vec![0u64; ordre.len()];
     'remplir: while places.len() < k {
         let mut progres = false;
@@ -781,23 +700,20 @@ fn emplacements(vue: &Value, k: usize, taille_ko: usize) -> Result<Vec<Emplaceme
             if places.len() >= k {
                 break 'remplir;
             }
-            let max = p["max_fichiers"].as_u64().unwrap_or(1);
-            let mo = p["taille_max_mo"].as_u64().unwrap_or(0);
-            if pris[n] >= max || (taille_ko as u64) > mo * 1024 {
+            if pris[n] >= u64::from(p.max_fichiers)
+                || (taille_ko as u64) > u64::from(p.taille_max_mo) * 1024
+            {
                 continue;
             }
-            let formats: Vec<&str> = p["formats"]
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            let pdf = match (formats.contains(&"pdf"), formats.contains(&"jpeg")) {
+            let accepte = |f: &str| p.formats.iter().any(|x| x == f);
+            let pdf = match (accepte("pdf"), accepte("jpeg")) {
                 (true, true) => places.len() % 2 == 0,
                 (true, false) => true,
                 (false, true) => false,
                 (false, false) => continue,
             };
             places.push(Emplacement {
-                piece: p["code"].as_str().unwrap_or_default().to_owned(),
+                piece: p.code.clone(),
                 pdf,
             });
             pris[n] += 1;
@@ -850,20 +766,13 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
             "this process (server and load generator), VmHWM from the rush's start",
         ),
     };
-    let client = reqwest::Client::builder()
+    let http = reqwest::Client::builder()
         .pool_max_idle_per_host(o.concurrence)
         .timeout(Duration::from_secs(120))
         .build()
         .map_err(|e| e.to_string())?;
-    let concours = json(
-        client
-            .get(format!("{base}/api/v1/concours"))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?,
-        200,
-    )
-    .await?;
+    let client = depot_client::Client::avec_client(&base, http);
+    let concours = client.concours().await.map_err(texte)?;
     let premier = &concours["concours"][0];
     let code = premier["code"]
         .as_str()
@@ -885,7 +794,6 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
 
     let ctx = Arc::new(Contexte {
         client,
-        base,
         code,
         voie,
         k,
@@ -918,10 +826,10 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         let numero = ctx
             .preinscrire("Sonde", "sonde.rush@exemple.fr", &mdp)
             .await?;
-        let jeton = ctx.connecter(&numero, &mdp).await?;
-        ctx.vue(&jeton).await?
+        let session = ctx.client.connecter(&numero, &mdp).await.map_err(texte)?;
+        session.dossier().await.map_err(texte)?
     };
-    let places = emplacements(&sonde, k, o.taille_ko)?;
+    let places = emplacements(&sonde.pieces, k, o.taille_ko)?;
     let _ = ctx.places.set(places.clone());
     let places = Arc::new(places);
 
@@ -1045,12 +953,19 @@ mod tests {
 
     #[test]
     fn emplacements_requises_d_abord() {
-        let vue = serde_json::json!({"pieces": [
-            {"code": "facultative", "requise": false, "depot_possible": true, "max_fichiers": 3,
-             "taille_max_mo": 10, "formats": ["pdf", "jpeg"]},
-            {"code": "identite", "requise": true, "depot_possible": true, "max_fichiers": 2,
-             "taille_max_mo": 10, "formats": ["pdf", "jpeg"]},
-        ]});
+        let piece = |code: &str, requise: bool, max_fichiers: u32| depot_client::Piece {
+            code: code.to_owned(),
+            libelle: code.to_owned(),
+            exigence: String::new(),
+            requise,
+            statut: String::new(),
+            max_fichiers,
+            taille_max_mo: 10,
+            formats: vec!["pdf".to_owned(), "jpeg".to_owned()],
+            depot_possible: true,
+            fichiers: Vec::new(),
+        };
+        let vue = [piece("facultative", false, 3), piece("identite", true, 2)];
         let p = emplacements(&vue, 3, 200).unwrap();
         let codes: Vec<&str> = p.iter().map(|e| e.piece.as_str()).collect();
         assert_eq!(codes, ["identite", "facultative", "identite"]);

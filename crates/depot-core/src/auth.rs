@@ -383,7 +383,7 @@ impl Argon2Authenticator {
         }
         let mut octets = [0u8; 24];
         HasardSysteme.remplir(&mut octets);
-        let secret = MotDePasse::new(octets.iter().map(|b| format!("{b:02x}")).collect());
+        let secret = MotDePasse::new(hex::encode(octets));
         // If hashing itself fails, a constant well-formed hash still costs a verification.
         let h = self.hacheur.hacher(&secret).await.unwrap_or_else(|_| {
             HashMotDePasse(

@@ -262,8 +262,10 @@ pub struct Evenement {
 impl Evenement {
     /// SHA-256 of the entry's canonical JSON (keys sorted, no white space).
     pub fn empreinte(&self) -> Sha256 {
-        let v = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
-        Sha256::de(&serde_json::to_vec(&v).unwrap_or_default())
+        #[allow(clippy::expect_used)] // an enum of strings, numbers and dates: cannot fail
+        let v = serde_json::to_value(self).expect("événement sérialisable");
+        #[allow(clippy::expect_used)] // a Value into memory: cannot fail
+        Sha256::de(&serde_json::to_vec(&v).expect("valeur JSON sérialisable"))
     }
 }
 

@@ -103,7 +103,45 @@ pub enum Refus {
     },
 }
 
+/// What kind of refusal: what an adapter needs to choose its answer (an HTTP status), so
+/// that it never compares codes as strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Categorie {
+    /// Unknown n° de dossier or wrong password.
+    Identifiants,
+    /// What the request names does not exist (or is not the candidate's).
+    Introuvable,
+    /// The action is not possible in the dossier's state or at this instant (closed,
+    /// deadline passed, pieces missing, a full piece, a transition refused).
+    Etat,
+    /// The staff member's role does not allow it.
+    Interdit,
+    /// A field of a form is wrong: the candidate corrects it.
+    Saisie,
+    /// The file itself, by the nature of its problem (size, type, content).
+    Fichier(crate::format::Nature),
+}
+
 impl Refus {
+    /// The kind of refusal.
+    pub fn categorie(&self) -> Categorie {
+        match self {
+            Refus::Format(r) => Categorie::Fichier(r.nature()),
+            Refus::IdentifiantsInvalides => Categorie::Identifiants,
+            Refus::PieceInconnue { .. } | Refus::FichierInconnu | Refus::ConcoursInconnu { .. } => {
+                Categorie::Introuvable
+            }
+            Refus::TropDeFichiers { .. }
+            | Refus::DossierCloture
+            | Refus::DelaiDepasse { .. }
+            | Refus::PiecesManquantes { .. }
+            | Refus::PreinscriptionFermee { .. }
+            | Refus::TransitionInterdite { .. } => Categorie::Etat,
+            Refus::ActionNonAutorisee => Categorie::Interdit,
+            Refus::MotDePasseFaible { .. } | Refus::ChampInvalide { .. } => Categorie::Saisie,
+        }
+    }
+
     /// Every stable code, for documentation and for the test that prints every message
     /// (the format's codes first: the same as [`Rejet::CODES`]).
     pub const CODES: &'static [&'static str] = &[

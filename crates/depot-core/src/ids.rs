@@ -281,30 +281,15 @@ impl Sha256 {
     }
 
     /// Parses 64 hex characters (either case).
-    pub fn parse(hex: &str) -> Result<Self, IdentifiantInvalide> {
-        let b = hex.as_bytes();
-        if b.len() != 64 {
-            return Err(invalide("empreinte SHA-256", hex));
-        }
+    pub fn parse(texte: &str) -> Result<Self, IdentifiantInvalide> {
         let mut out = [0u8; 32];
-        for (i, paire) in b.chunks_exact(2).enumerate() {
-            let h = (paire[0] as char).to_digit(16);
-            let l = (paire[1] as char).to_digit(16);
-            match (h, l) {
-                (Some(h), Some(l)) => out[i] = (h * 16 + l) as u8,
-                _ => return Err(invalide("empreinte SHA-256", hex)),
-            }
-        }
+        hex::decode_to_slice(texte, &mut out).map_err(|_| invalide("empreinte SHA-256", texte))?;
         Ok(Self(out))
     }
 
     /// Lower-case hex form.
     pub fn hex(&self) -> String {
-        use fmt::Write;
-        self.0.iter().fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+        hex::encode(self.0)
     }
 }
 

@@ -89,7 +89,7 @@ pub use dossier::{
     Dossier, Etat, EtatLu, Evenement, Fichier, Identite, Quoi, RuptureJournal, StatutPiece,
     verifier_journal,
 };
-pub use erreur::{ErreurEnvoi, ErreurEspace, PieceNommee, Refus, StorageError};
+pub use erreur::{Categorie, ErreurEnvoi, ErreurEspace, PieceNommee, Refus, StorageError};
 pub use format::{Analyse, AnalyseFlux, Caracteristiques, Examen, Format, Nature, Rejet, analyser};
 pub use ids::{CodeConcours, CodeDeclaration, CodePiece, FichierId, NumeroDossier, Sha256};
 pub use instruction::{

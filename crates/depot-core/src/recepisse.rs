@@ -142,8 +142,10 @@ impl ContenuRecepisse {
     pub fn forme_canonique(&self) -> Vec<u8> {
         // serde_json's Value keeps objects in a BTreeMap (no `preserve_order`), so keys come
         // out sorted at every level; `to_vec` writes no white space.
-        let valeur = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
-        serde_json::to_vec(&valeur).unwrap_or_default()
+        #[allow(clippy::expect_used)] // a struct of strings, numbers and dates: cannot fail
+        let valeur = serde_json::to_value(self).expect("contenu de récépissé sérialisable");
+        #[allow(clippy::expect_used)] // a Value into memory: cannot fail
+        serde_json::to_vec(&valeur).expect("valeur JSON sérialisable")
     }
 }
 

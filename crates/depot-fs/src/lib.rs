@@ -142,7 +142,7 @@ fn assurer_dir(dir: &Path) -> Result<(), StorageError> {
 fn nom_temporaire(base: &str) -> String {
     let mut r = [0u8; 8];
     HasardSysteme.remplir(&mut r);
-    let suffixe: String = r.iter().map(|b| format!("{b:02x}")).collect();
+    let suffixe = hex::encode(r);
     format!(".{base}.{suffixe}.tmp")
 }
 

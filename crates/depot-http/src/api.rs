@@ -208,7 +208,10 @@ pub async fn ouvrir_session(
             Ok(etat.sessions.ouvrir(n, etat.now(), etat.espace.hasard()))
         }
         Err(e) => {
-            if e.code() == "identifiants_invalides" {
+            if matches!(
+                e,
+                depot_core::ErreurEspace::Refus(Refus::IdentifiantsInvalides)
+            ) {
                 etat.limiteur.echec(numero, ip, now);
             }
             Err(e.into())

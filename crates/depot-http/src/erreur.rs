@@ -4,24 +4,20 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use depot_core::{ErreurEspace, Refus, StorageError};
+use depot_core::{Categorie, ErreurEspace, Nature, Refus, StorageError};
 use serde_json::{Value, json};
 
-/// The HTTP status a refusal maps to.
+/// The HTTP status a refusal maps to: one exhaustive match on its category.
 pub fn statut(refus: &Refus) -> StatusCode {
-    match refus.code() {
-        "identifiants_invalides" => StatusCode::UNAUTHORIZED,
-        "piece_inconnue" | "fichier_inconnu" | "concours_inconnu" => StatusCode::NOT_FOUND,
-        "trop_de_fichiers"
-        | "dossier_cloture"
-        | "delai_depasse"
-        | "pieces_manquantes"
-        | "preinscription_fermee"
-        | "transition_interdite" => StatusCode::CONFLICT,
-        "action_non_autorisee" => StatusCode::FORBIDDEN,
-        "fichier_trop_volumineux" => StatusCode::PAYLOAD_TOO_LARGE,
-        "format_refuse" | "extension_incoherente" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    match refus.categorie() {
+        Categorie::Identifiants => StatusCode::UNAUTHORIZED,
+        Categorie::Introuvable => StatusCode::NOT_FOUND,
+        Categorie::Etat => StatusCode::CONFLICT,
+        Categorie::Interdit => StatusCode::FORBIDDEN,
+        Categorie::Saisie => StatusCode::UNPROCESSABLE_ENTITY,
+        Categorie::Fichier(Nature::Taille) => StatusCode::PAYLOAD_TOO_LARGE,
+        Categorie::Fichier(Nature::Type) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        Categorie::Fichier(Nature::Contenu) => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 

@@ -716,7 +716,7 @@ async fn dossier_page(
                 h2 { "Journal" }
                 ol start="0" {
                     @for e in d.evenements() {
-                        li { code { (serde_json::to_string(e).unwrap_or_default()) } }
+                        li { code { (serde_json::to_string(e).unwrap_or_else(|err| err.to_string())) } }
                     }
                 }
                 p { a href=(etat.chemin("/gestion")) { "Retour à la liste" } }
@@ -744,7 +744,7 @@ async fn decision_page(
     axum::extract::Form(f): axum::extract::Form<FormDecision>,
 ) -> Response {
     let r = async {
-        if f.csrf != auth.csrf {
+        if !crate::csrf::jeton_valide(&f.csrf, &auth.csrf) {
             return Err(ErreurApi::new(
                 StatusCode::FORBIDDEN,
                 "formulaire_expire",

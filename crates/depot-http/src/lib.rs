@@ -32,6 +32,7 @@ use depot_core::{Espace, NumeroDossier};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub mod api;
+mod csrf;
 mod depot;
 pub mod erreur;
 pub mod gestion;
@@ -180,14 +181,17 @@ pub fn ip_client(parts: &Parts) -> std::net::IpAddr {
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
 }
 
-/// The token of an `Authorization: Bearer <jeton>` header.
+/// The token of an `Authorization: Bearer <jeton>` header (the scheme in any case).
 pub fn jeton_bearer(parts: &Parts) -> Option<&str> {
     parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|v| v.trim().split_once(' '))
+        // RFC 9110 §11.1: the scheme is case-insensitive.
+        .filter(|(schema, _)| schema.eq_ignore_ascii_case("bearer"))
+        .map(|(_, jeton)| jeton.trim())
+        .filter(|jeton| !jeton.is_empty())
 }
 
 /// A request authenticated by `Authorization: Bearer <jeton>` (the API).

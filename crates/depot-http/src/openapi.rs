@@ -42,5 +42,8 @@ struct Api;
 
 /// The OpenAPI document, pretty-printed JSON.
 pub fn document() -> String {
-    Api::openapi().to_pretty_json().unwrap_or_default()
+    #[allow(clippy::expect_used)] // a document built by utoipa into memory: cannot fail
+    Api::openapi()
+        .to_pretty_json()
+        .expect("document OpenAPI sérialisable")
 }

@@ -174,7 +174,7 @@ fn page_erreur(etat: &EtatPartage, e: ErreurApi) -> Response {
 }
 
 fn verifier_csrf(auth: &AuthPage, recu: &str) -> Result<(), ErreurApi> {
-    if !recu.is_empty() && recu == auth.session.csrf {
+    if crate::csrf::jeton_valide(recu, &auth.session.csrf) {
         Ok(())
     } else {
         Err(ErreurApi::new(
@@ -243,7 +243,7 @@ async fn connexion_page(State(etat): State<EtatPartage>) -> Response {
 fn nouveau_jeton(etat: &EtatPartage) -> String {
     let mut o = [0u8; 24];
     etat.espace.hasard().remplir(&mut o);
-    o.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(o)
 }
 
 #[derive(Deserialize)]
@@ -260,7 +260,8 @@ async fn connexion(
     Form(f): Form<FormConnexion>,
 ) -> Response {
     // Double-submit token: the hidden field must match the cookie set with the form.
-    let csrf_ok = cookie(&headers, COOKIE_CSRF).is_some_and(|c| !c.is_empty() && c == f.csrf);
+    let csrf_ok =
+        cookie(&headers, COOKIE_CSRF).is_some_and(|c| crate::csrf::jeton_valide(&f.csrf, c));
     if !csrf_ok {
         let csrf = nouveau_jeton(&etat);
         let mut r = rendu(
@@ -403,7 +404,7 @@ async fn preinscription(
             _ => {}
         }
     }
-    if !cookie(&headers, COOKIE_CSRF).is_some_and(|k| !k.is_empty() && k == csrf) {
+    if !cookie(&headers, COOKIE_CSRF).is_some_and(|k| crate::csrf::jeton_valide(&csrf, k)) {
         return rendu(
             StatusCode::FORBIDDEN,
             formulaire_preinscription(
@@ -852,7 +853,8 @@ async fn recepisse_fichier(
         (crate::pdf::recepisse_pdf(&r), "application/pdf", "pdf")
     } else {
         (
-            serde_json::to_vec_pretty(&r).unwrap_or_default(),
+            #[allow(clippy::expect_used)] // a récépissé into memory: cannot fail
+            serde_json::to_vec_pretty(&r).expect("récépissé sérialisable"),
             "application/json",
             "json",
         )

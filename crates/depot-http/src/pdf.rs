@@ -124,7 +124,8 @@ pub fn recepisse_pdf(r: &Recepisse) -> Vec<u8> {
     let contenu = Content { operations: ops };
     let flux = doc.add_object(Stream::new(
         Dictionary::new(),
-        contenu.encode().unwrap_or_default(),
+        #[allow(clippy::expect_used)] // operations built above, written to memory
+        contenu.encode().expect("opérations PDF encodables"),
     ));
     let page = doc.add_object(dictionary! {
         "Type" => "Page", "Parent" => pages_id, "Contents" => flux, "Resources" => ressources,

@@ -637,3 +637,35 @@ async fn televersement_trop_gros_refuse_en_flux() {
     let v: Value = app.get(&jeton, "/dossier").await.json().await.unwrap();
     assert_eq!(v["pieces"][0]["fichiers"].as_array().unwrap().len(), 0);
 }
+
+/// RFC 9110: the authentication scheme is case-insensitive; an empty token is no token.
+#[tokio::test]
+async fn schema_bearer_quelle_que_soit_la_casse() {
+    let app = spawn_app().await;
+    let numero = app.preinscrire("externe", &[]).await;
+    let jeton = app.jeton(&numero).await;
+    for entete in [
+        format!("Bearer {jeton}"),
+        format!("bearer {jeton}"),
+        format!("BEARER  {jeton} "),
+    ] {
+        let r = app
+            .client
+            .get(format!("{}/dossier", app.url))
+            .header("authorization", &entete)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{entete}");
+    }
+    for entete in ["Bearer ", "Basic abc", &format!("Token {jeton}")] {
+        let r = app
+            .client
+            .get(format!("{}/dossier", app.url))
+            .header("authorization", entete)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{entete}");
+    }
+}

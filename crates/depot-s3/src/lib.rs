@@ -124,7 +124,7 @@ fn conv(bucket: &str, e: object_store::Error) -> StorageError {
 fn id_ecriture() -> String {
     let mut o = [0u8; 16];
     HasardSysteme.remplir(&mut o);
-    o.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(o)
 }
 
 #[derive(Serialize, Deserialize)]

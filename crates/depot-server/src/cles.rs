@@ -17,7 +17,7 @@ fn graine_hex(texte: &str) -> Option<Zeroizing<[u8; 32]>> {
 
 /// Loads (or creates) the signing key and publishes it; returns it with every published
 /// key.
-pub async fn charger(
+pub(crate) async fn charger(
     store: &dyn KeyStore,
     depuis_env: Option<Zeroizing<String>>,
 ) -> Result<(SignataireEd25519, Cles), String> {

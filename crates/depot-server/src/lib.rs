@@ -398,7 +398,7 @@ pub fn principal() {
                 } else {
                     let mut o = [0u8; 32];
                     depot_core::Hasard::remplir(&HasardSysteme, &mut o);
-                    let jeton: String = o.iter().map(|b| format!("{b:02x}")).collect();
+                    let jeton = hex::encode(o);
                     let h = depot_core::Sha256::de(jeton.as_bytes());
                     // The token on stderr (shown once), the TOML block on stdout, so that
                     // `>> gestionnaires.toml` keeps only the hash.

@@ -7,7 +7,7 @@ use depot_core::{DossierStore, Etat, NumeroDossier, Quoi, verifier_journal};
 
 /// Checks a récépissé file against published keys: `--cle` (the body of
 /// `GET /api/v1/recepisse/cles`) or the data directory's `cles/publiques.json`.
-pub fn recepisse(fichier: &Path, cle: Option<&Path>, data: &Path) -> Result<String, String> {
+pub(crate) fn recepisse(fichier: &Path, cle: Option<&Path>, data: &Path) -> Result<String, String> {
     let json = std::fs::read(fichier).map_err(|e| format!("{} : {e}", fichier.display()))?;
     let source = cle
         .map(Path::to_path_buf)
@@ -32,7 +32,7 @@ pub fn recepisse(fichier: &Path, cle: Option<&Path>, data: &Path) -> Result<Stri
 
 /// Walks every dossier's journal (or one), anchored at closure by the récépissé. Returns the
 /// report and whether every journal is intact.
-pub async fn journaux(data: &Path, dossier: Option<&str>) -> Result<(String, bool), String> {
+pub(crate) async fn journaux(data: &Path, dossier: Option<&str>) -> Result<(String, bool), String> {
     let store = depot_fs::FsStore::open(data).map_err(|e| e.to_string())?;
     let numeros = match dossier {
         Some(n) => vec![NumeroDossier::parse(n).map_err(|e| e.to_string())?],

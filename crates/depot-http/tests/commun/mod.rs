@@ -3,7 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 /// `GET` a page with a cookie: its HTML (panics on a transport error).
-pub async fn page(c: &reqwest::Client, url: &str, cookie: &str) -> String {
+pub(crate) async fn page(c: &reqwest::Client, url: &str, cookie: &str) -> String {
     c.get(url)
         .header("cookie", cookie)
         .send()
@@ -15,14 +15,14 @@ pub async fn page(c: &reqwest::Client, url: &str, cookie: &str) -> String {
 }
 
 /// The CSRF token of a page's first form.
-pub fn csrf(page: &str) -> String {
+pub(crate) fn csrf(page: &str) -> String {
     let i = page.find("name=\"csrf\" value=\"").unwrap() + 19;
     page[i..].split('"').next().unwrap().to_owned()
 }
 
 /// Serves `app` on a free port of 127.0.0.1 (with the client address, as the server does);
 /// returns `http://ADDR`.
-pub async fn servir(app: axum::Router) -> String {
+pub(crate) async fn servir(app: axum::Router) -> String {
     let ecoute = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let adresse = ecoute.local_addr().unwrap();
     tokio::spawn(async move {

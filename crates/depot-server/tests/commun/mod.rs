@@ -8,7 +8,7 @@ use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-pub struct Serveur {
+pub(crate) struct Serveur {
     pub enfant: Child,
     pub url: String,
     pub sortie: Vec<String>,
@@ -16,7 +16,7 @@ pub struct Serveur {
 
 impl Serveur {
     /// The demo dossier's n° and password, from « n° X, mot de passe Y ».
-    pub fn demo(&self) -> (String, String) {
+    pub(crate) fn demo(&self) -> (String, String) {
         let l = self
             .sortie
             .iter()
@@ -36,7 +36,7 @@ impl Serveur {
 
 /// Starts depot-server with `args` on a free port; returns once it listens, or the exit
 /// status and stderr if it stopped before.
-pub async fn lancer(
+pub(crate) async fn lancer(
     data: &Path,
     args: &[&str],
     env: &[(&str, &str)],
@@ -76,7 +76,7 @@ pub async fn lancer(
 }
 
 /// `POST /api/v1/connexion` on a running server; the token, or a panic with the answer.
-pub async fn connexion(url: &str, numero: &str, mdp: &str) -> String {
+pub(crate) async fn connexion(url: &str, numero: &str, mdp: &str) -> String {
     let r: serde_json::Value = reqwest::Client::new()
         .post(format!("{url}/api/v1/connexion"))
         .json(&serde_json::json!({"numero": numero, "mot_de_passe": mdp}))
@@ -93,7 +93,7 @@ pub async fn connexion(url: &str, numero: &str, mdp: &str) -> String {
 }
 
 /// Uploads a file for a piece through the API: the status and the answer's JSON.
-pub async fn deposer(
+pub(crate) async fn deposer(
     url: &str,
     jeton: &str,
     piece: &str,
@@ -118,7 +118,7 @@ pub async fn deposer(
 }
 
 /// `POST /api/v1/dossier/cloture`: the answer's JSON.
-pub async fn cloturer(url: &str, jeton: &str) -> serde_json::Value {
+pub(crate) async fn cloturer(url: &str, jeton: &str) -> serde_json::Value {
     reqwest::Client::new()
         .post(format!("{url}/api/v1/dossier/cloture"))
         .bearer_auth(jeton)
@@ -131,7 +131,7 @@ pub async fn cloturer(url: &str, jeton: &str) -> serde_json::Value {
 }
 
 /// `GET` with the candidate's token: the body's bytes (panics on a transport error).
-pub async fn lire(url: &str, jeton: &str) -> Vec<u8> {
+pub(crate) async fn lire(url: &str, jeton: &str) -> Vec<u8> {
     reqwest::Client::new()
         .get(url)
         .bearer_auth(jeton)
@@ -145,6 +145,6 @@ pub async fn lire(url: &str, jeton: &str) -> Vec<u8> {
 }
 
 /// `GET` with the candidate's token: the body as JSON.
-pub async fn lire_json(url: &str, jeton: &str) -> serde_json::Value {
+pub(crate) async fn lire_json(url: &str, jeton: &str) -> serde_json::Value {
     serde_json::from_slice(&lire(url, jeton).await).unwrap()
 }
