@@ -10,10 +10,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use depot_core::calendrier::rfc3339_paris;
 use depot_core::ports::FluxOctets;
-use depot_core::{DemandePreinscription, Fichier, FichierId, MotDePasse, Refus, Voie};
+use depot_core::{DemandePreinscription, Fichier, MotDePasse, Refus, Voie};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::chemin::IdFichier;
 use crate::depot::{deposer_champ, erreur_corps};
 use crate::session::SessionOuverte;
 use crate::vue::{recepisse_json, vue_dossier};
@@ -384,10 +385,6 @@ pub fn reponse_fichier(f: &Fichier, flux: FluxOctets) -> Response {
     r
 }
 
-fn id_fichier(s: &str) -> Result<FichierId, ErreurApi> {
-    FichierId::parse(s).map_err(|_| Refus::FichierInconnu.into())
-}
-
 /// The eye: the file's bytes (`application/pdf` or `image/jpeg`, inline, `nosniff`, `no-store`).
 #[utoipa::path(get, path = "/api/v1/dossier/fichiers/{id}", tag = "candidat", security(("jeton" = [])),
     params(("id" = String, Path, description = "file id")),
@@ -396,9 +393,9 @@ fn id_fichier(s: &str) -> Result<FichierId, ErreurApi> {
 async fn voir(
     State(etat): State<EtatPartage>,
     auth: AuthApi,
-    Path(id): Path<String>,
+    IdFichier(id): IdFichier,
 ) -> Result<Response, ErreurApi> {
-    let (f, flux) = etat.espace.voir(&auth.numero, &id_fichier(&id)?).await?;
+    let (f, flux) = etat.espace.voir(&auth.numero, &id).await?;
     Ok(reponse_fichier(&f, flux))
 }
 
@@ -410,11 +407,9 @@ async fn voir(
 async fn supprimer(
     State(etat): State<EtatPartage>,
     auth: AuthApi,
-    Path(id): Path<String>,
+    IdFichier(id): IdFichier,
 ) -> Result<StatusCode, ErreurApi> {
-    etat.espace
-        .supprimer(&auth.numero, &id_fichier(&id)?)
-        .await?;
+    etat.espace.supprimer(&auth.numero, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -80,6 +80,15 @@ impl ErreurApi {
         )
     }
 
+    /// 404: no such dossier (the staff's side; a malformed n° answers the same).
+    pub fn dossier_inconnu() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "dossier_inconnu",
+            "Ce dossier n'existe pas.",
+        )
+    }
+
     /// 413: a body larger than the route accepts.
     pub fn corps_trop_volumineux() -> Self {
         Self::new(
@@ -144,8 +153,19 @@ impl From<StorageError> for ErreurApi {
     }
 }
 
+/// Marks an error answer with its sentence, so that the pages' layer
+/// ([`crate::pages::habiller_erreurs`]) can show it as a French page instead of JSON: one
+/// error type for the API and the pages, handlers use `?` in both.
+#[derive(Debug, Clone)]
+pub(crate) struct Refusee {
+    pub(crate) message: String,
+}
+
 impl IntoResponse for ErreurApi {
     fn into_response(self) -> Response {
+        let refusee = Refusee {
+            message: self.message.clone(),
+        };
         let mut corps = json!({ "code": self.code, "message": self.message });
         if let (Some(Value::Object(extra)), Value::Object(c)) = (self.details, &mut corps) {
             c.extend(extra);
@@ -156,6 +176,7 @@ impl IntoResponse for ErreurApi {
         {
             r.headers_mut().insert(header::RETRY_AFTER, v);
         }
+        r.extensions_mut().insert(refusee);
         r
     }
 }

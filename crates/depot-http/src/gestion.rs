@@ -11,21 +11,22 @@ use std::io::Write;
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Query, State};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use depot_core::calendrier::{DateSaisie, rfc3339_paris};
 use depot_core::{
-    Consultation, Decision, Espace, FichierId, Format, Gestionnaire, MotifRejet, NumeroDossier,
-    Refus, Role, Sha256, Voie,
+    Consultation, Decision, Espace, Format, Gestionnaire, MotifRejet, NumeroDossier, Refus, Role,
+    Sha256, Voie,
 };
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::api::{Corps, reponse_fichier};
+use crate::chemin::{IdFichier, Numero};
 use crate::vue::vue_dossier;
 use crate::{ErreurApi, EtatPartage};
 
@@ -201,25 +202,10 @@ async fn forclos(
     Ok(Json(page(liste, &f)).into_response())
 }
 
-fn numero(s: &str) -> Result<NumeroDossier, ErreurApi> {
-    NumeroDossier::parse(s).map_err(|_| {
-        ErreurApi::new(
-            StatusCode::NOT_FOUND,
-            "dossier_inconnu",
-            "Ce dossier n'existe pas.",
-        )
-    })
-}
-
-async fn consulter(etat: &EtatPartage, n: &str) -> Result<Consultation, ErreurApi> {
-    let n = numero(n)?;
-    etat.espace.consulter(&n).await.map_err(|e| match e {
+async fn consulter(etat: &EtatPartage, n: &NumeroDossier) -> Result<Consultation, ErreurApi> {
+    etat.espace.consulter(n).await.map_err(|e| match e {
         depot_core::ErreurEspace::Stockage(depot_core::StorageError::NotFound(_)) => {
-            ErreurApi::new(
-                StatusCode::NOT_FOUND,
-                "dossier_inconnu",
-                "Ce dossier n'existe pas.",
-            )
+            ErreurApi::dossier_inconnu()
         }
         autre => autre.into(),
     })
@@ -228,7 +214,7 @@ async fn consulter(etat: &EtatPartage, n: &str) -> Result<Consultation, ErreurAp
 async fn dossier(
     State(etat): State<EtatPartage>,
     _qui: AuthGestion,
-    Path(n): Path<String>,
+    Numero(n): Numero,
 ) -> Result<Response, ErreurApi> {
     let c = consulter(&etat, &n).await?;
     let d = &c.dossier;
@@ -247,10 +233,10 @@ async fn dossier(
 async fn fichier(
     State(etat): State<EtatPartage>,
     _qui: AuthGestion,
-    Path((n, id)): Path<(String, String)>,
+    Numero(n): Numero,
+    IdFichier(id): IdFichier,
 ) -> Result<Response, ErreurApi> {
-    let id = FichierId::parse(&id).map_err(|_| ErreurApi::from(Refus::FichierInconnu))?;
-    let (f, flux) = etat.espace.voir(&numero(&n)?, &id).await?;
+    let (f, flux) = etat.espace.voir(&n, &id).await?;
     Ok(reponse_fichier(&f, flux))
 }
 
@@ -292,7 +278,7 @@ fn limite(champ: &'static str, s: &str) -> Result<depot_core::DateLimite, Erreur
 async fn decider(
     State(etat): State<EtatPartage>,
     AuthGestion(qui): AuthGestion,
-    Path(n): Path<String>,
+    Numero(n): Numero,
     Corps(c): Corps<CorpsDecision>,
 ) -> Result<Response, ErreurApi> {
     let decision = match c {
@@ -313,8 +299,7 @@ async fn decider(
             jusqu_au: limite("jusqu_au", &jusqu_au)?,
         },
     };
-    let n = numero(&n)?;
-    consulter(&etat, n.as_str()).await?;
+    consulter(&etat, &n).await?;
     etat.espace.decider(&qui, &n, decision).await?;
     let c = etat.espace.consulter(&n).await?;
     Ok(Json(json!({
@@ -645,7 +630,7 @@ async fn liste_page(
 async fn dossier_page(
     State(etat): State<EtatPartage>,
     auth: AuthGestionPage,
-    Path(n): Path<String>,
+    Numero(n): Numero,
 ) -> Response {
     let c = match consulter(&etat, &n).await {
         Ok(c) => c,
@@ -740,7 +725,7 @@ struct FormDecision {
 async fn decision_page(
     State(etat): State<EtatPartage>,
     auth: AuthGestionPage,
-    Path(n): Path<String>,
+    Numero(n): Numero,
     axum::extract::Form(f): axum::extract::Form<FormDecision>,
 ) -> Response {
     let r = async {
@@ -777,13 +762,12 @@ async fn decision_page(
             },
             _ => return Err(ErreurApi::requete_invalide("décision inconnue")),
         };
-        let n = numero(&n)?;
         etat.espace.decider(&auth.qui, &n, decision).await?;
-        Ok(n)
+        Ok(())
     }
     .await;
     match r {
-        Ok(n) => axum::response::Redirect::to(&etat.chemin(&format!("/gestion/dossiers/{n}")))
+        Ok(()) => axum::response::Redirect::to(&etat.chemin(&format!("/gestion/dossiers/{n}")))
             .into_response(),
         Err(e) => crate::pages::rendu(
             e.statut,
@@ -802,15 +786,9 @@ async fn decision_page(
 async fn fichier_page(
     State(etat): State<EtatPartage>,
     _auth: AuthGestionPage,
-    Path((n, id)): Path<(String, String)>,
-) -> Response {
-    let r = async {
-        let id = FichierId::parse(&id).map_err(|_| ErreurApi::from(Refus::FichierInconnu))?;
-        Ok::<_, ErreurApi>(etat.espace.voir(&numero(&n)?, &id).await?)
-    }
-    .await;
-    match r {
-        Ok((f, flux)) => reponse_fichier(&f, flux),
-        Err(e) => e.into_response(),
-    }
+    Numero(n): Numero,
+    IdFichier(id): IdFichier,
+) -> Result<Response, ErreurApi> {
+    let (f, flux) = etat.espace.voir(&n, &id).await?;
+    Ok(reponse_fichier(&f, flux))
 }

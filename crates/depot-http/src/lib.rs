@@ -32,6 +32,7 @@ use depot_core::{Espace, NumeroDossier};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub mod api;
+mod chemin;
 mod csrf;
 mod depot;
 pub mod erreur;
@@ -128,7 +129,10 @@ pub fn router(espace: Arc<Espace>, config: Config) -> Router {
         .merge(api::routes())
         .merge(gestion::routes())
         .merge(gestion::routes_pages())
-        .merge(pages::routes())
+        .merge(pages::routes().layer(middleware::from_fn_with_state(
+            etat.clone(),
+            pages::habiller_erreurs,
+        )))
         .layer(DefaultBodyLimit::max(corps_max));
     depots
         .merge(reste)

@@ -16,12 +16,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use depot_core::calendrier::instant_en_lettres;
-use depot_core::{Consultation, FichierId, MotDePasse, NumeroDossier, Refus, StatutPiece};
+use depot_core::{Consultation, MotDePasse, NumeroDossier, Refus, StatutPiece};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 
 use crate::api::{CorpsPreinscription, Ip, demande, ouvrir_session, reponse_fichier};
+use crate::chemin::IdFichier;
 use crate::depot::{deposer_champ, erreur_corps};
+use crate::erreur::Refusee;
 use crate::session::SessionOuverte;
 use crate::vue::{est_ouvert, exigence_en_mots};
 use crate::{ErreurApi, EtatPartage};
@@ -159,18 +161,42 @@ pub(crate) fn rendu(statut: StatusCode, m: Markup) -> Response {
 }
 
 fn page_erreur(etat: &EtatPartage, e: ErreurApi) -> Response {
-    let statut = e.statut;
+    page_refus(etat, e.statut, &e.message)
+}
+
+fn page_refus(etat: &EtatPartage, statut: StatusCode, message: &str) -> Response {
     rendu(
         statut,
         page(
             etat,
             "Action impossible",
             html! {
-                (alerte(&e.message))
+                (alerte(message))
                 p { a href=(etat.chemin("/dossier")) { "Revenir à mon dossier" } }
             },
         ),
     )
+}
+
+/// The pages' error layer: an error answer of a page route (an [`ErreurApi`] returned with
+/// `?`) becomes the French « Action impossible » page with the same status; the API's
+/// routes, without this layer, keep their JSON.
+pub(crate) async fn habiller_erreurs(
+    State(etat): State<EtatPartage>,
+    requete: axum::extract::Request,
+    suite: axum::middleware::Next,
+) -> Response {
+    let r = suite.run(requete).await;
+    match r.extensions().get::<Refusee>() {
+        Some(refus) => {
+            let mut page = page_refus(&etat, r.status(), &refus.message);
+            if let Some(v) = r.headers().get(header::RETRY_AFTER) {
+                page.headers_mut().insert(header::RETRY_AFTER, v.clone());
+            }
+            page
+        }
+        None => r,
+    }
 }
 
 fn verifier_csrf(auth: &AuthPage, recu: &str) -> Result<(), ErreurApi> {
@@ -623,16 +649,10 @@ async fn piece(
     auth: AuthPage,
     Path(code): Path<String>,
     Query(q): Query<ParamsPiece>,
-) -> Response {
-    let r = async {
-        let c = etat.espace.consulter(auth.numero()).await?;
-        vue_piece(&etat, &auth, &c, &code, q.enregistre.is_some(), None)
-    }
-    .await;
-    match r {
-        Ok(m) => rendu(StatusCode::OK, m),
-        Err(e) => page_erreur(&etat, e),
-    }
+) -> Result<Response, ErreurApi> {
+    let c = etat.espace.consulter(auth.numero()).await?;
+    let m = vue_piece(&etat, &auth, &c, &code, q.enregistre.is_some(), None)?;
+    Ok(rendu(StatusCode::OK, m))
 }
 
 /// `POST /dossier/pieces/{code}` from the page: the CSRF field comes first in the form.
@@ -685,87 +705,67 @@ pub async fn deposer(
     }
 }
 
-fn id(s: &str) -> Result<FichierId, ErreurApi> {
-    FichierId::parse(s).map_err(|_| Refus::FichierInconnu.into())
-}
-
-async fn voir(State(etat): State<EtatPartage>, auth: AuthPage, Path(i): Path<String>) -> Response {
-    let r = async { Ok::<_, ErreurApi>(etat.espace.voir(auth.numero(), &id(&i)?).await?) }.await;
-    match r {
-        Ok((f, flux)) => reponse_fichier(&f, flux),
-        Err(e) => page_erreur(&etat, e),
-    }
+async fn voir(
+    State(etat): State<EtatPartage>,
+    auth: AuthPage,
+    IdFichier(id): IdFichier,
+) -> Result<Response, ErreurApi> {
+    let (f, flux) = etat.espace.voir(auth.numero(), &id).await?;
+    Ok(reponse_fichier(&f, flux))
 }
 
 async fn supprimer_page(
     State(etat): State<EtatPartage>,
     auth: AuthPage,
-    Path(i): Path<String>,
-) -> Response {
-    let r = async {
-        let c = etat.espace.consulter(auth.numero()).await?;
-        let f = c
-            .dossier
-            .fichier(&id(&i)?)
-            .cloned()
-            .ok_or(Refus::FichierInconnu)?;
-        Ok::<_, ErreurApi>(f)
-    }
-    .await;
-    match r {
-        Ok(f) => rendu(
-            StatusCode::OK,
-            page(
-                &etat,
-                "Supprimer un fichier",
-                html! {
-                    p { "Voulez-vous supprimer le fichier « " (f.nom) " » ? Vous pourrez ensuite enregistrer de nouveau la bonne pièce." }
-                    form method="post" action=(etat.chemin(&format!("/dossier/fichiers/{}/supprimer", f.id))) {
-                        input type="hidden" name="csrf" value=(auth.session.csrf);
-                        button type="submit" class="danger" id="confirmer-suppression" { "Supprimer le fichier" }
-                        " "
-                        a class="bouton" href=(etat.chemin(&format!("/dossier/pieces/{}", f.piece))) { "Annuler" }
-                    }
-                },
-            ),
+    IdFichier(id): IdFichier,
+) -> Result<Response, ErreurApi> {
+    let c = etat.espace.consulter(auth.numero()).await?;
+    let f = c
+        .dossier
+        .fichier(&id)
+        .cloned()
+        .ok_or(Refus::FichierInconnu)?;
+    Ok(rendu(
+        StatusCode::OK,
+        page(
+            &etat,
+            "Supprimer un fichier",
+            html! {
+                p { "Voulez-vous supprimer le fichier « " (f.nom) " » ? Vous pourrez ensuite enregistrer de nouveau la bonne pièce." }
+                form method="post" action=(etat.chemin(&format!("/dossier/fichiers/{}/supprimer", f.id))) {
+                    input type="hidden" name="csrf" value=(auth.session.csrf);
+                    button type="submit" class="danger" id="confirmer-suppression" { "Supprimer le fichier" }
+                    " "
+                    a class="bouton" href=(etat.chemin(&format!("/dossier/pieces/{}", f.piece))) { "Annuler" }
+                }
+            },
         ),
-        Err(e) => page_erreur(&etat, e),
-    }
+    ))
 }
 
 async fn supprimer(
     State(etat): State<EtatPartage>,
     auth: AuthPage,
-    Path(i): Path<String>,
+    IdFichier(id): IdFichier,
     Form(f): Form<FormCsrf>,
-) -> Response {
-    let r = async {
-        verifier_csrf(&auth, &f.csrf)?;
-        let fid = id(&i)?;
-        let c = etat.espace.consulter(auth.numero()).await?;
-        let piece = c
-            .dossier
-            .fichier(&fid)
-            .map(|f| f.piece.to_string())
-            .ok_or(Refus::FichierInconnu)?;
-        etat.espace.supprimer(auth.numero(), &fid).await?;
-        Ok::<_, ErreurApi>(piece)
-    }
-    .await;
-    match r {
-        Ok(piece) => {
-            Redirect::to(&etat.chemin(&format!("/dossier/pieces/{piece}"))).into_response()
-        }
-        Err(e) => page_erreur(&etat, e),
-    }
+) -> Result<Response, ErreurApi> {
+    verifier_csrf(&auth, &f.csrf)?;
+    let c = etat.espace.consulter(auth.numero()).await?;
+    let piece = c
+        .dossier
+        .fichier(&id)
+        .map(|f| f.piece.to_string())
+        .ok_or(Refus::FichierInconnu)?;
+    etat.espace.supprimer(auth.numero(), &id).await?;
+    Ok(Redirect::to(&etat.chemin(&format!("/dossier/pieces/{piece}"))).into_response())
 }
 
-async fn cloture_page(State(etat): State<EtatPartage>, auth: AuthPage) -> Response {
-    let c = match etat.espace.consulter(auth.numero()).await {
-        Ok(c) => c,
-        Err(e) => return page_erreur(&etat, e.into()),
-    };
-    rendu(
+async fn cloture_page(
+    State(etat): State<EtatPartage>,
+    auth: AuthPage,
+) -> Result<Response, ErreurApi> {
+    let c = etat.espace.consulter(auth.numero()).await?;
+    Ok(rendu(
         StatusCode::OK,
         page(
             &etat,
@@ -784,7 +784,7 @@ async fn cloture_page(State(etat): State<EtatPartage>, auth: AuthPage) -> Respon
                 }
             },
         ),
-    )
+    ))
 }
 
 async fn cloturer(
@@ -800,13 +800,10 @@ async fn cloturer(
     retour_au_dossier(&etat, &auth, r.map(|_| ())).await
 }
 
-async fn recepisse(State(etat): State<EtatPartage>, auth: AuthPage) -> Response {
-    let r = match recepisse_de(&etat, &auth).await {
-        Ok(r) => r,
-        Err(e) => return page_erreur(&etat, e),
-    };
+async fn recepisse(State(etat): State<EtatPartage>, auth: AuthPage) -> Result<Response, ErreurApi> {
+    let r = recepisse_de(&etat, &auth).await?;
     let x = &r.contenu;
-    rendu(
+    Ok(rendu(
         StatusCode::OK,
         page(
             &etat,
@@ -837,18 +834,15 @@ async fn recepisse(State(etat): State<EtatPartage>, auth: AuthPage) -> Response 
             p class="non-imprime" { a href=(etat.chemin("/dossier")) { "Revenir à mon dossier" } }
                 },
         ),
-    )
+    ))
 }
 
 async fn recepisse_fichier(
     State(etat): State<EtatPartage>,
     auth: AuthPage,
     uri: axum::http::Uri,
-) -> Response {
-    let r = match recepisse_de(&etat, &auth).await {
-        Ok(r) => r,
-        Err(e) => return page_erreur(&etat, e),
-    };
+) -> Result<Response, ErreurApi> {
+    let r = recepisse_de(&etat, &auth).await?;
     let (corps, type_, ext) = if uri.path().ends_with(".pdf") {
         (crate::pdf::recepisse_pdf(&r), "application/pdf", "pdf")
     } else {
@@ -863,7 +857,7 @@ async fn recepisse_fichier(
         "attachment; filename=\"recepisse-{}.{ext}\"",
         r.contenu.numero
     );
-    (
+    Ok((
         [
             (header::CONTENT_TYPE, type_.to_owned()),
             (header::CONTENT_DISPOSITION, nom),
@@ -871,7 +865,7 @@ async fn recepisse_fichier(
         ],
         corps,
     )
-        .into_response()
+        .into_response())
 }
 
 async fn transmettre(

@@ -111,7 +111,10 @@ async fn la_procedure_du_seed_par_le_client() {
     );
     horloge.regler(t("2025-04-17T23:59:59+02:00"));
     // Sixteen days later the session has expired: the candidate logs in again.
-    assert_eq!(code(session.dossier().await.unwrap_err()), "non_authentifie");
+    assert_eq!(
+        code(session.dossier().await.unwrap_err()),
+        "non_authentifie"
+    );
     let session = client.connecter(&numero, MDP).await.unwrap();
     let cloture = session.cloturer().await.unwrap();
     assert_eq!(cloture.etat, "cloture");

@@ -189,6 +189,35 @@ async fn cookies_csrf_et_en_tetes() {
         cles: vec![espace.cle_publique()],
     };
     depot_core::verifier_recepisse(&json, &cles).unwrap();
+    // A refusal on a page is a French page with the refusal's status, not the API's JSON;
+    // a malformed id reads exactly like an unknown one.
+    for chemin in [
+        "/dossier/fichiers/pas-un-id",
+        "/dossier/fichiers/0123456789ABCDEF",
+        "/dossier/fichiers/0123456789ABCDEF/supprimer",
+    ] {
+        let r = c
+            .get(format!("{base}{chemin}"))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{chemin}");
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{chemin}"
+        );
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains("Action impossible")
+                && (page.contains("Ce fichier n&#39;existe pas dans votre dossier")
+                    || page.contains("Ce fichier n'existe pas dans votre dossier")),
+            "{chemin}: {page}"
+        );
+    }
     // Without a session, pages redirect to the login.
     let r = c.get(format!("{base}/dossier")).send().await.unwrap();
     assert_eq!(r.headers()["location"], "/connexion");
