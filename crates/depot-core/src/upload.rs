@@ -12,20 +12,30 @@
 //! client went away) turns into an error in the store's stream, so by the store's contract
 //! nothing is published.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use bytes::Bytes;
 use futures_channel::mpsc;
 use futures_core::Stream;
+use futures_util::stream::FuturesUnordered;
 use futures_util::{SinkExt, StreamExt};
 
 use crate::config::PieceSpec;
 use crate::erreur::{ErreurEnvoi, ErreurEspace, Refus, StorageError};
 use crate::format::{Analyse, AnalyseFlux, Examen, Rejet};
-use crate::ports::{Blocking, CleContenu, FluxOctets, PieceStore, executer};
+use crate::ports::{Blocking, CleContenu, ContenuStocke, FluxOctets, PieceStore, executer};
 
 /// What travels to the store: a chunk, or the end of an accepted file.
 enum Morceau {
     Donnees(Bytes),
     Fin,
+}
+
+/// One of the two halves, finished.
+enum Issue {
+    Ecrit(Result<ContenuStocke, StorageError>),
+    Lu(Lecture),
 }
 
 /// How reading the caller's stream ended.
@@ -57,7 +67,23 @@ where
     let ecriture = pieces.put(cle, flux_du_stockage(reception));
     let analyse = AnalyseFlux::new(nom, &piece.formats, piece.taille_max_mo);
     let lecture = lire(flux, analyse, piece, blocking, envoi);
-    let (ecrit, lu) = futures_util::future::join(ecriture, lecture).await;
+    // Both run in this future; each is polled only when its own waker fired (a plain
+    // `join` polls both on every wake-up, the store's handle included, for every chunk).
+    let mut deux: FuturesUnordered<Pin<Box<dyn Future<Output = Issue> + Send + '_>>> =
+        FuturesUnordered::new();
+    deux.push(Box::pin(async move { Issue::Ecrit(ecriture.await) }));
+    deux.push(Box::pin(async move { Issue::Lu(lecture.await) }));
+    let (mut ecrit, mut lu) = (None, None);
+    while let Some(issue) = deux.next().await {
+        match issue {
+            Issue::Ecrit(r) => ecrit = Some(r),
+            Issue::Lu(l) => lu = Some(l),
+        }
+    }
+    let (Some(ecrit), Some(lu)) = (ecrit, lu) else {
+        // Both futures ran to their end above.
+        return Err(StorageError::Unavailable("dépôt interrompu".into()).into());
+    };
     let examen = match lu {
         Lecture::Acceptee(examen) => examen,
         Lecture::Refusee(e) => {
