@@ -13,8 +13,8 @@ use depot_core::exemples::{jpeg_gris, pdf_image, pdf_pages};
 use depot_core::memoire::MemoireIdentifiants;
 use depot_core::testkit::pendant_preinscription;
 use depot_core::{
-    Concours, Dossier, DossierStore, ErreurEnvoi, Espace, Format, HasardSysteme, HorlogeFixe,
-    Identite, MotDePasse, NumeroDossier, Ports, ThreadPool, Voie, analyser,
+    Concours, Dossier, DossierStore, ErreurEnvoi, Espace, Format, HorlogeFixe, Identite,
+    MotDePasse, NumeroDossier, Ports, SystemRandom, ThreadPool, Voie, analyser,
 };
 
 fn validation(c: &mut Criterion) {
@@ -62,7 +62,7 @@ fn televersement(c: &mut Criterion) {
     let espace = Espace::new(vec![concours.clone()], ports).unwrap();
     let pdf = Bytes::from(pdf_image(10 << 20));
     let nouveau = || {
-        let n = NumeroDossier::generer(concours.session, &concours.code, &HasardSysteme);
+        let n = NumeroDossier::generer(concours.session, &concours.code, &SystemRandom);
         let (d, _) = Dossier::preinscrire(
             n.clone(),
             &concours,
@@ -153,7 +153,7 @@ fn regles(c: &mut Criterion) {
         ));
     }
     let concours = Concours::from_toml(&texte).unwrap();
-    let n = NumeroDossier::generer(2025, &concours.code, &HasardSysteme);
+    let n = NumeroDossier::generer(2025, &concours.code, &SystemRandom);
     let (mut d, _) = Dossier::preinscrire(
         n,
         &concours,
@@ -174,7 +174,7 @@ fn regles(c: &mut Criterion) {
         d.deposer(
             &concours,
             &format!("p{i}"),
-            depot_core::FichierId::generer(&HasardSysteme),
+            depot_core::FichierId::generer(&SystemRandom),
             &a,
             pendant_preinscription(),
         )
@@ -199,7 +199,7 @@ fn regles(c: &mut Criterion) {
         b.iter(|| d.pieces_manquantes(&concours).len())
     });
     g.bench_function("cloturable", |b| b.iter(|| d.cloturable(&concours, now)));
-    let signataire = depot_core::SignataireEd25519::generer(&HasardSysteme, now);
+    let signataire = depot_core::SignataireEd25519::generer(&SystemRandom, now);
     g.bench_function("cloturer-et-signer", |b| {
         b.iter_batched(
             || d.clone(),

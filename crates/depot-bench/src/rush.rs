@@ -259,7 +259,7 @@ fn trouver(botte: &[u8], aiguille: &[u8]) -> Option<usize> {
 
 fn mot_de_passe(i: usize) -> String {
     let mut o = [0u8; 12];
-    depot_core::Hasard::remplir(&depot_core::HasardSysteme, &mut o);
+    depot_core::Random::remplir(&depot_core::SystemRandom, &mut o);
     let h = hex::encode(o);
     format!("Rush-{i}-{h}")
 }

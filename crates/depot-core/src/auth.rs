@@ -21,7 +21,7 @@ use zeroize::Zeroizing;
 
 use crate::erreur::{ErreurEspace, Refus, StorageError};
 use crate::ids::NumeroDossier;
-use crate::ports::{Hasard, HasardSysteme};
+use crate::ports::{Random, SystemRandom};
 
 /// Fewest characters in a password.
 pub const MOT_DE_PASSE_MIN: usize = 12;
@@ -182,7 +182,7 @@ pub trait Hacheur: Send + Sync {
 #[derive(Clone)]
 pub struct Argon2id {
     argon2: Argon2<'static>,
-    hasard: Arc<dyn Hasard>,
+    hasard: Arc<dyn Random>,
 }
 
 impl fmt::Debug for Argon2id {
@@ -193,13 +193,13 @@ impl fmt::Debug for Argon2id {
 
 impl Default for Argon2id {
     fn default() -> Self {
-        Self::new(Arc::new(HasardSysteme))
+        Self::new(Arc::new(SystemRandom))
     }
 }
 
 impl Argon2id {
     /// The production parameters.
-    pub fn new(hasard: Arc<dyn Hasard>) -> Self {
+    pub fn new(hasard: Arc<dyn Random>) -> Self {
         #[allow(clippy::expect_used)] // constant, valid parameters
         let params = Params::new(19_456, 2, 1, None).expect("paramètres argon2 valides");
         Self {
@@ -382,7 +382,7 @@ impl Argon2Authenticator {
             return h.clone();
         }
         let mut octets = [0u8; 24];
-        HasardSysteme.remplir(&mut octets);
+        SystemRandom.remplir(&mut octets);
         let secret = MotDePasse::new(hex::encode(octets));
         // If hashing itself fails, a constant well-formed hash still costs a verification.
         let h = self.hacheur.hacher(&secret).await.unwrap_or_else(|_| {

@@ -8,13 +8,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ports::Hasard;
+use crate::ports::Random;
 
 /// Crockford base-32: no I, L, O, U, so that a number read aloud or copied by hand is
 /// unambiguous.
 const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
-fn crockford(hasard: &dyn Hasard, len: usize) -> String {
+fn crockford(hasard: &dyn Random, len: usize) -> String {
     let mut octets = vec![0u8; len];
     hasard.remplir(&mut octets);
     octets
@@ -76,7 +76,7 @@ impl NumeroDossier {
     }
 
     /// Generates a fresh number for a concours session.
-    pub fn generer(session: u16, concours: &CodeConcours, hasard: &dyn Hasard) -> Self {
+    pub fn generer(session: u16, concours: &CodeConcours, hasard: &dyn Random) -> Self {
         let mut prefixe: String = concours
             .as_str()
             .chars()
@@ -143,7 +143,7 @@ impl FichierId {
     }
 
     /// A new random id.
-    pub fn generer(hasard: &dyn Hasard) -> Self {
+    pub fn generer(hasard: &dyn Random) -> Self {
         Self(crockford(hasard, 16))
     }
 
@@ -321,13 +321,13 @@ impl From<Sha256> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::HasardSysteme;
+    use crate::ports::SystemRandom;
 
     #[test]
     fn numero_genere_se_relit() {
         let code = CodeConcours::parse("animateur-2025").unwrap();
         for _ in 0..200 {
-            let n = NumeroDossier::generer(2025, &code, &HasardSysteme);
+            let n = NumeroDossier::generer(2025, &code, &SystemRandom);
             assert!(n.as_str().starts_with("2025-ANI-"), "{n}");
             assert_eq!(NumeroDossier::parse(n.as_str()).unwrap(), n);
             assert_eq!(
@@ -362,7 +362,7 @@ mod tests {
         assert!(CodePiece::parse("-x").is_err());
         assert!(CodePiece::parse("a/b").is_err());
         assert!(CodeConcours::parse("a_b").is_err());
-        let id = FichierId::generer(&HasardSysteme);
+        let id = FichierId::generer(&SystemRandom);
         assert_eq!(FichierId::parse(id.as_str()).unwrap(), id);
         assert!(FichierId::parse("..%2F..%2Fpasswd00").is_err());
     }

@@ -98,8 +98,8 @@ pub use instruction::{
 };
 pub use pool::{PoolArgon2, ThreadPool};
 pub use ports::{
-    Blocking, CleContenu, Clock, ContenuStocke, DossierStore, EnLigne, FluxOctets, Hasard,
-    HasardSysteme, HorlogeFixe, HorlogeSysteme, PieceStore, PoolFermee, Versionne,
+    Blocking, CleContenu, Clock, ContenuStocke, DossierStore, EnLigne, FluxOctets, HorlogeFixe,
+    HorlogeSysteme, PieceStore, PoolFermee, Random, SystemRandom, Versionne,
 };
 pub use recepisse::{ContenuRecepisse, LigneRecepisse, Recepisse};
 pub use service::{Consultation, Decision, DemandePreinscription, Espace, Ports};

@@ -55,16 +55,16 @@ impl Clock for HorlogeFixe {
 }
 
 /// Source of randomness for identifiers and salts.
-pub trait Hasard: Send + Sync {
+pub trait Random: Send + Sync {
     /// Fills `octets` with unpredictable bytes.
     fn remplir(&self, octets: &mut [u8]);
 }
 
 /// The operating system's generator.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct HasardSysteme;
+pub struct SystemRandom;
 
-impl Hasard for HasardSysteme {
+impl Random for SystemRandom {
     fn remplir(&self, octets: &mut [u8]) {
         // getrandom only fails when the OS has no entropy source at all; there is no
         // sensible way to continue issuing identifiers then.

@@ -32,8 +32,8 @@ use crate::ids::{FichierId, NumeroDossier};
 use crate::instruction::{Gestionnaire, MotifRejet, RegistreNational, SansRegistre};
 use crate::memoire::{MemoireDossiers, MemoireIdentifiants, MemoirePieces};
 use crate::ports::{
-    Blocking, CleContenu, Clock, DossierStore, EnLigne, FluxOctets, Hasard, HasardSysteme,
-    HorlogeSysteme, PieceStore, Versionne,
+    Blocking, CleContenu, Clock, DossierStore, EnLigne, FluxOctets, HorlogeSysteme, PieceStore,
+    Random, SystemRandom, Versionne,
 };
 use crate::recepisse::Recepisse;
 use crate::signature::{Signataire, SignataireEd25519};
@@ -57,7 +57,7 @@ pub struct Ports {
     /// Time.
     pub horloge: Arc<dyn Clock>,
     /// Randomness for identifiers.
-    pub hasard: Arc<dyn Hasard>,
+    pub hasard: Arc<dyn Random>,
     /// Signs récépissés.
     pub signataire: Arc<dyn Signataire>,
     /// Runs CPU-heavy work (the end of a file's analysis) off the event loop.
@@ -93,10 +93,10 @@ impl Ports {
             identifiants,
             hacheur,
             horloge: Arc::new(HorlogeSysteme),
-            hasard: Arc::new(HasardSysteme),
+            hasard: Arc::new(SystemRandom),
             // An ephemeral key: a server loads a persistent one (see depot-server).
             signataire: Arc::new(SignataireEd25519::generer(
-                &HasardSysteme,
+                &SystemRandom,
                 HorlogeSysteme.now(),
             )),
             registre: Arc::new(SansRegistre),
@@ -238,7 +238,7 @@ impl Espace {
     }
 
     /// The espace's source of randomness, for the adapters' tokens (sessions, CSRF).
-    pub fn hasard(&self) -> &dyn Hasard {
+    pub fn hasard(&self) -> &dyn Random {
         &*self.ports.hasard
     }
 

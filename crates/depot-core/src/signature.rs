@@ -18,7 +18,7 @@ use zeroize::Zeroizing;
 
 use crate::erreur::StorageError;
 use crate::ids::Sha256;
-use crate::ports::Hasard;
+use crate::ports::Random;
 use crate::recepisse::{ContenuRecepisse, Recepisse};
 
 /// The only algorithm depot signs with.
@@ -81,7 +81,7 @@ pub trait KeyStore: Send + Sync {
 pub async fn ouvrir_signataire(
     store: &dyn KeyStore,
     graine_imposee: Option<Zeroizing<[u8; 32]>>,
-    hasard: &dyn Hasard,
+    hasard: &dyn Random,
     now: DateTime<Utc>,
 ) -> Result<(SignataireEd25519, Cles), StorageError> {
     let graine = match graine_imposee {
@@ -138,7 +138,7 @@ impl SignataireEd25519 {
     }
 
     /// A new random key.
-    pub fn generer(hasard: &dyn Hasard, valide_depuis: DateTime<Utc>) -> Self {
+    pub fn generer(hasard: &dyn Random, valide_depuis: DateTime<Utc>) -> Self {
         let mut graine = Zeroizing::new([0u8; 32]);
         hasard.remplir(&mut *graine);
         Self::depuis_graine(&graine, valide_depuis)

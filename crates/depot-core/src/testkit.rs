@@ -20,7 +20,7 @@ use crate::erreur::StorageError;
 use crate::format::analyser;
 use crate::ids::{FichierId, NumeroDossier, Sha256};
 use crate::ports::{
-    CleContenu, ContenuStocke, DossierStore, FluxOctets, HasardSysteme, PieceStore, Versionne,
+    CleContenu, ContenuStocke, DossierStore, FluxOctets, PieceStore, SystemRandom, Versionne,
     flux_de, lire_tout,
 };
 use crate::signature::KeyStore;
@@ -42,7 +42,7 @@ pub fn pendant_preinscription() -> DateTime<Utc> {
 /// A fresh dossier of the seed's concours with a random number.
 pub fn dossier_exemple(voie: Voie) -> Dossier {
     let c = concours_du_seed();
-    let numero = NumeroDossier::generer(c.session, &c.code, &HasardSysteme);
+    let numero = NumeroDossier::generer(c.session, &c.code, &SystemRandom);
     #[allow(clippy::expect_used)]
     let identite = Identite::parse("Durand", "Camille", "camille@exemple.fr").expect("identité");
     #[allow(clippy::expect_used)]
@@ -66,7 +66,7 @@ pub fn avec_un_fichier(d: &Dossier) -> Dossier {
     let _ = d.deposer(
         &c,
         "piece-identite",
-        FichierId::generer(&HasardSysteme),
+        FichierId::generer(&SystemRandom),
         &a,
         pendant_preinscription(),
     );
@@ -161,7 +161,7 @@ pub async fn conformite_dossiers(store: &dyn DossierStore) {
     let c = concours_du_seed();
     let mut ferme = avec_un_fichier(&dossier_exemple(Voie::Externe));
     let signataire =
-        crate::signature::SignataireEd25519::generer(&HasardSysteme, pendant_preinscription());
+        crate::signature::SignataireEd25519::generer(&SystemRandom, pendant_preinscription());
     #[allow(clippy::expect_used)]
     let (r, _) = ferme
         .cloturer(&c, pendant_preinscription(), &signataire)
@@ -222,7 +222,7 @@ pub async fn conformite_pieces(store: &dyn PieceStore) {
     let d = dossier_exemple(Voie::Externe);
     let cle = CleContenu {
         numero: d.numero().clone(),
-        fichier: FichierId::generer(&HasardSysteme),
+        fichier: FichierId::generer(&SystemRandom),
     };
     match store.get(&cle).await {
         Err(StorageError::NotFound(_)) => {}
@@ -270,7 +270,7 @@ pub async fn conformite_pieces(store: &dyn PieceStore) {
     // A failing stream leaves nothing visible.
     let cle_ratee = CleContenu {
         numero: d.numero().clone(),
-        fichier: FichierId::generer(&HasardSysteme),
+        fichier: FichierId::generer(&SystemRandom),
     };
     let flux_rate: FluxOctets = Box::pin(futures_util::stream::iter(vec![
         Ok(Bytes::from_static(b"%PDF-1.7 debut")),
@@ -287,7 +287,7 @@ pub async fn conformite_pieces(store: &dyn PieceStore) {
     // Empty content is storable (the rules refuse it, not the store).
     let cle_vide = CleContenu {
         numero: d.numero().clone(),
-        fichier: FichierId::generer(&HasardSysteme),
+        fichier: FichierId::generer(&SystemRandom),
     };
     let s = store
         .put(&cle_vide, flux_de(Bytes::new()))

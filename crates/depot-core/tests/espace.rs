@@ -639,7 +639,7 @@ fn double_clic_sur_cloturer_n_ecrit_rien() {
         )
         .unwrap();
         let signataire = depot_core::SignataireEd25519::generer(
-            &depot_core::HasardSysteme,
+            &depot_core::SystemRandom,
             t("2025-04-02T10:00:00Z"),
         );
         let (r, _) = d

@@ -13,8 +13,8 @@ use depot_core::signature::{
 };
 use depot_core::testkit::{concours_du_seed, dossier_exemple, pendant_preinscription};
 use depot_core::{
-    DemandePreinscription, Espace, Evenement, HasardSysteme, HorlogeFixe, MotDePasse, Ports,
-    Recepisse, Voie, verifier_journal,
+    DemandePreinscription, Espace, Evenement, HorlogeFixe, MotDePasse, Ports, Recepisse,
+    SystemRandom, Voie, verifier_journal,
 };
 use futures_executor::block_on;
 use proptest::prelude::*;
@@ -74,7 +74,7 @@ fn cles(s: &SignataireEd25519) -> Cles {
 #[test]
 fn signer_puis_verifier() {
     let s = Arc::new(SignataireEd25519::generer(
-        &HasardSysteme,
+        &SystemRandom,
         pendant_preinscription(),
     ));
     let r = recepisse_signe(s.clone());
@@ -89,7 +89,7 @@ fn signer_puis_verifier() {
     let compact = serde_json::to_vec(&v).unwrap();
     verifier_recepisse(&compact, &cles(&s)).unwrap();
     // A key from elsewhere: refused as unknown.
-    let autre = SignataireEd25519::generer(&HasardSysteme, pendant_preinscription());
+    let autre = SignataireEd25519::generer(&SystemRandom, pendant_preinscription());
     assert!(matches!(
         verifier_recepisse(&json, &cles(&autre)),
         Err(ErreurVerification::CleInconnue(_))
@@ -162,7 +162,7 @@ fn alterer(v: &mut Value) {
 #[test]
 fn chaque_champ_altere_est_detecte() {
     let s = Arc::new(SignataireEd25519::generer(
-        &HasardSysteme,
+        &SystemRandom,
         pendant_preinscription(),
     ));
     let r = recepisse_signe(s.clone());
@@ -200,7 +200,7 @@ fn chaque_champ_altere_est_detecte() {
 #[test]
 fn forme_canonique_stable() {
     let s = Arc::new(SignataireEd25519::generer(
-        &HasardSysteme,
+        &SystemRandom,
         pendant_preinscription(),
     ));
     let r = recepisse_signe(s);

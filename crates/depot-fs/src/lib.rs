@@ -61,7 +61,7 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use depot_core::ports::{CleContenu, ContenuStocke, FluxOctets, Hasard, HasardSysteme, Versionne};
+use depot_core::ports::{CleContenu, ContenuStocke, FluxOctets, Random, SystemRandom, Versionne};
 use depot_core::{
     ClePublique, Cles, CredentialStore, Dossier, DossierStore, FichierId, HashMotDePasse, KeyStore,
     NumeroDossier, PieceStore, Sha256, StorageError,
@@ -141,7 +141,7 @@ fn assurer_dir(dir: &Path) -> Result<(), StorageError> {
 
 fn nom_temporaire(base: &str) -> String {
     let mut r = [0u8; 8];
-    HasardSysteme.remplir(&mut r);
+    SystemRandom.remplir(&mut r);
     let suffixe = hex::encode(r);
     format!(".{base}.{suffixe}.tmp")
 }

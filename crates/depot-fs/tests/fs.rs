@@ -13,7 +13,7 @@ use depot_core::memoire::MemoireIdentifiants;
 use depot_core::ports::{CleContenu, flux_de};
 use depot_core::testkit::{self, concours_du_seed, dossier_exemple};
 use depot_core::{
-    DossierStore, Espace, FichierId, HasardSysteme, HorlogeFixe, PieceStore, Ports, StorageError,
+    DossierStore, Espace, FichierId, HorlogeFixe, PieceStore, Ports, StorageError, SystemRandom,
     Voie,
 };
 use depot_fs::FsStore;
@@ -344,7 +344,7 @@ async fn format_et_repertoires_hostiles() {
     .unwrap();
     let cle = CleContenu {
         numero: dossier.numero().clone(),
-        fichier: FichierId::generer(&HasardSysteme),
+        fichier: FichierId::generer(&SystemRandom),
     };
     assert!(matches!(
         s.put(&cle, flux_de(Bytes::from_static(b"x"))).await,
@@ -359,12 +359,12 @@ async fn format_et_repertoires_hostiles() {
     let autre = dossier_exemple(Voie::Externe);
     let cle2 = CleContenu {
         numero: autre.numero().clone(),
-        fichier: FichierId::generer(&HasardSysteme),
+        fichier: FichierId::generer(&SystemRandom),
     };
     s.put(&cle2, flux_de(Bytes::from_static(b"ok")))
         .await
         .unwrap();
-    let piege = FichierId::generer(&HasardSysteme);
+    let piege = FichierId::generer(&SystemRandom);
     std::os::unix::fs::symlink(
         "/etc/passwd",
         racine
@@ -398,7 +398,7 @@ async fn temporaires_ignores_puis_nettoyes() {
     let dossier = dossier_exemple(Voie::Externe);
     let cle = CleContenu {
         numero: dossier.numero().clone(),
-        fichier: FichierId::generer(&HasardSysteme),
+        fichier: FichierId::generer(&SystemRandom),
     };
     s.put(&cle, flux_de(Bytes::from_static(b"contenu")))
         .await
@@ -483,7 +483,7 @@ async fn disque_plein_puis_lecture_seule_rien_n_est_perdu() {
     // Fill the disk with one large content.
     let gros = CleContenu {
         numero: n.clone(),
-        fichier: FichierId::generer(&HasardSysteme),
+        fichier: FichierId::generer(&SystemRandom),
     };
     let err = s
         .put(&gros, flux_de(Bytes::from(vec![0u8; 2 << 20])))
@@ -502,7 +502,7 @@ async fn disque_plein_puis_lecture_seule_rien_n_est_perdu() {
     loop {
         let k = CleContenu {
             numero: n.clone(),
-            fichier: FichierId::generer(&HasardSysteme),
+            fichier: FichierId::generer(&SystemRandom),
         };
         if s.put(&k, flux_de(Bytes::from(vec![0u8; 16 << 10])))
             .await
@@ -539,7 +539,7 @@ async fn disque_plein_puis_lecture_seule_rien_n_est_perdu() {
     assert_eq!(err.code(), "stockage_refuse", "{err:?}");
     let k = CleContenu {
         numero: n.clone(),
-        fichier: FichierId::generer(&HasardSysteme),
+        fichier: FichierId::generer(&SystemRandom),
     };
     assert!(matches!(
         s.put(&k, flux_de(pdf.clone())).await,
@@ -565,7 +565,7 @@ async fn grand_contenu_empreinte_exacte() {
     for morceau in [1000, 65_536, 3 * 1024 * 1024] {
         let cle = CleContenu {
             numero: numero.clone(),
-            fichier: FichierId::generer(&HasardSysteme),
+            fichier: FichierId::generer(&SystemRandom),
         };
         let morceaux: Vec<Result<Bytes, StorageError>> = octets
             .chunks(morceau)

@@ -18,10 +18,10 @@ use crate::chemin::IdFichier;
 use crate::depot::{deposer_champ, erreur_corps};
 use crate::session::SessionOuverte;
 use crate::vue::{recepisse_json, vue_dossier};
-use crate::{AuthApi, ErreurApi, EtatPartage, ip_client};
+use crate::{AuthApi, ErreurApi, SharedState, ip_client};
 
 /// The API routes (uploads are routed in [`crate::router`] with their own body limit).
-pub fn routes() -> Router<EtatPartage> {
+pub fn routes() -> Router<SharedState> {
     Router::new()
         .route("/api/v1/preinscriptions", post(preinscrire))
         .route("/api/v1/connexion", post(connexion))
@@ -114,7 +114,7 @@ pub fn demande(
         (status = 409, description = "preinscription_fermee", body = Erreur),
         (status = 422, description = "mot_de_passe_faible, champ_invalide", body = Erreur)))]
 async fn preinscrire(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     Corps(c): Corps<CorpsPreinscription>,
 ) -> Result<Response, ErreurApi> {
     let (concours, d) = demande(c)?;
@@ -188,7 +188,7 @@ pub struct ReponseCloture {
 
 /// Login with throttling, shared by the API and the pages.
 pub async fn ouvrir_session(
-    etat: &EtatPartage,
+    etat: &SharedState,
     ip: std::net::IpAddr,
     numero: &str,
     mot_de_passe: MotDePasse,
@@ -236,7 +236,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ip {
         (status = 401, description = "identifiants_invalides (same body and similar time for an unknown n°)", body = Erreur),
         (status = 429, description = "trop_de_tentatives, with Retry-After", body = Erreur)))]
 async fn connexion(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     Ip(ip): Ip,
     Corps(c): Corps<CorpsConnexion>,
 ) -> Result<Response, ErreurApi> {
@@ -251,7 +251,7 @@ async fn connexion(
 /// Logout: the token is dead.
 #[utoipa::path(post, path = "/api/v1/deconnexion", tag = "candidat", security(("jeton" = [])),
     responses((status = 204), (status = 401, body = Erreur)))]
-async fn deconnexion(State(etat): State<EtatPartage>, auth: AuthApi) -> StatusCode {
+async fn deconnexion(State(etat): State<SharedState>, auth: AuthApi) -> StatusCode {
     etat.sessions.fermer(&auth.jeton);
     StatusCode::NO_CONTENT
 }
@@ -259,7 +259,7 @@ async fn deconnexion(State(etat): State<EtatPartage>, auth: AuthApi) -> StatusCo
 /// The dossier: state, deadline, requested pieces and their files.
 #[utoipa::path(get, path = "/api/v1/dossier", tag = "candidat", security(("jeton" = [])),
     responses((status = 200, body = crate::vue::VueDossier), (status = 401, body = Erreur)))]
-async fn dossier(State(etat): State<EtatPartage>, auth: AuthApi) -> Result<Response, ErreurApi> {
+async fn dossier(State(etat): State<SharedState>, auth: AuthApi) -> Result<Response, ErreurApi> {
     let c = etat.espace.consulter(&auth.numero).await?;
     Ok(Json(vue_dossier(&c)).into_response())
 }
@@ -267,12 +267,12 @@ async fn dossier(State(etat): State<EtatPartage>, auth: AuthApi) -> Result<Respo
 /// The public keys that sign récépissés (current and previous), as the verify command takes
 /// them: `{"cles": [{"id", "algorithme", "cle_publique", "valide_depuis"}]}`.
 #[utoipa::path(get, path = "/api/v1/recepisse/cles", tag = "verification", responses((status = 200, description = "the keys", body = Object)))]
-async fn cles(State(etat): State<EtatPartage>) -> Response {
+async fn cles(State(etat): State<SharedState>) -> Response {
     Json(cles_publiees(&etat)).into_response()
 }
 
 /// The published keys: the configured ones plus the current signer's.
-pub fn cles_publiees(etat: &EtatPartage) -> depot_core::Cles {
+pub fn cles_publiees(etat: &SharedState) -> depot_core::Cles {
     let mut c = etat.config.cles_publiees.clone();
     let actuelle = etat.espace.cle_publique();
     if !c.cles.iter().any(|k| k.id == actuelle.id) {
@@ -283,7 +283,7 @@ pub fn cles_publiees(etat: &EtatPartage) -> depot_core::Cles {
 
 /// The hosted concours, their voies, declarations and deadlines.
 #[utoipa::path(get, path = "/api/v1/concours", tag = "candidat", responses((status = 200, description = "`{\"concours\": [...]}`", body = Object)))]
-async fn concours(State(etat): State<EtatPartage>) -> Response {
+async fn concours(State(etat): State<SharedState>) -> Response {
     let liste: Vec<_> = etat
         .espace
         .concours()
@@ -319,7 +319,7 @@ async fn concours(State(etat): State<EtatPartage>) -> Response {
         (status = 415, description = "format_refuse, extension_incoherente", body = Erreur),
         (status = 422, description = "pdf_chiffre, pdf_contenu_actif, pdf_illisible, jpeg_invalide, image_trop_grande, fichier_vide", body = Erreur)))]
 pub async fn deposer(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     auth: AuthApi,
     Path(code): Path<String>,
     mut corps: Multipart,
@@ -391,7 +391,7 @@ pub fn reponse_fichier(f: &Fichier, flux: FluxOctets) -> Response {
     responses((status = 200, description = "the file", content_type = "application/pdf"),
         (status = 404, description = "fichier_inconnu (also for another dossier's file)", body = Erreur)))]
 async fn voir(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     auth: AuthApi,
     IdFichier(id): IdFichier,
 ) -> Result<Response, ErreurApi> {
@@ -405,7 +405,7 @@ async fn voir(
     responses((status = 204), (status = 404, description = "fichier_inconnu", body = Erreur),
         (status = 409, description = "dossier_cloture, delai_depasse", body = Erreur)))]
 async fn supprimer(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     auth: AuthApi,
     IdFichier(id): IdFichier,
 ) -> Result<StatusCode, ErreurApi> {
@@ -417,7 +417,7 @@ async fn supprimer(
 #[utoipa::path(post, path = "/api/v1/dossier/cloture", tag = "candidat", security(("jeton" = [])),
     responses((status = 200, body = ReponseCloture),
         (status = 409, description = "pieces_manquantes (with `manquantes`: [{code, libelle}]), delai_depasse", body = Erreur)))]
-async fn cloturer(State(etat): State<EtatPartage>, auth: AuthApi) -> Result<Response, ErreurApi> {
+async fn cloturer(State(etat): State<SharedState>, auth: AuthApi) -> Result<Response, ErreurApi> {
     let r = etat.espace.cloturer(&auth.numero).await?;
     Ok(Json(ReponseCloture {
         etat: "cloture",
@@ -434,7 +434,7 @@ async fn cloturer(State(etat): State<EtatPartage>, auth: AuthApi) -> Result<Resp
     responses((status = 200, description = "`{\"etat\": \"cloture\", \"message\"}`", body = Object),
         (status = 409, description = "transition_interdite, pieces_manquantes, delai_depasse", body = Erreur)))]
 async fn transmettre(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     auth: AuthApi,
 ) -> Result<Response, ErreurApi> {
     etat.espace.transmettre_complements(&auth.numero).await?;
@@ -449,7 +449,7 @@ async fn transmettre(
 /// The récépissé of a closed dossier (the same bytes every time).
 #[utoipa::path(get, path = "/api/v1/dossier/recepisse", tag = "candidat", security(("jeton" = [])),
     responses((status = 200, description = "the récépissé", body = Object), (status = 404, description = "pas_de_recepisse", body = Erreur)))]
-async fn recepisse(State(etat): State<EtatPartage>, auth: AuthApi) -> Result<Response, ErreurApi> {
+async fn recepisse(State(etat): State<SharedState>, auth: AuthApi) -> Result<Response, ErreurApi> {
     let c = etat.espace.consulter(&auth.numero).await?;
     match c.dossier.recepisse() {
         Some(r) => Ok(Json(recepisse_json(r)).into_response()),

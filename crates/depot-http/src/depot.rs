@@ -7,11 +7,11 @@ use axum::http::StatusCode;
 use depot_core::{ErreurEnvoi, Fichier, NumeroDossier};
 use futures_util::TryStreamExt;
 
-use crate::{ErreurApi, EtatPartage};
+use crate::{ErreurApi, SharedState};
 
 /// Deposits the file of a multipart field (« Ajouter le fichier »).
 pub(crate) async fn deposer_champ(
-    etat: &EtatPartage,
+    etat: &SharedState,
     numero: &NumeroDossier,
     code: &str,
     champ: Field<'_>,

@@ -28,7 +28,7 @@ use serde_json::json;
 use crate::api::{Corps, reponse_fichier};
 use crate::chemin::{IdFichier, Numero};
 use crate::vue::vue_dossier;
-use crate::{ErreurApi, EtatPartage};
+use crate::{ErreurApi, SharedState};
 
 /// A staff account from the server configuration.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -45,10 +45,10 @@ pub struct CompteGestionnaire {
 /// A request by a member of staff.
 pub struct AuthGestion(pub Gestionnaire);
 
-impl FromRequestParts<EtatPartage> for AuthGestion {
+impl FromRequestParts<SharedState> for AuthGestion {
     type Rejection = ErreurApi;
 
-    async fn from_request_parts(parts: &mut Parts, etat: &EtatPartage) -> Result<Self, ErreurApi> {
+    async fn from_request_parts(parts: &mut Parts, etat: &SharedState) -> Result<Self, ErreurApi> {
         let jeton = crate::jeton_bearer(parts).ok_or_else(ErreurApi::non_authentifie)?;
         let h = Sha256::de(jeton.trim().as_bytes());
         etat.config
@@ -66,7 +66,7 @@ impl FromRequestParts<EtatPartage> for AuthGestion {
 }
 
 /// The staff routes.
-pub fn routes() -> Router<EtatPartage> {
+pub fn routes() -> Router<SharedState> {
     Router::new()
         .route("/api/v1/gestion/dossiers", get(lister))
         .route("/api/v1/gestion/forclos", get(forclos))
@@ -183,7 +183,7 @@ fn page(liste: Vec<Consultation>, f: &Filtres) -> serde_json::Value {
 }
 
 async fn lister(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     _qui: AuthGestion,
     Query(f): Query<Filtres>,
 ) -> Result<Response, ErreurApi> {
@@ -193,7 +193,7 @@ async fn lister(
 
 /// Dossiers not closed by the deadline, listed apart (nothing is deleted).
 async fn forclos(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     _qui: AuthGestion,
     Query(mut f): Query<Filtres>,
 ) -> Result<Response, ErreurApi> {
@@ -202,7 +202,7 @@ async fn forclos(
     Ok(Json(page(liste, &f)).into_response())
 }
 
-async fn consulter(etat: &EtatPartage, n: &NumeroDossier) -> Result<Consultation, ErreurApi> {
+async fn consulter(etat: &SharedState, n: &NumeroDossier) -> Result<Consultation, ErreurApi> {
     etat.espace.consulter(n).await.map_err(|e| match e {
         depot_core::ErreurEspace::Stockage(depot_core::StorageError::NotFound(_)) => {
             ErreurApi::dossier_inconnu()
@@ -212,7 +212,7 @@ async fn consulter(etat: &EtatPartage, n: &NumeroDossier) -> Result<Consultation
 }
 
 async fn dossier(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     _qui: AuthGestion,
     Numero(n): Numero,
 ) -> Result<Response, ErreurApi> {
@@ -231,7 +231,7 @@ async fn dossier(
 }
 
 async fn fichier(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     _qui: AuthGestion,
     Numero(n): Numero,
     IdFichier(id): IdFichier,
@@ -276,7 +276,7 @@ fn limite(champ: &'static str, s: &str) -> Result<depot_core::DateLimite, Erreur
 }
 
 async fn decider(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     AuthGestion(qui): AuthGestion,
     Numero(n): Numero,
     Corps(c): Corps<CorpsDecision>,
@@ -430,7 +430,7 @@ fn ecrire_zip(
 /// one folder per dossier with `<code-piece>-<n>.<ext>` files and the signed récépissé, and a
 /// `dossiers.csv` (`;`, UTF-8 BOM) for spreadsheets.
 async fn exporter(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     _qui: AuthGestion,
     Corps(f): Corps<Filtres>,
 ) -> Result<Response, ErreurApi> {
@@ -483,7 +483,7 @@ fn csrf_de(jeton: &str) -> String {
     Sha256::de(format!("csrf:{jeton}").as_bytes()).hex()
 }
 
-fn compte<'a>(etat: &'a EtatPartage, jeton: &str) -> Option<&'a CompteGestionnaire> {
+fn compte<'a>(etat: &'a SharedState, jeton: &str) -> Option<&'a CompteGestionnaire> {
     let h = Sha256::de(jeton.trim().as_bytes());
     etat.config
         .gestionnaires
@@ -491,10 +491,10 @@ fn compte<'a>(etat: &'a EtatPartage, jeton: &str) -> Option<&'a CompteGestionnai
         .find(|c| c.jeton_sha256 == h)
 }
 
-impl FromRequestParts<EtatPartage> for AuthGestionPage {
+impl FromRequestParts<SharedState> for AuthGestionPage {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, etat: &EtatPartage) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, etat: &SharedState) -> Result<Self, Response> {
         let jeton = crate::pages::cookie(&parts.headers, COOKIE_GESTION).unwrap_or_default();
         match compte(etat, jeton) {
             Some(c) => Ok(Self {
@@ -512,7 +512,7 @@ impl FromRequestParts<EtatPartage> for AuthGestionPage {
 }
 
 /// The staff page routes.
-pub fn routes_pages() -> Router<EtatPartage> {
+pub fn routes_pages() -> Router<SharedState> {
     Router::new()
         .route("/gestion/connexion", get(connexion_page).post(connexion))
         .route("/gestion", get(liste_page))
@@ -526,7 +526,7 @@ pub fn routes_pages() -> Router<EtatPartage> {
 
 use maud::html;
 
-async fn connexion_page(State(etat): State<EtatPartage>) -> Response {
+async fn connexion_page(State(etat): State<SharedState>) -> Response {
     crate::pages::rendu(
         StatusCode::OK,
         crate::pages::page(
@@ -548,7 +548,7 @@ struct FormJeton {
 }
 
 async fn connexion(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     axum::extract::Form(f): axum::extract::Form<FormJeton>,
 ) -> Response {
     if compte(&etat, &f.jeton).is_none() {
@@ -573,7 +573,7 @@ async fn connexion(
 }
 
 async fn liste_page(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     auth: AuthGestionPage,
     Query(f): Query<Filtres>,
 ) -> Response {
@@ -628,7 +628,7 @@ async fn liste_page(
 }
 
 async fn dossier_page(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     auth: AuthGestionPage,
     Numero(n): Numero,
 ) -> Response {
@@ -723,7 +723,7 @@ struct FormDecision {
 }
 
 async fn decision_page(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     auth: AuthGestionPage,
     Numero(n): Numero,
     axum::extract::Form(f): axum::extract::Form<FormDecision>,
@@ -784,7 +784,7 @@ async fn decision_page(
 }
 
 async fn fichier_page(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     _auth: AuthGestionPage,
     Numero(n): Numero,
     IdFichier(id): IdFichier,

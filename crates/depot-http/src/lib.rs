@@ -75,7 +75,7 @@ impl Default for Config {
 }
 
 /// Shared state of the router.
-pub struct Etat {
+pub struct AppState {
     /// The rules.
     pub espace: Arc<Espace>,
     /// Sessions.
@@ -87,9 +87,9 @@ pub struct Etat {
 }
 
 /// The state as handlers receive it.
-pub type EtatPartage = Arc<Etat>;
+pub type SharedState = Arc<AppState>;
 
-impl Etat {
+impl AppState {
     /// Now, from the espace's clock.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.espace.maintenant()
@@ -115,7 +115,7 @@ fn corps_max_depot(espace: &Espace) -> usize {
 pub fn router(espace: Arc<Espace>, config: Config) -> Router {
     let corps_depot = corps_max_depot(&espace);
     let corps_max = config.corps_max;
-    let etat = Arc::new(Etat {
+    let etat = Arc::new(AppState {
         espace,
         sessions: Sessions::default(),
         limiteur: Limiteur::default(),
@@ -207,10 +207,10 @@ pub struct AuthApi {
     pub jeton: String,
 }
 
-impl FromRequestParts<EtatPartage> for AuthApi {
+impl FromRequestParts<SharedState> for AuthApi {
     type Rejection = ErreurApi;
 
-    async fn from_request_parts(parts: &mut Parts, etat: &EtatPartage) -> Result<Self, ErreurApi> {
+    async fn from_request_parts(parts: &mut Parts, etat: &SharedState) -> Result<Self, ErreurApi> {
         let jeton = jeton_bearer(parts).ok_or_else(ErreurApi::non_authentifie)?;
         let s: SessionOuverte = etat
             .sessions

@@ -26,13 +26,13 @@ use crate::depot::{deposer_champ, erreur_corps};
 use crate::erreur::Refusee;
 use crate::session::SessionOuverte;
 use crate::vue::{est_ouvert, exigence_en_mots};
-use crate::{ErreurApi, EtatPartage};
+use crate::{ErreurApi, SharedState};
 
 const COOKIE_SESSION: &str = "depot_session";
 const COOKIE_CSRF: &str = "depot_csrf";
 
 /// The page routes (the upload POST is routed in [`crate::router`]).
-pub fn routes() -> Router<EtatPartage> {
+pub fn routes() -> Router<SharedState> {
     Router::new()
         .route("/", get(accueil))
         .route("/connexion", get(connexion_page).post(connexion))
@@ -81,7 +81,7 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, nom: &str) -> Option<&'a str> {
 }
 
 pub(crate) fn poser_cookie(
-    etat: &EtatPartage,
+    etat: &SharedState,
     nom: &str,
     valeur: &str,
     max_age: Option<i64>,
@@ -112,10 +112,10 @@ impl AuthPage {
     }
 }
 
-impl FromRequestParts<EtatPartage> for AuthPage {
+impl FromRequestParts<SharedState> for AuthPage {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, etat: &EtatPartage) -> Result<Self, Response> {
+    async fn from_request_parts(parts: &mut Parts, etat: &SharedState) -> Result<Self, Response> {
         cookie(&parts.headers, COOKIE_SESSION)
             .and_then(|j| etat.sessions.verifier(j, etat.now()))
             .map(|session| Self { session })
@@ -123,7 +123,7 @@ impl FromRequestParts<EtatPartage> for AuthPage {
     }
 }
 
-pub(crate) fn page(etat: &EtatPartage, titre: &str, corps: Markup) -> Markup {
+pub(crate) fn page(etat: &SharedState, titre: &str, corps: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="fr" {
@@ -160,11 +160,11 @@ pub(crate) fn rendu(statut: StatusCode, m: Markup) -> Response {
         .into_response()
 }
 
-fn page_erreur(etat: &EtatPartage, e: ErreurApi) -> Response {
+fn page_erreur(etat: &SharedState, e: ErreurApi) -> Response {
     page_refus(etat, e.statut, &e.message)
 }
 
-fn page_refus(etat: &EtatPartage, statut: StatusCode, message: &str) -> Response {
+fn page_refus(etat: &SharedState, statut: StatusCode, message: &str) -> Response {
     rendu(
         statut,
         page(
@@ -182,7 +182,7 @@ fn page_refus(etat: &EtatPartage, statut: StatusCode, message: &str) -> Response
 /// `?`) becomes the French « Action impossible » page with the same status; the API's
 /// routes, without this layer, keep their JSON.
 pub(crate) async fn habiller_erreurs(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     requete: axum::extract::Request,
     suite: axum::middleware::Next,
 ) -> Response {
@@ -221,7 +221,7 @@ fn taille_en_mots(octets: u64) -> String {
     }
 }
 
-async fn accueil(State(etat): State<EtatPartage>, headers: HeaderMap) -> Redirect {
+async fn accueil(State(etat): State<SharedState>, headers: HeaderMap) -> Redirect {
     let connecte = cookie(&headers, COOKIE_SESSION)
         .and_then(|j| etat.sessions.verifier(j, etat.now()))
         .is_some();
@@ -229,7 +229,7 @@ async fn accueil(State(etat): State<EtatPartage>, headers: HeaderMap) -> Redirec
 }
 
 fn formulaire_connexion(
-    etat: &EtatPartage,
+    etat: &SharedState,
     csrf: &str,
     numero: &str,
     erreur: Option<&str>,
@@ -256,7 +256,7 @@ fn formulaire_connexion(
     )
 }
 
-async fn connexion_page(State(etat): State<EtatPartage>) -> Response {
+async fn connexion_page(State(etat): State<SharedState>) -> Response {
     let csrf = nouveau_jeton(&etat);
     let mut r = rendu(StatusCode::OK, formulaire_connexion(&etat, &csrf, "", None));
     r.headers_mut().append(
@@ -266,7 +266,7 @@ async fn connexion_page(State(etat): State<EtatPartage>) -> Response {
     r
 }
 
-fn nouveau_jeton(etat: &EtatPartage) -> String {
+fn nouveau_jeton(etat: &SharedState) -> String {
     let mut o = [0u8; 24];
     etat.espace.hasard().remplir(&mut o);
     hex::encode(o)
@@ -280,7 +280,7 @@ struct FormConnexion {
 }
 
 async fn connexion(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     Ip(ip): Ip,
     headers: HeaderMap,
     Form(f): Form<FormConnexion>,
@@ -339,7 +339,7 @@ struct FormCsrf {
 }
 
 async fn deconnexion(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     auth: AuthPage,
     headers: HeaderMap,
     Form(f): Form<FormCsrf>,
@@ -358,7 +358,7 @@ async fn deconnexion(
     r
 }
 
-fn formulaire_preinscription(etat: &EtatPartage, csrf: &str, erreur: Option<&str>) -> Markup {
+fn formulaire_preinscription(etat: &SharedState, csrf: &str, erreur: Option<&str>) -> Markup {
     page(
         etat,
         "Préinscription",
@@ -395,7 +395,7 @@ fn formulaire_preinscription(etat: &EtatPartage, csrf: &str, erreur: Option<&str
     )
 }
 
-async fn preinscription_page(State(etat): State<EtatPartage>) -> Response {
+async fn preinscription_page(State(etat): State<SharedState>) -> Response {
     let csrf = nouveau_jeton(&etat);
     let mut r = rendu(
         StatusCode::OK,
@@ -409,7 +409,7 @@ async fn preinscription_page(State(etat): State<EtatPartage>) -> Response {
 }
 
 async fn preinscription(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     headers: HeaderMap,
     corps: String,
 ) -> Response {
@@ -480,7 +480,7 @@ fn statut_en_mots(s: StatutPiece) -> &'static str {
 }
 
 fn vue_dossier_page(
-    etat: &EtatPartage,
+    etat: &SharedState,
     auth: &AuthPage,
     c: &Consultation,
     erreur: Option<&str>,
@@ -555,7 +555,7 @@ fn vue_dossier_page(
     )
 }
 
-async fn dossier(State(etat): State<EtatPartage>, auth: AuthPage) -> Response {
+async fn dossier(State(etat): State<SharedState>, auth: AuthPage) -> Response {
     match etat.espace.consulter(auth.numero()).await {
         Ok(c) => rendu(StatusCode::OK, vue_dossier_page(&etat, &auth, &c, None)),
         Err(e) => page_erreur(&etat, e.into()),
@@ -568,7 +568,7 @@ struct ParamsPiece {
 }
 
 fn vue_piece(
-    etat: &EtatPartage,
+    etat: &SharedState,
     auth: &AuthPage,
     c: &Consultation,
     code: &str,
@@ -645,7 +645,7 @@ fn vue_piece(
 }
 
 async fn piece(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     auth: AuthPage,
     Path(code): Path<String>,
     Query(q): Query<ParamsPiece>,
@@ -657,7 +657,7 @@ async fn piece(
 
 /// `POST /dossier/pieces/{code}` from the page: the CSRF field comes first in the form.
 pub async fn deposer(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     auth: AuthPage,
     Path(code): Path<String>,
     mut corps: Multipart,
@@ -706,7 +706,7 @@ pub async fn deposer(
 }
 
 async fn voir(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     auth: AuthPage,
     IdFichier(id): IdFichier,
 ) -> Result<Response, ErreurApi> {
@@ -715,7 +715,7 @@ async fn voir(
 }
 
 async fn supprimer_page(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     auth: AuthPage,
     IdFichier(id): IdFichier,
 ) -> Result<Response, ErreurApi> {
@@ -744,7 +744,7 @@ async fn supprimer_page(
 }
 
 async fn supprimer(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     auth: AuthPage,
     IdFichier(id): IdFichier,
     Form(f): Form<FormCsrf>,
@@ -761,7 +761,7 @@ async fn supprimer(
 }
 
 async fn cloture_page(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     auth: AuthPage,
 ) -> Result<Response, ErreurApi> {
     let c = etat.espace.consulter(auth.numero()).await?;
@@ -788,7 +788,7 @@ async fn cloture_page(
 }
 
 async fn cloturer(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     auth: AuthPage,
     Form(f): Form<FormCsrf>,
 ) -> Response {
@@ -800,7 +800,7 @@ async fn cloturer(
     retour_au_dossier(&etat, &auth, r.map(|_| ())).await
 }
 
-async fn recepisse(State(etat): State<EtatPartage>, auth: AuthPage) -> Result<Response, ErreurApi> {
+async fn recepisse(State(etat): State<SharedState>, auth: AuthPage) -> Result<Response, ErreurApi> {
     let r = recepisse_de(&etat, &auth).await?;
     let x = &r.contenu;
     Ok(rendu(
@@ -838,7 +838,7 @@ async fn recepisse(State(etat): State<EtatPartage>, auth: AuthPage) -> Result<Re
 }
 
 async fn recepisse_fichier(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     auth: AuthPage,
     uri: axum::http::Uri,
 ) -> Result<Response, ErreurApi> {
@@ -869,7 +869,7 @@ async fn recepisse_fichier(
 }
 
 async fn transmettre(
-    State(etat): State<EtatPartage>,
+    State(etat): State<SharedState>,
     auth: AuthPage,
     Form(f): Form<FormCsrf>,
 ) -> Response {
@@ -883,7 +883,7 @@ async fn transmettre(
 
 /// After an action on the dossier page: back to it, or the page again with the refusal.
 async fn retour_au_dossier(
-    etat: &EtatPartage,
+    etat: &SharedState,
     auth: &AuthPage,
     r: Result<(), ErreurApi>,
 ) -> Response {
@@ -898,7 +898,7 @@ async fn retour_au_dossier(
 
 /// The candidate's récépissé, or why there is none.
 async fn recepisse_de(
-    etat: &EtatPartage,
+    etat: &SharedState,
     auth: &AuthPage,
 ) -> Result<depot_core::Recepisse, ErreurApi> {
     let c = etat.espace.consulter(auth.numero()).await?;

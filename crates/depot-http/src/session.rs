@@ -14,7 +14,7 @@ use std::sync::Mutex;
 
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use depot_core::{Hasard, NumeroDossier, Sha256};
+use depot_core::{NumeroDossier, Random, Sha256};
 
 fn verrou<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -48,7 +48,7 @@ pub struct SessionOuverte {
 #[derive(Debug, Default)]
 pub struct Sessions(Mutex<HashMap<[u8; 32], Session>>);
 
-fn aleatoire(hasard: &dyn Hasard) -> String {
+fn aleatoire(hasard: &dyn Random) -> String {
     let mut octets = [0u8; 32];
     hasard.remplir(&mut octets);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(octets)
@@ -68,7 +68,7 @@ impl Sessions {
         &self,
         numero: NumeroDossier,
         now: DateTime<Utc>,
-        hasard: &dyn Hasard,
+        hasard: &dyn Random,
     ) -> (String, SessionOuverte) {
         let jeton = aleatoire(hasard);
         let s = Session {
@@ -219,7 +219,7 @@ impl Limiteur {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use depot_core::HasardSysteme;
+    use depot_core::SystemRandom;
 
     fn t0() -> DateTime<Utc> {
         DateTime::<Utc>::from_timestamp(1_744_000_000, 0).unwrap()
@@ -229,7 +229,7 @@ mod tests {
     fn expirations() {
         let s = Sessions::default();
         let n = NumeroDossier::parse("2025-ANI-AAAAAA").unwrap();
-        let (jeton, o) = s.ouvrir(n.clone(), t0(), &HasardSysteme);
+        let (jeton, o) = s.ouvrir(n.clone(), t0(), &SystemRandom);
         assert_eq!(o.expire_le, t0() + INACTIVITE);
         assert!(jeton.len() >= 43);
         // Used every 29 minutes, it lives until the absolute limit.
@@ -240,7 +240,7 @@ mod tests {
         }
         assert!(s.verifier(&jeton, t0() + DUREE_MAX).is_none());
         // Idle for 30 minutes: dead.
-        let (j2, _) = s.ouvrir(n, t0(), &HasardSysteme);
+        let (j2, _) = s.ouvrir(n, t0(), &SystemRandom);
         assert!(s.verifier(&j2, t0() + INACTIVITE).is_none());
         assert!(s.verifier("inconnu", t0()).is_none());
     }

@@ -11,8 +11,8 @@ use bytes::Bytes;
 use depot_core::memoire::MemoireIdentifiants;
 use depot_core::testkit::{concours_du_seed, pendant_preinscription};
 use depot_core::{
-    Dossier, DossierStore, Espace, HasardSysteme, HorlogeFixe, Identite, NumeroDossier, Ports,
-    Role, Sha256, Voie,
+    Dossier, DossierStore, Espace, HorlogeFixe, Identite, NumeroDossier, Ports, Role, Sha256,
+    SystemRandom, Voie,
 };
 use depot_http::gestion::CompteGestionnaire;
 use futures_util::StreamExt;
@@ -46,7 +46,7 @@ async fn export_de_500_dossiers_en_memoire_bornee() {
     let espace = Arc::new(Espace::new(vec![c.clone()], ports).unwrap());
     let scan = Bytes::from(depot_core::exemples::pdf_image(100_000));
     for _ in 0..500 {
-        let n = NumeroDossier::generer(c.session, &c.code, &HasardSysteme);
+        let n = NumeroDossier::generer(c.session, &c.code, &SystemRandom);
         let (d, _) = Dossier::preinscrire(
             n.clone(),
             &c,

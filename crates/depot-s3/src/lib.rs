@@ -41,7 +41,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
-use depot_core::ports::{CleContenu, ContenuStocke, FluxOctets, Hasard, HasardSysteme, Versionne};
+use depot_core::ports::{CleContenu, ContenuStocke, FluxOctets, Random, SystemRandom, Versionne};
 use depot_core::{
     CredentialStore, Dossier, DossierStore, FichierId, HashMotDePasse, NumeroDossier, PieceStore,
     Sha256, StorageError,
@@ -123,7 +123,7 @@ fn conv(bucket: &str, e: object_store::Error) -> StorageError {
 
 fn id_ecriture() -> String {
     let mut o = [0u8; 16];
-    HasardSysteme.remplir(&mut o);
+    SystemRandom.remplir(&mut o);
     hex::encode(o)
 }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use depot_core::ports::{CleContenu, lire_tout};
 use depot_core::testkit::{self, dossier_exemple};
-use depot_core::{DossierStore, FichierId, HasardSysteme, PieceStore, Sha256, StorageError, Voie};
+use depot_core::{DossierStore, FichierId, PieceStore, Sha256, StorageError, SystemRandom, Voie};
 use depot_s3::{ConfigS3, S3Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -21,7 +21,7 @@ use tokio::net::{TcpListener, TcpStream};
 fn prefixe_unique() -> String {
     format!(
         "test-{}",
-        FichierId::generer(&HasardSysteme).as_str().to_lowercase()
+        FichierId::generer(&SystemRandom).as_str().to_lowercase()
     )
 }
 
@@ -83,7 +83,7 @@ async fn moto_multipart_en_flux() {
     let d = dossier_exemple(Voie::Externe);
     let cle = CleContenu {
         numero: d.numero().clone(),
-        fichier: FichierId::generer(&HasardSysteme),
+        fichier: FichierId::generer(&SystemRandom),
     };
     let stocke = s.put(&cle, Box::pin(flux)).await.unwrap();
     assert_eq!(stocke.taille, n * 65_536);

@@ -5,7 +5,7 @@
 //! replaced.
 
 use depot_core::signature::{Cles, SignataireEd25519};
-use depot_core::{Clock, HasardSysteme, HorlogeSysteme, KeyStore, ouvrir_signataire};
+use depot_core::{Clock, HorlogeSysteme, KeyStore, SystemRandom, ouvrir_signataire};
 use zeroize::Zeroizing;
 
 /// A seed given by the operator, as 64 hexadecimal characters.
@@ -27,10 +27,9 @@ pub(crate) async fn charger(
         ),
         None => None,
     };
-    let (signataire, cles) =
-        ouvrir_signataire(store, imposee, &HasardSysteme, HorlogeSysteme.now())
-            .await
-            .map_err(|e| format!("clé de signature des récépissés : {e}"))?;
+    let (signataire, cles) = ouvrir_signataire(store, imposee, &SystemRandom, HorlogeSysteme.now())
+        .await
+        .map_err(|e| format!("clé de signature des récépissés : {e}"))?;
     Ok((signataire, cles))
 }
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use clap::{Parser, ValueEnum};
 use depot_core::{
     Argon2Authenticator, Concours, DemandePreinscription, DossierStore, Espace, Hacheur,
-    HasardSysteme, HorlogeSysteme, MotDePasse, Ports, Voie,
+    HorlogeSysteme, MotDePasse, Ports, SystemRandom, Voie,
 };
 use depot_fs::FsStore;
 use zeroize::Zeroizing;
@@ -183,7 +183,7 @@ fn phrase_de_passe() -> String {
         "brume", "castor", "jardin", "lanterne", "miel",
     ];
     let mut o = [0u8; 5];
-    depot_core::Hasard::remplir(&HasardSysteme, &mut o);
+    depot_core::Random::remplir(&SystemRandom, &mut o);
     let mots: Vec<&str> = o[..4]
         .iter()
         .map(|b| MOTS[usize::from(*b) % MOTS.len()])
@@ -326,7 +326,7 @@ pub async fn construire(args: &Args) -> Result<axum::Router, String> {
         identifiants,
         hacheur,
         horloge: Arc::new(HorlogeSysteme),
-        hasard: Arc::new(HasardSysteme),
+        hasard: Arc::new(SystemRandom),
         signataire: signataire.clone(),
         // No national registry is wired yet: a CDG plugs its own RegistreNational here.
         registre: Arc::new(depot_core::SansRegistre),
@@ -397,7 +397,7 @@ pub fn principal() {
                     )
                 } else {
                     let mut o = [0u8; 32];
-                    depot_core::Hasard::remplir(&HasardSysteme, &mut o);
+                    depot_core::Random::remplir(&SystemRandom, &mut o);
                     let jeton = hex::encode(o);
                     let h = depot_core::Sha256::de(jeton.as_bytes());
                     // The token on stderr (shown once), the TOML block on stdout, so that

@@ -52,7 +52,7 @@ fn fichier_s3(dir: &std::path::Path, s: &S3, prefixe: &str) -> std::path::PathBu
 
 fn prefixe() -> String {
     let mut o = [0u8; 6];
-    depot_core::Hasard::remplir(&depot_core::HasardSysteme, &mut o);
+    depot_core::Random::remplir(&depot_core::SystemRandom, &mut o);
     format!(
         "serveur-{}",
         o.iter().map(|b| format!("{b:02x}")).collect::<String>()

@@ -15,8 +15,8 @@ use chrono::{DateTime, Utc};
 use depot_core::exemples::pdf_minimal;
 use depot_core::memoire::MemoireIdentifiants;
 use depot_core::{
-    Concours, Dossier, DossierStore, Espace, HasardSysteme, HorlogeFixe, Identite, NumeroDossier,
-    Ports, StorageError, Voie,
+    Concours, Dossier, DossierStore, Espace, HorlogeFixe, Identite, NumeroDossier, Ports,
+    StorageError, SystemRandom, Voie,
 };
 use depot_fs::FsStore;
 
@@ -113,7 +113,7 @@ async fn run(dir: &str) -> i32 {
                 } else {
                     Voie::Interne
                 };
-                let n = NumeroDossier::generer(c.session, &c.code, &HasardSysteme);
+                let n = NumeroDossier::generer(c.session, &c.code, &SystemRandom);
                 let Ok(identite) = Identite::parse("Torture", "Test", "t@exemple.fr") else {
                     return;
                 };
