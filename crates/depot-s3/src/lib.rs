@@ -587,6 +587,38 @@ struct FichierS3 {
     s3: SectionS3,
 }
 
+/// Why the S3 settings cannot be used; each says what to change.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErreurConfigS3 {
+    /// The secret key was written in the settings file.
+    #[error(
+        "la clé secrète S3 ne s'écrit pas dans le fichier : utilisez DEPOT_S3_SECRET_ACCESS_KEY ou secret_access_key_file"
+    )]
+    SecretDansLeFichier,
+    /// The settings file is not valid TOML or has an unknown key.
+    #[error("configuration S3 : {0}")]
+    Toml(#[source] toml::de::Error),
+    /// The file holding the secret key cannot be read.
+    #[error("secret_access_key_file {chemin} : {source}")]
+    FichierSecret {
+        /// The file named by `secret_access_key_file`.
+        chemin: String,
+        /// Why it cannot be read.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No secret key given.
+    #[error("clé secrète S3 absente : DEPOT_S3_SECRET_ACCESS_KEY ou secret_access_key_file")]
+    SecretAbsent,
+    /// No bucket given.
+    #[error("bucket S3 absent (bucket ou DEPOT_S3_BUCKET)")]
+    BucketAbsent,
+    /// No access key id given.
+    #[error("access_key_id S3 absent (access_key_id ou DEPOT_S3_ACCESS_KEY_ID)")]
+    IdentifiantAbsent,
+}
+
 impl ConfigS3 {
     /// Reads the settings from an optional TOML text (`[s3]` section) and the environment
     /// (`DEPOT_S3_ENDPOINT`, `_REGION`, `_BUCKET`, `_PREFIX`, `_ACCESS_KEY_ID`,
@@ -594,17 +626,17 @@ impl ConfigS3 {
     pub fn charger(
         toml_texte: Option<&str>,
         env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ErreurConfigS3> {
         let section = match toml_texte {
             Some(t) => {
                 if t.lines().any(|l| {
                     l.trim_start().starts_with("secret_access_key ")
                         || l.trim_start().starts_with("secret_access_key=")
                 }) {
-                    return Err("la clé secrète S3 ne s'écrit pas dans le fichier : utilisez DEPOT_S3_SECRET_ACCESS_KEY ou secret_access_key_file".to_owned());
+                    return Err(ErreurConfigS3::SecretDansLeFichier);
                 }
                 toml::from_str::<FichierS3>(t)
-                    .map_err(|e| format!("configuration S3 : {e}"))?
+                    .map_err(ErreurConfigS3::Toml)?
                     .s3
             }
             None => SectionS3::default(),
@@ -615,22 +647,21 @@ impl ConfigS3 {
             None => match &section.secret_access_key_file {
                 Some(f) => std::fs::read_to_string(f)
                     .map(|s| s.trim().to_owned())
-                    .map_err(|e| format!("secret_access_key_file {f} : {e}"))?,
-                None => return Err(
-                    "clé secrète S3 absente : DEPOT_S3_SECRET_ACCESS_KEY ou secret_access_key_file"
-                        .to_owned(),
-                ),
+                    .map_err(|source| ErreurConfigS3::FichierSecret {
+                        chemin: f.clone(),
+                        source,
+                    })?,
+                None => return Err(ErreurConfigS3::SecretAbsent),
             },
         };
-        let bucket =
-            v("BUCKET", section.bucket).ok_or("bucket S3 absent (bucket ou DEPOT_S3_BUCKET)")?;
+        let bucket = v("BUCKET", section.bucket).ok_or(ErreurConfigS3::BucketAbsent)?;
         Ok(Self {
             endpoint: v("ENDPOINT", section.endpoint),
             region: v("REGION", section.region).unwrap_or_else(|| "us-east-1".to_owned()),
             bucket,
             prefix: v("PREFIX", section.prefix).unwrap_or_default(),
             access_key_id: v("ACCESS_KEY_ID", section.access_key_id)
-                .ok_or("access_key_id S3 absent")?,
+                .ok_or(ErreurConfigS3::IdentifiantAbsent)?,
             secret_access_key: secret,
             allow_http: section.allow_http.unwrap_or(false),
             timeout: section.timeout_s.map(Duration::from_secs),
@@ -670,13 +701,12 @@ mod tests {
         // No secret in the file, no secret at all, unknown keys: refused with a clear error.
         let e =
             ConfigS3::charger(Some(&format!("{t}secret_access_key = \"x\"\n")), env).unwrap_err();
-        assert!(e.contains("DEPOT_S3_SECRET_ACCESS_KEY"), "{e}");
-        assert!(
-            ConfigS3::charger(Some(t), |_| None)
-                .unwrap_err()
-                .contains("clé secrète")
-        );
+        assert!(matches!(e, ErreurConfigS3::SecretDansLeFichier));
+        assert!(e.to_string().contains("DEPOT_S3_SECRET_ACCESS_KEY"), "{e}");
+        let e = ConfigS3::charger(Some(t), |_| None).unwrap_err();
+        assert!(matches!(e, ErreurConfigS3::SecretAbsent), "{e}");
         let e = ConfigS3::charger(Some(&format!("{t}regoin = \"x\"\n")), env).unwrap_err();
-        assert!(e.contains("regoin"), "{e}");
+        assert!(matches!(e, ErreurConfigS3::Toml(_)));
+        assert!(e.to_string().contains("regoin"), "{e}");
     }
 }

@@ -268,7 +268,8 @@ pub async fn construire(args: &Args) -> Result<axum::Router, String> {
             }
             None => None,
         };
-        let c = depot_s3::ConfigS3::charger(texte.as_deref(), |k| std::env::var(k).ok())?;
+        let c = depot_s3::ConfigS3::charger(texte.as_deref(), |k| std::env::var(k).ok())
+            .map_err(|e| e.to_string())?;
         tracing::info!(config = ?c, "stockage S3");
         Some(depot_s3::S3Store::new(&c).map_err(|e| e.to_string())?)
     } else {
