@@ -146,17 +146,22 @@ fn nom_temporaire(base: &str) -> String {
     format!(".{base}.{suffixe}.tmp")
 }
 
+/// Creates `tmp` (0600, never an existing file), writes `octets` and syncs them.
+fn ecrire_synchronise(tmp: &Path, octets: &[u8]) -> io::Result<()> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(tmp)?;
+    f.write_all(octets)?;
+    f.sync_all()
+}
+
 /// Writes `octets` durably under `dir/nom`, replacing any previous file atomically.
 fn ecrire_remplacer(dir: &Path, nom: &str, octets: &[u8]) -> Result<(), StorageError> {
     let tmp = dir.join(nom_temporaire(nom));
     let resultat = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(octets)?;
-        f.sync_all()?;
+        ecrire_synchronise(&tmp, octets)?;
         fs::rename(&tmp, dir.join(nom))?;
         fsync_dir(dir)
     })();
@@ -652,14 +657,8 @@ impl KeyStore for FsStore {
             // if another instance published its seed first, and then that one is used.
             let tmp = dir.join(nom_temporaire(GRAINE));
             let ecrit = (|| {
-                let mut f = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&tmp)?;
                 let texte = Zeroizing::new(hex::encode(*proposee) + "\n");
-                f.write_all(texte.as_bytes())?;
-                f.sync_all()?;
+                ecrire_synchronise(&tmp, texte.as_bytes())?;
                 match fs::hard_link(&tmp, &chemin) {
                     Err(e) if e.kind() != io::ErrorKind::AlreadyExists => return Err(e),
                     _ => {}
