@@ -79,6 +79,15 @@ impl Exigence {
             Exigence::Differable => "differable",
         }
     }
+
+    /// In words, for the pages.
+    pub fn libelle(self) -> &'static str {
+        match self {
+            Exigence::Obligatoire => "obligatoire",
+            Exigence::Facultative => "facultative",
+            Exigence::Differable => "peut être transmise après la clôture",
+        }
+    }
 }
 
 /// A yes/no statement a candidate makes at pré-inscription.

@@ -16,8 +16,11 @@ use crate::config::{Concours, Exigence, PieceSpec, Voie};
 use crate::erreur::{ErreurEspace, PieceNommee, Refus};
 use crate::format::{Analyse, Caracteristiques, Format, Rejet};
 use crate::ids::{CodeConcours, CodeDeclaration, CodePiece, FichierId, NumeroDossier, Sha256};
+use crate::instruction::{Instruction, Reouverture, StatutInstruction};
 use crate::recepisse::{LigneRecepisse, Recepisse};
 use crate::signature::Signataire;
+
+mod enregistrement;
 
 /// Who the candidate is, as given at pré-inscription.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,20 +111,41 @@ pub struct Fichier {
     pub apres_cloture: bool,
 }
 
-/// The stored state of a dossier.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "etat", rename_all = "snake_case")]
+/// Where a dossier stands. One value holds everything the rules look at, so that an
+/// impossible combination (an open dossier carrying a decision, a reopening of a closed one)
+/// cannot be built; every change of it is a method of [`Dossier`] (here and in
+/// [`instruction`](crate::instruction)).
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Etat {
     /// Pré-inscrit: the space is open for deposits.
-    Ouvert,
+    Ouvert {
+        /// Set when the CDG reopened the dossier after the deadline: its own deadline.
+        reouverture: Option<Reouverture>,
+    },
     /// « Votre dossier est clôturé, il est en cours d'instruction ».
     Cloture {
         /// The closure instant.
         le: DateTime<Utc>,
         /// The récépissé issued at closure; returned again on every later closure request.
         recepisse: Box<Recepisse>,
+        /// The CDG's instruction; `None` until its first decision (reads « en cours
+        /// d'instruction »).
+        instruction: Option<Instruction>,
     },
+}
+
+impl Etat {
+    /// The instruction's status, for a closed dossier the CDG has acted on.
+    pub fn statut_instruction(&self) -> Option<&StatutInstruction> {
+        match self {
+            Etat::Cloture {
+                instruction: Some(i),
+                ..
+            } => Some(&i.statut),
+            _ => None,
+        }
+    }
 }
 
 /// The state as it reads at an instant: a dossier still open after the deadline reads
@@ -144,6 +168,28 @@ pub enum EtatLu {
 }
 
 impl EtatLu {
+    /// Every state, in the order of a dossier's life (the staff's filter lists them so).
+    pub const TOUS: [EtatLu; 6] = [
+        EtatLu::Ouvert,
+        EtatLu::Cloture,
+        EtatLu::Incomplet,
+        EtatLu::Recevable,
+        EtatLu::Rejete,
+        EtatLu::NonClotureHorsDelai,
+    ];
+
+    /// In words, for the pages.
+    pub fn libelle(self) -> &'static str {
+        match self {
+            EtatLu::Ouvert => "ouvert",
+            EtatLu::Cloture => "clôturé, en cours d'instruction",
+            EtatLu::Incomplet => "incomplet",
+            EtatLu::Recevable => "recevable",
+            EtatLu::Rejete => "rejeté",
+            EtatLu::NonClotureHorsDelai => "non clôturé dans le délai",
+        }
+    }
+
     /// The API code.
     pub fn code(self) -> &'static str {
         match self {
@@ -340,6 +386,16 @@ pub enum StatutPiece {
 }
 
 impl StatutPiece {
+    /// In words, for the pages.
+    pub fn libelle(self) -> &'static str {
+        match self {
+            StatutPiece::Manquante => "à déposer",
+            StatutPiece::Deposee => "déposée",
+            StatutPiece::AttendueApresCloture => "peut être transmise plus tard",
+            StatutPiece::Facultative => "facultative",
+        }
+    }
+
     /// The API code.
     pub fn code(self) -> &'static str {
         match self {
@@ -352,7 +408,12 @@ impl StatutPiece {
 }
 
 /// A dossier d'inscription.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Stored in the record format of `dossier/enregistrement.rs`: the record format is the one depot has
+/// always written, so records written before [`Etat`] held the instruction still load, and an
+/// instance of the previous version reads what this one writes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "enregistrement::Enregistrement")]
 pub struct Dossier {
     numero: NumeroDossier,
     concours: CodeConcours,
@@ -363,12 +424,6 @@ pub struct Dossier {
     pub(crate) fichiers: Vec<Fichier>,
     cree_le: DateTime<Utc>,
     pub(crate) evenements: Vec<Evenement>,
-    /// The CDG's instruction after closure (none while open).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) instruction: Option<crate::instruction::Instruction>,
-    /// A forclos dossier reopened by the CDG, with its own deadline.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) reouverture: Option<crate::instruction::Reouverture>,
 }
 
 impl Dossier {
@@ -422,12 +477,10 @@ impl Dossier {
             voie,
             identite,
             declarations: decl,
-            etat: Etat::Ouvert,
+            etat: Etat::Ouvert { reouverture: None },
             fichiers: Vec::new(),
             cree_le: now,
             evenements: Vec::new(),
-            instruction: None,
-            reouverture: None,
         };
         let evt = dossier.journaliser(now, Acteur::Candidat, Quoi::Preinscription { voie });
         Ok((dossier, evt))
@@ -496,43 +549,51 @@ impl Dossier {
     pub fn cloture_le(&self) -> Option<DateTime<Utc>> {
         match &self.etat {
             Etat::Cloture { le, .. } => Some(*le),
-            Etat::Ouvert => None,
+            Etat::Ouvert { .. } => None,
         }
     }
     /// The récépissé, if closed.
     pub fn recepisse(&self) -> Option<&Recepisse> {
         match &self.etat {
             Etat::Cloture { recepisse, .. } => Some(recepisse),
-            Etat::Ouvert => None,
+            Etat::Ouvert { .. } => None,
         }
     }
 
     /// The state as it reads at `now`.
     pub fn etat_lu(&self, concours: &Concours, now: DateTime<Utc>) -> EtatLu {
         use crate::instruction::StatutInstruction as S;
-        match (&self.etat, self.instruction.as_ref().map(|i| &i.statut)) {
-            (Etat::Cloture { .. }, Some(S::Incomplet(_))) => EtatLu::Incomplet,
-            (Etat::Cloture { .. }, Some(S::Recevable)) => EtatLu::Recevable,
-            (_, Some(S::Rejete { .. })) => EtatLu::Rejete,
-            (Etat::Cloture { .. }, _) => EtatLu::Cloture,
-            (Etat::Ouvert, _) if self.limite_depot(concours).est_depassee(now) => {
+        match &self.etat {
+            Etat::Cloture { .. } => match self.etat.statut_instruction() {
+                Some(S::Incomplet(_)) => EtatLu::Incomplet,
+                Some(S::Recevable) => EtatLu::Recevable,
+                Some(S::Rejete { .. }) => EtatLu::Rejete,
+                Some(S::EnInstruction) | None => EtatLu::Cloture,
+            },
+            Etat::Ouvert { .. } if self.limite_depot(concours).est_depassee(now) => {
                 EtatLu::NonClotureHorsDelai
             }
-            (Etat::Ouvert, _) => EtatLu::Ouvert,
+            Etat::Ouvert { .. } => EtatLu::Ouvert,
         }
     }
 
     /// The dépôt deadline for this dossier: the concours', or the one the CDG set when it
-    /// reopened a forclos dossier.
+    /// reopened a forclos dossier (while it is open).
     pub fn limite_depot(&self, concours: &Concours) -> DateLimite {
-        self.reouverture
-            .as_ref()
-            .map_or(concours.calendrier.depot_cloture, |r| r.jusqu_au)
+        match &self.etat {
+            Etat::Ouvert {
+                reouverture: Some(r),
+            } => r.jusqu_au,
+            _ => concours.calendrier.depot_cloture,
+        }
     }
 
-    /// The CDG's instruction, if any.
-    pub fn instruction(&self) -> Option<&crate::instruction::Instruction> {
-        self.instruction.as_ref()
+    /// The CDG's instruction, if it has acted on the closed dossier.
+    pub fn instruction(&self) -> Option<&Instruction> {
+        match &self.etat {
+            Etat::Cloture { instruction, .. } => instruction.as_ref(),
+            Etat::Ouvert { .. } => None,
+        }
     }
 
     /// The sentence the candidate reads about their dossier.
@@ -549,7 +610,7 @@ impl Dossier {
             EtatLu::NonClotureHorsDelai => format!(
                 "Votre dossier n'a pas été clôturé avant le {limite} : votre inscription n'est pas prise en compte."
             ),
-            EtatLu::Incomplet => match self.instruction.as_ref().map(|i| &i.statut) {
+            EtatLu::Incomplet => match self.etat.statut_instruction() {
                 Some(S::Incomplet(d)) => {
                     let pieces = d
                         .pieces
@@ -572,7 +633,7 @@ impl Dossier {
             EtatLu::Recevable => {
                 "Votre dossier a été déclaré recevable : vous êtes admis(e) à concourir.".to_owned()
             }
-            EtatLu::Rejete => match self.instruction.as_ref().map(|i| &i.statut) {
+            EtatLu::Rejete => match self.etat.statut_instruction() {
                 Some(S::Rejete { motif, texte }) => format!(
                     "Votre dossier a été rejeté : {}.{}",
                     motif.libelle(),
@@ -647,44 +708,31 @@ impl Dossier {
                 code: code.chars().take(64).collect(),
             })?;
         let cal = &concours.calendrier;
-        let demande = match self.instruction.as_ref().map(|i| &i.statut) {
-            Some(crate::instruction::StatutInstruction::Incomplet(d)) => Some(d),
-            _ => None,
-        };
-        match self.etat {
-            Etat::Ouvert => {
+        match &self.etat {
+            Etat::Ouvert { .. } => {
                 let limite = self.limite_depot(concours);
                 if limite.est_depassee(now) {
                     return Err(delai(&limite));
                 }
             }
-            // Pieces the CDG asked for, until the deadline it set.
-            Etat::Cloture { .. } if demande.is_some_and(|d| d.pieces.contains(&piece.code)) => {
-                if let Some(d) = demande
-                    && d.date_limite.est_depassee(now)
-                {
-                    return Err(delai(&d.date_limite));
+            Etat::Cloture { .. } => match self.etat.statut_instruction() {
+                // Pieces the CDG asked for, until the deadline it set.
+                Some(StatutInstruction::Incomplet(d)) if d.pieces.contains(&piece.code) => {
+                    if d.date_limite.est_depassee(now) {
+                        return Err(delai(&d.date_limite));
+                    }
                 }
-            }
-            Etat::Cloture { .. }
-                if matches!(
-                    self.instruction.as_ref().map(|i| &i.statut),
-                    Some(crate::instruction::StatutInstruction::Rejete { .. })
-                ) =>
-            {
-                return Err(Refus::DossierCloture);
-            }
-            Etat::Cloture { .. } => {
-                if piece.exigence != Exigence::Differable {
+                Some(StatutInstruction::Rejete { .. }) => return Err(Refus::DossierCloture),
+                _ if piece.exigence != Exigence::Differable => {
                     return Err(Refus::DossierCloture);
                 }
                 // A differable piece implies the date exists (checked at load).
-                match &cal.pieces_differees_cloture {
+                _ => match &cal.pieces_differees_cloture {
                     Some(d) if d.est_depassee(now) => return Err(delai(d)),
                     Some(_) => {}
                     None => return Err(Refus::DossierCloture),
-                }
-            }
+                },
+            },
         }
         let deja = self.fichiers_de(&piece.code).count();
         if deja >= piece.max_fichiers as usize {
@@ -767,7 +815,7 @@ impl Dossier {
             .ok_or(Refus::FichierInconnu)?;
         match self.etat {
             Etat::Cloture { .. } => return Err(Refus::DossierCloture),
-            Etat::Ouvert => {
+            Etat::Ouvert { .. } => {
                 let d = self.limite_depot(concours);
                 if d.est_depassee(now) {
                     return Err(delai(&d));
@@ -849,6 +897,7 @@ impl Dossier {
         self.etat = Etat::Cloture {
             le: now,
             recepisse: Box::new(recepisse.clone()),
+            instruction: None,
         };
         Ok((recepisse, Some(evt)))
     }

@@ -142,18 +142,8 @@ impl Refus {
         }
     }
 
-    /// Every stable code, for documentation and for the test that prints every message
-    /// (the format's codes first: the same as [`Rejet::CODES`]).
-    pub const CODES: &'static [&'static str] = &[
-        "format_refuse",
-        "extension_incoherente",
-        "pdf_chiffre",
-        "pdf_contenu_actif",
-        "pdf_illisible",
-        "jpeg_invalide",
-        "image_trop_grande",
-        "fichier_vide",
-        "fichier_trop_volumineux",
+    /// The codes of the rules' own refusals; [`Refus::codes`] adds the format's.
+    const CODES_PROPRES: &'static [&'static str] = &[
         "trop_de_fichiers",
         "piece_inconnue",
         "fichier_inconnu",
@@ -168,6 +158,65 @@ impl Refus {
         "action_non_autorisee",
         "transition_interdite",
     ];
+
+    /// Every stable code a refusal can carry: the format's ([`Rejet::CODES`]) then the
+    /// rules'. For documentation and for the test that prints every message.
+    pub fn codes() -> impl Iterator<Item = &'static str> {
+        Rejet::CODES.iter().chain(Self::CODES_PROPRES).copied()
+    }
+
+    /// One refusal of each kind, with the data a real one carries: the catalogue the
+    /// documentation and the message tests print.
+    pub fn exemples() -> Vec<Refus> {
+        #[allow(clippy::expect_used)] // a literal code of the right shape
+        let identite = || PieceNommee {
+            code: CodePiece::parse("piece-identite").expect("code de pièce littéral"),
+            libelle: "Copie d'une pièce d'identité".into(),
+        };
+        let mut v: Vec<Refus> = depot_format::Rejet::exemples()
+            .into_iter()
+            .map(Refus::Format)
+            .collect();
+        v.extend([
+            Refus::TropDeFichiers {
+                piece: "Copie d'une pièce d'identité".into(),
+                max: 2,
+            },
+            Refus::PieceInconnue {
+                code: "etat-des-services".into(),
+            },
+            Refus::FichierInconnu,
+            Refus::DossierCloture,
+            Refus::DelaiDepasse {
+                date_limite: "jeudi 17 avril 2025 à minuit (heure de Paris)".into(),
+            },
+            Refus::PiecesManquantes {
+                manquantes: vec![identite()],
+            },
+            Refus::PreinscriptionFermee {
+                periode:
+                    "du mardi 11 mars 2025 jusqu'au mercredi 9 avril 2025 à minuit (heure de Paris)"
+                        .into(),
+            },
+            Refus::MotDePasseFaible {
+                raison: "il compte 8 caractère(s), il en faut au moins 12.".into(),
+            },
+            Refus::IdentifiantsInvalides,
+            Refus::ChampInvalide {
+                champ: "email",
+                raison: "saisissez une adresse de la forme prenom.nom@exemple.fr.".into(),
+            },
+            Refus::ConcoursInconnu {
+                code: "autre".into(),
+            },
+            Refus::ActionNonAutorisee,
+            Refus::TransitionInterdite {
+                etat: "recevable",
+                action: "rejeter",
+            },
+        ]);
+        v
+    }
 
     /// The stable machine code, e.g. `delai_depasse`.
     pub fn code(&self) -> &'static str {

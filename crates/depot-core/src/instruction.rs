@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::calendrier::DateLimite;
+use crate::calendrier::{DateLimite, DateSaisie};
 use crate::config::Concours;
 use crate::dossier::{Acteur, Dossier, Etat, EtatLu, Evenement, Identite, Quoi};
 use crate::erreur::{PieceNommee, Refus, StorageError};
@@ -72,6 +72,25 @@ pub enum MotifRejet {
 }
 
 impl MotifRejet {
+    /// The motifs staff choose from (a supersession is depot's own).
+    pub const CHOIX: [MotifRejet; 4] = [
+        MotifRejet::ConditionsNonRemplies,
+        MotifRejet::DossierIncomplet,
+        MotifRejet::HorsDelai,
+        MotifRejet::Autre,
+    ];
+
+    /// The API code.
+    pub fn code(self) -> &'static str {
+        match self {
+            MotifRejet::HorsDelai => "hors_delai",
+            MotifRejet::ConditionsNonRemplies => "conditions_non_remplies",
+            MotifRejet::DossierIncomplet => "dossier_incomplet",
+            MotifRejet::InscriptionRemplacee => "inscription_remplacee",
+            MotifRejet::Autre => "autre",
+        }
+    }
+
     /// For candidates.
     pub fn libelle(self) -> &'static str {
         match self {
@@ -83,6 +102,154 @@ impl MotifRejet {
             }
             MotifRejet::Autre => "autre motif",
         }
+    }
+}
+
+/// A decision of the CDG on a dossier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Decision {
+    /// Ask for named pieces until a deadline.
+    Complements {
+        /// Piece codes.
+        pieces: Vec<String>,
+        /// Message to the candidate.
+        message: String,
+        /// Deadline (exclusive).
+        date_limite: DateLimite,
+    },
+    /// Admis à concourir.
+    Recevable,
+    /// Rejected.
+    Rejet {
+        /// Why.
+        motif: MotifRejet,
+        /// Details (required for `autre`).
+        texte: Option<String>,
+    },
+    /// Back to instruction, with a reason.
+    Revision {
+        /// Why.
+        raison: String,
+    },
+    /// Reopen a forclos dossier until a new deadline.
+    Reouverture {
+        /// Why.
+        raison: String,
+        /// New deadline (exclusive).
+        jusqu_au: DateLimite,
+    },
+}
+
+/// Which decision (the `decision` field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TypeDecision {
+    /// [`Decision::Complements`].
+    Complements,
+    /// [`Decision::Recevable`].
+    Recevable,
+    /// [`Decision::Rejet`].
+    Rejet,
+    /// [`Decision::Revision`].
+    Revision,
+    /// [`Decision::Reouverture`].
+    Reouverture,
+}
+
+/// A decision as staff enter it: the one shape of the staff API's JSON body and of the staff
+/// page's form (fields a decision does not use are ignored). Dates are written as the
+/// candidate-facing forms accept them ([`DateSaisie`]: `2025-05-15` means until the end of
+/// that day, Paris time). [`Decision::try_from`] checks it, field by field, in French.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionSaisie {
+    /// Which decision.
+    pub decision: Option<TypeDecision>,
+    /// Pieces asked for (complements); one value or a list.
+    #[serde(default, deserialize_with = "un_ou_plusieurs")]
+    pub pieces: Vec<String>,
+    /// Message to the candidate (complements).
+    pub message: Option<String>,
+    /// Deadline of the complements.
+    pub date_limite: Option<String>,
+    /// Why a rejection.
+    pub motif: Option<MotifRejet>,
+    /// Details of a rejection (required for `autre`).
+    pub texte: Option<String>,
+    /// Why a revision or a reopening.
+    pub raison: Option<String>,
+    /// The new deadline of a reopened dossier.
+    pub jusqu_au: Option<String>,
+}
+
+/// A form sends a repeated field once per value, and a single value as a plain string.
+fn un_ou_plusieurs<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum UnOuPlusieurs {
+        Un(String),
+        Plusieurs(Vec<String>),
+    }
+    Ok(match UnOuPlusieurs::deserialize(d)? {
+        UnOuPlusieurs::Un(s) => vec![s],
+        UnOuPlusieurs::Plusieurs(v) => v,
+    })
+}
+
+fn requis(v: Option<String>, champ: &'static str) -> Result<String, Refus> {
+    v.filter(|s| !s.trim().is_empty())
+        .ok_or(Refus::ChampInvalide {
+            champ,
+            raison: "ce champ est obligatoire.".to_owned(),
+        })
+}
+
+fn date(v: Option<String>, champ: &'static str) -> Result<DateLimite, Refus> {
+    DateSaisie::parse(&requis(v, champ)?)
+        .and_then(|d| d.comme_limite())
+        .map_err(|e| Refus::ChampInvalide {
+            champ,
+            raison: e.to_string(),
+        })
+}
+
+impl TryFrom<DecisionSaisie> for Decision {
+    type Error = Refus;
+
+    fn try_from(s: DecisionSaisie) -> Result<Self, Refus> {
+        let Some(quoi) = s.decision else {
+            return Err(Refus::ChampInvalide {
+                champ: "decision",
+                raison: "choisissez une décision.".to_owned(),
+            });
+        };
+        Ok(match quoi {
+            TypeDecision::Recevable => Decision::Recevable,
+            TypeDecision::Complements => Decision::Complements {
+                pieces: s
+                    .pieces
+                    .into_iter()
+                    .filter(|p| !p.trim().is_empty())
+                    .collect(),
+                message: requis(s.message, "message")?,
+                date_limite: date(s.date_limite, "date_limite")?,
+            },
+            TypeDecision::Rejet => Decision::Rejet {
+                motif: s.motif.ok_or(Refus::ChampInvalide {
+                    champ: "motif",
+                    raison: "choisissez un motif.".to_owned(),
+                })?,
+                texte: s.texte,
+            },
+            TypeDecision::Revision => Decision::Revision {
+                raison: requis(s.raison, "raison")?,
+            },
+            TypeDecision::Reouverture => Decision::Reouverture {
+                raison: requis(s.raison, "raison")?,
+                jusqu_au: date(s.jusqu_au, "jusqu_au")?,
+            },
+        })
     }
 }
 
@@ -137,7 +304,7 @@ pub struct Reouverture {
 }
 
 fn statut_de(d: &Dossier) -> Option<&StatutInstruction> {
-    d.instruction.as_ref().map(|i| &i.statut)
+    d.etat.statut_instruction()
 }
 
 fn interdit(d: &Dossier, concours: &Concours, now: DateTime<Utc>, action: &'static str) -> Refus {
@@ -160,20 +327,34 @@ fn texte_requis(champ: &'static str, t: &str) -> Result<String, Refus> {
 }
 
 impl Dossier {
-    fn instruire(&mut self, statut: StatutInstruction, now: DateTime<Utc>) {
-        self.instruction = Some(Instruction {
-            statut,
-            depuis: now,
-        });
+    /// Sets the instruction of a closed dossier; an open dossier has none, and `false` says
+    /// nothing changed (every caller has checked the state before).
+    fn instruire(&mut self, statut: StatutInstruction, now: DateTime<Utc>) -> bool {
+        match &mut self.etat {
+            Etat::Cloture { instruction, .. } => {
+                *instruction = Some(Instruction {
+                    statut,
+                    depuis: now,
+                });
+                true
+            }
+            Etat::Ouvert { .. } => false,
+        }
     }
 
     /// Whether the dossier is closed and being checked (no decision pending on it).
     fn en_instruction(&self) -> bool {
-        matches!(self.etat, Etat::Cloture { .. })
-            && matches!(
-                statut_de(self),
-                None | Some(StatutInstruction::EnInstruction)
-            )
+        matches!(
+            self.etat,
+            Etat::Cloture {
+                instruction: None
+                    | Some(Instruction {
+                        statut: StatutInstruction::EnInstruction,
+                        ..
+                    }),
+                ..
+            }
+        )
     }
 
     /// The CDG asks for named pieces of this dossier, with a message and a deadline.
@@ -311,18 +492,20 @@ impl Dossier {
         Ok(self.journaliser(now, qui.acteur(), Quoi::Rejet { motif }))
     }
 
-    /// A later registration to the same concours supersedes this one (by depot itself).
+    /// A later registration to the same concours supersedes this one (by depot itself). Only
+    /// a closed registration can be superseded: an open dossier, or one already rejected, is
+    /// left as it is (`None`).
     pub fn remplacer(&mut self, now: DateTime<Utc>) -> Option<Evenement> {
         if matches!(statut_de(self), Some(StatutInstruction::Rejete { .. })) {
             return None;
         }
-        self.instruire(
-            StatutInstruction::Rejete {
-                motif: MotifRejet::InscriptionRemplacee,
-                texte: None,
-            },
-            now,
-        );
+        let rejet = StatutInstruction::Rejete {
+            motif: MotifRejet::InscriptionRemplacee,
+            texte: None,
+        };
+        if !self.instruire(rejet, now) {
+            return None;
+        }
         Some(self.journaliser(
             now,
             Acteur::Systeme,
@@ -344,8 +527,7 @@ impl Dossier {
         if !matches!(
             statut_de(self),
             Some(StatutInstruction::Recevable | StatutInstruction::Rejete { .. })
-        ) || !matches!(self.etat, Etat::Cloture { .. })
-        {
+        ) {
             return Err(interdit(self, concours, now, "réviser la décision"));
         }
         let raison = texte_requis("raison", raison)?;
@@ -374,10 +556,12 @@ impl Dossier {
             });
         }
         let raison = texte_requis("raison", raison)?;
-        self.reouverture = Some(Reouverture {
-            jusqu_au,
-            raison: raison.clone(),
-        });
+        self.etat = Etat::Ouvert {
+            reouverture: Some(Reouverture {
+                jusqu_au,
+                raison: raison.clone(),
+            }),
+        };
         Ok(self.journaliser(
             now,
             qui.acteur(),
@@ -458,5 +642,85 @@ impl RegistreNational for RegistreMemoire {
         let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
         Ok(m.insert(cle, numero.clone())
             .filter(|ancien| ancien != numero))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decision(v: serde_json::Value) -> Result<Decision, Refus> {
+        Decision::try_from(serde_json::from_value::<DecisionSaisie>(v).map_err(|e| {
+            Refus::ChampInvalide {
+                champ: "corps",
+                raison: e.to_string(),
+            }
+        })?)
+    }
+
+    fn champ(r: Result<Decision, Refus>) -> &'static str {
+        match r {
+            Err(Refus::ChampInvalide { champ, .. }) => champ,
+            autre => panic!("un champ invalide attendu : {autre:?}"),
+        }
+    }
+
+    #[test]
+    fn une_decision_saisie_est_verifiee_champ_par_champ() {
+        use serde_json::json;
+        assert_eq!(
+            decision(json!({"decision": "recevable"})),
+            Ok(Decision::Recevable)
+        );
+        // A form sends one piece as a string, several as a list.
+        let Ok(Decision::Complements { pieces, .. }) = decision(
+            json!({"decision": "complements", "pieces": "diplome", "message": "m", "date_limite": "2025-05-15"}),
+        ) else {
+            panic!("complements");
+        };
+        assert_eq!(pieces, ["diplome"]);
+        assert_eq!(
+            champ(decision(
+                json!({"decision": "complements", "pieces": ["a"], "message": " ", "date_limite": "2025-05-15"})
+            )),
+            "message"
+        );
+        assert_eq!(
+            champ(decision(
+                json!({"decision": "complements", "pieces": ["a"], "message": "m", "date_limite": "15/05"})
+            )),
+            "date_limite"
+        );
+        assert_eq!(champ(decision(json!({"decision": "rejet"}))), "motif");
+        assert_eq!(champ(decision(json!({"decision": "revision"}))), "raison");
+        assert_eq!(
+            champ(decision(
+                json!({"decision": "reouverture", "raison": "panne"})
+            )),
+            "jusqu_au"
+        );
+        assert_eq!(champ(decision(json!({}))), "decision");
+        // Unknown decisions and unknown fields are malformed bodies.
+        assert_eq!(champ(decision(json!({"decision": "admettre"}))), "corps");
+        assert_eq!(
+            champ(decision(json!({"decision": "recevable", "note": 1}))),
+            "corps"
+        );
+    }
+
+    #[test]
+    fn le_code_d_un_motif_est_son_nom_serde() {
+        for m in [
+            MotifRejet::HorsDelai,
+            MotifRejet::ConditionsNonRemplies,
+            MotifRejet::DossierIncomplet,
+            MotifRejet::InscriptionRemplacee,
+            MotifRejet::Autre,
+        ] {
+            assert_eq!(
+                serde_json::to_value(m).ok(),
+                Some(serde_json::Value::from(m.code()))
+            );
+        }
     }
 }

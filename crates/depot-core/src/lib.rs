@@ -93,8 +93,8 @@ pub use erreur::{Categorie, ErreurEnvoi, ErreurEspace, PieceNommee, Refus, Stora
 pub use format::{Analyse, AnalyseFlux, Caracteristiques, Examen, Format, Nature, Rejet, analyser};
 pub use ids::{CodeConcours, CodeDeclaration, CodePiece, FichierId, NumeroDossier, Sha256};
 pub use instruction::{
-    Gestionnaire, MotifRejet, RegistreMemoire, RegistreNational, Role, SansRegistre,
-    StatutInstruction,
+    Decision, DecisionSaisie, Gestionnaire, MotifRejet, RegistreMemoire, RegistreNational, Role,
+    SansRegistre, StatutInstruction, TypeDecision,
 };
 pub use pool::{PoolArgon2, ThreadPool};
 pub use ports::{
@@ -102,7 +102,7 @@ pub use ports::{
     HorlogeSysteme, PieceStore, PoolFermee, Random, SystemRandom, Versionne,
 };
 pub use recepisse::{ContenuRecepisse, LigneRecepisse, Recepisse};
-pub use service::{Consultation, Decision, DemandePreinscription, Espace, Ports};
+pub use service::{Consultation, DemandePreinscription, Espace, Ports};
 pub use signature::{
     ClePublique, Cles, ErreurSignature, ErreurVerification, KeyStore, Signataire,
     SignataireEd25519, ouvrir_signataire, verifier_recepisse,

@@ -23,13 +23,12 @@ use futures_core::Stream;
 use crate::auth::{
     Argon2Authenticator, Argon2id, Authenticator, CredentialStore, Hacheur, MotDePasse,
 };
-use crate::calendrier::DateLimite;
 use crate::config::{Concours, Voie};
 use crate::dossier::{Dossier, Fichier, Identite};
 use crate::erreur::{ErreurEnvoi, ErreurEspace, Refus, StorageError};
 use crate::format::Analyse;
 use crate::ids::{FichierId, NumeroDossier};
-use crate::instruction::{Gestionnaire, MotifRejet, RegistreNational, SansRegistre};
+use crate::instruction::{Decision, Gestionnaire, RegistreNational, SansRegistre};
 use crate::memoire::{MemoireDossiers, MemoireIdentifiants, MemoirePieces};
 use crate::ports::{
     Blocking, CleContenu, Clock, DossierStore, EnLigne, FluxOctets, HorlogeSysteme, PieceStore,
@@ -127,41 +126,6 @@ impl fmt::Debug for Ports {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Ports { .. }")
     }
-}
-
-/// A decision of the CDG (see [`crate::instruction`]).
-#[derive(Debug, Clone)]
-pub enum Decision {
-    /// Ask for named pieces until a deadline.
-    Complements {
-        /// Piece codes.
-        pieces: Vec<String>,
-        /// Message to the candidate.
-        message: String,
-        /// Deadline (exclusive).
-        date_limite: DateLimite,
-    },
-    /// Admis à concourir.
-    Recevable,
-    /// Rejected.
-    Rejet {
-        /// Why.
-        motif: MotifRejet,
-        /// Details (required for `autre`).
-        texte: Option<String>,
-    },
-    /// Back to instruction, with a reason.
-    Revision {
-        /// Why.
-        raison: String,
-    },
-    /// Reopen a forclos dossier until a new deadline.
-    Reouverture {
-        /// Why.
-        raison: String,
-        /// New deadline (exclusive).
-        jusqu_au: DateLimite,
-    },
 }
 
 /// A pré-inscription form.

@@ -396,3 +396,26 @@ fn le_registre_est_appele_a_chaque_cloture() {
         b.e.cloturer(&n).await.unwrap();
     });
 }
+
+#[test]
+fn seul_un_dossier_cloture_peut_etre_remplace() {
+    // An open dossier is not a registration yet: a supersession leaves it as it is (the
+    // previous version recorded a rejection beside the open state and let it be closed).
+    block_on(async {
+        let b = banc(Arc::new(depot_core::SansRegistre));
+        let n = dossier(&b, Voie::Externe, "f@exemple.fr").await;
+        let mut d = b.e.consulter(&n).await.unwrap().dossier;
+        let avant = d.clone();
+        assert!(d.remplacer(t("2025-04-02T10:00:00+02:00")).is_none());
+        assert_eq!(d, avant);
+        b.e.cloturer(&n).await.unwrap();
+        let mut d = b.e.consulter(&n).await.unwrap().dossier;
+        assert!(d.remplacer(t("2025-04-02T10:00:00+02:00")).is_some());
+        assert!(
+            d.remplacer(t("2025-04-02T10:00:00+02:00")).is_none(),
+            "once"
+        );
+        let c = b.e.consulter(&n).await.unwrap();
+        assert_eq!(d.etat_lu(&c.concours, c.maintenant), EtatLu::Rejete);
+    });
+}

@@ -5,92 +5,20 @@
 
 use std::collections::BTreeSet;
 
-use depot_core::{CodePiece, ErreurEspace, PieceNommee, Refus, Rejet, StorageError};
-
-fn tous() -> Vec<Refus> {
-    let nom = || "CNI recto.pdf".to_owned();
-    vec![
-        Refus::from(Rejet::FormatRefuse {
-            nom: nom(),
-            detecte: Some("une image PNG"),
-            admis: "PDF ou JPEG".into(),
-        }),
-        Refus::from(Rejet::ExtensionIncoherente {
-            nom: nom(),
-            format: "JPEG",
-            attendues: "« .jpg » ou « .jpeg »",
-        }),
-        Refus::from(Rejet::PdfChiffre { nom: nom() }),
-        Refus::from(Rejet::PdfContenuActif {
-            nom: nom(),
-            element: "/JavaScript".into(),
-        }),
-        Refus::from(Rejet::PdfIllisible { nom: nom() }),
-        Refus::from(Rejet::JpegInvalide { nom: nom() }),
-        Refus::from(Rejet::ImageTropGrande {
-            nom: nom(),
-            megapixels: 60,
-            limite: 50,
-        }),
-        Refus::from(Rejet::FichierVide { nom: nom() }),
-        Refus::from(Rejet::FichierTropVolumineux {
-            nom: nom(),
-            taille_max_mo: 10,
-        }),
-        Refus::TropDeFichiers {
-            piece: "Copie d'une pièce d'identité".into(),
-            max: 2,
-        },
-        Refus::PieceInconnue {
-            code: "etat-des-services".into(),
-        },
-        Refus::FichierInconnu,
-        Refus::DossierCloture,
-        Refus::DelaiDepasse {
-            date_limite: "jeudi 17 avril 2025 à minuit (heure de Paris)".into(),
-        },
-        Refus::PiecesManquantes {
-            manquantes: vec![PieceNommee {
-                code: CodePiece::parse("piece-identite").unwrap(),
-                libelle: "Copie d'une pièce d'identité".into(),
-            }],
-        },
-        Refus::PreinscriptionFermee {
-            periode:
-                "du mardi 11 mars 2025 jusqu'au mercredi 9 avril 2025 à minuit (heure de Paris)"
-                    .into(),
-        },
-        Refus::MotDePasseFaible {
-            raison: "il compte 8 caractère(s), il en faut au moins 12.".into(),
-        },
-        Refus::IdentifiantsInvalides,
-        Refus::ChampInvalide {
-            champ: "email",
-            raison: "saisissez une adresse de la forme prenom.nom@exemple.fr.".into(),
-        },
-        Refus::ConcoursInconnu {
-            code: "autre".into(),
-        },
-        Refus::ActionNonAutorisee,
-        Refus::TransitionInterdite {
-            etat: "recevable",
-            action: "rejeter",
-        },
-    ]
-}
+use depot_core::{ErreurEspace, Refus, Rejet, StorageError};
 
 #[test]
 fn chaque_refus_a_un_code_stable_et_une_phrase_francaise() {
-    let refus = tous();
+    let refus = Refus::exemples();
     let codes: BTreeSet<&str> = refus.iter().map(Refus::code).collect();
     assert_eq!(codes.len(), refus.len(), "codes are unique");
     assert_eq!(
         codes,
-        Refus::CODES.iter().copied().collect(),
-        "every code is listed in Refus::CODES"
+        Refus::codes().collect(),
+        "every code is listed in Refus::codes()"
     );
     assert_eq!(
-        &Refus::CODES[..Rejet::CODES.len()],
+        Refus::codes().take(Rejet::CODES.len()).collect::<Vec<_>>(),
         Rejet::CODES,
         "the format's codes open the catalogue"
     );

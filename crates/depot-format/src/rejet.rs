@@ -182,45 +182,54 @@ impl Rejet {
     }
 }
 
+impl Rejet {
+    /// One refusal of each kind, about a file named « CNI recto.pdf », in the order of
+    /// [`Rejet::CODES`]: the catalogue the documentation and the message tests print.
+    pub fn exemples() -> Vec<Rejet> {
+        let nom = || "CNI recto.pdf".to_owned();
+        vec![
+            Rejet::FormatRefuse {
+                nom: nom(),
+                detecte: Some("une image PNG"),
+                admis: "PDF ou JPEG".into(),
+            },
+            Rejet::ExtensionIncoherente {
+                nom: nom(),
+                format: "JPEG",
+                attendues: "« .jpg » ou « .jpeg »",
+            },
+            Rejet::PdfChiffre { nom: nom() },
+            Rejet::PdfContenuActif {
+                nom: nom(),
+                element: "/JavaScript".into(),
+            },
+            Rejet::PdfIllisible { nom: nom() },
+            Rejet::JpegInvalide { nom: nom() },
+            Rejet::ImageTropGrande {
+                nom: nom(),
+                megapixels: 60,
+                limite: 50,
+            },
+            Rejet::FichierVide { nom: nom() },
+            Rejet::FichierTropVolumineux {
+                nom: nom(),
+                taille_max_mo: 10,
+            },
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn chaque_code_est_liste_une_fois() {
-        let tous = [
-            Rejet::FormatRefuse {
-                nom: "a".into(),
-                detecte: None,
-                admis: "PDF".into(),
-            },
-            Rejet::ExtensionIncoherente {
-                nom: "a".into(),
-                format: "PDF",
-                attendues: ".pdf",
-            },
-            Rejet::PdfChiffre { nom: "a".into() },
-            Rejet::PdfContenuActif {
-                nom: "a".into(),
-                element: "/JS".into(),
-            },
-            Rejet::PdfIllisible { nom: "a".into() },
-            Rejet::JpegInvalide { nom: "a".into() },
-            Rejet::ImageTropGrande {
-                nom: "a".into(),
-                megapixels: 60,
-                limite: 50,
-            },
-            Rejet::FichierVide { nom: "a".into() },
-            Rejet::FichierTropVolumineux {
-                nom: "a".into(),
-                taille_max_mo: 10,
-            },
-        ];
+        let tous = Rejet::exemples();
         let codes: Vec<_> = tous.iter().map(Rejet::code).collect();
         assert_eq!(codes, Rejet::CODES);
         for r in &tous {
-            assert!(r.message().contains("« a »"), "{}", r.message());
+            assert!(r.message().contains("« CNI recto.pdf »"), "{}", r.message());
         }
     }
 }

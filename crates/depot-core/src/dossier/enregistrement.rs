@@ -1,0 +1,128 @@
+//! The record format of a dossier.
+//!
+//! It is the format depot has written since its first version: the state tag, then the
+//! instruction and the reopening as two optional fields beside it. [`Etat`] now holds them,
+//! so that no impossible combination can be built in memory; this module translates, so
+//! records already on disk or on S3 load unchanged and an instance still running the
+//! previous version reads what this one writes (a rolling restart mixes both).
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Dossier, Etat, Evenement, Fichier, Identite};
+use crate::config::Voie;
+use crate::ids::{CodeConcours, CodeDeclaration, NumeroDossier};
+use crate::instruction::{Instruction, Reouverture};
+use crate::recepisse::Recepisse;
+
+/// The state tag as stored.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "etat", rename_all = "snake_case")]
+enum EtatEnregistre<R> {
+    Ouvert,
+    Cloture { le: DateTime<Utc>, recepisse: R },
+}
+
+/// A dossier as read from a record.
+#[derive(Deserialize)]
+pub(super) struct Enregistrement {
+    numero: NumeroDossier,
+    concours: CodeConcours,
+    voie: Voie,
+    identite: Identite,
+    declarations: BTreeSet<CodeDeclaration>,
+    etat: EtatEnregistre<Box<Recepisse>>,
+    fichiers: Vec<Fichier>,
+    cree_le: DateTime<Utc>,
+    evenements: Vec<Evenement>,
+    #[serde(default)]
+    instruction: Option<Instruction>,
+    #[serde(default)]
+    reouverture: Option<Reouverture>,
+}
+
+/// A dossier as written, borrowed (saving does not copy the dossier). Same fields, same
+/// order as [`Enregistrement`].
+#[derive(Serialize)]
+struct EnregistrementRef<'a> {
+    numero: &'a NumeroDossier,
+    concours: &'a CodeConcours,
+    voie: Voie,
+    identite: &'a Identite,
+    declarations: &'a BTreeSet<CodeDeclaration>,
+    etat: EtatEnregistre<&'a Recepisse>,
+    fichiers: &'a [Fichier],
+    cree_le: DateTime<Utc>,
+    evenements: &'a [Evenement],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instruction: Option<&'a Instruction>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reouverture: Option<&'a Reouverture>,
+}
+
+impl From<Enregistrement> for Dossier {
+    /// Two combinations the previous format could hold are not states: an instruction on an
+    /// open dossier (only a supersession by the national registry could write one, and a
+    /// registration that was never closed is not superseded), and a reopening kept after
+    /// closure (it no longer governs anything). Both stay in the journal, which is loaded
+    /// whole; the state keeps what the rules read.
+    fn from(e: Enregistrement) -> Self {
+        let etat = match e.etat {
+            EtatEnregistre::Ouvert => Etat::Ouvert {
+                reouverture: e.reouverture,
+            },
+            EtatEnregistre::Cloture { le, recepisse } => Etat::Cloture {
+                le,
+                recepisse,
+                instruction: e.instruction,
+            },
+        };
+        Dossier {
+            numero: e.numero,
+            concours: e.concours,
+            voie: e.voie,
+            identite: e.identite,
+            declarations: e.declarations,
+            etat,
+            fichiers: e.fichiers,
+            cree_le: e.cree_le,
+            evenements: e.evenements,
+        }
+    }
+}
+
+impl Serialize for Dossier {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (etat, instruction, reouverture) = match &self.etat {
+            Etat::Ouvert { reouverture } => (EtatEnregistre::Ouvert, None, reouverture.as_ref()),
+            Etat::Cloture {
+                le,
+                recepisse,
+                instruction,
+            } => (
+                EtatEnregistre::Cloture {
+                    le: *le,
+                    recepisse: &**recepisse,
+                },
+                instruction.as_ref(),
+                None,
+            ),
+        };
+        EnregistrementRef {
+            numero: &self.numero,
+            concours: &self.concours,
+            voie: self.voie,
+            identite: &self.identite,
+            declarations: &self.declarations,
+            etat,
+            fichiers: &self.fichiers,
+            cree_le: self.cree_le,
+            evenements: &self.evenements,
+            instruction,
+            reouverture,
+        }
+        .serialize(s)
+    }
+}
