@@ -593,7 +593,9 @@ fn demarrer_serveur(data: &Path) -> Result<String, String> {
             };
             rt.block_on(async move {
                 let pret = async {
-                    let app = depot_server::construire(&args).await?;
+                    let app = depot_server::construire(&args)
+                        .await
+                        .map_err(|e| e.to_string())?;
                     let ecoute = tokio::net::TcpListener::bind("127.0.0.1:0")
                         .await
                         .map_err(|e| e.to_string())?;

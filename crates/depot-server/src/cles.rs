@@ -8,6 +8,8 @@ use depot_core::signature::{Cles, SignataireEd25519};
 use depot_core::{Clock, HorlogeSysteme, KeyStore, SystemRandom, ouvrir_signataire};
 use zeroize::Zeroizing;
 
+use crate::ErreurServeur;
+
 /// A seed given by the operator, as 64 hexadecimal characters.
 fn graine_hex(texte: &str) -> Option<Zeroizing<[u8; 32]>> {
     let mut graine = Zeroizing::new([0u8; 32]);
@@ -20,17 +22,12 @@ fn graine_hex(texte: &str) -> Option<Zeroizing<[u8; 32]>> {
 pub(crate) async fn charger(
     store: &dyn KeyStore,
     depuis_env: Option<Zeroizing<String>>,
-) -> Result<(SignataireEd25519, Cles), String> {
+) -> Result<(SignataireEd25519, Cles), ErreurServeur> {
     let imposee = match depuis_env {
-        Some(h) => Some(
-            graine_hex(&h).ok_or("DEPOT_CLE_SIGNATURE : 64 caractères hexadécimaux attendus")?,
-        ),
+        Some(h) => Some(graine_hex(&h).ok_or(ErreurServeur::CleImposee)?),
         None => None,
     };
-    let (signataire, cles) = ouvrir_signataire(store, imposee, &SystemRandom, HorlogeSysteme.now())
-        .await
-        .map_err(|e| format!("clé de signature des récépissés : {e}"))?;
-    Ok((signataire, cles))
+    Ok(ouvrir_signataire(store, imposee, &SystemRandom, HorlogeSysteme.now()).await?)
 }
 
 #[cfg(test)]

@@ -20,7 +20,10 @@ use depot_fs::FsStore;
 use zeroize::Zeroizing;
 
 mod cles;
+mod erreur;
 mod verification;
+
+pub use erreur::ErreurServeur;
 
 #[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
 enum Stockage {
@@ -142,8 +145,13 @@ pub struct Args {
 
 /// The demo concours: the seed's pieces, with a calendar relative to `aujourd_hui`
 /// (pré-inscription open, dépôt deadline in 14 days, deferred pieces in 60 days).
-fn concours_demo(aujourd_hui: chrono::NaiveDate) -> Result<Concours, String> {
-    Concours::from_toml(&concours_demo_toml(aujourd_hui)).map_err(|e| e.to_string())
+fn concours_demo(aujourd_hui: chrono::NaiveDate) -> Result<Concours, ErreurServeur> {
+    Concours::from_toml(&concours_demo_toml(aujourd_hui)).map_err(|source| {
+        ErreurServeur::Concours {
+            chemin: PathBuf::from("demo"),
+            source,
+        }
+    })
 }
 
 /// The demo concours as a concours file (TOML), for tools that adjust it and pass it with
@@ -192,7 +200,7 @@ fn phrase_de_passe() -> String {
 }
 
 /// Creates the demo dossier once, and prints its identifiers at every start.
-async fn dossier_demo(espace: &Espace, data: &Path) -> Result<(), String> {
+async fn dossier_demo(espace: &Espace, data: &Path) -> Result<(), ErreurServeur> {
     let fichier = data.join("demo-identifiants.txt");
     if let Ok(t) = std::fs::read_to_string(&fichier) {
         println!("dossier de démonstration : {}", t.trim());
@@ -212,18 +220,21 @@ async fn dossier_demo(espace: &Espace, data: &Path) -> Result<(), String> {
             },
         )
         .await
-        .map_err(|e| e.message())?;
+        .map_err(ErreurServeur::Demo)?;
     let ligne = format!("n° {numero}, mot de passe {mdp}");
     {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
+        std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(&fichier)
-            .map_err(|e| e.to_string())?;
-        writeln!(f, "{ligne}").map_err(|e| e.to_string())?;
+            .and_then(|mut f| writeln!(f, "{ligne}"))
+            .map_err(|source| ErreurServeur::Ecriture {
+                chemin: fichier.clone(),
+                source,
+            })?;
     }
     println!("dossier de démonstration créé : {ligne}");
     Ok(())
@@ -247,7 +258,7 @@ async fn arret() {
 
 /// Builds the whole application from command-line style arguments (storage opened, keys
 /// loaded, demo dossier created when serving the demo): what `depot-server` serves.
-pub async fn construire(args: &Args) -> Result<axum::Router, String> {
+pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
     let demo = args.config.is_empty();
     let mut concours = Vec::new();
     if demo {
@@ -257,28 +268,30 @@ pub async fn construire(args: &Args) -> Result<axum::Router, String> {
         concours.push(concours_demo(aujourd_hui)?);
     }
     for f in &args.config {
-        let texte = std::fs::read_to_string(f).map_err(|e| format!("{} : {e}", f.display()))?;
-        concours.push(Concours::from_toml(&texte).map_err(|e| format!("{} : {e}", f.display()))?);
+        let texte = std::fs::read_to_string(f).map_err(ErreurServeur::lecture(f))?;
+        concours.push(
+            Concours::from_toml(&texte).map_err(|source| ErreurServeur::Concours {
+                chemin: f.clone(),
+                source,
+            })?,
+        );
     }
-    let store = FsStore::open(&args.data).map_err(|e| format!("{} : {e}", args.data.display()))?;
+    let store = FsStore::open(&args.data)?;
     let s3 = if args.stockage_dossiers == Stockage::S3 || args.stockage_pieces == Stockage::S3 {
         let texte = match &args.s3 {
-            Some(f) => {
-                Some(std::fs::read_to_string(f).map_err(|e| format!("{} : {e}", f.display()))?)
-            }
+            Some(f) => Some(std::fs::read_to_string(f).map_err(ErreurServeur::lecture(f))?),
             None => None,
         };
-        let c = depot_s3::ConfigS3::charger(texte.as_deref(), |k| std::env::var(k).ok())
-            .map_err(|e| e.to_string())?;
+        let c = depot_s3::ConfigS3::charger(texte.as_deref(), |k| std::env::var(k).ok())?;
         tracing::info!(config = ?c, "stockage S3");
-        Some(depot_s3::S3Store::new(&c).map_err(|e| e.to_string())?)
+        Some(depot_s3::S3Store::new(&c)?)
     } else {
         None
     };
     let (dossiers, identifiants): (Arc<dyn DossierStore>, Arc<dyn depot_core::CredentialStore>) =
         match (&s3, args.stockage_dossiers) {
             (Some(s), Stockage::S3) => {
-                s.sonder().await.map_err(|e| e.to_string())?;
+                s.sonder().await?;
                 (Arc::new(s.clone()), Arc::new(s.clone()))
             }
             _ => (Arc::new(store.clone()), Arc::new(store.clone())),
@@ -298,9 +311,12 @@ pub async fn construire(args: &Args) -> Result<axum::Router, String> {
             struct Fichier {
                 gestionnaires: Vec<depot_http::gestion::CompteGestionnaire>,
             }
-            let t = std::fs::read_to_string(f).map_err(|e| format!("{} : {e}", f.display()))?;
+            let t = std::fs::read_to_string(f).map_err(ErreurServeur::lecture(f))?;
             toml::from_str::<Fichier>(&t)
-                .map_err(|e| format!("{} : {e}", f.display()))?
+                .map_err(|source| ErreurServeur::Gestionnaires {
+                    chemin: f.clone(),
+                    source,
+                })?
                 .gestionnaires
         }
         None => Vec::new(),
@@ -334,7 +350,7 @@ pub async fn construire(args: &Args) -> Result<axum::Router, String> {
         // The end of each upload's analysis, off the async workers, two per core at most.
         blocking: Arc::new(depot_core::ThreadPool::new()),
     };
-    let espace = Arc::new(Espace::new(concours, ports).map_err(|e| e.message())?);
+    let espace = Arc::new(Espace::new(concours, ports).map_err(ErreurServeur::Espace)?);
     for c in espace.concours() {
         println!(
             "concours {} : « {} », clôture des inscriptions le {}",
@@ -359,12 +375,15 @@ pub async fn construire(args: &Args) -> Result<axum::Router, String> {
     ))
 }
 
-async fn lancer(args: Args) -> Result<(), String> {
+async fn lancer(args: Args) -> Result<(), ErreurServeur> {
     let app = construire(&args).await?;
     let ecoute = tokio::net::TcpListener::bind(args.listen)
         .await
-        .map_err(|e| format!("écoute sur {} : {e}", args.listen))?;
-    let adresse = ecoute.local_addr().map_err(|e| e.to_string())?;
+        .map_err(|source| ErreurServeur::Ecoute {
+            adresse: args.listen,
+            source,
+        })?;
+    let adresse = ecoute.local_addr().map_err(ErreurServeur::Serveur)?;
     println!("listening on http://{adresse}");
     tracing::info!(%adresse, "serveur prêt");
     axum::serve(
@@ -373,7 +392,7 @@ async fn lancer(args: Args) -> Result<(), String> {
     )
     .with_graceful_shutdown(arret())
     .await
-    .map_err(|e| e.to_string())
+    .map_err(ErreurServeur::Serveur)
 }
 
 /// The `depot-server` command: parses the arguments, runs a subcommand or serves until
@@ -386,7 +405,7 @@ pub fn principal() {
                 action: ActionRecepisse::Verifier { fichier, cle, data },
             } => match verification::recepisse(fichier, cle.as_deref(), data) {
                 Ok(t) => (t, true),
-                Err(t) => (t, false),
+                Err(e) => (e.to_string(), false),
             },
             Commande::Gestionnaire {
                 action: ActionGestionnaire::Jeton { id, role },
@@ -417,11 +436,11 @@ pub fn principal() {
             } => {
                 let r = tokio::runtime::Builder::new_current_thread()
                     .build()
-                    .map_err(|e| e.to_string())
+                    .map_err(ErreurServeur::Serveur)
                     .and_then(|rt| rt.block_on(verification::journaux(data, dossier.as_deref())));
                 match r {
                     Ok((t, ok)) => (t.trim_end().to_owned(), ok),
-                    Err(t) => (t, false),
+                    Err(e) => (e.to_string(), false),
                 }
             }
         };

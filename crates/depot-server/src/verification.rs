@@ -5,23 +5,25 @@ use std::path::Path;
 use depot_core::signature::{Cles, verifier_recepisse};
 use depot_core::{DossierStore, Etat, NumeroDossier, Quoi, verifier_journal};
 
+use crate::ErreurServeur;
+
 /// Checks a récépissé file against published keys: `--cle` (the body of
 /// `GET /api/v1/recepisse/cles`) or the data directory's `cles/publiques.json`.
-pub(crate) fn recepisse(fichier: &Path, cle: Option<&Path>, data: &Path) -> Result<String, String> {
-    let json = std::fs::read(fichier).map_err(|e| format!("{} : {e}", fichier.display()))?;
+pub(crate) fn recepisse(
+    fichier: &Path,
+    cle: Option<&Path>,
+    data: &Path,
+) -> Result<String, ErreurServeur> {
+    let json = std::fs::read(fichier).map_err(ErreurServeur::lecture(fichier))?;
     let source = cle
         .map(Path::to_path_buf)
         .unwrap_or_else(|| data.join("cles/publiques.json"));
-    let cles: Cles = serde_json::from_slice(
-        &std::fs::read(&source).map_err(|e| format!("{} : {e}", source.display()))?,
-    )
-    .map_err(|e| {
-        format!(
-            "{} : ce n'est pas une liste de clés : {e}",
-            source.display()
-        )
+    let texte = std::fs::read(&source).map_err(ErreurServeur::lecture(&source))?;
+    let cles: Cles = serde_json::from_slice(&texte).map_err(|e| ErreurServeur::ListeDeCles {
+        chemin: source.clone(),
+        source: e,
     })?;
-    let c = verifier_recepisse(&json, &cles).map_err(|e| format!("récépissé invalide : {e}"))?;
+    let c = verifier_recepisse(&json, &cles)?;
     Ok(format!(
         "récépissé valide : dossier {}, clôturé le {} ({} fichier(s))",
         c.numero,
@@ -32,11 +34,14 @@ pub(crate) fn recepisse(fichier: &Path, cle: Option<&Path>, data: &Path) -> Resu
 
 /// Walks every dossier's journal (or one), anchored at closure by the récépissé. Returns the
 /// report and whether every journal is intact.
-pub(crate) async fn journaux(data: &Path, dossier: Option<&str>) -> Result<(String, bool), String> {
-    let store = depot_fs::FsStore::open(data).map_err(|e| e.to_string())?;
+pub(crate) async fn journaux(
+    data: &Path,
+    dossier: Option<&str>,
+) -> Result<(String, bool), ErreurServeur> {
+    let store = depot_fs::FsStore::open(data)?;
     let numeros = match dossier {
-        Some(n) => vec![NumeroDossier::parse(n).map_err(|e| e.to_string())?],
-        None => store.list().await.map_err(|e| e.to_string())?,
+        Some(n) => vec![NumeroDossier::parse(n)?],
+        None => store.list().await?,
     };
     let mut rapport = String::new();
     let mut intacts = true;
