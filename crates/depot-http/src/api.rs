@@ -37,11 +37,7 @@ pub fn routes() -> Router<SharedState> {
 }
 
 async fn route_inconnue() -> ErreurApi {
-    ErreurApi::new(
-        StatusCode::NOT_FOUND,
-        "route_inconnue",
-        "Cette adresse n'existe pas.",
-    )
+    ErreurApi::route_inconnue()
 }
 
 /// A JSON body whose rejection speaks the API's error format.

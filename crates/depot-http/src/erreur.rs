@@ -37,6 +37,20 @@ pub struct ErreurApi {
 }
 
 impl ErreurApi {
+    /// The codes of the answers the HTTP adapter gives itself (the rules' are
+    /// [`Refus::codes`], the stores' `stockage_*`, the service's `signature_indisponible`,
+    /// `service_indisponible`): [`catalogue`] holds one of each.
+    pub const CODES: &'static [&'static str] = &[
+        "requete_invalide",
+        "non_authentifie",
+        "dossier_inconnu",
+        "route_inconnue",
+        "pas_de_recepisse",
+        "formulaire_expire",
+        "corps_trop_volumineux",
+        "trop_de_tentatives",
+    ];
+
     /// A plain error.
     pub fn new(statut: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
@@ -89,6 +103,15 @@ impl ErreurApi {
         )
     }
 
+    /// 404: no such route under `/api/v1`.
+    pub fn route_inconnue() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "route_inconnue",
+            "Cette adresse n'existe pas.",
+        )
+    }
+
     /// 413: a body larger than the route accepts.
     pub fn corps_trop_volumineux() -> Self {
         Self::new(
@@ -98,13 +121,22 @@ impl ErreurApi {
         )
     }
 
+    /// 403: a form whose CSRF token is not the session's (an old tab, or another site).
+    pub fn formulaire_expire() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "formulaire_expire",
+            "Ce formulaire a expiré. Rechargez la page, puis recommencez.",
+        )
+    }
+
     /// 400: the request itself is malformed.
     pub fn requete_invalide(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "requete_invalide",
-            format!("La requête est invalide : {}", detail.into()),
-        )
+        Self::new(StatusCode::BAD_REQUEST, "requete_invalide", {
+            let detail = detail.into();
+            let fin = if detail.ends_with('.') { "" } else { "." };
+            format!("La requête est invalide : {detail}{fin}")
+        })
     }
 }
 
@@ -151,6 +183,42 @@ impl From<StorageError> for ErreurApi {
         let message = ErreurEspace::Stockage(s.clone()).message();
         Self::new(StatusCode::SERVICE_UNAVAILABLE, s.code(), message)
     }
+}
+
+/// Every error answer the API can give, one of each with realistic data: the rules'
+/// refusals, the stores' failures, the service's, and the adapter's own. What
+/// `docs/api.md` lists and the message test prints.
+pub fn catalogue() -> Vec<ErreurApi> {
+    let mut v: Vec<ErreurApi> = Refus::exemples().into_iter().map(ErreurApi::from).collect();
+    v.extend(
+        [
+            StorageError::NotFound("dossiers/X".into()),
+            StorageError::AlreadyExists("dossiers/X".into()),
+            StorageError::Conflict("dossiers/X".into()),
+            StorageError::Unavailable("s3".into()),
+            StorageError::Denied("s3".into()),
+            StorageError::Corrupt("dossiers/X".into()),
+        ]
+        .map(ErreurApi::from),
+    );
+    v.extend(
+        [
+            ErreurEspace::Signature(depot_core::ErreurSignature("clé absente".into())),
+            ErreurEspace::Arret(depot_core::PoolFermee),
+        ]
+        .map(ErreurApi::from),
+    );
+    v.extend([
+        ErreurApi::requete_invalide("corps JSON mal formé"),
+        ErreurApi::non_authentifie(),
+        ErreurApi::dossier_inconnu(),
+        ErreurApi::route_inconnue(),
+        ErreurApi::pas_de_recepisse(),
+        ErreurApi::formulaire_expire(),
+        ErreurApi::corps_trop_volumineux(),
+        ErreurApi::trop_de_tentatives(600),
+    ]);
+    v
 }
 
 /// Marks an error answer with its sentence, so that the pages' layer

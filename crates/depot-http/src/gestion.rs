@@ -18,8 +18,8 @@ use axum::routing::{get, post};
 use bytes::Bytes;
 use depot_core::calendrier::{DateSaisie, rfc3339_paris};
 use depot_core::{
-    Consultation, Decision, Espace, Format, Gestionnaire, MotifRejet, NumeroDossier, Refus, Role,
-    Sha256, Voie,
+    Consultation, Decision, DecisionSaisie, Espace, EtatLu, Format, Gestionnaire, MotifRejet,
+    NumeroDossier, Refus, Role, Sha256, Voie,
 };
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -240,65 +240,13 @@ async fn fichier(
     Ok(reponse_fichier(&f, flux))
 }
 
-/// A decision, as posted.
-#[derive(Deserialize)]
-#[serde(tag = "decision", rename_all = "snake_case", deny_unknown_fields)]
-enum CorpsDecision {
-    Complements {
-        pieces: Vec<String>,
-        message: String,
-        date_limite: String,
-    },
-    Recevable,
-    Rejet {
-        motif: MotifRejet,
-        texte: Option<String>,
-    },
-    Revision {
-        raison: String,
-    },
-    Reouverture {
-        raison: String,
-        jusqu_au: String,
-    },
-}
-
-fn limite(champ: &'static str, s: &str) -> Result<depot_core::DateLimite, ErreurApi> {
-    DateSaisie::parse(s)
-        .and_then(|d| d.comme_limite())
-        .map_err(|e| {
-            Refus::ChampInvalide {
-                champ,
-                raison: e.to_string(),
-            }
-            .into()
-        })
-}
-
 async fn decider(
     State(etat): State<SharedState>,
     AuthGestion(qui): AuthGestion,
     Numero(n): Numero,
-    Corps(c): Corps<CorpsDecision>,
+    Corps(saisie): Corps<DecisionSaisie>,
 ) -> Result<Response, ErreurApi> {
-    let decision = match c {
-        CorpsDecision::Complements {
-            pieces,
-            message,
-            date_limite,
-        } => Decision::Complements {
-            pieces,
-            message,
-            date_limite: limite("date_limite", &date_limite)?,
-        },
-        CorpsDecision::Recevable => Decision::Recevable,
-        CorpsDecision::Rejet { motif, texte } => Decision::Rejet { motif, texte },
-        CorpsDecision::Revision { raison } => Decision::Revision { raison },
-        CorpsDecision::Reouverture { raison, jusqu_au } => Decision::Reouverture {
-            raison,
-            jusqu_au: limite("jusqu_au", &jusqu_au)?,
-        },
-    };
+    let decision = Decision::try_from(saisie)?;
     consulter(&etat, &n).await?;
     etat.espace.decider(&qui, &n, decision).await?;
     let c = etat.espace.consulter(&n).await?;
@@ -601,8 +549,8 @@ async fn liste_page(
                 p { "Connecté : " (auth.qui.id) " (" (if auth.qui.role == Role::Instruction { "instruction" } else { "lecture" }) ")" }
                 p {
                     "Filtrer : "
-                    @for e in ["ouvert", "cloture", "incomplet", "recevable", "rejete", "non_cloture_hors_delai"] {
-                        a href=(etat.chemin(&format!("/gestion?etat={e}"))) { (e) } " · "
+                    @for e in EtatLu::TOUS {
+                        a href=(etat.chemin(&format!("/gestion?etat={}", e.code()))) { (e.libelle()) } " · "
                     }
                     a href=(etat.chemin("/gestion")) { "tous" }
                 }
@@ -615,7 +563,7 @@ async fn liste_page(
                                 td { a href=(etat.chemin(&format!("/gestion/dossiers/{}", d.numero()))) { (d.numero()) } }
                                 td { (d.identite().nom()) " " (d.identite().prenom()) }
                                 td { (d.voie().libelle()) }
-                                td { (d.etat_lu(&c.concours, c.maintenant).code()) }
+                                td { (d.etat_lu(&c.concours, c.maintenant).libelle()) }
                                 td { (d.cloture_le().map(depot_core::calendrier::instant_en_lettres).unwrap_or_default()) }
                                 td { (d.pieces_manquantes(&c.concours).iter().map(|p| p.libelle.as_str()).collect::<Vec<_>>().join(", ")) }
                             }
@@ -650,7 +598,7 @@ async fn dossier_page(
             &format!("Dossier {}", d.numero()),
             html! {
                 p { (d.identite().prenom()) " " (d.identite().nom()) " — " (d.identite().email()) " — " (d.voie().libelle()) }
-                div class="alerte info" id="etat" { p { strong { (d.etat_lu(&c.concours, c.maintenant).code()) } " — " (d.message_etat(&c.concours, c.maintenant)) } }
+                div class="alerte info" id="etat" { p { strong { (d.etat_lu(&c.concours, c.maintenant).libelle()) } " — " (d.message_etat(&c.concours, c.maintenant)) } }
                 h2 { "Pièces" }
                 ul {
                     @for p in d.pieces(&c.concours) {
@@ -672,8 +620,10 @@ async fn dossier_page(
                     form method="post" action=(action) class="carte" {
                         input type="hidden" name="csrf" value=(auth.csrf);
                         input type="hidden" name="decision" value="complements";
-                        p { label for="piece" { "Pièce demandée" }
-                            select id="piece" name="piece" { @for p in d.pieces(&c.concours) { option value=(p.code.as_str()) { (p.libelle) } } } }
+                        fieldset { legend { "Pièces demandées" }
+                            @for p in d.pieces(&c.concours) {
+                                p { input type="checkbox" name="pieces" id=(format!("piece-{}", p.code.as_str())) value=(p.code.as_str()); " " label for=(format!("piece-{}", p.code.as_str())) { (p.libelle) } }
+                            } }
                         p { label for="message" { "Message au candidat" } input id="message" name="message" required; }
                         p { label for="date_limite" { "Date limite (AAAA-MM-JJ)" } input id="date_limite" name="date_limite" required; }
                         button type="submit" id="complements" { "Demander des compléments" }
@@ -683,10 +633,9 @@ async fn dossier_page(
                         input type="hidden" name="decision" value="rejet";
                         p { label for="motif" { "Motif" }
                             select id="motif" name="motif" {
-                                option value="conditions_non_remplies" { "conditions non remplies" }
-                                option value="dossier_incomplet" { "dossier incomplet" }
-                                option value="hors_delai" { "hors délai" }
-                                option value="autre" { "autre" }
+                                @for m in MotifRejet::CHOIX {
+                                    option value=(m.code()) { (m.libelle()) }
+                                }
                             } }
                         p { label for="texte" { "Précision" } input id="texte" name="texte"; }
                         button type="submit" class="danger" id="rejeter" { "Rejeter" }
@@ -713,55 +662,21 @@ async fn dossier_page(
 #[derive(Deserialize)]
 struct FormDecision {
     csrf: String,
-    decision: String,
-    piece: Option<String>,
-    message: Option<String>,
-    date_limite: Option<String>,
-    motif: Option<MotifRejet>,
-    texte: Option<String>,
-    raison: Option<String>,
+    #[serde(flatten)]
+    decision: DecisionSaisie,
 }
 
 async fn decision_page(
     State(etat): State<SharedState>,
     auth: AuthGestionPage,
     Numero(n): Numero,
-    axum::extract::Form(f): axum::extract::Form<FormDecision>,
+    axum_extra::extract::Form(f): axum_extra::extract::Form<FormDecision>,
 ) -> Response {
     let r = async {
         if !crate::csrf::jeton_valide(&f.csrf, &auth.csrf) {
-            return Err(ErreurApi::new(
-                StatusCode::FORBIDDEN,
-                "formulaire_expire",
-                "Ce formulaire a expiré. Rechargez la page.",
-            ));
+            return Err(ErreurApi::formulaire_expire());
         }
-        let requis = |v: Option<String>, champ: &'static str| {
-            v.filter(|s| !s.trim().is_empty())
-                .ok_or(Refus::ChampInvalide {
-                    champ,
-                    raison: "ce champ est obligatoire.".into(),
-                })
-        };
-        let decision = match f.decision.as_str() {
-            "recevable" => Decision::Recevable,
-            "complements" => Decision::Complements {
-                pieces: vec![requis(f.piece, "piece")?],
-                message: requis(f.message, "message")?,
-                date_limite: limite("date_limite", &requis(f.date_limite, "date_limite")?)?,
-            },
-            "rejet" => Decision::Rejet {
-                motif: f.motif.ok_or(Refus::ChampInvalide {
-                    champ: "motif",
-                    raison: "choisissez un motif.".into(),
-                })?,
-                texte: f.texte,
-            },
-            "revision" => Decision::Revision {
-                raison: requis(f.raison, "raison")?,
-            },
-            _ => return Err(ErreurApi::requete_invalide("décision inconnue")),
-        };
+        let decision = Decision::try_from(f.decision)?;
         etat.espace.decider(&auth.qui, &n, decision).await?;
         Ok(())
     }

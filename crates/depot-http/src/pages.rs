@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use depot_core::calendrier::instant_en_lettres;
-use depot_core::{Consultation, MotDePasse, NumeroDossier, Refus, StatutPiece};
+use depot_core::{Consultation, MotDePasse, NumeroDossier, Refus};
 use maud::{DOCTYPE, Markup, html};
 use serde::Deserialize;
 
@@ -25,7 +25,7 @@ use crate::chemin::IdFichier;
 use crate::depot::{deposer_champ, erreur_corps};
 use crate::erreur::Refusee;
 use crate::session::SessionOuverte;
-use crate::vue::{est_ouvert, exigence_en_mots};
+use crate::vue::est_ouvert;
 use crate::{ErreurApi, SharedState};
 
 const COOKIE_SESSION: &str = "depot_session";
@@ -203,11 +203,7 @@ fn verifier_csrf(auth: &AuthPage, recu: &str) -> Result<(), ErreurApi> {
     if crate::csrf::jeton_valide(recu, &auth.session.csrf) {
         Ok(())
     } else {
-        Err(ErreurApi::new(
-            StatusCode::FORBIDDEN,
-            "formulaire_expire",
-            "Ce formulaire a expiré. Rechargez la page, puis recommencez.",
-        ))
+        Err(ErreurApi::formulaire_expire())
     }
 }
 
@@ -470,15 +466,6 @@ async fn preinscription(
     }
 }
 
-fn statut_en_mots(s: StatutPiece) -> &'static str {
-    match s {
-        StatutPiece::Manquante => "à déposer",
-        StatutPiece::Deposee => "déposée",
-        StatutPiece::AttendueApresCloture => "peut être transmise plus tard",
-        StatutPiece::Facultative => "facultative",
-    }
-}
-
 fn vue_dossier_page(
     etat: &SharedState,
     auth: &AuthPage,
@@ -504,7 +491,7 @@ fn vue_dossier_page(
                 @if let Some(le) = d.cloture_le() {
                     p { "Clôturé le " (instant_en_lettres(le)) ". " a href=(etat.chemin("/dossier/recepisse")) { "Voir et imprimer le récépissé" } }
                 } @else {
-                    p { "Date limite de clôture : " strong { (k.calendrier.depot_cloture.libelle()) } "." }
+                    p { "Date limite de clôture : " strong { (d.limite_depot(k).libelle()) } "." }
                 }
             }
             section aria-labelledby="titre-pieces" {
@@ -516,8 +503,8 @@ fn vue_dossier_page(
                         @for p in d.pieces(k) {
                             @let statut = d.statut(p);
                             tr {
-                                td { (p.libelle) br; small { (exigence_en_mots(p.exigence)) } }
-                                td { span class=(format!("statut {}", statut.code())) { (statut_en_mots(statut)) } }
+                                td { (p.libelle) br; small { (p.exigence.libelle()) } }
+                                td { span class=(format!("statut {}", statut.code())) { (statut.libelle()) } }
                                 td { (d.fichiers_de(&p.code).count()) " / " (p.max_fichiers) }
                                 td { a class="dossier" href=(etat.chemin(&format!("/dossier/pieces/{}", p.code))) aria-label=(format!("Gérer la pièce : {}", p.libelle)) { "Ouvrir" } }
                             }
@@ -543,7 +530,7 @@ fn vue_dossier_page(
                         p { "Avant de clôturer, déposez : " }
                         ul { @for p in &manquantes { li { (p.libelle) } } }
                     }
-                    p { "Sans clôture avant le " (k.calendrier.depot_cloture.libelle()) ", votre inscription ne sera pas prise en compte." }
+                    p { "Sans clôture avant le " (d.limite_depot(k).libelle()) ", votre inscription ne sera pas prise en compte." }
                     p { a class="bouton principal" id="cloturer" href=(etat.chemin("/dossier/cloture")) { "Clôturer mon inscription" } }
                 }
             }
@@ -775,7 +762,7 @@ async fn cloture_page(
                     p { strong { "Attention : la clôture est définitive." } }
                     p { "Après la clôture, vous ne pourrez plus ajouter ni supprimer de pièces (sauf les pièces qui peuvent être transmises ultérieurement). Votre dossier sera transmis au service concours." }
                 }
-                p { "Vérifiez avec l'œil que chaque fichier est la bonne pièce avant de confirmer. Date limite : " (c.concours.calendrier.depot_cloture.libelle()) "." }
+                p { "Vérifiez avec l'œil que chaque fichier est la bonne pièce avant de confirmer. Date limite : " (c.dossier.limite_depot(&c.concours).libelle()) "." }
                 form method="post" action=(etat.chemin("/dossier/cloture")) {
                     input type="hidden" name="csrf" value=(auth.session.csrf);
                     button type="submit" class="principal" id="confirmer-cloture" { "Je confirme : clôturer mon inscription" }

@@ -1,7 +1,7 @@
 //! The dossier as the API and the pages show it.
 
 use depot_core::calendrier::rfc3339_paris;
-use depot_core::{Consultation, EtatLu, Exigence, Fichier, Recepisse};
+use depot_core::{Consultation, EtatLu, Fichier, Recepisse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -118,8 +118,8 @@ pub fn vue_dossier(c: &Consultation) -> VueDossier {
         voie: d.voie().code(),
         etat: d.etat_lu(k, now).code(),
         message: d.message_etat(k, now),
-        date_limite: rfc3339_paris(k.calendrier.depot_cloture.instant()),
-        date_limite_libelle: k.calendrier.depot_cloture.libelle(),
+        date_limite: rfc3339_paris(d.limite_depot(k).instant()),
+        date_limite_libelle: d.limite_depot(k).libelle(),
         date_limite_pieces_differees_libelle: k
             .calendrier
             .pieces_differees_cloture
@@ -152,15 +152,6 @@ pub fn vue_dossier(c: &Consultation) -> VueDossier {
 /// Whether the dossier is open before its deadline.
 pub fn est_ouvert(c: &Consultation) -> bool {
     c.dossier.etat_lu(&c.concours, c.maintenant) == EtatLu::Ouvert
-}
-
-/// The exigence in words for the pages.
-pub fn exigence_en_mots(e: Exigence) -> &'static str {
-    match e {
-        Exigence::Obligatoire => "obligatoire",
-        Exigence::Facultative => "facultative",
-        Exigence::Differable => "peut être transmise après la clôture",
-    }
 }
 
 /// The récépissé as JSON (its content and fingerprint).

@@ -499,13 +499,63 @@ async fn pages_du_service_concours() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    let r = c
-        .post(format!("{racine}/gestion/dossiers/{n}/decision"))
-        .header("cookie", &cookie)
-        .form(&[("csrf", csrf.as_str()), ("decision", "recevable")])
-        .send()
-        .await
-        .unwrap();
+    // Every form of the page, as a browser sends it: every field of the form, the unused
+    // ones empty, a ticked box once per value.
+    let decider = |champs: Vec<(&'static str, &'static str)>| {
+        let (c, racine, cookie, csrf, n) = (
+            c.clone(),
+            racine.clone(),
+            cookie.clone(),
+            csrf.clone(),
+            n.clone(),
+        );
+        async move {
+            let mut f = vec![("csrf", csrf.as_str())];
+            f.extend(champs);
+            c.post(format!("{racine}/gestion/dossiers/{n}/decision"))
+                .header("cookie", &cookie)
+                .form(&f)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = decider(vec![
+        ("decision", "complements"),
+        ("pieces", "diplome"),
+        ("pieces", "piece-identite"),
+        ("message", "Joignez ces deux pièces."),
+        ("date_limite", "2099-05-15"),
+    ])
+    .await;
+    assert_eq!(r.status(), 303);
+    let v = a.vue(&j).await;
+    assert_eq!(v["etat"], "incomplet");
+    let message = v["message"].as_str().unwrap();
+    assert!(
+        message.contains("diplôme") && message.contains("pièce d'identité"),
+        "{message}"
+    );
+    // A missing field: the page says which, in French.
+    let r = decider(vec![("decision", "rejet"), ("texte", "")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("choisissez un motif"));
+    let r = decider(vec![
+        ("decision", "rejet"),
+        ("motif", "autre"),
+        ("texte", "Pièces illisibles."),
+    ])
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(a.vue(&j).await["etat"], "rejete");
+    let r = decider(vec![
+        ("decision", "revision"),
+        ("raison", "Recours gracieux."),
+    ])
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(a.vue(&j).await["etat"], "cloture");
+    let r = decider(vec![("decision", "recevable")]).await;
     assert_eq!(r.status(), 303);
     assert_eq!(a.vue(&j).await["etat"], "recevable");
 }
