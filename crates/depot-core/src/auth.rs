@@ -140,6 +140,20 @@ impl MotDePasse {
     }
 }
 
+/// Read from a request body straight into the wiped buffer (`{"mot_de_passe": "…"}`).
+impl<'de> Deserialize<'de> for MotDePasse {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self::new)
+    }
+}
+
+/// Nothing typed (a form's missing field): refused by the password policy.
+impl Default for MotDePasse {
+    fn default() -> Self {
+        Self::new(String::new())
+    }
+}
+
 impl From<&str> for MotDePasse {
     fn from(s: &str) -> Self {
         Self::new(s.to_owned())

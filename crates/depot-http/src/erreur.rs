@@ -222,7 +222,7 @@ pub fn catalogue() -> Vec<ErreurApi> {
 }
 
 /// Marks an error answer with its sentence, so that the pages' layer
-/// ([`crate::pages::habiller_erreurs`]) can show it as a French page instead of JSON: one
+/// ([`crate::web::layout::habiller_erreurs`]) can show it as a French page instead of JSON: one
 /// error type for the API and the pages, handlers use `?` in both.
 #[derive(Debug, Clone)]
 pub(crate) struct Refusee {

@@ -20,28 +20,32 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Request};
 use axum::http::{HeaderValue, header, request::Parts};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::Response;
 use axum::routing::{get, post};
 use depot_core::{Espace, NumeroDossier};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub mod api;
+pub mod candidat;
 mod chemin;
-mod csrf;
 mod depot;
 pub mod erreur;
+mod extraction;
 pub mod gestion;
 pub mod openapi;
-pub mod pages;
 pub mod pdf;
+mod reponse;
 pub mod session;
 pub mod vue;
+mod web;
+
+pub use candidat::{api, pages};
+pub use extraction::{Corps, Ip};
 
 pub use erreur::ErreurApi;
 use session::{Limiteur, SessionOuverte, Sessions};
@@ -128,16 +132,14 @@ pub fn router(espace: Arc<Espace>, config: Config) -> Router {
     let reste = Router::new()
         .merge(api::routes())
         .merge(gestion::routes())
-        .merge(gestion::routes_pages())
-        .merge(pages::routes().layer(middleware::from_fn_with_state(
-            etat.clone(),
-            pages::habiller_erreurs,
-        )))
+        .merge(pages::routes().merge(gestion::routes_pages()).layer(
+            middleware::from_fn_with_state(etat.clone(), web::erreur::habiller_erreurs),
+        ))
         .layer(DefaultBodyLimit::max(corps_max));
     depots
         .merge(reste)
-        .route("/static/depot.css", get(pages::css))
-        .layer(middleware::from_fn(journal))
+        .route("/static/depot.css", get(web::layout::css))
+        .layer(journal())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -159,21 +161,37 @@ pub fn router(espace: Arc<Espace>, config: Config) -> Router {
         .with_state(etat)
 }
 
-/// One log line per request: method, path, status, latency. Never headers, bodies or query
-/// strings (tokens, passwords and contents stay out of the logs).
-async fn journal(req: Request, next: Next) -> Response {
-    let debut = Instant::now();
-    let methode = req.method().clone();
-    let chemin = req.uri().path().to_owned();
-    let r = next.run(req).await;
-    tracing::info!(
-        methode = %methode,
-        chemin = %chemin,
-        statut = r.status().as_u16(),
-        duree_ms = debut.elapsed().as_secs_f64() * 1000.0,
-        "requête"
-    );
-    r
+/// One log line per request: method and path (the span), status and latency (the event).
+/// Never headers, bodies or query strings: tokens, passwords and contents stay out of the
+/// logs. Failures are not logged again (a 5xx is logged where it is decided, with its code).
+type Journal = tower_http::trace::TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    fn(&Request) -> tracing::Span,
+    (),
+    fn(&Response, Duration, &tracing::Span),
+    (),
+    (),
+    (),
+>;
+
+fn journal() -> Journal {
+    fn span(req: &Request) -> tracing::Span {
+        tracing::info_span!("requête", methode = %req.method(), chemin = %req.uri().path())
+    }
+    fn reponse(r: &Response, duree: Duration, _: &tracing::Span) {
+        tracing::info!(
+            statut = r.status().as_u16(),
+            duree_ms = duree.as_secs_f64() * 1000.0,
+            "requête"
+        );
+    }
+    tower_http::trace::TraceLayer::new_for_http()
+        .make_span_with(span as fn(&Request) -> tracing::Span)
+        .on_request(())
+        .on_response(reponse as fn(&Response, Duration, &tracing::Span))
+        .on_body_chunk(())
+        .on_eos(())
+        .on_failure(())
 }
 
 /// The client's address (for throttling).

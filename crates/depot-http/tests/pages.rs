@@ -230,3 +230,76 @@ async fn cookies_csrf_et_en_tetes() {
         .unwrap();
     assert_eq!(r.status(), 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preinscription_par_le_formulaire() {
+    let horloge = Arc::new(HorlogeFixe::new(pendant_preinscription()));
+    let espace = Arc::new(
+        Espace::new(
+            vec![concours_du_seed()],
+            Ports::en_memoire().avec_horloge(horloge),
+        )
+        .unwrap(),
+    );
+    let base = commun::servir(depot_http::router(espace.clone(), Default::default())).await;
+    let c = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let r = c
+        .get(format!("{base}/preinscription"))
+        .send()
+        .await
+        .unwrap();
+    let paire = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let jeton = csrf(&r.text().await.unwrap());
+    let envoyer = |champs: Vec<(&'static str, &'static str)>| {
+        let (c, base, paire, jeton) = (c.clone(), base.clone(), paire.clone(), jeton.clone());
+        async move {
+            let mut f = vec![("csrf", jeton.as_str())];
+            f.extend(champs);
+            c.post(format!("{base}/preinscription"))
+                .header("cookie", &paire)
+                .form(&f)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let identite = [
+        ("nom", "Durand"),
+        ("prenom", "Camille"),
+        ("email", "camille@exemple.fr"),
+        ("mot_de_passe", "lune verte sur le toit de Laval"),
+    ];
+    // No voie chosen (a radio left empty sends nothing): the rules' French sentence, with
+    // the form again, not a malformed-request error.
+    let r = envoyer(identite.to_vec()).await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("voie"), "{page}");
+    // Two ticked boxes: two declarations.
+    let mut champs = identite.to_vec();
+    champs.extend([
+        ("voie", "externe"),
+        ("declarations", "demande_amenagement"),
+        ("declarations", "parent_trois_enfants"),
+    ]);
+    let r = envoyer(champs).await;
+    assert_eq!(r.status(), 201);
+    let page = r.text().await.unwrap();
+    let i = page.find("class=\"numero\">").unwrap() + 15;
+    let numero = depot_core::NumeroDossier::parse(page[i..].split('<').next().unwrap()).unwrap();
+    let d = espace.consulter(&numero).await.unwrap().dossier;
+    let declarations: Vec<&str> = d.declarations().iter().map(|x| x.as_str()).collect();
+    assert_eq!(
+        declarations,
+        ["demande_amenagement", "parent_trois_enfants"]
+    );
+}

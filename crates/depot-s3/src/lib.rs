@@ -53,13 +53,14 @@ use object_store::{
     Attribute, Attributes, BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutMode,
     PutOptions, PutPayload, RetryConfig, UpdateVersion, WriteMultipart,
 };
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 /// Contents larger than this go as multipart uploads, in parts of this size.
 pub const SEUIL_MULTIPART: usize = 8 * 1024 * 1024;
 
-/// S3 settings. The secret is never printed (`Debug` hides it).
+/// S3 settings. The secret is a [`SecretString`]: never printed, wiped on drop.
 #[derive(Clone, Default)]
 pub struct ConfigS3 {
     /// Endpoint URL (`http://127.0.0.1:9000`); empty for AWS.
@@ -73,7 +74,7 @@ pub struct ConfigS3 {
     /// Access key id.
     pub access_key_id: String,
     /// Secret access key.
-    pub secret_access_key: String,
+    pub secret_access_key: SecretString,
     /// Allow plain HTTP endpoints (tests, a private network).
     pub allow_http: bool,
     /// Timeout of one request.
@@ -94,7 +95,7 @@ impl std::fmt::Debug for ConfigS3 {
             .field("bucket", &self.bucket)
             .field("prefix", &self.prefix)
             .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"***")
+            .field("secret_access_key", &self.secret_access_key)
             .field("allow_http", &self.allow_http)
             .finish_non_exhaustive()
     }
@@ -156,7 +157,7 @@ impl S3Store {
             .with_region(&c.region)
             .with_bucket_name(&c.bucket)
             .with_access_key_id(&c.access_key_id)
-            .with_secret_access_key(&c.secret_access_key)
+            .with_secret_access_key(c.secret_access_key.expose_secret())
             .with_allow_http(c.allow_http)
             .with_conditional_put(S3ConditionalPut::ETagMatch)
             .with_client_options(options)
@@ -643,10 +644,10 @@ impl ConfigS3 {
         };
         let v = |cle: &str, fichier: Option<String>| env(&format!("DEPOT_S3_{cle}")).or(fichier);
         let secret = match env("DEPOT_S3_SECRET_ACCESS_KEY") {
-            Some(s) => s,
+            Some(s) => SecretString::from(s),
             None => match &section.secret_access_key_file {
                 Some(f) => std::fs::read_to_string(f)
-                    .map(|s| s.trim().to_owned())
+                    .map(|s| SecretString::from(s.trim()))
                     .map_err(|source| ErreurConfigS3::FichierSecret {
                         chemin: f.clone(),
                         source,
@@ -685,7 +686,7 @@ mod tests {
             (c.region.as_str(), c.bucket.as_str(), c.allow_http),
             ("garage", "depot", true)
         );
-        assert_eq!(c.secret_access_key, "chut");
+        assert_eq!(c.secret_access_key.expose_secret(), "chut");
         assert!(
             !format!("{c:?}").contains("chut"),
             "the secret is never printed"

@@ -47,7 +47,7 @@ fn serveur(nom: &str) -> Option<ConfigS3> {
         bucket: lire("BUCKET", "depot-test"),
         prefix: prefixe_unique(),
         access_key_id: lire("KEY", "test"),
-        secret_access_key: lire("SECRET", "test"),
+        secret_access_key: lire("SECRET", "test").into(),
         allow_http: true,
         timeout: Some(Duration::from_secs(10)),
         max_retries: Some(5),

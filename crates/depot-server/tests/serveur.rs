@@ -99,6 +99,14 @@ async fn demarre_sert_et_s_arrete_proprement() {
             .iter()
             .all(|r| r["fields"]["statut"].is_u64() && r["fields"]["duree_ms"].is_f64())
     );
+    // Method and path come with each line (the request's span), never a query string.
+    assert!(
+        requetes.iter().all(|r| r["span"]["methode"].is_string()
+            && r["span"]["chemin"]
+                .as_str()
+                .is_some_and(|c| c.starts_with('/') && !c.contains('?'))),
+        "{journal}"
+    );
     assert!(
         !journal.contains(&mdp) && !journal.contains(&jeton),
         "no secret in the logs"

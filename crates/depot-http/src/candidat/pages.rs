@@ -17,18 +17,23 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use depot_core::calendrier::instant_en_lettres;
 use depot_core::{Consultation, MotDePasse, NumeroDossier, Refus};
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 use serde::Deserialize;
 
-use crate::api::{CorpsPreinscription, Ip, demande, ouvrir_session, reponse_fichier};
+use crate::candidat::api::{CorpsPreinscription, demande, ouvrir_session};
 use crate::chemin::IdFichier;
 use crate::depot::{deposer_champ, erreur_corps};
-use crate::erreur::Refusee;
+use crate::extraction::Ip;
+use crate::reponse::reponse_fichier;
 use crate::session::SessionOuverte;
 use crate::vue::est_ouvert;
+use crate::web::cookies::{cookie, poser_cookie};
+use crate::web::erreur::page_erreur;
+use crate::web::layout::{alerte, page, rendu, taille_en_mots};
 use crate::{ErreurApi, SharedState};
 
 const COOKIE_SESSION: &str = "depot_session";
+
 const COOKIE_CSRF: &str = "depot_csrf";
 
 /// The page routes (the upload POST is routed in [`crate::router`]).
@@ -55,52 +60,6 @@ pub fn routes() -> Router<SharedState> {
         .route("/dossier/recepisse.json", get(recepisse_fichier))
 }
 
-/// The stylesheet.
-pub async fn css() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
-        include_str!("../static/depot.css"),
-    )
-        .into_response()
-}
-
-fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-}
-
-pub(crate) fn cookie<'a>(headers: &'a HeaderMap, nom: &str) -> Option<&'a str> {
-    cookies(headers).find(|(k, _)| *k == nom).map(|(_, v)| v)
-}
-
-pub(crate) fn poser_cookie(
-    etat: &SharedState,
-    nom: &str,
-    valeur: &str,
-    max_age: Option<i64>,
-) -> HeaderValue {
-    let chemin = if etat.config.prefixe.is_empty() {
-        "/"
-    } else {
-        &etat.config.prefixe
-    };
-    let mut c = format!("{nom}={valeur}; Path={chemin}; HttpOnly; SameSite=Strict");
-    if etat.config.cookies_securises {
-        c.push_str("; Secure");
-    }
-    if let Some(a) = max_age {
-        c.push_str(&format!("; Max-Age={a}"));
-    }
-    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
 /// A page request with a valid session cookie.
 pub struct AuthPage {
     session: SessionOuverte,
@@ -117,109 +76,23 @@ impl FromRequestParts<SharedState> for AuthPage {
 
     async fn from_request_parts(parts: &mut Parts, etat: &SharedState) -> Result<Self, Response> {
         cookie(&parts.headers, COOKIE_SESSION)
-            .and_then(|j| etat.sessions.verifier(j, etat.now()))
+            .and_then(|j| etat.sessions.verifier(&j, etat.now()))
             .map(|session| Self { session })
             .ok_or_else(|| Redirect::to(&etat.chemin("/connexion")).into_response())
     }
 }
 
-pub(crate) fn page(etat: &SharedState, titre: &str, corps: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="fr" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (titre) " — Espace sécurisé" }
-                link rel="stylesheet" href=(etat.chemin("/static/depot.css"));
-            }
-            body {
-                a class="evitement" href="#contenu" { "Aller au contenu" }
-                header class="bandeau" {
-                    p class="marque" { "Espace sécurisé — inscription aux concours" }
-                }
-                main id="contenu" tabindex="-1" {
-                    h1 { (titre) }
-                    (corps)
-                }
-            }
-        }
-    }
-}
-
-pub(crate) fn alerte(message: &str) -> Markup {
-    html! { div class="alerte erreur" role="alert" { p { (message) } } }
-}
-
-pub(crate) fn rendu(statut: StatusCode, m: Markup) -> Response {
-    (
-        statut,
-        [(header::CACHE_CONTROL, "no-store")],
-        axum::response::Html(m.into_string()),
-    )
-        .into_response()
-}
-
-fn page_erreur(etat: &SharedState, e: ErreurApi) -> Response {
-    page_refus(etat, e.statut, &e.message)
-}
-
-fn page_refus(etat: &SharedState, statut: StatusCode, message: &str) -> Response {
-    rendu(
-        statut,
-        page(
-            etat,
-            "Action impossible",
-            html! {
-                (alerte(message))
-                p { a href=(etat.chemin("/dossier")) { "Revenir à mon dossier" } }
-            },
-        ),
-    )
-}
-
-/// The pages' error layer: an error answer of a page route (an [`ErreurApi`] returned with
-/// `?`) becomes the French « Action impossible » page with the same status; the API's
-/// routes, without this layer, keep their JSON.
-pub(crate) async fn habiller_erreurs(
-    State(etat): State<SharedState>,
-    requete: axum::extract::Request,
-    suite: axum::middleware::Next,
-) -> Response {
-    let r = suite.run(requete).await;
-    match r.extensions().get::<Refusee>() {
-        Some(refus) => {
-            let mut page = page_refus(&etat, r.status(), &refus.message);
-            if let Some(v) = r.headers().get(header::RETRY_AFTER) {
-                page.headers_mut().insert(header::RETRY_AFTER, v.clone());
-            }
-            page
-        }
-        None => r,
-    }
-}
-
 fn verifier_csrf(auth: &AuthPage, recu: &str) -> Result<(), ErreurApi> {
-    if crate::csrf::jeton_valide(recu, &auth.session.csrf) {
+    if crate::web::csrf::jeton_valide(recu, &auth.session.csrf) {
         Ok(())
     } else {
         Err(ErreurApi::formulaire_expire())
     }
 }
 
-fn taille_en_mots(octets: u64) -> String {
-    if octets < 1024 {
-        format!("{octets} o")
-    } else if octets < 1024 * 1024 {
-        format!("{:.1} Ko", octets as f64 / 1024.0).replace('.', ",")
-    } else {
-        format!("{:.1} Mo", octets as f64 / 1_048_576.0).replace('.', ",")
-    }
-}
-
 async fn accueil(State(etat): State<SharedState>, headers: HeaderMap) -> Redirect {
     let connecte = cookie(&headers, COOKIE_SESSION)
-        .and_then(|j| etat.sessions.verifier(j, etat.now()))
+        .and_then(|j| etat.sessions.verifier(&j, etat.now()))
         .is_some();
     Redirect::to(&etat.chemin(if connecte { "/dossier" } else { "/connexion" }))
 }
@@ -272,7 +145,7 @@ fn nouveau_jeton(etat: &SharedState) -> String {
 struct FormConnexion {
     csrf: String,
     numero: String,
-    mot_de_passe: String,
+    mot_de_passe: MotDePasse,
 }
 
 async fn connexion(
@@ -283,7 +156,7 @@ async fn connexion(
 ) -> Response {
     // Double-submit token: the hidden field must match the cookie set with the form.
     let csrf_ok =
-        cookie(&headers, COOKIE_CSRF).is_some_and(|c| crate::csrf::jeton_valide(&f.csrf, c));
+        cookie(&headers, COOKIE_CSRF).is_some_and(|c| crate::web::csrf::jeton_valide(&f.csrf, &c));
     if !csrf_ok {
         let csrf = nouveau_jeton(&etat);
         let mut r = rendu(
@@ -301,7 +174,7 @@ async fn connexion(
         );
         return r;
     }
-    match ouvrir_session(&etat, ip, &f.numero, MotDePasse::new(f.mot_de_passe)).await {
+    match ouvrir_session(&etat, ip, &f.numero, f.mot_de_passe).await {
         Ok((jeton, _)) => {
             let mut r = Redirect::to(&etat.chemin("/dossier")).into_response();
             r.headers_mut().append(
@@ -339,19 +212,17 @@ async fn deconnexion(
     auth: AuthPage,
     headers: HeaderMap,
     Form(f): Form<FormCsrf>,
-) -> Response {
-    if let Err(e) = verifier_csrf(&auth, &f.csrf) {
-        return page_erreur(&etat, e);
-    }
+) -> Result<Response, ErreurApi> {
+    verifier_csrf(&auth, &f.csrf)?;
     if let Some(j) = cookie(&headers, COOKIE_SESSION) {
-        etat.sessions.fermer(j);
+        etat.sessions.fermer(&j);
     }
     let mut r = Redirect::to(&etat.chemin("/connexion")).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
         poser_cookie(&etat, COOKIE_SESSION, "", Some(0)),
     );
-    r
+    Ok(r)
 }
 
 fn formulaire_preinscription(etat: &SharedState, csrf: &str, erreur: Option<&str>) -> Markup {
@@ -404,29 +275,38 @@ async fn preinscription_page(State(etat): State<SharedState>) -> Response {
     r
 }
 
+/// The pré-inscription form as a browser sends it: a box ticked once per declaration, and
+/// a field left empty or absent is the rules' « ce champ est obligatoire », not a
+/// malformed request.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FormPreinscription {
+    csrf: String,
+    concours: Option<String>,
+    voie: String,
+    nom: String,
+    prenom: String,
+    email: String,
+    declarations: Vec<String>,
+    mot_de_passe: MotDePasse,
+}
+
 async fn preinscription(
     State(etat): State<SharedState>,
     headers: HeaderMap,
-    corps: String,
+    axum_extra::extract::Form(f): axum_extra::extract::Form<FormPreinscription>,
 ) -> Response {
-    // Checkboxes repeat `declarations`: parse the form by hand.
-    let mut csrf = String::new();
-    let mut c = CorpsPreinscription::default();
-    for (k, v) in form_urlencoded::parse(corps.as_bytes()) {
-        let v = v.into_owned();
-        match k.as_ref() {
-            "csrf" => csrf = v,
-            "concours" => c.concours = Some(v),
-            "voie" => c.voie = v,
-            "nom" => c.nom = v,
-            "prenom" => c.prenom = v,
-            "email" => c.email = v,
-            "declarations" => c.declarations.push(v),
-            "mot_de_passe" => c.mot_de_passe = v,
-            _ => {}
-        }
-    }
-    if !cookie(&headers, COOKIE_CSRF).is_some_and(|k| crate::csrf::jeton_valide(&csrf, k)) {
+    let csrf = f.csrf;
+    let c = CorpsPreinscription {
+        concours: f.concours,
+        voie: f.voie,
+        nom: f.nom,
+        prenom: f.prenom,
+        email: f.email,
+        declarations: f.declarations,
+        mot_de_passe: f.mot_de_passe,
+    };
+    if !cookie(&headers, COOKIE_CSRF).is_some_and(|k| crate::web::csrf::jeton_valide(&csrf, &k)) {
         return rendu(
             StatusCode::FORBIDDEN,
             formulaire_preinscription(
@@ -542,11 +422,12 @@ fn vue_dossier_page(
     )
 }
 
-async fn dossier(State(etat): State<SharedState>, auth: AuthPage) -> Response {
-    match etat.espace.consulter(auth.numero()).await {
-        Ok(c) => rendu(StatusCode::OK, vue_dossier_page(&etat, &auth, &c, None)),
-        Err(e) => page_erreur(&etat, e.into()),
-    }
+async fn dossier(State(etat): State<SharedState>, auth: AuthPage) -> Result<Response, ErreurApi> {
+    let c = etat.espace.consulter(auth.numero()).await?;
+    Ok(rendu(
+        StatusCode::OK,
+        vue_dossier_page(&etat, &auth, &c, None),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -2,23 +2,22 @@
 
 use axum::Json;
 use axum::Router;
-use axum::body::Body;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Multipart, Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, header, request::Parts};
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use depot_core::calendrier::rfc3339_paris;
-use depot_core::ports::FluxOctets;
-use depot_core::{DemandePreinscription, Fichier, MotDePasse, Refus, Voie};
+use depot_core::{DemandePreinscription, MotDePasse, Refus, Voie};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::chemin::IdFichier;
 use crate::depot::{deposer_champ, erreur_corps};
+use crate::extraction::{Corps, Ip};
+use crate::reponse::reponse_fichier;
 use crate::session::SessionOuverte;
 use crate::vue::{recepisse_json, vue_dossier};
-use crate::{AuthApi, ErreurApi, SharedState, ip_client};
+use crate::{AuthApi, ErreurApi, SharedState};
 
 /// The API routes (uploads are routed in [`crate::router`] with their own body limit).
 pub fn routes() -> Router<SharedState> {
@@ -40,28 +39,6 @@ async fn route_inconnue() -> ErreurApi {
     ErreurApi::route_inconnue()
 }
 
-/// A JSON body whose rejection speaks the API's error format.
-pub struct Corps<T>(pub T);
-
-impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Corps<T> {
-    type Rejection = ErreurApi;
-
-    async fn from_request(req: Request, etat: &S) -> Result<Self, ErreurApi> {
-        match Json::<T>::from_request(req, etat).await {
-            Ok(Json(v)) => Ok(Self(v)),
-            Err(JsonRejection::JsonDataError(e)) => Err(ErreurApi::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "champ_invalide",
-                format!("Un champ est absent ou invalide : {}", e.body_text()),
-            )),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ErreurApi::corps_trop_volumineux())
-            }
-            Err(e) => Err(ErreurApi::requete_invalide(e.body_text())),
-        }
-    }
-}
-
 /// `POST /preinscriptions` body.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -79,8 +56,9 @@ pub struct CorpsPreinscription {
     /// Declarations made.
     #[serde(default)]
     pub declarations: Vec<String>,
-    /// Chosen password.
-    pub mot_de_passe: String,
+    /// Chosen password (wiped from memory once hashed).
+    #[schema(value_type = String)]
+    pub mot_de_passe: MotDePasse,
 }
 
 /// Parses the form into the core's request (shared with the pages).
@@ -99,7 +77,7 @@ pub fn demande(
             prenom: c.prenom,
             email: c.email,
             declarations: c.declarations,
-            mot_de_passe: MotDePasse::new(c.mot_de_passe),
+            mot_de_passe: c.mot_de_passe,
         },
     ))
 }
@@ -129,7 +107,8 @@ pub struct CorpsConnexion {
     /// N° de dossier, as typed (case and surrounding spaces do not matter).
     numero: String,
     /// The password chosen at pré-inscription, exactly as typed.
-    mot_de_passe: String,
+    #[schema(value_type = String)]
+    mot_de_passe: MotDePasse,
 }
 
 /// An error answer: always these two fields, plus details for some codes
@@ -216,16 +195,6 @@ pub async fn ouvrir_session(
     }
 }
 
-/// The client IP of a request, as an extractor.
-pub struct Ip(pub std::net::IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for Ip {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(ip_client(parts)))
-    }
-}
-
 /// Login with the n° de dossier and the password.
 #[utoipa::path(post, path = "/api/v1/connexion", tag = "candidat", request_body = CorpsConnexion,
     responses((status = 200, body = ReponseConnexion),
@@ -236,7 +205,7 @@ async fn connexion(
     Ip(ip): Ip,
     Corps(c): Corps<CorpsConnexion>,
 ) -> Result<Response, ErreurApi> {
-    let (jeton, s) = ouvrir_session(&etat, ip, &c.numero, MotDePasse::new(c.mot_de_passe)).await?;
+    let (jeton, s) = ouvrir_session(&etat, ip, &c.numero, c.mot_de_passe).await?;
     Ok(Json(ReponseConnexion {
         jeton,
         expire_le: rfc3339_paris(s.expire_le),
@@ -336,49 +305,6 @@ pub async fn deposer(
         raison: "joignez le fichier dans le champ « fichier » du formulaire.".to_owned(),
     }
     .into())
-}
-
-/// A file as an HTTP answer: exact type, inline with an RFC 6266 file name, no sniffing, no
-/// caching. Shared with the pages.
-pub fn reponse_fichier(f: &Fichier, flux: FluxOctets) -> Response {
-    let ascii: String = f
-        .nom
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encode: String = f
-        .nom
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let disposition = format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{encode}");
-    let mut r = Response::new(Body::from_stream(flux));
-    let h = r.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(f.format.mime().as_ref()) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(f.taille));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    r
 }
 
 /// The eye: the file's bytes (`application/pdf` or `image/jpeg`, inline, `nosniff`, `no-store`).

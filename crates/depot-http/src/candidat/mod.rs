@@ -1,0 +1,4 @@
+//! The candidate's side: the JSON API for vendors and the French pages, on the same rules.
+
+pub mod api;
+pub mod pages;

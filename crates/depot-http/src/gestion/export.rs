@@ -1,0 +1,177 @@
+//! The export of a selection: a ZIP streamed to the client (a CSV of the dossiers, then
+//! each dossier's files and récépissé), memory bounded whatever its size.
+
+use std::io::Write;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use bytes::Bytes;
+use depot_core::{Consultation, Espace, Format};
+use futures_util::StreamExt;
+
+use crate::extraction::Corps;
+use crate::gestion::api::{Filtres, selectionner};
+use crate::gestion::auth::AuthGestion;
+use crate::{ErreurApi, SharedState};
+
+/// Sends what the ZIP writer produces through a bounded channel, 64 KiB at a time: memory
+/// stays bounded whatever the size of the export.
+struct VersCanal {
+    tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    tampon: Vec<u8>,
+}
+
+impl Write for VersCanal {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.tampon.extend_from_slice(buf);
+        if self.tampon.len() >= 64 * 1024 {
+            self.flush()?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.tampon.is_empty() {
+            return Ok(());
+        }
+        let morceau = Bytes::from(std::mem::take(&mut self.tampon));
+        self.tx
+            .blocking_send(Ok(morceau))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client parti"))
+    }
+}
+
+fn csv_dossiers(liste: &[Consultation]) -> Result<Vec<u8>, std::io::Error> {
+    // UTF-8 BOM and `;`: what French spreadsheet software expects.
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(b"\xEF\xBB\xBF".to_vec());
+    w.write_record([
+        "n° de dossier",
+        "nom",
+        "prénom",
+        "voie",
+        "état",
+        "clôturé le (heure de Paris)",
+        "pièces manquantes",
+    ])?;
+    for c in liste {
+        let d = &c.dossier;
+        let cloture = d
+            .cloture_le()
+            .map(|t| {
+                t.with_timezone(&chrono_tz::Europe::Paris)
+                    .format("%d/%m/%Y %H:%M:%S")
+                    .to_string()
+            })
+            .unwrap_or_default();
+        let manquantes = d
+            .pieces_manquantes(&c.concours)
+            .iter()
+            .map(|p| p.libelle.clone())
+            .collect::<Vec<_>>()
+            .join(", ");
+        w.write_record([
+            d.numero().as_str(),
+            d.identite().nom(),
+            d.identite().prenom(),
+            d.voie().code(),
+            d.etat_lu(&c.concours, c.maintenant).code(),
+            &cloture,
+            &manquantes,
+        ])?;
+    }
+    w.into_inner()
+        .map_err(|e| std::io::Error::other(e.to_string()))
+}
+
+fn ecrire_zip(
+    sortie: VersCanal,
+    liste: Vec<Consultation>,
+    espace: &Espace,
+    rt: &tokio::runtime::Handle,
+) -> Result<(), std::io::Error> {
+    use zip::write::SimpleFileOptions;
+    let autre = |e: zip::result::ZipError| std::io::Error::other(e.to_string());
+    let mut z = zip::ZipWriter::new_stream(sortie);
+    let stocke = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(true);
+    let compresse =
+        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    z.start_file("dossiers.csv", compresse).map_err(autre)?;
+    z.write_all(&csv_dossiers(&liste)?)?;
+    for c in &liste {
+        let d = &c.dossier;
+        let n = d.numero();
+        for p in d.pieces(&c.concours) {
+            for (i, f) in d.fichiers_de(&p.code).enumerate() {
+                let ext = match f.format {
+                    Format::Pdf => "pdf",
+                    Format::Jpeg => "jpg",
+                };
+                z.start_file(format!("{n}/{}-{}.{ext}", p.code, i + 1), stocke)
+                    .map_err(autre)?;
+                let (_, mut flux) = rt
+                    .block_on(espace.voir(n, &f.id))
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                while let Some(m) = rt.block_on(flux.next()) {
+                    z.write_all(&m.map_err(|e| std::io::Error::other(e.to_string()))?)?;
+                }
+            }
+        }
+        if let Some(r) = d.recepisse() {
+            z.start_file(format!("{n}/recepisse.json"), compresse)
+                .map_err(autre)?;
+            z.write_all(&serde_json::to_vec_pretty(r).map_err(std::io::Error::other)?)?;
+        }
+    }
+    let mut fin = z.finish().map_err(autre)?;
+    fin.flush()
+}
+
+/// Export of a selection (the list's filters, or `numeros`) as a ZIP streamed to the client:
+/// one folder per dossier with `<code-piece>-<n>.<ext>` files and the signed récépissé, and a
+/// `dossiers.csv` (`;`, UTF-8 BOM) for spreadsheets.
+pub(crate) async fn exporter(
+    State(etat): State<SharedState>,
+    _qui: AuthGestion,
+    Corps(f): Corps<Filtres>,
+) -> Result<Response, ErreurApi> {
+    let liste = selectionner(etat.espace.lister().await?, &f)?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let espace = etat.espace.clone();
+    let rt = tokio::runtime::Handle::current();
+    let erreurs = tx.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = ecrire_zip(
+            VersCanal {
+                tx,
+                tampon: Vec::new(),
+            },
+            liste,
+            &espace,
+            &rt,
+        ) {
+            tracing::error!(erreur = %e, "export interrompu");
+            let _ = erreurs.blocking_send(Err(e));
+        }
+    });
+    let flux = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let mut r = Response::new(Body::from_stream(flux));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"export-dossiers.zip\""),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(r)
+}
+
+// ---- Staff pages (minimal): a list, a dossier with its journal and the decision buttons --

@@ -1,0 +1,230 @@
+//! The staff's pages (minimal): a list with filters, a dossier with its files, journal and
+//! decision forms.
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use depot_core::{Decision, DecisionSaisie, EtatLu, MotifRejet, Role};
+use maud::html;
+use serde::Deserialize;
+
+use crate::chemin::{IdFichier, Numero};
+use crate::gestion::api::{Filtres, consulter, selectionner};
+use crate::gestion::auth::{AuthGestionPage, COOKIE_GESTION, gestionnaire};
+use crate::reponse::reponse_fichier;
+use crate::web::cookies::poser_cookie;
+use crate::web::layout::{alerte, page, rendu};
+use crate::{ErreurApi, SharedState};
+
+/// The staff page routes.
+pub fn routes_pages() -> Router<SharedState> {
+    Router::new()
+        .route("/gestion/connexion", get(connexion_page).post(connexion))
+        .route("/gestion", get(liste_page))
+        .route("/gestion/dossiers/{numero}", get(dossier_page))
+        .route("/gestion/dossiers/{numero}/decision", post(decision_page))
+        .route(
+            "/gestion/dossiers/{numero}/fichiers/{id}",
+            get(fichier_page),
+        )
+}
+
+async fn connexion_page(State(etat): State<SharedState>) -> Response {
+    rendu(
+        StatusCode::OK,
+        page(
+            &etat,
+            "Service concours — connexion",
+            html! {
+                form method="post" action=(etat.chemin("/gestion/connexion")) class="carte" {
+                    p { label for="jeton" { "Jeton d'accès du gestionnaire" } input id="jeton" name="jeton" type="password" required autocomplete="off"; }
+                    p { button type="submit" class="principal" { "Connexion" } }
+                }
+            },
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+struct FormJeton {
+    jeton: String,
+}
+
+async fn connexion(
+    State(etat): State<SharedState>,
+    axum::extract::Form(f): axum::extract::Form<FormJeton>,
+) -> Response {
+    if gestionnaire(&etat, &f.jeton).is_none() {
+        return rendu(
+            StatusCode::UNAUTHORIZED,
+            page(
+                &etat,
+                "Service concours — connexion",
+                html! {
+                    (alerte("Jeton inconnu."))
+                    p { a href=(etat.chemin("/gestion/connexion")) { "Réessayer" } }
+                },
+            ),
+        );
+    }
+    let mut r = axum::response::Redirect::to(&etat.chemin("/gestion")).into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        poser_cookie(&etat, COOKIE_GESTION, f.jeton.trim(), Some(12 * 3600)),
+    );
+    r
+}
+
+async fn liste_page(
+    State(etat): State<SharedState>,
+    auth: AuthGestionPage,
+    Query(f): Query<Filtres>,
+) -> Result<Response, ErreurApi> {
+    let liste = selectionner(etat.espace.lister().await?, &f)?;
+    Ok(rendu(
+        StatusCode::OK,
+        page(
+            &etat,
+            "Dossiers d'inscription",
+            html! {
+                p { "Connecté : " (auth.qui.id) " (" (if auth.qui.role == Role::Instruction { "instruction" } else { "lecture" }) ")" }
+                p {
+                    "Filtrer : "
+                    @for e in EtatLu::TOUS {
+                        a href=(etat.chemin(&format!("/gestion?etat={}", e.code()))) { (e.libelle()) } " · "
+                    }
+                    a href=(etat.chemin("/gestion")) { "tous" }
+                }
+                table {
+                    thead { tr { th { "N°" } th { "Nom" } th { "Voie" } th { "État" } th { "Clôturé le" } th { "Pièces manquantes" } } }
+                    tbody {
+                        @for c in &liste {
+                            @let d = &c.dossier;
+                            tr {
+                                td { a href=(etat.chemin(&format!("/gestion/dossiers/{}", d.numero()))) { (d.numero()) } }
+                                td { (d.identite().nom()) " " (d.identite().prenom()) }
+                                td { (d.voie().libelle()) }
+                                td { (d.etat_lu(&c.concours, c.maintenant).libelle()) }
+                                td { (d.cloture_le().map(depot_core::calendrier::instant_en_lettres).unwrap_or_default()) }
+                                td { (d.pieces_manquantes(&c.concours).iter().map(|p| p.libelle.as_str()).collect::<Vec<_>>().join(", ")) }
+                            }
+                        }
+                    }
+                }
+            },
+        ),
+    ))
+}
+
+async fn dossier_page(
+    State(etat): State<SharedState>,
+    auth: AuthGestionPage,
+    Numero(n): Numero,
+) -> Result<Response, ErreurApi> {
+    let c = consulter(&etat, &n).await?;
+    let d = &c.dossier;
+    let action = etat.chemin(&format!("/gestion/dossiers/{}/decision", d.numero()));
+    Ok(rendu(
+        StatusCode::OK,
+        page(
+            &etat,
+            &format!("Dossier {}", d.numero()),
+            html! {
+                p { (d.identite().prenom()) " " (d.identite().nom()) " — " (d.identite().email()) " — " (d.voie().libelle()) }
+                div class="alerte info" id="etat" { p { strong { (d.etat_lu(&c.concours, c.maintenant).libelle()) } " — " (d.message_etat(&c.concours, c.maintenant)) } }
+                h2 { "Pièces" }
+                ul {
+                    @for p in d.pieces(&c.concours) {
+                        li {
+                            (p.libelle) " : "
+                            @for f in d.fichiers_de(&p.code) {
+                                a href=(etat.chemin(&format!("/gestion/dossiers/{}/fichiers/{}", d.numero(), f.id))) target="_blank" rel="noopener" { (f.nom) } " "
+                            }
+                        }
+                    }
+                }
+                @if auth.qui.role == Role::Instruction {
+                    h2 { "Décisions" }
+                    form method="post" action=(action) class="carte" {
+                        input type="hidden" name="csrf" value=(auth.csrf);
+                        input type="hidden" name="decision" value="recevable";
+                        button type="submit" class="principal" id="recevable" { "Déclarer recevable" }
+                    }
+                    form method="post" action=(action) class="carte" {
+                        input type="hidden" name="csrf" value=(auth.csrf);
+                        input type="hidden" name="decision" value="complements";
+                        fieldset { legend { "Pièces demandées" }
+                            @for p in d.pieces(&c.concours) {
+                                p { input type="checkbox" name="pieces" id=(format!("piece-{}", p.code.as_str())) value=(p.code.as_str()); " " label for=(format!("piece-{}", p.code.as_str())) { (p.libelle) } }
+                            } }
+                        p { label for="message" { "Message au candidat" } input id="message" name="message" required; }
+                        p { label for="date_limite" { "Date limite (AAAA-MM-JJ)" } input id="date_limite" name="date_limite" required; }
+                        button type="submit" id="complements" { "Demander des compléments" }
+                    }
+                    form method="post" action=(action) class="carte" {
+                        input type="hidden" name="csrf" value=(auth.csrf);
+                        input type="hidden" name="decision" value="rejet";
+                        p { label for="motif" { "Motif" }
+                            select id="motif" name="motif" {
+                                @for m in MotifRejet::CHOIX {
+                                    option value=(m.code()) { (m.libelle()) }
+                                }
+                            } }
+                        p { label for="texte" { "Précision" } input id="texte" name="texte"; }
+                        button type="submit" class="danger" id="rejeter" { "Rejeter" }
+                    }
+                    form method="post" action=(action) class="carte" {
+                        input type="hidden" name="csrf" value=(auth.csrf);
+                        input type="hidden" name="decision" value="revision";
+                        p { label for="raison" { "Raison" } input id="raison" name="raison" required; }
+                        button type="submit" id="reviser" { "Repasser en instruction" }
+                    }
+                }
+                h2 { "Journal" }
+                ol start="0" {
+                    @for e in d.evenements() {
+                        li { code { (serde_json::to_string(e).unwrap_or_else(|err| err.to_string())) } }
+                    }
+                }
+                p { a href=(etat.chemin("/gestion")) { "Retour à la liste" } }
+            },
+        ),
+    ))
+}
+
+#[derive(Deserialize)]
+struct FormDecision {
+    csrf: String,
+    #[serde(flatten)]
+    decision: DecisionSaisie,
+}
+
+async fn decision_page(
+    State(etat): State<SharedState>,
+    auth: AuthGestionPage,
+    Numero(n): Numero,
+    axum_extra::extract::Form(f): axum_extra::extract::Form<FormDecision>,
+) -> Result<Response, ErreurApi> {
+    if !crate::web::csrf::jeton_valide(&f.csrf, &auth.csrf) {
+        return Err(ErreurApi::formulaire_expire());
+    }
+    etat.espace
+        .decider(&auth.qui, &n, Decision::try_from(f.decision)?)
+        .await?;
+    Ok(
+        axum::response::Redirect::to(&etat.chemin(&format!("/gestion/dossiers/{n}")))
+            .into_response(),
+    )
+}
+
+async fn fichier_page(
+    State(etat): State<SharedState>,
+    _auth: AuthGestionPage,
+    Numero(n): Numero,
+    IdFichier(id): IdFichier,
+) -> Result<Response, ErreurApi> {
+    let (f, flux) = etat.espace.voir(&n, &id).await?;
+    Ok(reponse_fichier(&f, flux))
+}

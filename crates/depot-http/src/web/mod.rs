@@ -1,0 +1,6 @@
+//! What the pages share: the frame, cookies, CSRF tokens, errors as pages.
+
+pub(crate) mod cookies;
+pub(crate) mod csrf;
+pub(crate) mod erreur;
+pub(crate) mod layout;
