@@ -2,8 +2,10 @@
 //! [`Espace::deposer_flux`](depot_core::Espace::deposer_flux), which checks, stores and
 //! records it. Nothing of the upload's protocol lives here.
 
+use axum::extract::Multipart;
 use axum::extract::multipart::{Field, MultipartError};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
 use depot_core::{ErreurEnvoi, Fichier, NumeroDossier};
 use futures_util::TryStreamExt;
 
@@ -19,6 +21,35 @@ pub(crate) async fn deposer_champ(
     let nom = champ.file_name().unwrap_or("fichier").to_owned();
     let octets = champ.map_err(erreur_envoi);
     Ok(etat.espace.deposer_flux(numero, code, &nom, octets).await?)
+}
+
+/// After a refusal decided before the end of the body (a wrong format seen in the first
+/// bytes, a dossier already closed…), reads and discards what the client is still sending,
+/// within the route's body limit: otherwise the connection closes under a client that is
+/// still writing, which then reports a reset instead of the French refusal.
+///
+/// A body that cannot be read to its end (over the limit, cut) leaves the connection
+/// unusable: the answer then says `Connection: close`, so that the client does not send
+/// its next request on a connection the server is closing.
+pub(crate) async fn vider(corps: &mut Multipart, reponse: &mut Response) {
+    let lu = 'corps: loop {
+        match corps.next_field().await {
+            Ok(Some(mut champ)) => loop {
+                match champ.chunk().await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(_) => break 'corps false,
+                }
+            },
+            Ok(None) => break true,
+            Err(_) => break false,
+        }
+    };
+    if !lu || reponse.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        reponse
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
 }
 
 /// A read error of the file's bytes, as the upload understands it.

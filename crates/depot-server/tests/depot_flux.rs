@@ -7,7 +7,7 @@
 
 mod commun;
 
-use commun::{connexion, deposer, lancer, lire};
+use commun::{connexion, deposer, lancer};
 use depot_core::Sha256;
 use depot_core::exemples::{jpeg_gris, pdf_image, pdf_pages, png_minimal};
 
@@ -28,7 +28,7 @@ async fn refus_sans_trace_et_acceptation_entiere() {
     let data = dir.path().join("depot-data");
     let s = lancer(&data, &[], &[]).await.unwrap();
     let (numero, mdp) = s.demo();
-    let jeton = connexion(&s.url, &numero, &mdp).await;
+    let session = connexion(&s.url, &numero, &mdp).await;
     let pieces = data.join("pieces").join(&numero);
 
     // Active content placed after 6 MB of page content: seen by the scan, past the size
@@ -62,8 +62,8 @@ async fn refus_sans_trace_et_acceptation_entiere() {
         ),
     ];
     for (nom, octets, statut, code) in refus {
-        let (st, v) = deposer(&s.url, &jeton, "piece-identite", nom, octets).await;
-        assert_eq!((st, v["code"].as_str()), (statut, Some(code)), "{nom}: {v}");
+        let r = deposer(&session, "piece-identite", nom, octets).await;
+        assert_eq!(r, Err((statut, code.to_owned())), "{nom}");
         assert!(
             fichiers(&pieces).is_empty(),
             "{nom} left {:?}",
@@ -78,14 +78,14 @@ async fn refus_sans_trace_et_acceptation_entiere() {
         ("photo.jpg", jpeg_gris(1600, 1200, 30_000)),
     ] {
         let sha = Sha256::de(&octets).hex();
-        let (st, v) = deposer(&s.url, &jeton, "piece-identite", nom, octets.clone()).await;
-        assert_eq!(st, 201, "{nom}: {v}");
-        assert_eq!(v["fichier"]["sha256"], sha.as_str());
-        assert_eq!(v["fichier"]["taille"], octets.len());
-        let id = v["fichier"]["id"].as_str().unwrap().to_owned();
-        let lu = lire(&format!("{}/api/v1/dossier/fichiers/{id}", s.url), &jeton).await;
+        let f = deposer(&session, "piece-identite", nom, octets.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{nom}: {e:?}"));
+        assert_eq!(f.sha256, sha);
+        assert_eq!(f.taille, octets.len() as u64);
+        let lu = session.voir(&f.id).await.unwrap();
         assert_eq!(Sha256::de(&lu).hex(), sha, "{nom} served back intact");
-        attendus.push(id);
+        attendus.push(f.id);
     }
     attendus.sort();
     assert_eq!(
@@ -104,7 +104,8 @@ async fn client_parti_en_cours_de_route() {
     let data = dir.path().join("depot-data");
     let s = lancer(&data, &[], &[]).await.unwrap();
     let (numero, mdp) = s.demo();
-    let jeton = connexion(&s.url, &numero, &mdp).await;
+    let session = connexion(&s.url, &numero, &mdp).await;
+    let jeton = session.jeton().to_owned();
     let pieces = data.join("pieces").join(&numero);
     let pdf = pdf_image(3_000_000);
     let limite = "XyZfrontiere";
@@ -134,9 +135,6 @@ async fn client_parti_en_cours_de_route() {
     }
     assert!(restants.is_empty(), "left on disk: {restants:?}");
     // And the dossier lists nothing.
-    let v = commun::lire_json(&format!("{}/api/v1/dossier", s.url), &jeton).await;
-    assert!(
-        v["pieces"][0]["fichiers"].as_array().unwrap().is_empty(),
-        "{v}"
-    );
+    let v = session.dossier().await.unwrap();
+    assert_eq!(v.fichiers().count(), 0, "{v:?}");
 }

@@ -27,31 +27,26 @@ async fn le_recepisse_se_verifie_hors_ligne() {
     let data = dir.path().join("data");
     let serveur = commun::lancer(&data, &[], &[]).await.unwrap();
     let (numero, mdp) = serveur.demo();
-    let api = format!("{}/api/v1", serveur.url);
-    let c = reqwest::Client::new();
-    let j = commun::connexion(&serveur.url, &numero, &mdp).await;
-    let (statut, _) =
-        commun::deposer(&serveur.url, &j, "piece-identite", "CNI.pdf", pdf_minimal()).await;
-    assert_eq!(statut, 201);
-    let cloture = commun::cloturer(&serveur.url, &j).await;
-    let recepisse = &cloture["recepisse"];
+    let s = commun::connexion(&serveur.url, &numero, &mdp).await;
+    commun::deposer(&s, "piece-identite", "CNI.pdf", pdf_minimal())
+        .await
+        .unwrap();
+    let cloture = s.cloturer().await.unwrap();
+    let recepisse = &cloture.recepisse;
     assert_eq!(recepisse["algorithme"], "ed25519");
     // The same bytes every time.
-    let a = commun::lire(&format!("{api}/dossier/recepisse"), &j).await;
-    let b = commun::lire(&format!("{api}/dossier/recepisse"), &j).await;
+    let a = s.recepisse().await.unwrap();
+    let b = s.recepisse().await.unwrap();
     assert_eq!(a, b);
     assert_eq!(&serde_json::from_slice::<Value>(&a).unwrap(), recepisse);
     let fichier = dir.path().join("recepisse.json");
     std::fs::write(&fichier, &a).unwrap();
-    let cles = c
-        .get(format!("{api}/recepisse/cles"))
-        .send()
-        .await
+    let v = depot_client::Client::new(&serveur.url)
         .unwrap()
-        .bytes()
+        .cles()
         .await
         .unwrap();
-    let v: Value = serde_json::from_slice(&cles).unwrap();
+    let cles = serde_json::to_vec(&v).unwrap();
     assert_eq!(v["cles"][0]["id"], recepisse["cle_id"]);
     let fichier_cles = dir.path().join("cles.json");
     std::fs::write(&fichier_cles, &cles).unwrap();

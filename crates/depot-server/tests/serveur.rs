@@ -5,7 +5,7 @@
 
 use std::process::Stdio;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 #[tokio::test]
@@ -45,28 +45,15 @@ async fn demarre_sert_et_s_arrete_proprement() {
     let mdp = demo.split("mot de passe ").nth(1).unwrap().to_owned();
 
     let c = reqwest::Client::new();
-    let r = c
-        .post(format!("{url}/api/v1/connexion"))
-        .json(&json!({"numero": numero, "mot_de_passe": mdp}))
-        .send()
+    let session = depot_client::Client::new(&url)
+        .unwrap()
+        .connecter(&numero, &mdp)
         .await
         .unwrap();
-    assert_eq!(r.status(), 200);
-    let jeton = r.json::<Value>().await.unwrap()["jeton"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let v: Value = c
-        .get(format!("{url}/api/v1/dossier"))
-        .bearer_auth(&jeton)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(v["etat"], "ouvert");
-    assert_eq!(v["concours"]["code"], "demo-animateur");
+    let jeton = session.jeton().to_owned();
+    let v = session.dossier().await.unwrap();
+    assert_eq!(v.etat, "ouvert");
+    assert_eq!(v.concours.code, "demo-animateur");
     assert_eq!(
         c.get(format!("{url}/connexion"))
             .send()

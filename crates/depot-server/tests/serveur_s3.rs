@@ -77,53 +77,35 @@ async fn l_espace_sur_moto_de_bout_en_bout() {
         .await
         .unwrap();
     let (numero, mdp) = serveur.demo();
-    let c = reqwest::Client::new();
-    let api = format!("{}/api/v1", serveur.url);
-    let j = commun::connexion(&serveur.url, &numero, &mdp).await;
-    let deposer = |nom: &'static str, octets: Vec<u8>| {
-        let (url, j) = (serveur.url.clone(), j.clone());
-        async move { commun::deposer(&url, &j, "piece-identite", nom, octets).await }
-    };
-    let (s, pdf) = deposer("cni.pdf", pdf_minimal()).await;
-    assert_eq!(s, 201, "{pdf}");
-    let (s, jpg) = deposer("verso.jpg", jpeg_minimal()).await;
-    assert_eq!(s, 201, "{jpg}");
-    let id = jpg["fichier"]["id"].as_str().unwrap();
-    let octets = c
-        .get(format!("{api}/dossier/fichiers/{id}"))
-        .bearer_auth(&j)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
+    let s = commun::connexion(&serveur.url, &numero, &mdp).await;
+    commun::deposer(&s, "piece-identite", "cni.pdf", pdf_minimal())
         .await
         .unwrap();
-    assert_eq!(octets.to_vec(), jpeg_minimal());
-    assert_eq!(
-        c.delete(format!("{api}/dossier/fichiers/{id}"))
-            .bearer_auth(&j)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
-    let (s, _) = deposer("verso.jpeg", jpeg_minimal()).await;
-    assert_eq!(s, 201);
-    let r1 = commun::cloturer(&serveur.url, &j).await;
-    assert_eq!(r1["etat"], "cloture", "{r1}");
-    let r2 = commun::cloturer(&serveur.url, &j).await;
-    assert_eq!(r1["recepisse"], r2["recepisse"]);
+    let jpg = commun::deposer(&s, "piece-identite", "verso.jpg", jpeg_minimal())
+        .await
+        .unwrap();
+    assert_eq!(s.voir(&jpg.id).await.unwrap().to_vec(), jpeg_minimal());
+    s.supprimer(&jpg.id).await.unwrap();
+    commun::deposer(&s, "piece-identite", "verso.jpeg", jpeg_minimal())
+        .await
+        .unwrap();
+    let r1 = s.cloturer().await.unwrap();
+    assert_eq!(r1.etat, "cloture", "{r1:?}");
+    let r2 = s.cloturer().await.unwrap();
+    assert_eq!(r1.recepisse, r2.recepisse);
     drop(serveur);
 
     // A second server, another machine's disk, the same bucket: the dossier is there.
     let autre = commun::lancer(&dir.path().join("b"), &args, &env)
         .await
         .unwrap();
-    let j = commun::connexion(&autre.url, &numero, &mdp).await;
-    let v = commun::lire_json(&format!("{}/api/v1/dossier", autre.url), &j).await;
-    assert_eq!(v["etat"], "cloture");
-    assert_eq!(v["pieces"][0]["fichiers"].as_array().unwrap().len(), 2);
+    let v = commun::connexion(&autre.url, &numero, &mdp)
+        .await
+        .dossier()
+        .await
+        .unwrap();
+    assert_eq!(v.etat, "cloture");
+    assert_eq!(v.fichiers().count(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,23 +140,9 @@ async fn garage_refuse_les_dossiers_accepte_les_pieces() {
     .await
     .unwrap();
     let (numero, mdp) = serveur.demo();
-    let c = reqwest::Client::new();
-    let j = commun::connexion(&serveur.url, &numero, &mdp).await;
-    let (statut, f) =
-        commun::deposer(&serveur.url, &j, "piece-identite", "cni.pdf", pdf_minimal()).await;
-    assert_eq!(statut, 201);
-    let octets = c
-        .get(format!(
-            "{}/api/v1/dossier/fichiers/{}",
-            serveur.url,
-            f["fichier"]["id"].as_str().unwrap()
-        ))
-        .bearer_auth(&j)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
+    let s = commun::connexion(&serveur.url, &numero, &mdp).await;
+    let f = commun::deposer(&s, "piece-identite", "cni.pdf", pdf_minimal())
         .await
         .unwrap();
-    assert_eq!(octets.to_vec(), pdf_minimal());
+    assert_eq!(s.voir(&f.id).await.unwrap().to_vec(), pdf_minimal());
 }

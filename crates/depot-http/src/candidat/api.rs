@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::chemin::IdFichier;
-use crate::depot::{deposer_champ, erreur_corps};
+use crate::depot::{deposer_champ, erreur_corps, vider};
 use crate::extraction::{Corps, Ip};
 use crate::reponse::reponse_fichier;
 use crate::session::SessionOuverte;
@@ -289,15 +289,31 @@ pub async fn deposer(
     Path(code): Path<String>,
     mut corps: Multipart,
 ) -> Result<Response, ErreurApi> {
-    while let Some(champ) = corps.next_field().await.map_err(erreur_corps)? {
-        if champ.name() == Some("fichier") {
-            let f = deposer_champ(&etat, &auth.numero, &code, champ).await?;
-            let vue = crate::vue::VueFichier::from(&f);
+    match recevoir(&etat, &auth.numero, &code, &mut corps).await {
+        Ok(f) => {
             let reponse = ReponseDepot {
                 message: "Fichier enregistré",
-                fichier: vue,
+                fichier: crate::vue::VueFichier::from(&f),
             };
-            return Ok((StatusCode::CREATED, Json(reponse)).into_response());
+            Ok((StatusCode::CREATED, Json(reponse)).into_response())
+        }
+        Err(e) => {
+            let mut r = e.into_response();
+            vider(&mut corps, &mut r).await;
+            Ok(r)
+        }
+    }
+}
+
+async fn recevoir(
+    etat: &SharedState,
+    numero: &depot_core::NumeroDossier,
+    code: &str,
+    corps: &mut Multipart,
+) -> Result<depot_core::Fichier, ErreurApi> {
+    while let Some(champ) = corps.next_field().await.map_err(erreur_corps)? {
+        if champ.name() == Some("fichier") {
+            return deposer_champ(etat, numero, code, champ).await;
         }
     }
     Err(Refus::ChampInvalide {

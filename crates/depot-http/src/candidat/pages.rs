@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use crate::candidat::api::{CorpsPreinscription, demande, ouvrir_session};
 use crate::chemin::IdFichier;
-use crate::depot::{deposer_champ, erreur_corps};
+use crate::depot::{deposer_champ, erreur_corps, vider};
 use crate::extraction::Ip;
 use crate::reponse::reponse_fichier;
 use crate::session::SessionOuverte;
@@ -530,47 +530,55 @@ pub async fn deposer(
     Path(code): Path<String>,
     mut corps: Multipart,
 ) -> Response {
-    let resultat: Result<(), ErreurApi> = async {
-        let mut csrf_ok = false;
-        while let Some(champ) = corps.next_field().await.map_err(erreur_corps)? {
-            match champ.name() {
-                Some("csrf") => {
-                    let v = champ
-                        .text()
-                        .await
-                        .map_err(|e| ErreurApi::requete_invalide(e.body_text()))?;
-                    verifier_csrf(&auth, &v)?;
-                    csrf_ok = true;
-                }
-                Some("fichier") if csrf_ok => {
-                    deposer_champ(&etat, auth.numero(), &code, champ).await?;
-                    return Ok(());
-                }
-                Some("fichier") => return verifier_csrf(&auth, ""),
-                _ => {}
-            }
-        }
-        Err(Refus::ChampInvalide {
-            champ: "fichier",
-            raison: "choisissez un fichier.".to_owned(),
-        }
-        .into())
-    }
-    .await;
-    match resultat {
+    match recevoir(&etat, &auth, &code, &mut corps).await {
         Ok(()) => Redirect::to(&etat.chemin(&format!("/dossier/pieces/{code}?enregistre=1")))
             .into_response(),
         Err(e) => {
             let statut = e.statut;
-            match etat.espace.consulter(auth.numero()).await {
+            let mut r = match etat.espace.consulter(auth.numero()).await {
                 Ok(c) => match vue_piece(&etat, &auth, &c, &code, false, Some(&e.message)) {
                     Ok(m) => rendu(statut, m),
                     Err(_) => page_erreur(&etat, e),
                 },
                 Err(_) => page_erreur(&etat, e),
-            }
+            };
+            vider(&mut corps, &mut r).await;
+            r
         }
     }
+}
+
+/// The page's upload form: the CSRF field first, then the file.
+async fn recevoir(
+    etat: &SharedState,
+    auth: &AuthPage,
+    code: &str,
+    corps: &mut Multipart,
+) -> Result<(), ErreurApi> {
+    let mut csrf_ok = false;
+    while let Some(champ) = corps.next_field().await.map_err(erreur_corps)? {
+        match champ.name() {
+            Some("csrf") => {
+                let v = champ
+                    .text()
+                    .await
+                    .map_err(|e| ErreurApi::requete_invalide(e.body_text()))?;
+                verifier_csrf(auth, &v)?;
+                csrf_ok = true;
+            }
+            Some("fichier") if csrf_ok => {
+                deposer_champ(etat, auth.numero(), code, champ).await?;
+                return Ok(());
+            }
+            Some("fichier") => return verifier_csrf(auth, ""),
+            _ => {}
+        }
+    }
+    Err(Refus::ChampInvalide {
+        champ: "fichier",
+        raison: "choisissez un fichier.".to_owned(),
+    }
+    .into())
 }
 
 async fn voir(

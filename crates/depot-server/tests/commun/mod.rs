@@ -75,76 +75,24 @@ pub(crate) async fn lancer(
     ))
 }
 
-/// `POST /api/v1/connexion` on a running server; the token, or a panic with the answer.
-pub(crate) async fn connexion(url: &str, numero: &str, mdp: &str) -> String {
-    let r: serde_json::Value = reqwest::Client::new()
-        .post(format!("{url}/api/v1/connexion"))
-        .json(&serde_json::json!({"numero": numero, "mot_de_passe": mdp}))
-        .send()
-        .await
+/// Logs in on a running server through the typed client (panics on a refusal).
+pub(crate) async fn connexion(url: &str, numero: &str, mdp: &str) -> depot_client::Session {
+    depot_client::Client::new(url)
         .unwrap()
-        .json()
+        .connecter(numero, mdp)
         .await
-        .unwrap();
-    r["jeton"]
-        .as_str()
-        .unwrap_or_else(|| panic!("login: {r}"))
-        .to_owned()
+        .unwrap_or_else(|e| panic!("login: {e}"))
 }
 
-/// Uploads a file for a piece through the API: the status and the answer's JSON.
+/// Uploads a file for a piece: the recorded file, or the refusal's status and code.
 pub(crate) async fn deposer(
-    url: &str,
-    jeton: &str,
+    s: &depot_client::Session,
     piece: &str,
     nom: &str,
     octets: Vec<u8>,
-) -> (u16, serde_json::Value) {
-    let form = reqwest::multipart::Form::new().part(
-        "fichier",
-        reqwest::multipart::Part::bytes(octets).file_name(nom.to_owned()),
-    );
-    let r = reqwest::Client::new()
-        .post(format!("{url}/api/v1/dossier/pieces/{piece}"))
-        .bearer_auth(jeton)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    (
-        r.status().as_u16(),
-        r.json().await.unwrap_or(serde_json::Value::Null),
-    )
-}
-
-/// `POST /api/v1/dossier/cloture`: the answer's JSON.
-pub(crate) async fn cloturer(url: &str, jeton: &str) -> serde_json::Value {
-    reqwest::Client::new()
-        .post(format!("{url}/api/v1/dossier/cloture"))
-        .bearer_auth(jeton)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
-/// `GET` with the candidate's token: the body's bytes (panics on a transport error).
-pub(crate) async fn lire(url: &str, jeton: &str) -> Vec<u8> {
-    reqwest::Client::new()
-        .get(url)
-        .bearer_auth(jeton)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap()
-        .to_vec()
-}
-
-/// `GET` with the candidate's token: the body as JSON.
-pub(crate) async fn lire_json(url: &str, jeton: &str) -> serde_json::Value {
-    serde_json::from_slice(&lire(url, jeton).await).unwrap()
+) -> Result<depot_client::Fichier, (u16, String)> {
+    s.deposer(piece, nom, octets).await.map_err(|e| match e {
+        depot_client::Erreur::Api { statut, code, .. } => (statut, code),
+        autre => panic!("upload of {nom}: {autre}"),
+    })
 }
