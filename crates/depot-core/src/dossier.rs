@@ -31,7 +31,12 @@ pub struct Identite {
 }
 
 fn texte_propre(champ: &'static str, s: &str, max: usize) -> Result<String, Refus> {
-    let t: String = s.nfc().filter(|c| !c.is_control()).collect();
+    // Control and bidirectional formatting characters are dropped: a name must read on the
+    // staff's pages, JSON and CSV exactly as it is.
+    let t: String = s
+        .nfc()
+        .filter(|c| !c.is_control() && !depot_format::invisible_trompeur(*c))
+        .collect();
     let t = t.trim().to_owned();
     if t.is_empty() {
         return Err(Refus::ChampInvalide {

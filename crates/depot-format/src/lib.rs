@@ -144,6 +144,14 @@ pub enum Caracteristiques {
     },
 }
 
+/// Whether `c` is invisible formatting that can make a text read otherwise than it is:
+/// bidirectional overrides, embeddings and isolates, marks, zero-width characters, the BOM.
+/// Stripped from file names here and from the identity typed at pré-inscription.
+pub fn invisible_trompeur(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
 /// Normalises a client-supplied file name for display: last path component only, Unicode
 /// NFC, control and bidirectional-override characters and path separators removed, spaces
 /// trimmed, length capped (keeping the extension). Never used as a path or key.
@@ -153,9 +161,8 @@ pub fn normaliser_nom(brut: &str) -> String {
         .nfc()
         .filter(|c| {
             !c.is_control()
-                && !matches!(c,
-                    '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-                    | '\u{FEFF}' | '/' | '\\' | ':' | '"' | '<' | '>' | '|' | '*' | '?')
+                && !invisible_trompeur(*c)
+                && !matches!(c, '/' | '\\' | ':' | '"' | '<' | '>' | '|' | '*' | '?')
         })
         .collect();
     let propre = propre.trim().trim_start_matches('.').trim().to_owned();

@@ -6,7 +6,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{StatusCode, request::Parts};
 
-use crate::{ErreurApi, ip_client};
+use crate::{ErreurApi, SharedState, ip_client};
 
 /// A JSON body whose rejection speaks the API's error format.
 pub struct Corps<T>(pub T);
@@ -33,9 +33,12 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Corps<T>
 /// The client IP of a request, as an extractor.
 pub struct Ip(pub std::net::IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for Ip {
+impl FromRequestParts<SharedState> for Ip {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(ip_client(parts)))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        etat: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(ip_client(parts, &etat.config.proxys_de_confiance)))
     }
 }

@@ -64,6 +64,11 @@ pub struct Config {
     pub cles_publiees: depot_core::Cles,
     /// Staff accounts of `/api/v1/gestion` (tokens stored as their SHA-256).
     pub gestionnaires: Vec<gestion::CompteGestionnaire>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (the client address then comes
+    /// from it); from anyone else the header is ignored.
+    pub proxys_de_confiance: Vec<ipnet::IpNet>,
+    /// Login throttling rules.
+    pub limitation: session::Regles,
 }
 
 impl Default for Config {
@@ -74,6 +79,8 @@ impl Default for Config {
             corps_max: 64 * 1024,
             cles_publiees: depot_core::Cles::default(),
             gestionnaires: Vec::new(),
+            proxys_de_confiance: Vec::new(),
+            limitation: session::Regles::default(),
         }
     }
 }
@@ -122,7 +129,7 @@ pub fn router(espace: Arc<Espace>, config: Config) -> Router {
     let etat = Arc::new(AppState {
         espace,
         sessions: Sessions::default(),
-        limiteur: Limiteur::default(),
+        limiteur: Limiteur::new(config.limitation),
         config,
     });
     let depots = Router::new()
@@ -194,13 +201,36 @@ fn journal() -> Journal {
         .on_failure(())
 }
 
-/// The client's address (for throttling).
-pub fn ip_client(parts: &Parts) -> std::net::IpAddr {
-    parts
+/// The client's address (for throttling): the connection's peer, or — when the peer is a
+/// proxy named in `de_confiance` — the right-most `X-Forwarded-For` entry that is not one of
+/// those proxies (entries to its left are whatever the client claimed).
+pub fn ip_client(parts: &Parts, de_confiance: &[ipnet::IpNet]) -> std::net::IpAddr {
+    let pair = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
-        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let fiable = |ip: &std::net::IpAddr| de_confiance.iter().any(|r| r.contains(ip));
+    if !fiable(&pair) {
+        return pair;
+    }
+    let mut client = pair;
+    let entrees = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect::<Vec<_>>();
+    for e in entrees.iter().rev() {
+        match e.trim().parse::<std::net::IpAddr>() {
+            Ok(ip) if fiable(&ip) => client = ip,
+            Ok(ip) => return ip,
+            // Garbage: stop at the last hop a trusted proxy vouched for.
+            Err(_) => return client,
+        }
+    }
+    client
 }
 
 /// The token of an `Authorization: Bearer <jeton>` header (the scheme in any case).
@@ -238,5 +268,57 @@ impl FromRequestParts<SharedState> for AuthApi {
             numero: s.numero,
             jeton: jeton.to_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(pair: &str, xff: &[&str]) -> Parts {
+        let mut r = axum::http::Request::builder().uri("/");
+        for x in xff {
+            r = r.header("x-forwarded-for", *x);
+        }
+        let (mut p, ()) = r
+            .body(())
+            .map(|r| r.into_parts())
+            .unwrap_or_else(|_| unreachable!());
+        p.extensions.insert(ConnectInfo::<SocketAddr>(
+            pair.parse().unwrap_or_else(|_| unreachable!()),
+        ));
+        p
+    }
+
+    fn ip(s: &str) -> std::net::IpAddr {
+        s.parse().unwrap_or_else(|_| unreachable!())
+    }
+
+    #[test]
+    fn x_forwarded_for_seulement_du_proxy_de_confiance() {
+        let proxy: Vec<ipnet::IpNet> =
+            vec!["10.0.0.0/8".parse().unwrap_or_else(|_| unreachable!())];
+        // Anyone else's header is ignored.
+        assert_eq!(
+            ip_client(&parts("192.0.2.1:5000", &["203.0.113.5"]), &proxy),
+            ip("192.0.2.1")
+        );
+        assert_eq!(
+            ip_client(&parts("10.0.0.2:5000", &["203.0.113.5"]), &[]),
+            ip("10.0.0.2")
+        );
+        // Through the proxy (and a second one of ours): the first address it did not add.
+        assert_eq!(
+            ip_client(
+                &parts("10.0.0.2:5000", &["198.51.100.1, 203.0.113.5", "10.1.1.1"]),
+                &proxy
+            ),
+            ip("203.0.113.5")
+        );
+        // Garbage stops at the last hop vouched for.
+        assert_eq!(
+            ip_client(&parts("10.0.0.2:5000", &["n'importe quoi"]), &proxy),
+            ip("10.0.0.2")
+        );
     }
 }

@@ -3,12 +3,12 @@
 //! - Tokens are 256 random bits, given to the client once (base64url) and kept server-side
 //!   only as their SHA-256. Idle expiry 30 minutes, absolute 12 hours, dead at logout. A
 //!   token is scoped to one dossier. Sessions live in memory: a restart logs everyone out.
-//! - Throttling never locks the real candidate out for good: per n° de dossier (known or
-//!   not, counted alike), at most 10 failures in a sliding 15 minutes; per client IP, at most
-//!   100 failures in an hour. A success resets the n°'s count.
+//! - Throttling ([`Limiteur`]) counts each attempt before its password is checked; per (n°,
+//!   client address), 10 failures in a sliding 15 minutes; per n° across addresses, beyond
+//!   100 failures in an hour, a delay that doubles up to a minute (never a lock-out); per
+//!   address, 100 failures in an hour. Unknown numbers are counted like known ones.
 
 use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
@@ -113,76 +113,79 @@ impl Sessions {
     }
 }
 
-/// Failures per key in a sliding window.
-#[derive(Debug)]
-struct Fenetre<K> {
-    echecs: Mutex<HashMap<K, VecDeque<DateTime<Utc>>>>,
-    max: usize,
-    duree: Duration,
+/// The throttling rules (the reasoning is in docs/rules.md).
+#[derive(Debug, Clone, Copy)]
+pub struct Regles {
+    /// Failures allowed per (n°, client address) in [`Regles::fenetre_numero_ip`].
+    pub max_numero_ip: usize,
+    /// The window of that count.
+    pub fenetre_numero_ip: Duration,
+    /// Failures per n° across every address in an hour beyond which each further attempt
+    /// waits a delay that doubles, up to [`Regles::delai_max`]: a growing delay, never a
+    /// lock-out of the candidate.
+    pub plafond_numero: usize,
+    /// The longest wait between two attempts on a n° over its ceiling.
+    pub delai_max: Duration,
+    /// Failures allowed per client address in an hour, whatever the n°.
+    pub max_ip: usize,
 }
 
-impl<K: Eq + Hash + Clone> Fenetre<K> {
-    fn new(max: usize, duree: Duration) -> Self {
-        Self {
-            echecs: Mutex::new(HashMap::new()),
-            max,
-            duree,
-        }
-    }
-
-    /// `Some(seconds to wait)` when the key is over its limit.
-    fn bloque(&self, k: &K, now: DateTime<Utc>) -> Option<u64> {
-        let mut m = verrou(&self.echecs);
-        let v = m.get_mut(k)?;
-        while v.front().is_some_and(|t| *t + self.duree <= now) {
-            v.pop_front();
-        }
-        if v.len() >= self.max {
-            let libre = v.front().map(|t| *t + self.duree - now).unwrap_or_default();
-            Some(libre.num_seconds().max(1) as u64)
-        } else {
-            None
-        }
-    }
-
-    fn echec(&self, k: K, now: DateTime<Utc>) {
-        let mut m = verrou(&self.echecs);
-        if m.len() > 100_000 {
-            let duree = self.duree;
-            m.retain(|_, v| v.back().is_some_and(|t| *t + duree > now));
-        }
-        let v = m.entry(k).or_default();
-        v.push_back(now);
-        while v.len() > self.max {
-            v.pop_front();
-        }
-    }
-
-    fn compter(&self, k: &K, now: DateTime<Utc>) -> usize {
-        verrou(&self.echecs)
-            .get(k)
-            .map_or(0, |v| v.iter().filter(|t| **t + self.duree > now).count())
-    }
-
-    fn effacer(&self, k: &K) {
-        verrou(&self.echecs).remove(k);
-    }
-}
-
-/// Login throttling.
-#[derive(Debug)]
-pub struct Limiteur {
-    par_numero: Fenetre<String>,
-    par_ip: Fenetre<IpAddr>,
-}
-
-impl Default for Limiteur {
+impl Default for Regles {
     fn default() -> Self {
         Self {
-            par_numero: Fenetre::new(10, Duration::minutes(15)),
-            par_ip: Fenetre::new(100, Duration::hours(1)),
+            max_numero_ip: 10,
+            fenetre_numero_ip: Duration::minutes(15),
+            plafond_numero: 100,
+            delai_max: Duration::seconds(60),
+            max_ip: 100,
         }
     }
+}
+
+const HEURE: Duration = Duration::hours(1);
+
+/// Drops the instants older than `duree`.
+fn glisser(v: &mut VecDeque<DateTime<Utc>>, duree: Duration, now: DateTime<Utc>) {
+    while v.front().is_some_and(|t| *t + duree <= now) {
+        v.pop_front();
+    }
+}
+
+/// Removes one attempt counted at `quand` (the most recent such).
+fn retirer(v: Option<&mut VecDeque<DateTime<Utc>>>, quand: DateTime<Utc>) {
+    if let Some(v) = v
+        && let Some(i) = v.iter().rposition(|t| *t == quand)
+    {
+        v.remove(i);
+    }
+}
+
+#[derive(Debug, Default)]
+struct Compteurs {
+    numero_ip: HashMap<(String, IpAddr), VecDeque<DateTime<Utc>>>,
+    numero: HashMap<String, VecDeque<DateTime<Utc>>>,
+    ip: HashMap<IpAddr, VecDeque<DateTime<Utc>>>,
+    /// Failures since the last success, for the journal.
+    depuis_succes: HashMap<String, u32>,
+}
+
+/// Login throttling: every attempt is counted, atomically, **before** the password is
+/// checked (increment-and-check), so that however many requests arrive together at most the
+/// allowed number of verifications ever run. A success then takes its attempt back.
+#[derive(Debug, Default)]
+pub struct Limiteur {
+    compteurs: Mutex<Compteurs>,
+    regles: Regles,
+}
+
+/// An attempt counted before its password is checked: end it with [`Limiteur::reussie`],
+/// [`Limiteur::echouee`] or [`Limiteur::annulee`].
+#[derive(Debug)]
+#[must_use]
+pub struct Tentative {
+    numero: String,
+    ip: IpAddr,
+    quand: DateTime<Utc>,
 }
 
 /// The key a typed n° is counted under: unknown numbers are counted like known ones.
@@ -190,29 +193,99 @@ fn cle_numero(saisie: &str) -> String {
     saisie.trim().to_uppercase().chars().take(32).collect()
 }
 
+fn attente(jusqu_a: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
+    (jusqu_a - now).num_seconds().max(1) as u64
+}
+
 impl Limiteur {
-    /// `Err(seconds)` when this n° or this IP must wait.
-    pub fn autoriser(&self, numero: &str, ip: IpAddr, now: DateTime<Utc>) -> Result<(), u64> {
-        let a = self.par_numero.bloque(&cle_numero(numero), now);
-        let b = self.par_ip.bloque(&ip, now);
-        match a.max(b) {
-            Some(s) => Err(s),
-            None => Ok(()),
+    /// With other rules (tests, a CDG's policy).
+    pub fn new(regles: Regles) -> Self {
+        Self {
+            compteurs: Mutex::default(),
+            regles,
         }
     }
 
-    /// Counts a failed login.
-    pub fn echec(&self, numero: &str, ip: IpAddr, now: DateTime<Utc>) {
-        self.par_numero.echec(cle_numero(numero), now);
-        self.par_ip.echec(ip, now);
+    /// Counts an attempt on `numero` from `ip`, or says how many seconds to wait.
+    pub fn tenter(&self, numero: &str, ip: IpAddr, now: DateTime<Utc>) -> Result<Tentative, u64> {
+        let r = &self.regles;
+        let numero = cle_numero(numero);
+        let mut c = verrou(&self.compteurs);
+        if c.numero_ip.len() + c.numero.len() + c.ip.len() > 300_000 {
+            let f = r.fenetre_numero_ip;
+            c.numero_ip
+                .retain(|_, v| v.back().is_some_and(|t| *t + f > now));
+            c.numero
+                .retain(|_, v| v.back().is_some_and(|t| *t + HEURE > now));
+            c.ip.retain(|_, v| v.back().is_some_and(|t| *t + HEURE > now));
+        }
+        let Compteurs {
+            numero_ip,
+            numero: par_numero,
+            ip: par_ip,
+            depuis_succes,
+        } = &mut *c;
+        let v_ip = par_ip.entry(ip).or_default();
+        glisser(v_ip, HEURE, now);
+        if v_ip.len() >= r.max_ip {
+            let premier = v_ip.front().copied().unwrap_or(now);
+            return Err(attente(premier + HEURE, now));
+        }
+        let v_ni = numero_ip.entry((numero.clone(), ip)).or_default();
+        glisser(v_ni, r.fenetre_numero_ip, now);
+        if v_ni.len() >= r.max_numero_ip {
+            let premier = v_ni.front().copied().unwrap_or(now);
+            return Err(attente(premier + r.fenetre_numero_ip, now));
+        }
+        let v_n = par_numero.entry(numero.clone()).or_default();
+        glisser(v_n, HEURE, now);
+        if v_n.len() >= r.plafond_numero {
+            // 1 s after the ceiling, then 2, 4… up to the maximum.
+            let au_dela = u32::try_from(v_n.len() - r.plafond_numero).unwrap_or(u32::MAX);
+            let delai = Duration::seconds(1i64 << au_dela.min(30)).min(r.delai_max);
+            let dernier = v_n.back().copied().unwrap_or(now);
+            if now < dernier + delai {
+                return Err(attente(dernier + delai, now));
+            }
+        }
+        v_ip.push_back(now);
+        v_ni.push_back(now);
+        v_n.push_back(now);
+        *depuis_succes.entry(numero.clone()).or_default() += 1;
+        Ok(Tentative {
+            numero,
+            ip,
+            quand: now,
+        })
     }
 
-    /// A successful login resets the n°'s count; returns the failures it erased.
-    pub fn succes(&self, numero: &str, now: DateTime<Utc>) -> u32 {
-        let k = cle_numero(numero);
-        let n = self.par_numero.compter(&k, now);
-        self.par_numero.effacer(&k);
-        u32::try_from(n).unwrap_or(u32::MAX)
+    /// The password was right: the attempt was no failure, the (n°, address) count starts
+    /// again; returns the failures on this n° since its previous success (for the journal).
+    pub fn reussie(&self, t: Tentative) -> u32 {
+        let mut c = verrou(&self.compteurs);
+        c.numero_ip.remove(&(t.numero.clone(), t.ip));
+        retirer(c.numero.get_mut(&t.numero), t.quand);
+        retirer(c.ip.get_mut(&t.ip), t.quand);
+        c.depuis_succes
+            .remove(&t.numero)
+            .unwrap_or(1)
+            .saturating_sub(1)
+    }
+
+    /// The password was wrong (or the n° unknown): the attempt stays counted.
+    pub fn echouee(&self, t: Tentative) {
+        drop(t);
+    }
+
+    /// The attempt could not be decided (storage unavailable): it is not counted.
+    pub fn annulee(&self, t: Tentative) {
+        let mut c = verrou(&self.compteurs);
+        retirer(c.numero_ip.get_mut(&(t.numero.clone(), t.ip)), t.quand);
+        retirer(c.numero.get_mut(&t.numero), t.quand);
+        retirer(c.ip.get_mut(&t.ip), t.quand);
+        if let Some(n) = c.depuis_succes.get_mut(&t.numero) {
+            *n = n.saturating_sub(1);
+        }
     }
 }
 
@@ -245,35 +318,97 @@ mod tests {
         assert!(s.verifier("inconnu", t0()).is_none());
     }
 
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
     #[test]
-    fn limiteur() {
+    fn par_numero_et_adresse() {
         let l = Limiteur::default();
-        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        let a = ip("192.0.2.1");
         for i in 0..10 {
-            assert!(l.autoriser("2025-ani-aaaaaa", ip, t0()).is_ok(), "{i}");
-            l.echec("2025-ani-aaaaaa", ip, t0() + Duration::seconds(i));
+            let t = l
+                .tenter("2025-ani-aaaaaa", a, t0() + Duration::seconds(i))
+                .unwrap();
+            l.echouee(t);
         }
         let attente = l
-            .autoriser("2025-ANI-AAAAAA ", ip, t0() + Duration::seconds(20))
+            .tenter("2025-ANI-AAAAAA ", a, t0() + Duration::seconds(20))
             .unwrap_err();
         assert_eq!(attente, 15 * 60 - 20);
+        // Another address is not locked out by the first one's failures.
+        let t = l
+            .tenter("2025-ANI-AAAAAA", ip("198.51.100.7"), t0())
+            .unwrap();
+        assert_eq!(l.reussie(t), 10, "the journal gets the true count");
         // The window slides.
-        assert!(
-            l.autoriser("2025-ANI-AAAAAA", ip, t0() + Duration::minutes(15))
-                .is_ok()
-        );
-        // Success resets, and says how many failures were still in the window (the check
-        // at +15 min slid the first one out).
-        assert_eq!(l.succes("2025-ANI-AAAAAA", t0() + Duration::minutes(1)), 9);
-        assert!(l.autoriser("2025-ANI-AAAAAA", ip, t0()).is_ok());
-        // Per IP: 100 failures over many numbers.
-        for i in 0..100 {
-            l.echec(&format!("X{i}"), ip, t0());
+        let t = l
+            .tenter("2025-ANI-AAAAAA", a, t0() + Duration::minutes(15))
+            .unwrap();
+        // Success resets the (n°, address) count.
+        assert_eq!(l.reussie(t), 0);
+        for _ in 0..9 {
+            let t = l.tenter("2025-ANI-AAAAAA", a, t0()).unwrap();
+            l.echouee(t);
         }
-        assert!(l.autoriser("autre", ip, t0()).is_err());
-        assert!(
-            l.autoriser("autre", "127.0.0.2".parse().unwrap(), t0())
-                .is_ok()
-        );
+        let t = l.tenter("2025-ANI-AAAAAA", a, t0()).unwrap();
+        l.annulee(t);
+        assert!(l.tenter("2025-ANI-AAAAAA", a, t0()).is_ok(), "a refund");
+    }
+
+    #[test]
+    fn par_adresse() {
+        let l = Limiteur::default();
+        let a = ip("192.0.2.1");
+        for i in 0..100 {
+            l.echouee(l.tenter(&format!("X{i}"), a, t0()).unwrap());
+        }
+        assert!(l.tenter("autre", a, t0()).is_err());
+        assert!(l.tenter("autre", ip("192.0.2.2"), t0()).is_ok());
+    }
+
+    #[test]
+    fn au_dela_du_plafond_un_delai_qui_croit() {
+        let l = Limiteur::default();
+        let n = "2025-ANI-AAAAAA";
+        // 100 failures from 100 addresses within the hour.
+        for i in 0..100u8 {
+            l.echouee(l.tenter(n, IpAddr::from([10, 0, 0, i]), t0()).unwrap());
+        }
+        // Then each attempt waits 1 s, 2 s, 4 s… after the previous one, whoever sends it.
+        let mut t = t0();
+        let mut attentes = Vec::new();
+        for i in 0..8u8 {
+            let a = IpAddr::from([10, 0, 1, i]);
+            let s = l.tenter(n, a, t).unwrap_err();
+            attentes.push(s);
+            t += Duration::seconds(s as i64);
+            l.echouee(l.tenter(n, a, t).unwrap());
+        }
+        assert_eq!(attentes, [1, 2, 4, 8, 16, 32, 60, 60]);
+        // The real candidate gets in after at most the maximum delay.
+        let s = l.tenter(n, ip("203.0.113.9"), t).unwrap_err();
+        assert!(s <= 60);
+        let ok = l
+            .tenter(n, ip("203.0.113.9"), t + Duration::seconds(s as i64))
+            .unwrap();
+        assert_eq!(l.reussie(ok), 108);
+    }
+
+    #[test]
+    fn des_tentatives_simultanees_sont_comptees_avant_la_verification() {
+        // 29 attempts arrive together: only 10 are let through to a verification.
+        let l = std::sync::Arc::new(Limiteur::default());
+        let fils: Vec<_> = (0..29)
+            .map(|_| {
+                let l = l.clone();
+                std::thread::spawn(move || l.tenter("2025-ANI-AAAAAA", ip("192.0.2.1"), t0()))
+            })
+            .collect();
+        let passees: Vec<Tentative> = fils
+            .into_iter()
+            .filter_map(|f| f.join().unwrap().ok())
+            .collect();
+        assert_eq!(passees.len(), 10);
     }
 }

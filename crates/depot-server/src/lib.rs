@@ -141,6 +141,18 @@ pub struct Args {
     /// DEPOT_S3_SECRET_ACCESS_KEY or secret_access_key_file, never from the file itself.
     #[arg(long, value_name = "FICHIER")]
     s3: Option<PathBuf>,
+    /// A reverse proxy in front of depot (an address or a network, e.g. 10.0.0.5 or
+    /// 10.0.0.0/24); repeat for several. The client address used for throttling is then read
+    /// from the X-Forwarded-For it adds; from anyone else that header is ignored.
+    #[arg(long = "proxy-de-confiance", value_name = "ADDR/CIDR", value_parser = reseau)]
+    proxys_de_confiance: Vec<ipnet::IpNet>,
+}
+
+/// `10.0.0.0/24`, or one address (`10.0.0.5`, `::1`).
+fn reseau(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("« {s} » : une adresse IP ou un réseau (10.0.0.0/24) attendu"))
 }
 
 /// The demo concours: the seed's pieces, with a calendar relative to `aujourd_hui`
@@ -370,6 +382,7 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
             cookies_securises: args.cookies_securises,
             cles_publiees: cles,
             gestionnaires,
+            proxys_de_confiance: args.proxys_de_confiance.clone(),
             ..Default::default()
         },
     ))

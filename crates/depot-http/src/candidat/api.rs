@@ -168,14 +168,16 @@ pub async fn ouvrir_session(
     numero: &str,
     mot_de_passe: MotDePasse,
 ) -> Result<(String, SessionOuverte), ErreurApi> {
-    let now = etat.now();
-    if let Err(secondes) = etat.limiteur.autoriser(numero, ip, now) {
-        tracing::warn!(%ip, "connexion limitée");
-        return Err(ErreurApi::trop_de_tentatives(secondes));
-    }
+    let tentative = etat
+        .limiteur
+        .tenter(numero, ip, etat.now())
+        .map_err(|secondes| {
+            tracing::warn!(%ip, "connexion limitée");
+            ErreurApi::trop_de_tentatives(secondes)
+        })?;
     match etat.espace.connecter(numero, &mot_de_passe).await {
         Ok(n) => {
-            let echecs = etat.limiteur.succes(numero, now);
+            let echecs = etat.limiteur.reussie(tentative);
             // The journal keeps the count, nothing else; a failure to write it does not
             // refuse the login (a login changes no state).
             if let Err(e) = etat.espace.journaliser_connexion(&n, echecs).await {
@@ -183,13 +185,12 @@ pub async fn ouvrir_session(
             }
             Ok(etat.sessions.ouvrir(n, etat.now(), etat.espace.hasard()))
         }
+        Err(depot_core::ErreurEspace::Refus(Refus::IdentifiantsInvalides)) => {
+            etat.limiteur.echouee(tentative);
+            Err(Refus::IdentifiantsInvalides.into())
+        }
         Err(e) => {
-            if matches!(
-                e,
-                depot_core::ErreurEspace::Refus(Refus::IdentifiantsInvalides)
-            ) {
-                etat.limiteur.echec(numero, ip, now);
-            }
+            etat.limiteur.annulee(tentative);
             Err(e.into())
         }
     }

@@ -43,6 +43,17 @@ impl Write for VersCanal {
     }
 }
 
+/// A cell a spreadsheet would read as a formula (OWASP, « CSV injection »: it begins with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, which spreadsheets
+/// show as text: the name stays readable and nothing runs.
+fn cellule(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
+}
+
 fn csv_dossiers(liste: &[Consultation]) -> Result<Vec<u8>, std::io::Error> {
     // UTF-8 BOM and `;`: what French spreadsheet software expects.
     let mut w = csv::WriterBuilder::new()
@@ -73,15 +84,19 @@ fn csv_dossiers(liste: &[Consultation]) -> Result<Vec<u8>, std::io::Error> {
             .map(|p| p.libelle.clone())
             .collect::<Vec<_>>()
             .join(", ");
-        w.write_record([
-            d.numero().as_str(),
-            d.identite().nom(),
-            d.identite().prenom(),
-            d.voie().code(),
-            d.etat_lu(&c.concours, c.maintenant).code(),
-            &cloture,
-            &manquantes,
-        ])?;
+        w.write_record(
+            [
+                cellule(d.numero().as_str()),
+                cellule(d.identite().nom()),
+                cellule(d.identite().prenom()),
+                cellule(d.voie().code()),
+                cellule(d.etat_lu(&c.concours, c.maintenant).code()),
+                cellule(&cloture),
+                cellule(&manquantes),
+            ]
+            .iter()
+            .map(|c| c.as_bytes()),
+        )?;
     }
     w.into_inner()
         .map_err(|e| std::io::Error::other(e.to_string()))
@@ -175,3 +190,17 @@ pub(crate) async fn exporter(
 }
 
 // ---- Staff pages (minimal): a list, a dossier with its journal and the decision buttons --
+
+#[cfg(test)]
+mod tests {
+    use super::cellule;
+
+    #[test]
+    fn une_formule_devient_du_texte() {
+        for f in ["=1+1", "+33 6", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(cellule(f), format!("'{f}"));
+        }
+        assert_eq!(cellule("Durand"), "Durand");
+        assert_eq!(cellule(""), "");
+    }
+}
