@@ -575,6 +575,9 @@ fn demarrer_serveur(data: &Path) -> Result<String, String> {
         "depot-server".as_ref(),
         "--data".as_ref(),
         data.as_os_str(),
+        // Every simulated candidate comes from this machine's one address.
+        "--preinscriptions-par-heure".as_ref(),
+        "0".as_ref(),
     ])
     .map_err(|e| e.to_string())?;
     let (tx, rx) = std::sync::mpsc::channel();
@@ -641,7 +644,12 @@ impl Drop for Enfant {
 /// Starts a depot-server binary on a free port with the default configuration; returns its
 /// base URL once it listens.
 fn lancer_serveur(binaire: &Path, data: &Path) -> Result<(String, Enfant), String> {
-    lancer_serveur_avec(binaire, data, &[])
+    // Every simulated candidate comes from this machine's one address.
+    lancer_serveur_avec(
+        binaire,
+        data,
+        &["--preinscriptions-par-heure".as_ref(), "0".as_ref()],
+    )
 }
 
 /// Starts a depot-server binary on a free port with `args` added to `--data DIR`; returns

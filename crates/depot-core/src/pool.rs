@@ -131,10 +131,62 @@ enum Argon2Job {
     Verifier(HashMotDePasse, MotDePasse, oneshot::Sender<bool>),
 }
 
+/// Two queues, one lock: verifications (logins) are always taken before hashes
+/// (pré-inscriptions), so that a candidate logging in never waits behind a burst of
+/// pré-inscriptions. Closed when the pool is dropped.
+#[derive(Default)]
+struct Files {
+    etat: Mutex<(
+        std::collections::VecDeque<Argon2Job>,
+        std::collections::VecDeque<Argon2Job>,
+        bool,
+    )>,
+    signal: std::sync::Condvar,
+}
+
+impl Files {
+    fn pousser(&self, job: Argon2Job) -> bool {
+        let Ok(mut e) = self.etat.lock() else {
+            return false;
+        };
+        if e.2 {
+            return false;
+        }
+        match job {
+            j @ Argon2Job::Verifier(..) => e.0.push_back(j),
+            j @ Argon2Job::Hacher(..) => e.1.push_back(j),
+        }
+        self.signal.notify_one();
+        true
+    }
+
+    /// The next job, verifications first; `None` once closed.
+    fn prendre(&self) -> Option<Argon2Job> {
+        let mut e = self.etat.lock().ok()?;
+        loop {
+            if let Some(j) = e.0.pop_front().or_else(|| e.1.pop_front()) {
+                return Some(j);
+            }
+            if e.2 {
+                return None;
+            }
+            e = self.signal.wait(e).ok()?;
+        }
+    }
+
+    fn fermer(&self) {
+        if let Ok(mut e) = self.etat.lock() {
+            e.2 = true;
+        }
+        self.signal.notify_all();
+    }
+}
+
 /// Password hashing on its own threads, one per core, each keeping argon2's working memory
-/// from one hash to the next (see the module's design note).
+/// from one hash to the next (see the module's design note). Logins go before
+/// pré-inscriptions.
 pub struct PoolArgon2 {
-    envoi: Mutex<mpsc::Sender<Argon2Job>>,
+    files: Arc<Files>,
 }
 
 impl PoolArgon2 {
@@ -146,26 +198,42 @@ impl PoolArgon2 {
     /// A pool of `fils` threads (at least one). If no thread can be started, every hash
     /// fails with `Unavailable` instead of waiting forever.
     pub fn avec_fils(fils: usize) -> Self {
-        let envoi = demarrer(
-            "argon2",
-            fils,
-            || (Argon2id::default(), MemoireArgon2::default()),
-            |(argon2, memoire), job| match job {
-                Argon2Job::Hacher(mdp, reponse) => {
-                    let _ = reponse.send(argon2.hacher_avec(&mdp, memoire));
-                }
-                Argon2Job::Verifier(hash, mdp, reponse) => {
-                    let _ = reponse.send(argon2.verifier_avec(&hash, &mdp, memoire));
-                }
-            },
-        );
-        Self {
-            envoi: Mutex::new(envoi),
+        let files = Arc::new(Files::default());
+        let mut demarres = 0;
+        for n in 0..fils.max(1) {
+            let files = files.clone();
+            let fil = std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    let (argon2, mut memoire) = (Argon2id::default(), MemoireArgon2::default());
+                    while let Some(job) = files.prendre() {
+                        match job {
+                            Argon2Job::Hacher(mdp, reponse) => {
+                                let _ = reponse.send(argon2.hacher_avec(&mdp, &mut memoire));
+                            }
+                            Argon2Job::Verifier(hash, mdp, reponse) => {
+                                let _ =
+                                    reponse.send(argon2.verifier_avec(&hash, &mdp, &mut memoire));
+                            }
+                        }
+                    }
+                });
+            demarres += usize::from(fil.is_ok());
         }
+        if demarres == 0 {
+            files.fermer();
+        }
+        Self { files }
     }
 
     fn soumettre(&self, job: Argon2Job) -> bool {
-        self.envoi.lock().is_ok_and(|e| e.send(job).is_ok())
+        self.files.pousser(job)
+    }
+}
+
+impl Drop for PoolArgon2 {
+    fn drop(&mut self) {
+        self.files.fermer();
     }
 }
 
@@ -226,6 +294,26 @@ mod tests {
         assert_eq!(r, Err(PoolFermee));
         // The one thread survived and takes the next job.
         assert_eq!(futures_executor::block_on(executer(&pool, || 7)), Ok(7));
+    }
+
+    #[test]
+    fn les_connexions_passent_avant_les_preinscriptions() {
+        // Hashes queued first, then a verification: the verification is taken first; and a
+        // closed queue still hands out what it holds, then ends.
+        let files = Files::default();
+        let hash = HashMotDePasse::depuis_phc("$argon2id$v=19$m=19456,t=2,p=1$c2Vs$aGFzaA".into());
+        let mdp = || MotDePasse::from("x");
+        for _ in 0..3 {
+            assert!(files.pousser(Argon2Job::Hacher(mdp(), oneshot::channel().0)));
+        }
+        assert!(files.pousser(Argon2Job::Verifier(hash, mdp(), oneshot::channel().0)));
+        assert!(matches!(files.prendre(), Some(Argon2Job::Verifier(..))));
+        files.fermer();
+        assert!(!files.pousser(Argon2Job::Hacher(mdp(), oneshot::channel().0)));
+        for _ in 0..3 {
+            assert!(matches!(files.prendre(), Some(Argon2Job::Hacher(..))));
+        }
+        assert!(files.prendre().is_none());
     }
 
     #[test]

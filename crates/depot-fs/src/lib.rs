@@ -54,7 +54,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -125,9 +125,13 @@ fn verifier_pas_lien(p: &Path) -> Result<(), StorageError> {
     }
 }
 
+/// Directories are the service's alone (`rwx------`): no other local user may list the n°
+/// de dossier and file ids they are named after.
+const MODE_REPERTOIRE: u32 = 0o700;
+
 /// Creates `dir` if missing (and syncs its parent so the new entry survives a crash).
 fn assurer_dir(dir: &Path) -> Result<(), StorageError> {
-    match fs::create_dir(dir) {
+    match fs::DirBuilder::new().mode(MODE_REPERTOIRE).create(dir) {
         Ok(()) => {
             if let Some(parent) = dir.parent() {
                 fsync_dir(parent).map_err(|e| conv("fsync du répertoire parent", e))?;
@@ -236,7 +240,11 @@ impl FsStore {
     /// subdirectories are real directories, and removes stale temporary files.
     pub fn open(racine: impl AsRef<Path>) -> Result<Self, StorageError> {
         let racine = racine.as_ref().to_path_buf();
-        fs::create_dir_all(&racine).map_err(|e| conv(&racine.display().to_string(), e))?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(MODE_REPERTOIRE)
+            .create(&racine)
+            .map_err(|e| conv(&racine.display().to_string(), e))?;
         let marqueur = racine.join(MARQUEUR);
         match fs::read_to_string(&marqueur) {
             Ok(s) if s == FORMAT => {}

@@ -45,6 +45,39 @@ async fn conformite() {
     testkit::conformite_cles(&s).await;
 }
 
+/// Finding 11 of the outside test: directories were 0755, so any local user could list
+/// every n° de dossier and file id. Every directory of the store is now 0700.
+#[tokio::test]
+async fn repertoires_reserves_au_service() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, s) = store();
+    let e = espace(&s);
+    let d = dossier_exemple(Voie::Externe);
+    let n = d.numero().clone();
+    s.create(&d).await.unwrap();
+    e.deposer(&n, "piece-identite", "cni.pdf", Bytes::from(pdf_minimal()))
+        .await
+        .unwrap();
+    testkit::conformite_cles(&s).await;
+    let mut vus = 0;
+    let mut pile = vec![dir.path().join("data")];
+    while let Some(d) = pile.pop() {
+        let mode = std::fs::metadata(&d).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{}", d.display());
+        vus += 1;
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                pile.push(e.path());
+            }
+        }
+    }
+    assert!(
+        vus >= 4,
+        "the root, records, contents and the dossier's own: {vus}"
+    );
+}
+
 /// An unreadable key file or published list stops the server instead of being replaced:
 /// a récépissé signed with a forgotten key could no longer be verified.
 #[tokio::test]

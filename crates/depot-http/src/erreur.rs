@@ -49,6 +49,9 @@ impl ErreurApi {
         "formulaire_expire",
         "corps_trop_volumineux",
         "trop_de_tentatives",
+        "methode_non_autorisee",
+        "erreur_interne",
+        "trop_de_preinscriptions",
     ];
 
     /// A plain error.
@@ -85,6 +88,20 @@ impl ErreurApi {
         e
     }
 
+    /// 429: too many pré-inscriptions from this address.
+    pub fn trop_de_preinscriptions(secondes: u64) -> Self {
+        let minutes = secondes.div_ceil(60).max(1);
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "trop_de_preinscriptions",
+            format!(
+                "Trop de préinscriptions ont été faites depuis votre connexion internet. Réessayez dans {minutes} minute(s), ou depuis une autre connexion."
+            ),
+        );
+        e.reessayer_apres = Some(secondes.max(1));
+        e
+    }
+
     /// 404: the dossier is not closed yet, so there is no récépissé.
     pub fn pas_de_recepisse() -> Self {
         Self::new(
@@ -109,6 +126,43 @@ impl ErreurApi {
             StatusCode::NOT_FOUND,
             "route_inconnue",
             "Cette adresse n'existe pas.",
+        )
+    }
+
+    /// The API's answer for an error the framework decided (a rejection of an extractor, a
+    /// method the route does not take…), from its status and its own short explanation.
+    pub fn depuis_statut(statut: StatusCode, detail: &str) -> Self {
+        let mut e = match statut {
+            StatusCode::NOT_FOUND => Self::route_inconnue(),
+            StatusCode::METHOD_NOT_ALLOWED => Self::methode_non_autorisee(),
+            StatusCode::PAYLOAD_TOO_LARGE => Self::corps_trop_volumineux(),
+            StatusCode::UNPROCESSABLE_ENTITY => Self::new(
+                statut,
+                "champ_invalide",
+                format!("Un champ est absent ou invalide : {detail}"),
+            ),
+            s if s.is_server_error() => Self::erreur_interne(),
+            _ => Self::requete_invalide(detail),
+        };
+        e.statut = statut;
+        e
+    }
+
+    /// 405: the route exists, not with this method.
+    pub fn methode_non_autorisee() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "methode_non_autorisee",
+            "Cette adresse n'accepte pas cette méthode (voir docs/api.md).",
+        )
+    }
+
+    /// 500: a fault of depot itself (logged where it happens).
+    pub fn erreur_interne() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "erreur_interne",
+            "Une erreur inattendue s'est produite : votre action n'a peut-être pas été enregistrée. Vérifiez votre dossier, puis réessayez.",
         )
     }
 
@@ -217,6 +271,9 @@ pub fn catalogue() -> Vec<ErreurApi> {
         ErreurApi::formulaire_expire(),
         ErreurApi::corps_trop_volumineux(),
         ErreurApi::trop_de_tentatives(600),
+        ErreurApi::methode_non_autorisee(),
+        ErreurApi::erreur_interne(),
+        ErreurApi::trop_de_preinscriptions(3000),
     ]);
     v
 }

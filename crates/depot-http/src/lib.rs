@@ -40,6 +40,7 @@ pub mod gestion;
 pub mod openapi;
 pub mod pdf;
 mod reponse;
+pub mod serveur;
 pub mod session;
 pub mod vue;
 mod web;
@@ -69,6 +70,8 @@ pub struct Config {
     pub proxys_de_confiance: Vec<ipnet::IpNet>,
     /// Login throttling rules.
     pub limitation: session::Regles,
+    /// Pré-inscriptions allowed per client address per hour (0: no limit).
+    pub preinscriptions_par_heure: usize,
 }
 
 impl Default for Config {
@@ -81,6 +84,7 @@ impl Default for Config {
             gestionnaires: Vec::new(),
             proxys_de_confiance: Vec::new(),
             limitation: session::Regles::default(),
+            preinscriptions_par_heure: 10,
         }
     }
 }
@@ -89,10 +93,14 @@ impl Default for Config {
 pub struct AppState {
     /// The rules.
     pub espace: Arc<Espace>,
-    /// Sessions.
+    /// Candidates' sessions.
     pub sessions: Sessions,
+    /// Staff pages' sessions.
+    pub sessions_gestion: Sessions<depot_core::Gestionnaire>,
     /// Login throttling.
     pub limiteur: Limiteur,
+    /// Pré-inscriptions per address.
+    pub preinscriptions: session::LimitePreinscriptions,
     /// Settings.
     pub config: Config,
 }
@@ -129,7 +137,9 @@ pub fn router(espace: Arc<Espace>, config: Config) -> Router {
     let etat = Arc::new(AppState {
         espace,
         sessions: Sessions::default(),
+        sessions_gestion: Sessions::default(),
         limiteur: Limiteur::new(config.limitation),
+        preinscriptions: session::LimitePreinscriptions::new(config.preinscriptions_par_heure),
         config,
     });
     let depots = Router::new()
@@ -139,13 +149,22 @@ pub fn router(espace: Arc<Espace>, config: Config) -> Router {
     let reste = Router::new()
         .merge(api::routes())
         .merge(gestion::routes())
-        .merge(pages::routes().merge(gestion::routes_pages()).layer(
-            middleware::from_fn_with_state(etat.clone(), web::erreur::habiller_erreurs),
-        ))
+        .merge(pages::routes())
+        .merge(gestion::routes_pages())
         .layer(DefaultBodyLimit::max(corps_max));
     depots
         .merge(reste)
         .route("/static/depot.css", get(web::layout::css))
+        .layer(middleware::from_fn_with_state(
+            etat.clone(),
+            web::erreur::habiller_erreurs,
+        ))
+        // Answers carry tokens and personal data: no cache keeps them (the stylesheet says
+        // otherwise for itself).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(journal())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -265,7 +284,7 @@ impl FromRequestParts<SharedState> for AuthApi {
             .verifier(jeton, etat.now())
             .ok_or_else(ErreurApi::non_authentifie)?;
         Ok(Self {
-            numero: s.numero,
+            numero: s.titulaire,
             jeton: jeton.to_owned(),
         })
     }

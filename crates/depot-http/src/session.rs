@@ -26,8 +26,8 @@ pub const INACTIVITE: Duration = Duration::minutes(30);
 pub const DUREE_MAX: Duration = Duration::hours(12);
 
 #[derive(Debug, Clone)]
-struct Session {
-    numero: NumeroDossier,
+struct Session<T> {
+    titulaire: T,
     creee: DateTime<Utc>,
     vue: DateTime<Utc>,
     csrf: String,
@@ -35,18 +35,24 @@ struct Session {
 
 /// A valid session, as seen by a request.
 #[derive(Debug, Clone)]
-pub struct SessionOuverte {
-    /// The dossier it is scoped to.
-    pub numero: NumeroDossier,
+pub struct SessionOuverte<T = NumeroDossier> {
+    /// Whose it is: the dossier a candidate's session is scoped to, or the staff member.
+    pub titulaire: T,
     /// The anti-CSRF token of its forms.
     pub csrf: String,
     /// When it expires if unused.
     pub expire_le: DateTime<Utc>,
 }
 
-/// Server-side sessions.
-#[derive(Debug, Default)]
-pub struct Sessions(Mutex<HashMap<[u8; 32], Session>>);
+/// Server-side sessions: the candidates' (scoped to a dossier) and the staff's pages'.
+#[derive(Debug)]
+pub struct Sessions<T = NumeroDossier>(Mutex<HashMap<[u8; 32], Session<T>>>);
+
+impl<T> Default for Sessions<T> {
+    fn default() -> Self {
+        Self(Mutex::default())
+    }
+}
 
 fn aleatoire(hasard: &dyn Random) -> String {
     let mut octets = [0u8; 32];
@@ -58,27 +64,27 @@ fn cle(jeton: &str) -> [u8; 32] {
     *Sha256::de(jeton.as_bytes()).octets()
 }
 
-fn expiration(s: &Session) -> DateTime<Utc> {
+fn expiration<T>(s: &Session<T>) -> DateTime<Utc> {
     (s.vue + INACTIVITE).min(s.creee + DUREE_MAX)
 }
 
-impl Sessions {
-    /// Opens a session for a dossier; returns the token (shown once) and the session.
+impl<T: Clone> Sessions<T> {
+    /// Opens a session for `titulaire`; returns the token (shown once) and the session.
     pub fn ouvrir(
         &self,
-        numero: NumeroDossier,
+        titulaire: T,
         now: DateTime<Utc>,
         hasard: &dyn Random,
-    ) -> (String, SessionOuverte) {
+    ) -> (String, SessionOuverte<T>) {
         let jeton = aleatoire(hasard);
         let s = Session {
-            numero,
+            titulaire,
             creee: now,
             vue: now,
             csrf: aleatoire(hasard),
         };
         let ouverte = SessionOuverte {
-            numero: s.numero.clone(),
+            titulaire: s.titulaire.clone(),
             csrf: s.csrf.clone(),
             expire_le: expiration(&s),
         };
@@ -91,7 +97,7 @@ impl Sessions {
     }
 
     /// Checks a token and refreshes its idle expiry.
-    pub fn verifier(&self, jeton: &str, now: DateTime<Utc>) -> Option<SessionOuverte> {
+    pub fn verifier(&self, jeton: &str, now: DateTime<Utc>) -> Option<SessionOuverte<T>> {
         let mut m = verrou(&self.0);
         let k = cle(jeton);
         let s = m.get_mut(&k)?;
@@ -101,7 +107,7 @@ impl Sessions {
         }
         s.vue = now;
         Some(SessionOuverte {
-            numero: s.numero.clone(),
+            titulaire: s.titulaire.clone(),
             csrf: s.csrf.clone(),
             expire_le: expiration(s),
         })
@@ -289,6 +295,49 @@ impl Limiteur {
     }
 }
 
+/// Pré-inscriptions per client address in a sliding hour: each costs an argon2 hash and a
+/// dossier. Reserved before the work (increment-and-check, like logins) and given back when
+/// no dossier was created.
+#[derive(Debug)]
+pub struct LimitePreinscriptions {
+    par_ip: Mutex<HashMap<IpAddr, VecDeque<DateTime<Utc>>>>,
+    max_par_heure: usize,
+}
+
+impl LimitePreinscriptions {
+    /// At most `max_par_heure` per address (0: no limit).
+    pub fn new(max_par_heure: usize) -> Self {
+        Self {
+            par_ip: Mutex::default(),
+            max_par_heure,
+        }
+    }
+
+    /// Reserves one for `ip`, or says how many seconds to wait.
+    pub fn reserver(&self, ip: IpAddr, now: DateTime<Utc>) -> Result<DateTime<Utc>, u64> {
+        if self.max_par_heure == 0 {
+            return Ok(now);
+        }
+        let mut m = verrou(&self.par_ip);
+        if m.len() > 100_000 {
+            m.retain(|_, v| v.back().is_some_and(|t| *t + HEURE > now));
+        }
+        let v = m.entry(ip).or_default();
+        glisser(v, HEURE, now);
+        if v.len() >= self.max_par_heure {
+            let premier = v.front().copied().unwrap_or(now);
+            return Err(attente(premier + HEURE, now));
+        }
+        v.push_back(now);
+        Ok(now)
+    }
+
+    /// No dossier was created: the reservation made at `quand` is given back.
+    pub fn rendre(&self, ip: IpAddr, quand: DateTime<Utc>) {
+        retirer(verrou(&self.par_ip).get_mut(&ip), quand);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,6 +403,31 @@ mod tests {
         let t = l.tenter("2025-ANI-AAAAAA", a, t0()).unwrap();
         l.annulee(t);
         assert!(l.tenter("2025-ANI-AAAAAA", a, t0()).is_ok(), "a refund");
+    }
+
+    #[test]
+    fn preinscriptions_par_adresse() {
+        let l = LimitePreinscriptions::new(10);
+        let a = ip("192.0.2.1");
+        for _ in 0..9 {
+            l.reserver(a, t0()).unwrap();
+        }
+        let q = l.reserver(a, t0()).unwrap();
+        assert_eq!(l.reserver(a, t0()), Err(3600));
+        l.rendre(a, q);
+        assert!(
+            l.reserver(a, t0()).is_ok(),
+            "a refused form gives its place back"
+        );
+        assert!(l.reserver(ip("192.0.2.2"), t0()).is_ok());
+        assert!(
+            l.reserver(a, t0() + Duration::hours(1)).is_ok(),
+            "the hour slides"
+        );
+        let sans = LimitePreinscriptions::new(0);
+        for _ in 0..1000 {
+            sans.reserver(a, t0()).unwrap();
+        }
     }
 
     #[test]

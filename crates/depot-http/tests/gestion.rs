@@ -476,26 +476,55 @@ async fn pages_du_service_concours() {
             .headers()["location"],
         "/gestion/connexion"
     );
+    // The login form's CSRF: a post without its cookie (another site's form) is refused.
     assert_eq!(
         c.post(format!("{racine}/gestion/connexion"))
-            .form(&[("jeton", "faux")])
+            .form(&[("csrf", "x"), ("jeton", INSTRUCTEUR)])
             .send()
             .await
             .unwrap()
             .status(),
-        401
+        403
     );
-    let connecter = |jeton: &'static str| {
+    let formulaire = |jeton: &'static str| {
         let (c, racine) = (c.clone(), racine.clone());
         async move {
             let r = c
-                .post(format!("{racine}/gestion/connexion"))
-                .form(&[("jeton", jeton)])
+                .get(format!("{racine}/gestion/connexion"))
                 .send()
                 .await
                 .unwrap();
-            let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+            let paire = r.headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_owned();
+            let csrf = commun::csrf(&r.text().await.unwrap());
+            c.post(format!("{racine}/gestion/connexion"))
+                .header("cookie", paire)
+                .form(&[("csrf", csrf.as_str()), ("jeton", jeton)])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(formulaire("faux").await.status(), 401);
+    let connecter = |jeton: &'static str| {
+        async move {
+            let r = formulaire(jeton).await;
+            assert_eq!(r.status(), 303);
+            let cookie = r
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .find(|v| v.starts_with("depot_gestion="))
+                .unwrap();
             assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+            // Finding 7: the cookie holds a session, never the permanent token.
+            assert!(!cookie.contains(jeton));
             cookie.split(';').next().unwrap().to_owned()
         }
     };
@@ -577,4 +606,112 @@ async fn pages_du_service_concours() {
     let r = decider(vec![("decision", "recevable")]).await;
     assert_eq!(r.status(), 303);
     assert_eq!(a.vue(&j).await["etat"], "recevable");
+    // « Se déconnecter » ends the session: the same cookie opens nothing any more.
+    let page = commun::page(&c, &format!("{racine}/gestion"), &cookie).await;
+    let csrf = commun::csrf(&page);
+    let r = c
+        .post(format!("{racine}/gestion/deconnexion"))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let r = c
+        .get(format!("{racine}/gestion"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/gestion/connexion");
+}
+
+/// Findings 8, 9 and 10 of the outside test: the staff file route answered 503
+/// `stockage_introuvable` for an unknown dossier; some API errors were not JSON (a bad query
+/// string, a method not allowed, a body that is not multipart, a path that is not UTF-8);
+/// answers with personal data could be cached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erreurs_en_json_et_rien_en_cache() {
+    let a = app().await;
+    let (n, j) = a.candidat("externe", "z@exemple.fr").await;
+    let staff = |chemin: String| {
+        a.c.get(format!("{}/gestion{chemin}", a.base))
+            .bearer_auth(LECTEUR)
+            .send()
+    };
+    let r = staff("/dossiers/2025-ANI-ZZZZZZ/fichiers/0123456789ABCDEF".into())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "dossier_inconnu");
+    // A bad query string.
+    let r = staff("/dossiers?page=beaucoup".into()).await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "requete_invalide");
+    // A method the route does not take.
+    let r =
+        a.c.delete(format!("{}/connexion", a.base))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["code"],
+        "methode_non_autorisee"
+    );
+    // An upload that is not multipart.
+    let r =
+        a.c.post(format!("{}/dossier/pieces/piece-identite", a.base))
+            .bearer_auth(&j)
+            .body("pas un formulaire")
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "requete_invalide", "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("La requête est invalide")
+    );
+    // A path segment that is not UTF-8.
+    let r =
+        a.c.get(format!("{}/dossier/pieces/%FF%FE", a.base))
+            .bearer_auth(&j)
+            .send()
+            .await
+            .unwrap();
+    assert!(r.status().is_client_error());
+    assert!(r.json::<Value>().await.unwrap()["code"].is_string());
+    // Nothing with a token or personal data is cached, and pages neither.
+    for r in [
+        a.c.post(format!("{}/connexion", a.base))
+            .json(&json!({"numero": n, "mot_de_passe": MDP}))
+            .send()
+            .await
+            .unwrap(),
+        a.c.get(format!("{}/dossier", a.base))
+            .bearer_auth(&j)
+            .send()
+            .await
+            .unwrap(),
+        staff(format!("/dossiers/{n}")).await.unwrap(),
+        a.c.get(a.base.replace("/api/v1", "/connexion"))
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        assert_eq!(r.headers()["cache-control"], "no-store", "{}", r.url());
+    }
+    // An unknown page is a French page, not an empty answer.
+    let r =
+        a.c.get(a.base.replace("/api/v1", "/nulle-part"))
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.unwrap().contains("Cette page n'existe pas"));
 }

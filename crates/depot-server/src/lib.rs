@@ -146,6 +146,20 @@ pub struct Args {
     /// from the X-Forwarded-For it adds; from anyone else that header is ignored.
     #[arg(long = "proxy-de-confiance", value_name = "ADDR/CIDR", value_parser = reseau)]
     proxys_de_confiance: Vec<ipnet::IpNet>,
+    /// Seconds a client has to send a request's head (and to start the next one on a
+    /// kept-alive connection) before it is disconnected.
+    #[arg(long, value_name = "S", default_value_t = 10)]
+    delai_entetes_s: u64,
+    /// Seconds without a byte of a request body before the request (an upload) is aborted;
+    /// nothing of it is stored.
+    #[arg(long, value_name = "S", default_value_t = 30)]
+    delai_corps_s: u64,
+    /// Pré-inscriptions allowed per client address per hour (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    preinscriptions_par_heure: usize,
+    /// Connections open at once; beyond, new ones wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = 1024)]
+    connexions_max: usize,
 }
 
 /// `10.0.0.0/24`, or one address (`10.0.0.5`, `::1`).
@@ -383,6 +397,7 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
             cles_publiees: cles,
             gestionnaires,
             proxys_de_confiance: args.proxys_de_confiance.clone(),
+            preinscriptions_par_heure: args.preinscriptions_par_heure,
             ..Default::default()
         },
     ))
@@ -399,13 +414,13 @@ async fn lancer(args: Args) -> Result<(), ErreurServeur> {
     let adresse = ecoute.local_addr().map_err(ErreurServeur::Serveur)?;
     println!("listening on http://{adresse}");
     tracing::info!(%adresse, "serveur prêt");
-    axum::serve(
-        ecoute,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(arret())
-    .await
-    .map_err(ErreurServeur::Serveur)
+    let limites = depot_http::serveur::Limites {
+        lecture_entetes: std::time::Duration::from_secs(args.delai_entetes_s.max(1)),
+        inactivite_corps: std::time::Duration::from_secs(args.delai_corps_s.max(1)),
+        connexions_max: args.connexions_max.max(1),
+    };
+    depot_http::serveur::servir(ecoute, app, limites, arret()).await;
+    Ok(())
 }
 
 /// The `depot-server` command: parses the arguments, runs a subcommand or serves until
@@ -426,6 +441,12 @@ pub fn principal() {
                 if role != "lecture" && role != "instruction" {
                     (
                         "le rôle est « lecture » ou « instruction »".to_owned(),
+                        false,
+                    )
+                } else if !depot_http::gestion::auth::id_gestionnaire_valide(id) {
+                    (
+                        "l'identifiant est fait de 1 à 64 caractères parmi a-z, 0-9, « . », « _ », « - »"
+                            .to_owned(),
                         false,
                     )
                 } else {

@@ -22,6 +22,13 @@ async fn jeton_de_gestionnaire_de_bout_en_bout() {
         .output()
         .unwrap();
     assert!(o.status.success());
+    // Finding 14: an id that would need escaping in the TOML file is refused, not written.
+    let refus = std::process::Command::new(env!("CARGO_BIN_EXE_depot-server"))
+        .args(["gestionnaire", "jeton", "--id", "x\"\nrole = \"instruction"])
+        .output()
+        .unwrap();
+    assert!(!refus.status.success());
+    assert!(!String::from_utf8_lossy(&refus.stdout).contains("[[gestionnaires]]"));
     let bloc = String::from_utf8(o.stdout).unwrap();
     let jeton = String::from_utf8(o.stderr)
         .unwrap()

@@ -82,6 +82,25 @@ pub fn demande(
     ))
 }
 
+/// A pré-inscription from a client address, within that address's hourly allowance (shared
+/// by the API and the pages).
+pub(crate) async fn preinscrire_depuis(
+    etat: &SharedState,
+    ip: std::net::IpAddr,
+    c: CorpsPreinscription,
+) -> Result<depot_core::NumeroDossier, ErreurApi> {
+    let (concours, d) = demande(c)?;
+    let place = etat
+        .preinscriptions
+        .reserver(ip, etat.now())
+        .map_err(ErreurApi::trop_de_preinscriptions)?;
+    let r = etat.espace.preinscrire(concours.as_deref(), d).await;
+    if r.is_err() {
+        etat.preinscriptions.rendre(ip, place);
+    }
+    Ok(r?)
+}
+
 /// Pré-inscription: creates a dossier and its password.
 #[utoipa::path(post, path = "/api/v1/preinscriptions", tag = "candidat", request_body = CorpsPreinscription,
     responses((status = 201, body = ReponsePreinscription), (status = 404, description = "concours_inconnu", body = Erreur),
@@ -89,10 +108,10 @@ pub fn demande(
         (status = 422, description = "mot_de_passe_faible, champ_invalide", body = Erreur)))]
 async fn preinscrire(
     State(etat): State<SharedState>,
+    Ip(ip): Ip,
     Corps(c): Corps<CorpsPreinscription>,
 ) -> Result<Response, ErreurApi> {
-    let (concours, d) = demande(c)?;
-    let numero = etat.espace.preinscrire(concours.as_deref(), d).await?;
+    let numero = preinscrire_depuis(&etat, ip, c).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "numero": numero.as_str() })),

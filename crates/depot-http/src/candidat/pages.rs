@@ -20,7 +20,7 @@ use depot_core::{Consultation, MotDePasse, NumeroDossier, Refus};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use crate::candidat::api::{CorpsPreinscription, demande, ouvrir_session};
+use crate::candidat::api::{CorpsPreinscription, ouvrir_session, preinscrire_depuis};
 use crate::chemin::IdFichier;
 use crate::depot::{deposer_champ, erreur_corps, vider};
 use crate::extraction::Ip;
@@ -67,7 +67,7 @@ pub struct AuthPage {
 
 impl AuthPage {
     fn numero(&self) -> &NumeroDossier {
-        &self.session.numero
+        &self.session.titulaire
     }
 }
 
@@ -293,6 +293,7 @@ struct FormPreinscription {
 
 async fn preinscription(
     State(etat): State<SharedState>,
+    Ip(ip): Ip,
     headers: HeaderMap,
     axum_extra::extract::Form(f): axum_extra::extract::Form<FormPreinscription>,
 ) -> Response {
@@ -316,15 +317,7 @@ async fn preinscription(
             ),
         );
     }
-    let resultat = match demande(c) {
-        Ok((concours, d)) => etat
-            .espace
-            .preinscrire(concours.as_deref(), d)
-            .await
-            .map_err(ErreurApi::from),
-        Err(e) => Err(e),
-    };
-    match resultat {
+    match preinscrire_depuis(&etat, ip, c).await {
         Ok(numero) => rendu(
             StatusCode::CREATED,
             page(
@@ -339,10 +332,17 @@ async fn preinscription(
                 },
             ),
         ),
-        Err(e) => rendu(
-            e.statut,
-            formulaire_preinscription(&etat, &csrf, Some(&e.message)),
-        ),
+        Err(e) => {
+            let mut r = rendu(
+                e.statut,
+                formulaire_preinscription(&etat, &csrf, Some(&e.message)),
+            );
+            if let Some(s) = e.reessayer_apres {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(s));
+            }
+            r
+        }
     }
 }
 

@@ -160,16 +160,26 @@ async fn forclos(
     Ok(Json(page(liste, &f)).into_response())
 }
 
-pub(crate) async fn consulter(
-    etat: &SharedState,
-    n: &NumeroDossier,
-) -> Result<Consultation, ErreurApi> {
-    etat.espace.consulter(n).await.map_err(|e| match e {
+/// On the staff's side a n° that names no dossier is `dossier_inconnu` (404), not a store
+/// failure: the record store's `NotFound` can only mean that (a missing content of a listed
+/// file is reported as corrupt by the core).
+pub(crate) fn dossier_inconnu_si_absent(e: depot_core::ErreurEspace) -> ErreurApi {
+    match e {
         depot_core::ErreurEspace::Stockage(depot_core::StorageError::NotFound(_)) => {
             ErreurApi::dossier_inconnu()
         }
         autre => autre.into(),
-    })
+    }
+}
+
+pub(crate) async fn consulter(
+    etat: &SharedState,
+    n: &NumeroDossier,
+) -> Result<Consultation, ErreurApi> {
+    etat.espace
+        .consulter(n)
+        .await
+        .map_err(dossier_inconnu_si_absent)
 }
 
 async fn dossier(
@@ -197,7 +207,11 @@ async fn fichier(
     Numero(n): Numero,
     IdFichier(id): IdFichier,
 ) -> Result<Response, ErreurApi> {
-    let (f, flux) = etat.espace.voir(&n, &id).await?;
+    let (f, flux) = etat
+        .espace
+        .voir(&n, &id)
+        .await
+        .map_err(dossier_inconnu_si_absent)?;
     Ok(reponse_fichier(&f, flux))
 }
 
@@ -208,8 +222,10 @@ async fn decider(
     Corps(saisie): Corps<DecisionSaisie>,
 ) -> Result<Response, ErreurApi> {
     let decision = Decision::try_from(saisie)?;
-    consulter(&etat, &n).await?;
-    etat.espace.decider(&qui, &n, decision).await?;
+    etat.espace
+        .decider(&qui, &n, decision)
+        .await
+        .map_err(dossier_inconnu_si_absent)?;
     let c = etat.espace.consulter(&n).await?;
     Ok(Json(json!({
         "numero": n.as_str(),

@@ -9,11 +9,33 @@ use serde::{Deserialize, Serialize};
 
 use crate::{ErreurApi, SharedState};
 
+/// Whether `id` can name a staff member: 1 to 64 of `a-z 0-9 . _ -`. It is written in
+/// journals, logs and the accounts file, so nothing in it may need escaping.
+pub fn id_gestionnaire_valide(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+fn id_valide<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let id = String::deserialize(d)?;
+    if id_gestionnaire_valide(&id) {
+        Ok(id)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "identifiant de gestionnaire « {} » : 1 à 64 caractères parmi a-z, 0-9, « . », « _ », « - »",
+            id.escape_default()
+        )))
+    }
+}
+
 /// A staff account from the server configuration.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CompteGestionnaire {
-    /// Their id, recorded in journals.
+    /// Their id, recorded in journals (see [`id_gestionnaire_valide`]).
+    #[serde(deserialize_with = "id_valide")]
     pub id: String,
     /// `lecture` or `instruction`.
     pub role: Role,
@@ -53,30 +75,48 @@ impl FromRequestParts<SharedState> for AuthGestion {
 /// The staff pages' cookie, holding the token.
 pub(crate) const COOKIE_GESTION: &str = "depot_gestion";
 
-/// A staff page request: the token is kept in an `HttpOnly; SameSite=Strict` cookie; forms
-/// carry a CSRF token derived from it.
+/// A staff page request, from the session its login opened (the cookie holds the session's
+/// token); its forms carry the session's CSRF token.
 pub struct AuthGestionPage {
     pub(crate) qui: Gestionnaire,
     pub(crate) csrf: String,
-}
-
-fn csrf_de(jeton: &str) -> String {
-    Sha256::de(format!("csrf:{jeton}").as_bytes()).hex()
 }
 
 impl FromRequestParts<SharedState> for AuthGestionPage {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, etat: &SharedState) -> Result<Self, Response> {
-        let jeton = crate::web::cookies::cookie(&parts.headers, COOKIE_GESTION).unwrap_or_default();
-        match gestionnaire(etat, &jeton) {
-            Some(qui) => Ok(Self {
-                qui,
-                csrf: csrf_de(&jeton),
-            }),
-            None => Err(
-                axum::response::Redirect::to(&etat.chemin("/gestion/connexion")).into_response(),
-            ),
+        crate::web::cookies::cookie(&parts.headers, COOKIE_GESTION)
+            .and_then(|j| etat.sessions_gestion.verifier(&j, etat.now()))
+            .map(|s| Self {
+                qui: s.titulaire,
+                csrf: s.csrf,
+            })
+            .ok_or_else(|| {
+                axum::response::Redirect::to(&etat.chemin("/gestion/connexion")).into_response()
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::id_gestionnaire_valide;
+
+    #[test]
+    fn identifiants_de_gestionnaire() {
+        for ok in ["agent-42", "c.martin", "x", "a_b"] {
+            assert!(id_gestionnaire_valide(ok), "{ok}");
+        }
+        let long = "a".repeat(65);
+        for ko in [
+            "",
+            "Agent",
+            "a b",
+            "a\"\nrole = \"instruction",
+            "é",
+            long.as_str(),
+        ] {
+            assert!(!id_gestionnaire_valide(ko), "{ko}");
         }
     }
 }

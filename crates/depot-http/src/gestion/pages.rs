@@ -11,10 +11,10 @@ use maud::html;
 use serde::Deserialize;
 
 use crate::chemin::{IdFichier, Numero};
-use crate::gestion::api::{Filtres, consulter, selectionner};
+use crate::gestion::api::{Filtres, consulter, dossier_inconnu_si_absent, selectionner};
 use crate::gestion::auth::{AuthGestionPage, COOKIE_GESTION, gestionnaire};
 use crate::reponse::reponse_fichier;
-use crate::web::cookies::poser_cookie;
+use crate::web::cookies::{cookie, poser_cookie};
 use crate::web::layout::{alerte, page, rendu};
 use crate::{ErreurApi, SharedState};
 
@@ -22,6 +22,7 @@ use crate::{ErreurApi, SharedState};
 pub fn routes_pages() -> Router<SharedState> {
     Router::new()
         .route("/gestion/connexion", get(connexion_page).post(connexion))
+        .route("/gestion/deconnexion", post(deconnexion))
         .route("/gestion", get(liste_page))
         .route("/gestion/dossiers/{numero}", get(dossier_page))
         .route("/gestion/dossiers/{numero}/decision", post(decision_page))
@@ -31,50 +32,120 @@ pub fn routes_pages() -> Router<SharedState> {
         )
 }
 
-async fn connexion_page(State(etat): State<SharedState>) -> Response {
-    rendu(
-        StatusCode::OK,
-        page(
-            &etat,
-            "Service concours — connexion",
-            html! {
-                form method="post" action=(etat.chemin("/gestion/connexion")) class="carte" {
-                    p { label for="jeton" { "Jeton d'accès du gestionnaire" } input id="jeton" name="jeton" type="password" required autocomplete="off"; }
-                    p { button type="submit" class="principal" { "Connexion" } }
-                }
-            },
-        ),
+/// The login form's CSRF cookie (double submit: the form's hidden field must match it).
+const COOKIE_CSRF_GESTION: &str = "depot_gestion_csrf";
+
+fn formulaire_connexion(etat: &SharedState, csrf: &str, erreur: Option<&str>) -> maud::Markup {
+    page(
+        etat,
+        "Service concours — connexion",
+        html! {
+            @if let Some(e) = erreur { (alerte(e)) }
+            form method="post" action=(etat.chemin("/gestion/connexion")) class="carte" {
+                input type="hidden" name="csrf" value=(csrf);
+                p { label for="jeton" { "Jeton d'accès du gestionnaire" } input id="jeton" name="jeton" type="password" required autocomplete="off"; }
+                p { button type="submit" class="principal" { "Connexion" } }
+            }
+        },
     )
+}
+
+fn avec_csrf(etat: &SharedState, statut: StatusCode, erreur: Option<&str>) -> Response {
+    let csrf = nouveau_jeton(etat);
+    let mut r = rendu(statut, formulaire_connexion(etat, &csrf, erreur));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        poser_cookie(etat, COOKIE_CSRF_GESTION, &csrf, Some(3600)),
+    );
+    r
+}
+
+fn nouveau_jeton(etat: &SharedState) -> String {
+    let mut o = [0u8; 24];
+    etat.espace.hasard().remplir(&mut o);
+    hex::encode(o)
+}
+
+async fn connexion_page(State(etat): State<SharedState>) -> Response {
+    avec_csrf(&etat, StatusCode::OK, None)
 }
 
 #[derive(Deserialize)]
 struct FormJeton {
+    #[serde(default)]
+    csrf: String,
     jeton: String,
 }
 
+/// The staff token, once, opens a server-side session (idle 30 min, 12 h at most, ended by
+/// « Se déconnecter »): the cookie holds that session's token, never the permanent one.
 async fn connexion(
     State(etat): State<SharedState>,
+    headers: axum::http::HeaderMap,
     axum::extract::Form(f): axum::extract::Form<FormJeton>,
 ) -> Response {
-    if gestionnaire(&etat, &f.jeton).is_none() {
-        return rendu(
-            StatusCode::UNAUTHORIZED,
-            page(
-                &etat,
-                "Service concours — connexion",
-                html! {
-                    (alerte("Jeton inconnu."))
-                    p { a href=(etat.chemin("/gestion/connexion")) { "Réessayer" } }
-                },
-            ),
+    let csrf_ok = cookie(&headers, COOKIE_CSRF_GESTION)
+        .is_some_and(|c| crate::web::csrf::jeton_valide(&f.csrf, &c));
+    if !csrf_ok {
+        return avec_csrf(
+            &etat,
+            StatusCode::FORBIDDEN,
+            Some("Ce formulaire a expiré. Saisissez de nouveau votre jeton."),
         );
     }
+    let Some(qui) = gestionnaire(&etat, &f.jeton) else {
+        return avec_csrf(&etat, StatusCode::UNAUTHORIZED, Some("Jeton inconnu."));
+    };
+    tracing::info!(target: "depot::audit", gestionnaire = %qui.id, "connexion du service concours");
+    let (jeton, _) = etat
+        .sessions_gestion
+        .ouvrir(qui, etat.now(), etat.espace.hasard());
     let mut r = axum::response::Redirect::to(&etat.chemin("/gestion")).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
-        poser_cookie(&etat, COOKIE_GESTION, f.jeton.trim(), Some(12 * 3600)),
+        poser_cookie(&etat, COOKIE_GESTION, &jeton, None),
+    );
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        poser_cookie(&etat, COOKIE_CSRF_GESTION, "", Some(0)),
     );
     r
+}
+
+#[derive(Deserialize)]
+struct FormCsrf {
+    csrf: String,
+}
+
+/// « Se déconnecter »: the session ends now.
+async fn deconnexion(
+    State(etat): State<SharedState>,
+    auth: AuthGestionPage,
+    headers: axum::http::HeaderMap,
+    axum::extract::Form(f): axum::extract::Form<FormCsrf>,
+) -> Result<Response, ErreurApi> {
+    if !crate::web::csrf::jeton_valide(&f.csrf, &auth.csrf) {
+        return Err(ErreurApi::formulaire_expire());
+    }
+    if let Some(j) = cookie(&headers, COOKIE_GESTION) {
+        etat.sessions_gestion.fermer(&j);
+    }
+    let mut r = axum::response::Redirect::to(&etat.chemin("/gestion/connexion")).into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        poser_cookie(&etat, COOKIE_GESTION, "", Some(0)),
+    );
+    Ok(r)
+}
+
+/// The logout button of every staff page.
+fn bouton_deconnexion(etat: &SharedState, auth: &AuthGestionPage) -> maud::Markup {
+    html! {
+        form method="post" action=(etat.chemin("/gestion/deconnexion")) class="deconnexion" {
+            input type="hidden" name="csrf" value=(auth.csrf);
+            button type="submit" { "Se déconnecter" }
+        }
+    }
 }
 
 async fn liste_page(
@@ -90,6 +161,7 @@ async fn liste_page(
             "Dossiers d'inscription",
             html! {
                 p { "Connecté : " (auth.qui.id) " (" (if auth.qui.role == Role::Instruction { "instruction" } else { "lecture" }) ")" }
+                (bouton_deconnexion(&etat, &auth))
                 p {
                     "Filtrer : "
                     @for e in EtatLu::TOUS {
@@ -212,7 +284,8 @@ async fn decision_page(
     }
     etat.espace
         .decider(&auth.qui, &n, Decision::try_from(f.decision)?)
-        .await?;
+        .await
+        .map_err(dossier_inconnu_si_absent)?;
     Ok(
         axum::response::Redirect::to(&etat.chemin(&format!("/gestion/dossiers/{n}")))
             .into_response(),
@@ -225,6 +298,10 @@ async fn fichier_page(
     Numero(n): Numero,
     IdFichier(id): IdFichier,
 ) -> Result<Response, ErreurApi> {
-    let (f, flux) = etat.espace.voir(&n, &id).await?;
+    let (f, flux) = etat
+        .espace
+        .voir(&n, &id)
+        .await
+        .map_err(dossier_inconnu_si_absent)?;
     Ok(reponse_fichier(&f, flux))
 }
