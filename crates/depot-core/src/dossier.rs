@@ -510,8 +510,26 @@ impl Dossier {
     }
 
     /// Records a successful login and how many failures preceded it (no other detail).
-    pub fn journaliser_connexion(&mut self, echecs_avant: u32, now: DateTime<Utc>) -> Evenement {
-        self.journaliser(now, Acteur::Candidat, Quoi::Connexion { echecs_avant })
+    ///
+    /// A login with no failure before it, right after another login (nothing happened in
+    /// between), adds nothing: the journal already says the candidate logs in, and a script
+    /// holding the password cannot make the record — rewritten by every operation — grow
+    /// without bound. Nothing already written is ever changed.
+    pub fn journaliser_connexion(
+        &mut self,
+        echecs_avant: u32,
+        now: DateTime<Utc>,
+    ) -> Option<Evenement> {
+        let repetee = echecs_avant == 0
+            && matches!(
+                self.evenements.last(),
+                Some(Evenement {
+                    quoi: Quoi::Connexion { .. },
+                    ..
+                })
+            );
+        (!repetee)
+            .then(|| self.journaliser(now, Acteur::Candidat, Quoi::Connexion { echecs_avant }))
     }
 
     /// The n° de dossier.

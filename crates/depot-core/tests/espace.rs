@@ -15,7 +15,7 @@ use depot_core::testkit::concours_du_seed;
 use depot_core::{
     CleContenu, ContenuStocke, DemandePreinscription, Dossier, DossierStore, ErreurEnvoi, Espace,
     EtatLu, FichierId, FluxOctets, HorlogeFixe, Identite, MotDePasse, NumeroDossier, PieceStore,
-    Ports, Refus, Sha256, StatutPiece, StorageError, Versionne, Voie,
+    Ports, Quoi, Refus, Sha256, StatutPiece, StorageError, Versionne, Voie, verifier_journal,
 };
 use futures_executor::block_on;
 use futures_util::StreamExt;
@@ -914,4 +914,26 @@ fn depot_en_flux_sur_un_pool_de_fils() {
     let flux = futures_util::stream::iter(en_morceaux(&pdf, 100));
     let f = block_on(espace.deposer_flux(&n, "piece-identite", "CNI.pdf", flux)).unwrap();
     assert_eq!(f.sha256, Sha256::de(&pdf));
+}
+
+/// Finding 12 of the outside test (record growth): every login appended an entry to the
+/// record that every operation rewrites. Repeated logins with nothing in between now add
+/// nothing; a login after failures, or after an action, is journaled.
+#[test]
+fn les_connexions_repetees_ne_grossissent_pas_le_dossier() {
+    let mut d = dossier_ouvert();
+    let t0 = depot_core::testkit::pendant_preinscription();
+    let avant = d.evenements().len();
+    assert!(d.journaliser_connexion(0, t0).is_some());
+    for i in 1..1000 {
+        assert!(
+            d.journaliser_connexion(0, t0 + chrono::Duration::seconds(i))
+                .is_none()
+        );
+    }
+    assert_eq!(d.evenements().len(), avant + 1);
+    // Failures before it: journaled, with their count.
+    let e = d.journaliser_connexion(3, t0).unwrap();
+    assert_eq!(e.quoi, Quoi::Connexion { echecs_avant: 3 });
+    verifier_journal(d.evenements(), None).unwrap();
 }

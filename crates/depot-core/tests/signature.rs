@@ -227,8 +227,9 @@ fn journal(n: usize, graine: u32) -> Vec<Evenement> {
     let mut d = dossier_exemple(Voie::Externe);
     let t0: DateTime<Utc> = pendant_preinscription();
     for i in 0..n {
+        // At least one failure each: every login is journaled.
         d.journaliser_connexion(
-            graine.wrapping_mul(i as u32 + 7) % 5,
+            graine.wrapping_mul(i as u32 + 7) % 5 + 1,
             t0 + Duration::seconds(i as i64 * 61),
         );
     }

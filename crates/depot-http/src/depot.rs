@@ -20,7 +20,30 @@ pub(crate) async fn deposer_champ(
 ) -> Result<Fichier, ErreurApi> {
     let nom = champ.file_name().unwrap_or("fichier").to_owned();
     let octets = champ.map_err(erreur_envoi);
-    Ok(etat.espace.deposer_flux(numero, code, &nom, octets).await?)
+    operation(
+        etat,
+        numero,
+        etat.espace.deposer_flux(numero, code, &nom, octets),
+    )
+    .await
+}
+
+/// A deposit or a deletion, within the dossier's hourly allowance (each rewrites its
+/// record); the allowance is given back when nothing was done.
+pub(crate) async fn operation<T>(
+    etat: &SharedState,
+    numero: &NumeroDossier,
+    action: impl std::future::Future<Output = Result<T, depot_core::ErreurEspace>>,
+) -> Result<T, ErreurApi> {
+    let place = etat
+        .operations
+        .reserver(numero.clone(), etat.now())
+        .map_err(ErreurApi::trop_d_operations)?;
+    let r = action.await;
+    if r.is_err() {
+        etat.operations.rendre(numero.clone(), place);
+    }
+    Ok(r?)
 }
 
 /// After a refusal decided before the end of the body (a wrong format seen in the first

@@ -52,6 +52,7 @@ impl ErreurApi {
         "methode_non_autorisee",
         "erreur_interne",
         "trop_de_preinscriptions",
+        "trop_d_operations",
     ];
 
     /// A plain error.
@@ -96,6 +97,20 @@ impl ErreurApi {
             "trop_de_preinscriptions",
             format!(
                 "Trop de préinscriptions ont été faites depuis votre connexion internet. Réessayez dans {minutes} minute(s), ou depuis une autre connexion."
+            ),
+        );
+        e.reessayer_apres = Some(secondes.max(1));
+        e
+    }
+
+    /// 429: too many deposits and deletions on this dossier in the last hour.
+    pub fn trop_d_operations(secondes: u64) -> Self {
+        let minutes = secondes.div_ceil(60).max(1);
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "trop_d_operations",
+            format!(
+                "Vous avez déposé ou supprimé beaucoup de fichiers en peu de temps. Réessayez dans {minutes} minute(s) ; les fichiers déjà enregistrés sont conservés."
             ),
         );
         e.reessayer_apres = Some(secondes.max(1));
@@ -274,6 +289,7 @@ pub fn catalogue() -> Vec<ErreurApi> {
         ErreurApi::methode_non_autorisee(),
         ErreurApi::erreur_interne(),
         ErreurApi::trop_de_preinscriptions(3000),
+        ErreurApi::trop_d_operations(1200),
     ]);
     v
 }

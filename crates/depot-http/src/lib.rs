@@ -72,6 +72,8 @@ pub struct Config {
     pub limitation: session::Regles,
     /// Pré-inscriptions allowed per client address per hour (0: no limit).
     pub preinscriptions_par_heure: usize,
+    /// File operations (deposits and deletions) allowed per dossier per hour (0: no limit).
+    pub operations_par_heure: usize,
 }
 
 impl Default for Config {
@@ -85,6 +87,7 @@ impl Default for Config {
             proxys_de_confiance: Vec::new(),
             limitation: session::Regles::default(),
             preinscriptions_par_heure: 10,
+            operations_par_heure: 100,
         }
     }
 }
@@ -101,6 +104,8 @@ pub struct AppState {
     pub limiteur: Limiteur,
     /// Pré-inscriptions per address.
     pub preinscriptions: session::LimitePreinscriptions,
+    /// File operations per dossier.
+    pub operations: session::Quota<NumeroDossier>,
     /// Settings.
     pub config: Config,
 }
@@ -140,6 +145,7 @@ pub fn router(espace: Arc<Espace>, config: Config) -> Router {
         sessions_gestion: Sessions::default(),
         limiteur: Limiteur::new(config.limitation),
         preinscriptions: session::LimitePreinscriptions::new(config.preinscriptions_par_heure),
+        operations: session::Quota::new(config.operations_par_heure),
         config,
     });
     let depots = Router::new()

@@ -295,17 +295,21 @@ impl Limiteur {
     }
 }
 
-/// Pré-inscriptions per client address in a sliding hour: each costs an argon2 hash and a
-/// dossier. Reserved before the work (increment-and-check, like logins) and given back when
-/// no dossier was created.
+/// Costly actions per key in a sliding hour: pré-inscriptions per client address (each
+/// costs an argon2 hash and a dossier), file operations per dossier (each rewrites its
+/// record). Reserved before the work (increment-and-check, like logins) and given back when
+/// the action did not happen.
 #[derive(Debug)]
-pub struct LimitePreinscriptions {
-    par_ip: Mutex<HashMap<IpAddr, VecDeque<DateTime<Utc>>>>,
+pub struct Quota<K> {
+    par_ip: Mutex<HashMap<K, VecDeque<DateTime<Utc>>>>,
     max_par_heure: usize,
 }
 
-impl LimitePreinscriptions {
-    /// At most `max_par_heure` per address (0: no limit).
+/// Pré-inscriptions per client address.
+pub type LimitePreinscriptions = Quota<IpAddr>;
+
+impl<K: std::hash::Hash + Eq + Clone> Quota<K> {
+    /// At most `max_par_heure` per key (0: no limit).
     pub fn new(max_par_heure: usize) -> Self {
         Self {
             par_ip: Mutex::default(),
@@ -314,7 +318,7 @@ impl LimitePreinscriptions {
     }
 
     /// Reserves one for `ip`, or says how many seconds to wait.
-    pub fn reserver(&self, ip: IpAddr, now: DateTime<Utc>) -> Result<DateTime<Utc>, u64> {
+    pub fn reserver(&self, ip: K, now: DateTime<Utc>) -> Result<DateTime<Utc>, u64> {
         if self.max_par_heure == 0 {
             return Ok(now);
         }
@@ -332,8 +336,8 @@ impl LimitePreinscriptions {
         Ok(now)
     }
 
-    /// No dossier was created: the reservation made at `quand` is given back.
-    pub fn rendre(&self, ip: IpAddr, quand: DateTime<Utc>) {
+    /// The action did not happen: the reservation made at `quand` is given back.
+    pub fn rendre(&self, ip: K, quand: DateTime<Utc>) {
         retirer(verrou(&self.par_ip).get_mut(&ip), quand);
     }
 }

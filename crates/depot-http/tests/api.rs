@@ -759,3 +759,50 @@ async fn limitation_atomique_et_par_adresse() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+/// Finding 12 of the outside test: 8,300 upload/delete cycles on one dossier made each
+/// upload 25 times slower. File operations are capped per dossier and per hour, with a
+/// French 429; a refused file does not count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operations_de_fichiers_plafonnees() {
+    let app = spawn_app_avec(depot_http::Config {
+        operations_par_heure: 3,
+        ..Default::default()
+    })
+    .await;
+    let numero = app.preinscrire("externe", &[]).await;
+    let j = app.jeton(&numero).await;
+    let (s, v) = app
+        .deposer(&j, "piece-identite", "image.pdf", png_minimal())
+        .await;
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{v}");
+    let (s, v) = app
+        .deposer(&j, "piece-identite", "a.pdf", pdf_minimal())
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["fichier"]["id"].as_str().unwrap().to_owned();
+    let r = app
+        .client
+        .delete(format!("{}/dossier/fichiers/{id}", app.url))
+        .bearer_auth(&j)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (s, _) = app
+        .deposer(&j, "piece-identite", "b.pdf", pdf_minimal())
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, v) = app
+        .deposer(&j, "piece-identite", "c.pdf", pdf_minimal())
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    assert_eq!(v["code"], "trop_d_operations");
+    // An hour later the candidate goes on.
+    app.horloge.regler(t("2025-04-01T11:00:01+02:00"));
+    let j = app.jeton(&numero).await;
+    let (s, _) = app
+        .deposer(&j, "piece-identite", "c.pdf", pdf_minimal())
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+}

@@ -367,7 +367,12 @@ async fn supprimer(
     auth: AuthApi,
     IdFichier(id): IdFichier,
 ) -> Result<StatusCode, ErreurApi> {
-    etat.espace.supprimer(&auth.numero, &id).await?;
+    crate::depot::operation(
+        &etat,
+        &auth.numero,
+        etat.espace.supprimer(&auth.numero, &id),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

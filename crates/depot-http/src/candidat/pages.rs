@@ -632,7 +632,12 @@ async fn supprimer(
         .fichier(&id)
         .map(|f| f.piece.to_string())
         .ok_or(Refus::FichierInconnu)?;
-    etat.espace.supprimer(auth.numero(), &id).await?;
+    crate::depot::operation(
+        &etat,
+        auth.numero(),
+        etat.espace.supprimer(auth.numero(), &id),
+    )
+    .await?;
     Ok(Redirect::to(&etat.chemin(&format!("/dossier/pieces/{piece}"))).into_response())
 }
 

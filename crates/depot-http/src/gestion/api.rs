@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::chemin::{IdFichier, Numero};
 use crate::extraction::Corps;
-use crate::gestion::auth::AuthGestion;
+use crate::gestion::auth::{AuthGestion, audit};
 use crate::gestion::export::exporter;
 use crate::reponse::reponse_fichier;
 use crate::vue::vue_dossier;
@@ -184,10 +184,11 @@ pub(crate) async fn consulter(
 
 async fn dossier(
     State(etat): State<SharedState>,
-    _qui: AuthGestion,
+    AuthGestion(qui): AuthGestion,
     Numero(n): Numero,
 ) -> Result<Response, ErreurApi> {
     let c = consulter(&etat, &n).await?;
+    audit(&qui, "dossier", n.as_str(), None);
     let d = &c.dossier;
     Ok(Json(json!({
         "dossier": vue_dossier(&c),
@@ -203,10 +204,11 @@ async fn dossier(
 
 async fn fichier(
     State(etat): State<SharedState>,
-    _qui: AuthGestion,
+    AuthGestion(qui): AuthGestion,
     Numero(n): Numero,
     IdFichier(id): IdFichier,
 ) -> Result<Response, ErreurApi> {
+    audit(&qui, "fichier", n.as_str(), Some(id.as_str()));
     let (f, flux) = etat
         .espace
         .voir(&n, &id)

@@ -72,7 +72,25 @@ impl FromRequestParts<SharedState> for AuthGestion {
     }
 }
 
-/// The staff pages' cookie, holding the token.
+/// Who of the staff read what, when: one line of the `depot::audit` log per dossier view,
+/// file download and export (an id, a n°, a file id; never a name or a content).
+pub(crate) fn audit(
+    qui: &Gestionnaire,
+    action: &'static str,
+    dossier: &str,
+    fichier: Option<&str>,
+) {
+    tracing::info!(
+        target: "depot::audit",
+        gestionnaire = %qui.id,
+        action,
+        dossier,
+        fichier = fichier.unwrap_or(""),
+        "lecture du service concours"
+    );
+}
+
+/// The staff pages' cookie, holding the session's token.
 pub(crate) const COOKIE_GESTION: &str = "depot_gestion";
 
 /// A staff page request, from the session its login opened (the cookie holds the session's

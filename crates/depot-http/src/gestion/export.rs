@@ -13,7 +13,7 @@ use futures_util::StreamExt;
 
 use crate::extraction::Corps;
 use crate::gestion::api::{Filtres, selectionner};
-use crate::gestion::auth::AuthGestion;
+use crate::gestion::auth::{AuthGestion, audit};
 use crate::{ErreurApi, SharedState};
 
 /// Sends what the ZIP writer produces through a bounded channel, 64 KiB at a time: memory
@@ -152,10 +152,13 @@ fn ecrire_zip(
 /// `dossiers.csv` (`;`, UTF-8 BOM) for spreadsheets.
 pub(crate) async fn exporter(
     State(etat): State<SharedState>,
-    _qui: AuthGestion,
+    AuthGestion(qui): AuthGestion,
     Corps(f): Corps<Filtres>,
 ) -> Result<Response, ErreurApi> {
     let liste = selectionner(etat.espace.lister().await?, &f)?;
+    for c in &liste {
+        audit(&qui, "export", c.dossier.numero().as_str(), None);
+    }
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let espace = etat.espace.clone();
     let rt = tokio::runtime::Handle::current();

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::chemin::{IdFichier, Numero};
 use crate::gestion::api::{Filtres, consulter, dossier_inconnu_si_absent, selectionner};
-use crate::gestion::auth::{AuthGestionPage, COOKIE_GESTION, gestionnaire};
+use crate::gestion::auth::{AuthGestionPage, COOKIE_GESTION, audit, gestionnaire};
 use crate::reponse::reponse_fichier;
 use crate::web::cookies::{cookie, poser_cookie};
 use crate::web::layout::{alerte, page, rendu};
@@ -196,6 +196,7 @@ async fn dossier_page(
     Numero(n): Numero,
 ) -> Result<Response, ErreurApi> {
     let c = consulter(&etat, &n).await?;
+    audit(&auth.qui, "dossier", n.as_str(), None);
     let d = &c.dossier;
     let action = etat.chemin(&format!("/gestion/dossiers/{}/decision", d.numero()));
     Ok(rendu(
@@ -294,10 +295,11 @@ async fn decision_page(
 
 async fn fichier_page(
     State(etat): State<SharedState>,
-    _auth: AuthGestionPage,
+    auth: AuthGestionPage,
     Numero(n): Numero,
     IdFichier(id): IdFichier,
 ) -> Result<Response, ErreurApi> {
+    audit(&auth.qui, "fichier", n.as_str(), Some(id.as_str()));
     let (f, flux) = etat
         .espace
         .voir(&n, &id)
