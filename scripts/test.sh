@@ -3,6 +3,8 @@
 # need, runs them, stops what it started. Used by CI (.ci/run) and by developers alike.
 #
 # - Chromium and chromedriver (Debian) for the browser test;
+# - schemathesis (PyPI, same venv) for the API contract test, exported as
+#   DEPOT_TEST_SCHEMATHESIS;
 # - moto_server (PyPI, in a venv under target/) and Garage (crates.io, built once into
 #   target/tools/) for the S3 tests, started on free loopback ports; their endpoints are
 #   exported as DEPOT_TEST_S3_MOTO and DEPOT_TEST_S3_GARAGE.
@@ -59,6 +61,13 @@ if [ ! -x "$venv/bin/moto_server" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q "moto[server]"
 fi
+# schemathesis, pinned: its configuration file format is part of the contract test.
+if [ ! -x "$venv/bin/schemathesis" ]; then
+  echo "== installing schemathesis into target/venv-moto"
+  "$venv/bin/pip" install -q "schemathesis==4.32.5"
+fi
+export DEPOT_TEST_SCHEMATHESIS="$venv/bin/schemathesis"
+
 port_moto=$(port_libre)
 "$venv/bin/moto_server" -H 127.0.0.1 -p "$port_moto" >"$racine/target/moto.log" 2>&1 &
 pids+=($!)

@@ -16,6 +16,66 @@ impl Modify for Jeton {
     }
 }
 
+/// The answers every operation of a kind can give, added where a handler's annotation does
+/// not list them: 401 on authenticated routes, 400/413/422 on routes with a body, 404 on
+/// routes with an id in the path, 429 where a quota applies.
+struct Communes;
+
+fn reponse(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    utoipa::openapi::ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            utoipa::openapi::ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name("Erreur")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+impl Modify for Communes {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for (chemin, item) in doc.paths.paths.iter_mut() {
+            let operations = [
+                ("get", item.get.as_mut()),
+                ("post", item.post.as_mut()),
+                ("delete", item.delete.as_mut()),
+            ];
+            for (methode, op) in operations {
+                let Some(op) = op else { continue };
+                let r = &mut op.responses.responses;
+                let mut ajouter = |code: &str, d: &str| {
+                    r.entry(code.to_owned()).or_insert_with(|| reponse(d));
+                };
+                if op.security.is_some() {
+                    ajouter("401", "non_authentifie");
+                }
+                if op.request_body.is_some() {
+                    ajouter("400", "requete_invalide (a malformed body)");
+                    ajouter("413", "corps_trop_volumineux");
+                    ajouter("422", "champ_invalide");
+                }
+                if chemin.contains('{') {
+                    ajouter("404", "an unknown or malformed id");
+                }
+                if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) && methode == "get" {
+                    ajouter("400", "requete_invalide (a malformed query string)");
+                    ajouter("422", "champ_invalide (a filter's value)");
+                }
+                if chemin == "/api/v1/preinscriptions" {
+                    ajouter("429", "trop_de_preinscriptions, with Retry-After");
+                }
+                if chemin.starts_with("/api/v1/dossier/pieces/")
+                    || (chemin == "/api/v1/dossier/fichiers/{id}" && methode == "delete")
+                {
+                    ajouter("429", "trop_d_operations, with Retry-After");
+                }
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -35,8 +95,14 @@ impl Modify for Jeton {
         crate::api::recepisse,
         crate::api::concours,
         crate::api::cles,
+        crate::gestion::api::lister,
+        crate::gestion::api::forclos,
+        crate::gestion::api::dossier,
+        crate::gestion::api::fichier,
+        crate::gestion::api::decider,
+        crate::gestion::export::exporter,
     ),
-    modifiers(&Jeton)
+    modifiers(&Jeton, &Communes)
 )]
 struct Api;
 

@@ -79,23 +79,26 @@ async fn jeton_de_gestionnaire_de_bout_en_bout() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let enfant = serveur.enfant;
+    let mut enfant = serveur.enfant;
     let pid = enfant.id().unwrap();
     std::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status()
         .unwrap();
-    let sortie = enfant.wait_with_output().await.unwrap();
-    let journal = String::from_utf8_lossy(&sortie.stderr);
+    enfant.wait().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let journal = serveur.journal.lock().unwrap().clone();
     let lectures: Vec<Value> = journal
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|v| v["target"] == "depot::audit")
         .collect();
     assert!(
-        lectures.iter().any(|v| v["fields"]["gestionnaire"] == "agent-1"
-            && v["fields"]["action"] == "dossier"
-            && v["fields"]["dossier"] == numero.as_str()),
+        lectures
+            .iter()
+            .any(|v| v["fields"]["gestionnaire"] == "agent-1"
+                && v["fields"]["action"] == "dossier"
+                && v["fields"]["dossier"] == numero.as_str()),
         "{journal}"
     );
     assert!(!journal.contains(&jeton), "never the token");

@@ -46,18 +46,22 @@ pub struct CorpsPreinscription {
     /// Concours code (needed when several are hosted).
     pub concours: Option<String>,
     /// `externe` | `interne` | `troisieme_concours`.
+    #[schema(pattern = "^(externe|interne|troisieme_concours)$")]
     pub voie: String,
     /// Family name.
+    #[schema(min_length = 1, max_length = 100)]
     pub nom: String,
     /// Given name.
+    #[schema(min_length = 1, max_length = 100)]
     pub prenom: String,
     /// E-mail.
+    #[schema(min_length = 3, max_length = 254)]
     pub email: String,
     /// Declarations made.
     #[serde(default)]
     pub declarations: Vec<String>,
-    /// Chosen password (wiped from memory once hashed).
-    #[schema(value_type = String)]
+    /// Chosen password (wiped from memory once hashed): 12 to 128 characters, not guessable.
+    #[schema(value_type = String, min_length = 12, max_length = 128)]
     pub mot_de_passe: MotDePasse,
 }
 
@@ -154,6 +158,16 @@ pub struct ReponseConnexion {
     pub jeton: String,
     /// When it expires if unused (idle 30 min, absolute 12 h), RFC 3339 Paris offset.
     pub expire_le: String,
+}
+
+/// The upload form: one file, nothing else.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // describes the multipart body for the contract; read as a stream
+pub struct FormFichier {
+    /// The PDF or JPEG file, with its name.
+    #[schema(value_type = String, format = Binary)]
+    fichier: Vec<u8>,
 }
 
 /// `201` of an upload.
@@ -296,7 +310,7 @@ async fn concours(State(etat): State<SharedState>) -> Response {
 /// 413, 415, 422.
 #[utoipa::path(post, path = "/api/v1/dossier/pieces/{code}", tag = "candidat", security(("jeton" = [])),
     params(("code" = String, Path, description = "code of the piece")),
-    request_body(content_type = "multipart/form-data", description = "field `fichier`: the PDF or JPEG file"),
+    request_body(content = FormFichier, content_type = "multipart/form-data", description = "field `fichier`: the PDF or JPEG file"),
     responses((status = 201, body = ReponseDepot), (status = 401, body = Erreur),
         (status = 404, description = "piece_inconnue", body = Erreur),
         (status = 409, description = "dossier_cloture, delai_depasse, trop_de_fichiers", body = Erreur),
@@ -346,7 +360,7 @@ async fn recevoir(
 /// The eye: the file's bytes (`application/pdf` or `image/jpeg`, inline, `nosniff`, `no-store`).
 #[utoipa::path(get, path = "/api/v1/dossier/fichiers/{id}", tag = "candidat", security(("jeton" = [])),
     params(("id" = String, Path, description = "file id")),
-    responses((status = 200, description = "the file", content_type = "application/pdf"),
+    responses((status = 200, description = "the file", content(("application/pdf"), ("image/jpeg"))),
         (status = 404, description = "fichier_inconnu (also for another dossier's file)", body = Erreur)))]
 async fn voir(
     State(etat): State<SharedState>,

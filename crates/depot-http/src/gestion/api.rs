@@ -34,19 +34,64 @@ pub fn routes() -> Router<SharedState> {
         .route("/api/v1/gestion/export", post(exporter))
 }
 
-/// Filters of the list.
-#[derive(Debug, Default, Deserialize)]
+/// Filters of the list (query string) and of the export (JSON body).
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Filtres {
+    /// A state: `ouvert`, `cloture`, `incomplet`, `recevable`, `rejete`,
+    /// `non_cloture_hors_delai`.
+    #[param(pattern = "^(ouvert|cloture|incomplet|recevable|rejete|non_cloture_hors_delai)$")]
+    #[schema(pattern = "^(ouvert|cloture|incomplet|recevable|rejete|non_cloture_hors_delai)$")]
     etat: Option<String>,
+    /// A voie: `externe`, `interne`, `troisieme_concours`.
+    #[param(pattern = "^(externe|interne|troisieme_concours)$")]
+    #[schema(pattern = "^(externe|interne|troisieme_concours)$")]
     voie: Option<String>,
+    /// Only dossiers still expecting a deferred piece.
     pieces_attendues: Option<bool>,
+    /// Closed on or after this day (`AAAA-MM-JJ`, Paris time).
+    #[param(format = Date)]
+    #[schema(format = Date)]
     cloture_du: Option<String>,
+    /// Closed on or before this day.
+    #[param(format = Date)]
+    #[schema(format = Date)]
     cloture_au: Option<String>,
+    /// These n° only (export body).
     #[serde(default)]
+    #[param(ignore)]
     numeros: Vec<String>,
+    /// Page, from 1.
+    #[serde(default, deserialize_with = "entier")]
+    #[param(minimum = 1, maximum = 1000000)]
+    #[schema(minimum = 1, maximum = 1000000)]
     page: Option<usize>,
+    /// Dossiers per page (at most 500).
+    #[serde(default, deserialize_with = "entier")]
+    #[param(minimum = 1, maximum = 500)]
+    #[schema(minimum = 1, maximum = 500)]
     par_page: Option<usize>,
+}
+
+/// A whole number as JSON writes it (`5`, or `5.0`, which JSON Schema also calls an
+/// integer) or as a query string does (`"5"`).
+fn entier<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {
+    use serde::de::Error;
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    let n = match &v {
+        None | Some(serde_json::Value::Null) => return Ok(None),
+        Some(serde_json::Value::Number(n)) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                .map(|f| f as u64)
+        }),
+        Some(serde_json::Value::String(s)) => s.trim().parse::<u64>().ok(),
+        Some(_) => None,
+    };
+    n.and_then(|n| usize::try_from(n).ok())
+        .map(Some)
+        .ok_or_else(|| D::Error::custom("un nombre entier positif est attendu"))
 }
 
 fn date(
@@ -76,6 +121,28 @@ pub(crate) fn selectionner(
     tous: Vec<Consultation>,
     f: &Filtres,
 ) -> Result<Vec<Consultation>, ErreurApi> {
+    let hors = |v: Option<usize>, max: usize| v.is_some_and(|n| n == 0 || n > max);
+    if hors(f.page, 1_000_000) || hors(f.par_page, 500) {
+        return Err(Refus::ChampInvalide {
+            champ: if hors(f.page, 1_000_000) {
+                "page"
+            } else {
+                "par_page"
+            },
+            raison: "une page à partir de 1, au plus 500 dossiers par page.".into(),
+        }
+        .into());
+    }
+    if let Some(e) = &f.etat
+        && !depot_core::EtatLu::TOUS.iter().any(|x| x.code() == e)
+    {
+        return Err(Refus::ChampInvalide {
+            champ: "etat",
+            raison: "ouvert, cloture, incomplet, recevable, rejete ou non_cloture_hors_delai."
+                .into(),
+        }
+        .into());
+    }
     let voie = match &f.voie {
         Some(v) => Some(Voie::parse(v).ok_or(Refus::ChampInvalide {
             champ: "voie",
@@ -140,6 +207,10 @@ fn page(liste: Vec<Consultation>, f: &Filtres) -> serde_json::Value {
     json!({ "total": total, "page": page, "par_page": par_page, "dossiers": lignes })
 }
 
+/// The dossiers, filtered and paged.
+#[utoipa::path(get, path = "/api/v1/gestion/dossiers", tag = "gestion", security(("jeton" = [])),
+    params(Filtres),
+    responses((status = 200, description = "`{total, page, par_page, dossiers: [...]}`", body = Object)))]
 async fn lister(
     State(etat): State<SharedState>,
     _qui: AuthGestion,
@@ -150,13 +221,21 @@ async fn lister(
 }
 
 /// Dossiers not closed by the deadline, listed apart (nothing is deleted).
+#[utoipa::path(get, path = "/api/v1/gestion/forclos", tag = "gestion", security(("jeton" = [])),
+    params(Filtres),
+    responses((status = 200, description = "`{total, page, par_page, dossiers: [...]}`", body = Object)))]
 async fn forclos(
     State(etat): State<SharedState>,
     _qui: AuthGestion,
-    Query(mut f): Query<Filtres>,
+    Query(f): Query<Filtres>,
 ) -> Result<Response, ErreurApi> {
-    f.etat = Some("non_cloture_hors_delai".into());
-    let liste = selectionner(etat.espace.lister().await?, &f)?;
+    // The other filters apply too (a state filter other than forclos selects nothing).
+    let liste: Vec<Consultation> = selectionner(etat.espace.lister().await?, &f)?
+        .into_iter()
+        .filter(|c| {
+            c.dossier.etat_lu(&c.concours, c.maintenant) == depot_core::EtatLu::NonClotureHorsDelai
+        })
+        .collect();
     Ok(Json(page(liste, &f)).into_response())
 }
 
@@ -182,6 +261,11 @@ pub(crate) async fn consulter(
         .map_err(dossier_inconnu_si_absent)
 }
 
+/// A dossier with its identity, declarations, instruction, récépissé and journal.
+#[utoipa::path(get, path = "/api/v1/gestion/dossiers/{numero}", tag = "gestion", security(("jeton" = [])),
+    params(("numero" = String, Path, description = "n° de dossier")),
+    responses((status = 200, description = "`{dossier, identite, declarations, instruction, pieces_attendues, recepisse, journal}`", body = Object),
+        (status = 404, description = "dossier_inconnu", body = crate::api::Erreur)))]
 async fn dossier(
     State(etat): State<SharedState>,
     AuthGestion(qui): AuthGestion,
@@ -202,6 +286,11 @@ async fn dossier(
     .into_response())
 }
 
+/// Any file of a dossier.
+#[utoipa::path(get, path = "/api/v1/gestion/dossiers/{numero}/fichiers/{id}", tag = "gestion", security(("jeton" = [])),
+    params(("numero" = String, Path, description = "n° de dossier"), ("id" = String, Path, description = "file id")),
+    responses((status = 200, description = "the file", content(("application/pdf"), ("image/jpeg"))),
+        (status = 404, description = "dossier_inconnu, fichier_inconnu", body = crate::api::Erreur)))]
 async fn fichier(
     State(etat): State<SharedState>,
     AuthGestion(qui): AuthGestion,
@@ -217,6 +306,16 @@ async fn fichier(
     Ok(reponse_fichier(&f, flux))
 }
 
+/// A decision: `{"decision": "complements" | "recevable" | "rejet" | "revision" |
+/// "reouverture", ...}` with `pieces`, `message`, `date_limite` (complements), `motif`,
+/// `texte` (rejet), `raison` (revision, reouverture), `jusqu_au` (reouverture).
+#[utoipa::path(post, path = "/api/v1/gestion/dossiers/{numero}/decision", tag = "gestion", security(("jeton" = [])),
+    params(("numero" = String, Path, description = "n° de dossier")),
+    request_body(content = Object, description = "the decision (see docs/api.md)"),
+    responses((status = 200, description = "`{numero, etat, message}`", body = Object),
+        (status = 403, description = "action_non_autorisee (a `lecture` account)", body = crate::api::Erreur),
+        (status = 404, description = "dossier_inconnu, piece_inconnue", body = crate::api::Erreur),
+        (status = 409, description = "transition_interdite", body = crate::api::Erreur)))]
 async fn decider(
     State(etat): State<SharedState>,
     AuthGestion(qui): AuthGestion,

@@ -150,6 +150,9 @@ fn ecrire_zip(
 /// Export of a selection (the list's filters, or `numeros`) as a ZIP streamed to the client:
 /// one folder per dossier with `<code-piece>-<n>.<ext>` files and the signed récépissé, and a
 /// `dossiers.csv` (`;`, UTF-8 BOM) for spreadsheets.
+#[utoipa::path(post, path = "/api/v1/gestion/export", tag = "gestion", security(("jeton" = [])),
+    request_body = Filtres,
+    responses((status = 200, description = "a ZIP, streamed", content_type = "application/zip")))]
 pub(crate) async fn exporter(
     State(etat): State<SharedState>,
     AuthGestion(qui): AuthGestion,

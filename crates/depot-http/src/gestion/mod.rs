@@ -8,7 +8,7 @@
 
 pub mod api;
 pub mod auth;
-mod export;
+pub(crate) mod export;
 pub mod pages;
 
 pub use api::routes;

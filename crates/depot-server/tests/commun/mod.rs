@@ -12,6 +12,9 @@ pub(crate) struct Serveur {
     pub enfant: Child,
     pub url: String,
     pub sortie: Vec<String>,
+    /// Its log (stderr), read as it comes: a pipe nobody reads fills up and blocks the
+    /// server's next log line.
+    pub journal: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Serveur {
@@ -54,6 +57,18 @@ pub(crate) async fn lancer(
         .kill_on_drop(true)
         .spawn()
         .unwrap();
+    let journal = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    {
+        let journal = journal.clone();
+        let mut err = BufReader::new(enfant.stderr.take().unwrap()).lines();
+        tokio::spawn(async move {
+            while let Ok(Some(l)) = err.next_line().await {
+                let mut j = journal.lock().unwrap();
+                j.push_str(&l);
+                j.push('\n');
+            }
+        });
+    }
     let mut lignes = BufReader::new(enfant.stdout.take().unwrap()).lines();
     let mut sortie = Vec::new();
     while let Some(l) = lignes.next_line().await.unwrap() {
@@ -64,15 +79,16 @@ pub(crate) async fn lancer(
                 enfant,
                 url,
                 sortie,
+                journal,
             });
         }
         sortie.push(l);
     }
-    let out = enfant.wait_with_output().await.unwrap();
-    Err((
-        out.status,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    ))
+    let statut = enfant.wait().await.unwrap();
+    // Let the reader take the last lines.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let texte = journal.lock().unwrap().clone();
+    Err((statut, texte))
 }
 
 /// Logs in on a running server through the typed client (panics on a refusal).
