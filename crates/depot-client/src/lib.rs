@@ -368,7 +368,7 @@ impl Session {
         let octets: Bytes = octets.into();
         let mime = if nom.to_ascii_lowercase().ends_with(".pdf") {
             "application/pdf"
-        } else if [".jpg", ".jpeg", ".jpe"]
+        } else if [".jpg", ".jpeg", ".jpe", ".jfif"]
             .iter()
             .any(|e| nom.to_ascii_lowercase().ends_with(e))
         {

@@ -11,8 +11,8 @@
 //! 2. it is not empty;
 //! 3. its content is PDF (`%PDF-1.` or `%PDF-2.` **at offset 0**) or JPEG (`FF D8 FF`),
 //!    and a format the piece accepts — whatever the client said its type was;
-//! 4. its name's extension agrees with the content (`.pdf`; `.jpg`, `.jpeg`, `.jpe`, any
-//!    case);
+//! 4. its name's extension agrees with the content (`.pdf`; `.jpg`, `.jpeg`, `.jpe`, and
+//!    `.jfif` — the name Chrome and Windows give a JPEG saved from the web —, any case);
 //! 5. a PDF has `%%EOF` in its last KiB (not truncated), is not encrypted, has at least one
 //!    page, and carries no active content: `/JavaScript`, `/JS`, `/Launch`,
 //!    `/EmbeddedFile(s)`, `/AA`, `/RichMedia`, `/XFA`, `/ImportData`, `/GoToE` — as keys
@@ -107,7 +107,7 @@ impl Format {
     pub fn extensions(self) -> &'static [&'static str] {
         match self {
             Format::Pdf => &["pdf"],
-            Format::Jpeg => &["jpg", "jpeg", "jpe"],
+            Format::Jpeg => &["jpg", "jpeg", "jpe", "jfif"],
         }
     }
 

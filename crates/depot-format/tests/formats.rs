@@ -395,6 +395,14 @@ fn autres_formats_refuses_quel_que_soit_le_nom() {
     assert!(r.message().contains("PNG"), "{}", r.message());
 }
 
+/// Issue 14, item 7: what Chrome and Windows name a JPEG saved from the web.
+#[test]
+fn jfif_est_un_jpeg() {
+    assert_eq!(code("photo.jfif", &jpeg_minimal()), "accepte");
+    assert_eq!(code("PHOTO.JFIF", &jpeg_minimal()), "accepte");
+    assert_eq!(code("scan.jfif", &pdf_minimal()), "extension_incoherente");
+}
+
 #[test]
 fn extension_incoherente() {
     assert_eq!(code("CNI.jpg", &pdf_minimal()), "extension_incoherente");
