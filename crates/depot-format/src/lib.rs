@@ -13,7 +13,7 @@
 //!    and a format the piece accepts — whatever the client said its type was;
 //! 4. its name's extension agrees with the content (`.pdf`; `.jpg`, `.jpeg`, `.jpe`, and
 //!    `.jfif` — the name Chrome and Windows give a JPEG saved from the web —, any case);
-//! 5. a PDF has `%%EOF` in its last KiB (not truncated), is not encrypted, has at least one
+//! 5. a PDF has `%%EOF` in its last KiB, trailing NUL/white-space padding aside (not truncated), is not encrypted, has at least one
 //!    page, and carries no active content: `/JavaScript`, `/JS`, `/Launch`,
 //!    `/EmbeddedFile(s)`, `/AA`, `/RichMedia`, `/XFA`, `/ImportData`, `/GoToE` — as keys
 //!    or as names, hex-escaped or inside object streams. This is checked **as the file
@@ -354,6 +354,41 @@ impl Queue {
     }
 }
 
+/// The last KiB of a PDF before any trailing padding (NUL bytes and white space, which
+/// some producers and transfers add after `%%EOF`): where `%%EOF` must stand.
+#[derive(Debug)]
+struct FinPdf {
+    avant: Queue,
+    rembourrage: Queue,
+}
+
+fn rembourrage(b: u8) -> bool {
+    matches!(b, 0 | b' ' | b'\t' | b'\r' | b'\n' | 0x0C)
+}
+
+impl FinPdf {
+    fn new() -> Self {
+        Self {
+            avant: Queue::new(1024),
+            rembourrage: Queue::new(1024),
+        }
+    }
+
+    fn pousser(&mut self, m: &[u8]) {
+        match m.iter().rposition(|b| !rembourrage(*b)) {
+            // Still padding (so far): it may yet be followed by content.
+            None => self.rembourrage.pousser(m),
+            Some(k) => {
+                // The padding seen so far was inside the file after all.
+                let avant = std::mem::take(&mut self.rembourrage.octets);
+                self.avant.pousser(&avant);
+                self.avant.pousser(&m[..=k]);
+                self.rembourrage.pousser(&m[k + 1..]);
+            }
+        }
+    }
+}
+
 /// Checks a file chunk by chunk as it arrives, in bounded memory (about
 /// [`PDF_ANALYSE_COMPLETE_MAX`] at most, for a small PDF's copy): the size limit on every
 /// chunk, the format from the first bytes, the content as it streams (see
@@ -385,7 +420,7 @@ enum EtatFlux {
     Autre,
     Pdf {
         scanner: Box<crate::pdf_flux::ScannerPdf>,
-        queue: Queue,
+        queue: FinPdf,
         copie: Option<Vec<u8>>,
     },
     Jpeg(Box<JpegFlux>),
@@ -493,7 +528,7 @@ impl AnalyseFlux {
                 } else if format == Format::Pdf {
                     EtatFlux::Pdf {
                         scanner: Box::default(),
-                        queue: Queue::new(1024),
+                        queue: FinPdf::new(),
                         copie: (self.copie_max > 0).then(Vec::new),
                     }
                 } else {
@@ -550,7 +585,7 @@ impl AnalyseFlux {
                 scanner,
                 queue,
                 copie,
-            } => verdict_pdf(&nom, *scanner, &queue.octets, copie.as_deref())?,
+            } => verdict_pdf(&nom, *scanner, &queue.avant.octets, copie.as_deref())?,
             EtatFlux::Jpeg(j) => j.terminer(&nom, &self.debut)?,
         };
         Ok(Examen {
@@ -574,8 +609,8 @@ fn verdict_pdf(
     let illisible = || Rejet::PdfIllisible {
         nom: nom.to_owned(),
     };
-    // Truncation: a complete PDF ends with %%EOF (possibly followed by a line end or a
-    // little padding).
+    // Truncation: a complete PDF ends with %%EOF, followed at most by a little data or by
+    // padding (NUL bytes, white space) of any length.
     if !contient(queue, b"%%EOF") {
         return Err(illisible());
     }

@@ -395,6 +395,28 @@ fn autres_formats_refuses_quel_que_soit_le_nom() {
     assert!(r.message().contains("PNG"), "{}", r.message());
 }
 
+/// Issue 14, item 8: a real Cairo PDF was followed by 20 KB of NUL bytes. Padding is no
+/// payload; anything else after `%%EOF` stays limited.
+#[test]
+fn rembourrage_apres_eof() {
+    for rembourrage in [vec![0u8; 20_000], b"\r\n \t".repeat(3000), vec![b'\n'; 5]] {
+        let mut p = pdf_minimal();
+        p.extend_from_slice(&rembourrage);
+        assert_eq!(code("cairo.pdf", &p), "accepte");
+    }
+    // Data after %%EOF, then padding: still the last KiB's rule.
+    let mut p = pdf_minimal();
+    p.extend_from_slice(&[b'x'; 2000]);
+    p.extend_from_slice(&[0u8; 20_000]);
+    assert_eq!(code("cairo.pdf", &p), "pdf_illisible");
+    // Padding in the middle is just content.
+    let mut p = pdf_minimal();
+    p.extend_from_slice(&[0u8; 5000]);
+    p.extend_from_slice(b"%%EOF junk");
+    p.extend_from_slice(&[0u8; 100]);
+    assert_eq!(code("cairo.pdf", &p), "accepte");
+}
+
 /// Issue 14, item 7: what Chrome and Windows name a JPEG saved from the web.
 #[test]
 fn jfif_est_un_jpeg() {
