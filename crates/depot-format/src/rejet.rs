@@ -139,6 +139,10 @@ impl Rejet {
                 detecte,
                 admis,
             } => match detecte {
+                // A phone's photo: the setting that makes it send JPEG.
+                Some(d) if d.contains("HEIC") => format!(
+                    "Le fichier « {nom} » est {d}, qui n'est pas accepté : les pièces doivent être au format {admis}. Sur votre téléphone, réglez l'appareil photo sur « Le plus compatible » (ou envoyez une capture d'écran, qui est en JPEG), puis déposez la photo de nouveau."
+                ),
                 Some(d) => format!(
                     "Le fichier « {nom} » est {d}, qui n'est pas accepté : les pièces doivent être au format {admis}. Enregistrez ou numérisez le document en {admis}, puis déposez-le de nouveau."
                 ),
@@ -154,10 +158,13 @@ impl Rejet {
                 "Le nom du fichier « {nom} » ne correspond pas à son contenu, qui est un {format} : renommez-le avec l'extension {attendues}, puis déposez-le de nouveau."
             ),
             Rejet::PdfChiffre { nom } => format!(
-                "Le PDF « {nom} » est protégé par un mot de passe ou chiffré : le service concours ne pourrait pas l'ouvrir. Enregistrez-en une copie sans protection, puis déposez-la."
+                "Le PDF « {nom} » ne s'ouvre qu'avec un mot de passe : le service concours ne pourrait pas le lire. Ouvrez-le avec son mot de passe, puis imprimez-le en PDF (Imprimer → Enregistrer au format PDF) et déposez ce nouveau fichier."
+            ),
+            Rejet::PdfContenuActif { nom, element } if element.contains("EmbeddedFile") => format!(
+                "Le PDF « {nom} » contient un fichier joint, qui n'est pas accepté pour des raisons de sécurité. Imprimez-le en PDF (Imprimer → Enregistrer au format PDF) pour obtenir une copie sans pièce jointe, puis déposez-la."
             ),
             Rejet::PdfContenuActif { nom, element } => format!(
-                "Le PDF « {nom} » contient un élément actif ({element}) qui n'est pas accepté pour des raisons de sécurité. Imprimez-le en PDF ou numérisez le document, puis déposez le nouveau fichier."
+                "Le PDF « {nom} » contient un élément actif ({element}) qui n'est pas accepté pour des raisons de sécurité. Imprimez-le en PDF (Imprimer → Enregistrer au format PDF) ou numérisez le document, puis déposez le nouveau fichier."
             ),
             Rejet::PdfIllisible { nom } => format!(
                 "Le PDF « {nom} » est illisible ou incomplet. Vérifiez qu'il s'ouvre sur votre ordinateur, enregistrez-le de nouveau, puis déposez-le."

@@ -395,6 +395,39 @@ fn autres_formats_refuses_quel_que_soit_le_nom() {
     assert!(r.message().contains("PNG"), "{}", r.message());
 }
 
+/// Issue 14, « Messages »: a refusal the candidate cannot act on says what to do.
+#[test]
+fn des_refus_qui_disent_quoi_faire() {
+    let m = depot_format::Rejet::PdfChiffre {
+        nom: "a.pdf".into(),
+    }
+    .message();
+    assert!(
+        m.contains("mot de passe") && m.contains("imprimez-le en PDF"),
+        "{m}"
+    );
+    let m = depot_format::Rejet::PdfContenuActif {
+        nom: "a.pdf".into(),
+        element: "/EmbeddedFile".into(),
+    }
+    .message();
+    assert!(
+        m.contains("fichier joint") && m.contains("sans pièce jointe"),
+        "{m}"
+    );
+    // A HEIC photo named .jpg: the phone setting to change.
+    let mut heic = vec![0, 0, 0, 0x18];
+    heic.extend_from_slice(b"ftypheic\0\0\0\0mif1heic");
+    heic.resize(2000, 0);
+    let r = analyser("photo.jpg", &heic, LES_DEUX, 10).unwrap_err();
+    assert_eq!(r.code(), "format_refuse");
+    assert!(
+        r.message().contains("Le plus compatible"),
+        "{}",
+        r.message()
+    );
+}
+
 /// Issue 14, item 8: a real Cairo PDF was followed by 20 KB of NUL bytes. Padding is no
 /// payload; anything else after `%%EOF` stays limited.
 #[test]
