@@ -55,20 +55,22 @@ pub(crate) async fn operation<T>(
 /// unusable: the answer then says `Connection: close`, so that the client does not send
 /// its next request on a connection the server is closing.
 pub(crate) async fn vider(corps: &mut Multipart, reponse: &mut Response) {
-    let lu = 'corps: loop {
-        match corps.next_field().await {
-            Ok(Some(mut champ)) => loop {
-                match champ.chunk().await {
-                    Ok(Some(_)) => {}
-                    Ok(None) => break,
-                    Err(_) => break 'corps false,
-                }
-            },
-            Ok(None) => break true,
-            Err(_) => break false,
-        }
-    };
-    if !lu || reponse.status() == StatusCode::PAYLOAD_TOO_LARGE {
+    // Over the limit, the rest cannot be read: answer at once, and close.
+    let lu = reponse.status() != StatusCode::PAYLOAD_TOO_LARGE
+        && 'corps: loop {
+            match corps.next_field().await {
+                Ok(Some(mut champ)) => loop {
+                    match champ.chunk().await {
+                        Ok(Some(_)) => {}
+                        Ok(None) => break,
+                        Err(_) => break 'corps false,
+                    }
+                },
+                Ok(None) => break true,
+                Err(_) => break false,
+            }
+        };
+    if !lu {
         reponse
             .headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
