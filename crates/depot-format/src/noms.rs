@@ -10,6 +10,10 @@ pub(crate) const CLES_ACTIVES: &[&[u8]] = &[
     b"Launch",
     b"EmbeddedFile",
     b"EmbeddedFiles",
+    // A file specification's embedded file streams: the structure of an attachment,
+    // whether or not the optional `/Type /EmbeddedFile` is written (an attachment
+    // annotation, the catalogue's or a page's `/AF` associated files).
+    b"EF",
     b"AA",
     b"RichMedia",
     b"XFA",
@@ -20,6 +24,7 @@ pub(crate) const NOMS_ACTIFS: &[&[u8]] = &[
     b"JavaScript",
     b"Launch",
     b"EmbeddedFile",
+    b"FileAttachment",
     b"RichMedia",
     b"ImportData",
     b"GoToE",

@@ -160,9 +160,15 @@ impl Rejet {
             Rejet::PdfChiffre { nom } => format!(
                 "Le PDF « {nom} » ne s'ouvre qu'avec un mot de passe : le service concours ne pourrait pas le lire. Ouvrez-le avec son mot de passe, puis imprimez-le en PDF (Imprimer → Enregistrer au format PDF) et déposez ce nouveau fichier."
             ),
-            Rejet::PdfContenuActif { nom, element } if element.contains("EmbeddedFile") => format!(
-                "Le PDF « {nom} » contient un fichier joint, qui n'est pas accepté pour des raisons de sécurité. Imprimez-le en PDF (Imprimer → Enregistrer au format PDF) pour obtenir une copie sans pièce jointe, puis déposez-la."
-            ),
+            Rejet::PdfContenuActif { nom, element }
+                if element.contains("EmbeddedFile")
+                    || element.contains("FileAttachment")
+                    || element == "/EF" =>
+            {
+                format!(
+                    "Le PDF « {nom} » contient un fichier joint, qui n'est pas accepté pour des raisons de sécurité. Imprimez-le en PDF (Imprimer → Enregistrer au format PDF) pour obtenir une copie sans pièce jointe, puis déposez-la."
+                )
+            }
             Rejet::PdfContenuActif { nom, element } => format!(
                 "Le PDF « {nom} » contient un élément actif ({element}) qui n'est pas accepté pour des raisons de sécurité. Imprimez-le en PDF (Imprimer → Enregistrer au format PDF) ou numérisez le document, puis déposez le nouveau fichier."
             ),

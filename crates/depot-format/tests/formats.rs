@@ -236,6 +236,29 @@ fn contenu_actif_refuse() {
                 "",
             ),
         ),
+        // Issue 14, false acceptance 1: attachments without `/Type /EmbeddedFile`.
+        (
+            "piece-jointe-annotation",
+            pdf_avec(
+                "",
+                vec![
+                    b"<< /Type /Annot /Subtype /FileAttachment /Rect [0 0 10 10] /FS << /Type /Filespec /F (a.exe) /EF << /F 5 0 R >> >> >>".to_vec(),
+                    stream("", b"MZ\x90\x00"),
+                ],
+                "",
+            ),
+        ),
+        (
+            "fichiers-associes",
+            pdf_avec(
+                "/AF [4 0 R]",
+                vec![
+                    b"<< /Type /Filespec /F (a.exe) /UF (a.exe) /EF << /F 5 0 R >> /AFRelationship /Data >>".to_vec(),
+                    stream("", b"MZ\x90\x00"),
+                ],
+                "",
+            ),
+        ),
         (
             "xfa",
             pdf_avec(
