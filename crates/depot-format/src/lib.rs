@@ -647,7 +647,14 @@ struct JpegFlux {
     marche: Marche,
     queue: Queue,
     invalide: bool,
+    /// Stray bytes met between header segments (see [`OCTETS_PARASITES_MAX`]).
+    parasites: usize,
 }
+
+/// Stray bytes tolerated between a JPEG's header segments, in all. Some editors (Photoshop
+/// among them) leave a few; libjpeg skips them with a warning and every viewer opens the
+/// image. More is no editor's slip, and could carry something: refused.
+const OCTETS_PARASITES_MAX: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Marche {
@@ -672,6 +679,7 @@ impl JpegFlux {
             marche: Marche::Soi(2),
             queue: Queue::new(TRAILER_JPEG_MAX + 2),
             invalide: false,
+            parasites: 0,
         }
     }
 
@@ -699,11 +707,14 @@ impl JpegFlux {
                     i += 1;
                 }
                 Marche::Marqueur => {
-                    if b != 0xFF {
-                        self.invalide = true;
-                    }
-                    self.marche = Marche::Code;
                     i += 1;
+                    if b == 0xFF {
+                        self.marche = Marche::Code;
+                    } else {
+                        // A stray byte before the next marker, as libjpeg tolerates.
+                        self.parasites += 1;
+                        self.invalide |= self.parasites > OCTETS_PARASITES_MAX;
+                    }
                 }
                 Marche::Code => {
                     i += 1;

@@ -347,6 +347,24 @@ fn bombe_de_decompression_refusee() {
     assert_eq!(code("bombe.pdf", &pdf), "pdf_illisible");
 }
 
+/// Issue 14, item 5: a JPEG with a few stray bytes between segments (Photoshop's output;
+/// libjpeg decodes it with a warning) is accepted; many are not.
+#[test]
+fn jpeg_octets_parasites_entre_segments() {
+    let j = jpeg_gris(64, 48, 0);
+    // After SOI, the first segment: its length is at offsets 4–5.
+    let fin_segment = 4 + usize::from(u16::from_be_bytes([j[4], j[5]]));
+    let avec = |n: usize| {
+        let mut v = j[..fin_segment].to_vec();
+        v.extend(std::iter::repeat_n(0x00u8, n));
+        v.extend_from_slice(&j[fin_segment..]);
+        v
+    };
+    assert_eq!(code("photoshop.jpg", &avec(4)), "accepte");
+    assert_eq!(code("photoshop.jpg", &avec(64)), "accepte");
+    assert_eq!(code("cache.jpg", &avec(65)), "jpeg_invalide");
+}
+
 #[test]
 fn jpeg_refuses() {
     let j = jpeg_gris(640, 480, 20_000);
