@@ -1,6 +1,6 @@
 //! The staff's JSON API, `/api/v1/gestion`: lists with filters and paging, the forclos
 //! dossiers apart, a dossier with its journal, any file, decisions (the export is in
-//! [`super::export`]).
+//! `gestion/export.rs`).
 
 use axum::Json;
 use axum::Router;
