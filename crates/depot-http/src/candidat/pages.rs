@@ -126,19 +126,13 @@ fn formulaire_connexion(
 }
 
 async fn connexion_page(State(etat): State<SharedState>) -> Response {
-    let csrf = nouveau_jeton(&etat);
+    let csrf = crate::web::csrf::nouveau_jeton(&etat);
     let mut r = rendu(StatusCode::OK, formulaire_connexion(&etat, &csrf, "", None));
     r.headers_mut().append(
         header::SET_COOKIE,
         poser_cookie(&etat, COOKIE_CSRF, &csrf, Some(3600)),
     );
     r
-}
-
-fn nouveau_jeton(etat: &SharedState) -> String {
-    let mut o = [0u8; 24];
-    etat.espace.hasard().remplir(&mut o);
-    hex::encode(o)
 }
 
 #[derive(Deserialize)]
@@ -155,10 +149,9 @@ async fn connexion(
     Form(f): Form<FormConnexion>,
 ) -> Response {
     // Double-submit token: the hidden field must match the cookie set with the form.
-    let csrf_ok =
-        cookie(&headers, COOKIE_CSRF).is_some_and(|c| crate::web::csrf::jeton_valide(&f.csrf, &c));
+    let csrf_ok = crate::web::csrf::double_soumission_valide(&headers, COOKIE_CSRF, &f.csrf);
     if !csrf_ok {
-        let csrf = nouveau_jeton(&etat);
+        let csrf = crate::web::csrf::nouveau_jeton(&etat);
         let mut r = rendu(
             StatusCode::FORBIDDEN,
             formulaire_connexion(
@@ -263,7 +256,7 @@ fn formulaire_preinscription(etat: &SharedState, csrf: &str, erreur: Option<&str
 }
 
 async fn preinscription_page(State(etat): State<SharedState>) -> Response {
-    let csrf = nouveau_jeton(&etat);
+    let csrf = crate::web::csrf::nouveau_jeton(&etat);
     let mut r = rendu(
         StatusCode::OK,
         formulaire_preinscription(&etat, &csrf, None),
@@ -307,7 +300,7 @@ async fn preinscription(
         declarations: f.declarations,
         mot_de_passe: f.mot_de_passe,
     };
-    if !cookie(&headers, COOKIE_CSRF).is_some_and(|k| crate::web::csrf::jeton_valide(&csrf, &k)) {
+    if !crate::web::csrf::double_soumission_valide(&headers, COOKIE_CSRF, &csrf) {
         return rendu(
             StatusCode::FORBIDDEN,
             formulaire_preinscription(

@@ -51,19 +51,13 @@ fn formulaire_connexion(etat: &SharedState, csrf: &str, erreur: Option<&str>) ->
 }
 
 fn avec_csrf(etat: &SharedState, statut: StatusCode, erreur: Option<&str>) -> Response {
-    let csrf = nouveau_jeton(etat);
+    let csrf = crate::web::csrf::nouveau_jeton(etat);
     let mut r = rendu(statut, formulaire_connexion(etat, &csrf, erreur));
     r.headers_mut().append(
         header::SET_COOKIE,
         poser_cookie(etat, COOKIE_CSRF_GESTION, &csrf, Some(3600)),
     );
     r
-}
-
-fn nouveau_jeton(etat: &SharedState) -> String {
-    let mut o = [0u8; 24];
-    etat.espace.hasard().remplir(&mut o);
-    hex::encode(o)
 }
 
 async fn connexion_page(State(etat): State<SharedState>) -> Response {
@@ -84,8 +78,8 @@ async fn connexion(
     headers: axum::http::HeaderMap,
     axum::extract::Form(f): axum::extract::Form<FormJeton>,
 ) -> Response {
-    let csrf_ok = cookie(&headers, COOKIE_CSRF_GESTION)
-        .is_some_and(|c| crate::web::csrf::jeton_valide(&f.csrf, &c));
+    let csrf_ok =
+        crate::web::csrf::double_soumission_valide(&headers, COOKIE_CSRF_GESTION, &f.csrf);
     if !csrf_ok {
         return avec_csrf(
             &etat,
