@@ -65,27 +65,9 @@ async fn le_contrat_openapi_tient_sous_schemathesis() {
     let Some(st) = schemathesis() else { return };
     let dir = tempfile::tempdir().unwrap();
     // A staff account, minted by the CLI as an operator would.
-    let o = Command::new(env!("CARGO_BIN_EXE_depot-server"))
-        .args([
-            "gestionnaire",
-            "jeton",
-            "--id",
-            "contrat",
-            "--role",
-            "instruction",
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    let staff = String::from_utf8(o.stderr)
-        .unwrap()
-        .trim()
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .to_owned();
+    let (staff, bloc) = commun::jeton_gestionnaire("contrat", "instruction");
     let comptes = dir.path().join("gestionnaires.toml");
-    std::fs::write(&comptes, o.stdout).unwrap();
+    std::fs::write(&comptes, bloc).unwrap();
     let serveur = commun::lancer(
         &dir.path().join("data"),
         &[

@@ -10,18 +10,7 @@ use serde_json::Value;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jeton_de_gestionnaire_de_bout_en_bout() {
     let dir = tempfile::tempdir().unwrap();
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_depot-server"))
-        .args([
-            "gestionnaire",
-            "jeton",
-            "--id",
-            "agent-1",
-            "--role",
-            "instruction",
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success());
+    let (jeton, bloc) = commun::jeton_gestionnaire("agent-1", "instruction");
     // Finding 14: an id that would need escaping in the TOML file is refused, not written.
     let refus = std::process::Command::new(env!("CARGO_BIN_EXE_depot-server"))
         .args(["gestionnaire", "jeton", "--id", "x\"\nrole = \"instruction"])
@@ -29,14 +18,6 @@ async fn jeton_de_gestionnaire_de_bout_en_bout() {
         .unwrap();
     assert!(!refus.status.success());
     assert!(!String::from_utf8_lossy(&refus.stdout).contains("[[gestionnaires]]"));
-    let bloc = String::from_utf8(o.stdout).unwrap();
-    let jeton = String::from_utf8(o.stderr)
-        .unwrap()
-        .trim()
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .to_owned();
     assert_eq!(jeton.len(), 64, "a 256-bit token, in hex");
     assert!(
         bloc.starts_with("[[gestionnaires]]"),

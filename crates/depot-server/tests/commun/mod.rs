@@ -112,3 +112,21 @@ pub(crate) async fn deposer(
         autre => panic!("upload of {nom}: {autre}"),
     })
 }
+
+/// Mints a staff token with the CLI, as an operator would: the token (shown once, on
+/// stderr) and the `[[gestionnaires]]` block for the accounts file (stdout, only the hash).
+pub(crate) fn jeton_gestionnaire(id: &str, role: &str) -> (String, String) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_depot-server"))
+        .args(["gestionnaire", "jeton", "--id", id, "--role", role])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let jeton = String::from_utf8(o.stderr)
+        .unwrap()
+        .trim()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    (jeton, String::from_utf8(o.stdout).unwrap())
+}
