@@ -75,46 +75,42 @@ impl ErreurApi {
         )
     }
 
-    /// 429 with the seconds to wait.
-    pub fn trop_de_tentatives(secondes: u64) -> Self {
-        let minutes = secondes.div_ceil(60).max(1);
+    /// A 429 with `Retry-After`; `phrase` receives the wait in minutes (at least one).
+    fn trop(code: &'static str, secondes: u64, phrase: impl FnOnce(u64) -> String) -> Self {
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "trop_de_tentatives",
-            format!(
-                "Trop de tentatives de connexion ont échoué. Réessayez dans {minutes} minute(s), en vérifiant le n° de dossier et le mot de passe."
-            ),
+            code,
+            phrase(secondes.div_ceil(60).max(1)),
         );
         e.reessayer_apres = Some(secondes.max(1));
         e
+    }
+
+    /// 429 with the seconds to wait.
+    pub fn trop_de_tentatives(secondes: u64) -> Self {
+        Self::trop("trop_de_tentatives", secondes, |minutes| {
+            format!(
+                "Trop de tentatives de connexion ont échoué. Réessayez dans {minutes} minute(s), en vérifiant le n° de dossier et le mot de passe."
+            )
+        })
     }
 
     /// 429: too many pré-inscriptions from this address.
     pub fn trop_de_preinscriptions(secondes: u64) -> Self {
-        let minutes = secondes.div_ceil(60).max(1);
-        let mut e = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "trop_de_preinscriptions",
+        Self::trop("trop_de_preinscriptions", secondes, |minutes| {
             format!(
                 "Trop de préinscriptions ont été faites depuis votre connexion internet. Réessayez dans {minutes} minute(s), ou depuis une autre connexion."
-            ),
-        );
-        e.reessayer_apres = Some(secondes.max(1));
-        e
+            )
+        })
     }
 
     /// 429: too many deposits and deletions on this dossier in the last hour.
     pub fn trop_d_operations(secondes: u64) -> Self {
-        let minutes = secondes.div_ceil(60).max(1);
-        let mut e = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "trop_d_operations",
+        Self::trop("trop_d_operations", secondes, |minutes| {
             format!(
                 "Vous avez déposé ou supprimé beaucoup de fichiers en peu de temps. Réessayez dans {minutes} minute(s) ; les fichiers déjà enregistrés sont conservés."
-            ),
-        );
-        e.reessayer_apres = Some(secondes.max(1));
-        e
+            )
+        })
     }
 
     /// 404: the dossier is not closed yet, so there is no récépissé.
