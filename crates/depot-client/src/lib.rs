@@ -300,6 +300,17 @@ impl Client {
         })
     }
 
+    /// A session opened earlier — before a restart of the server, or on another instance
+    /// of it — from its token. Its expiry is not known here (`expire_le` is empty); a dead
+    /// token answers `non_authentifie` on its first call.
+    pub fn reprendre(&self, jeton: impl Into<String>) -> Session {
+        Session {
+            client: self.clone(),
+            jeton: jeton.into(),
+            expire_le: String::new(),
+        }
+    }
+
     /// The published récépissé keys (`GET /recepisse/cles`), as JSON.
     pub async fn cles(&self) -> Result<Value, Erreur> {
         json(

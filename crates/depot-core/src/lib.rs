@@ -69,11 +69,13 @@ pub use depot_format::exemples;
 pub mod format;
 pub mod ids;
 pub mod instruction;
+pub mod limitation;
 pub mod memoire;
 pub mod pool;
 pub mod ports;
 pub mod recepisse;
 pub mod service;
+pub mod session;
 pub mod signature;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -96,6 +98,7 @@ pub use instruction::{
     Decision, DecisionSaisie, Gestionnaire, MotifRejet, RegistreMemoire, RegistreNational, Role,
     SansRegistre, StatutInstruction, TypeDecision,
 };
+pub use limitation::{CompteurStore, Limiteur, Quota, Regles, Retenue, Tentative};
 pub use pool::{PoolArgon2, ThreadPool};
 pub use ports::{
     Blocking, CleContenu, Clock, ContenuStocke, DossierStore, EnLigne, FluxOctets, HorlogeFixe,
@@ -103,6 +106,7 @@ pub use ports::{
 };
 pub use recepisse::{ContenuRecepisse, LigneRecepisse, Recepisse};
 pub use service::{Consultation, DemandePreinscription, Espace, Ports};
+pub use session::{SessionOuverte, SessionStore, Sessions};
 pub use signature::{
     ClePublique, Cles, ErreurSignature, ErreurVerification, KeyStore, Signataire,
     SignataireEd25519, ouvrir_signataire, verifier_recepisse,

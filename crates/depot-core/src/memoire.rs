@@ -11,10 +11,13 @@ use crate::auth::{CredentialStore, HashMotDePasse};
 use crate::dossier::Dossier;
 use crate::erreur::StorageError;
 use crate::ids::{FichierId, NumeroDossier, Sha256};
+use crate::limitation::{CompteurStore, Instants, Modification};
 use crate::ports::{
     CleContenu, ContenuStocke, DossierStore, FluxOctets, PieceStore, Versionne, flux_de,
 };
+use crate::session::{EspeceSession, SessionStockee, SessionStore};
 use crate::signature::{ClePublique, Cles, KeyStore};
+use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
 fn verrou<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -207,5 +210,111 @@ impl KeyStore for MemoireCles {
             m.1.cles.push(cle);
         }
         Ok(m.1.clone())
+    }
+}
+
+/// Sessions in memory (a restart forgets them: tests and demos).
+#[derive(Debug, Default)]
+pub struct MemoireSessions {
+    sessions: Mutex<std::collections::HashMap<(EspeceSession, [u8; 32]), SessionStockee>>,
+    touchers: std::sync::atomic::AtomicUsize,
+}
+
+impl MemoireSessions {
+    /// How many times a last use was written (tests of the once-a-minute refresh).
+    pub fn touchers(&self) -> usize {
+        self.touchers.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoireSessions {
+    async fn creer(
+        &self,
+        espece: EspeceSession,
+        empreinte: &Sha256,
+        session: &SessionStockee,
+    ) -> Result<(), StorageError> {
+        verrou(&self.sessions).insert((espece, *empreinte.octets()), session.clone());
+        Ok(())
+    }
+
+    async fn lire(
+        &self,
+        espece: EspeceSession,
+        empreinte: &Sha256,
+    ) -> Result<Option<SessionStockee>, StorageError> {
+        Ok(verrou(&self.sessions)
+            .get(&(espece, *empreinte.octets()))
+            .cloned())
+    }
+
+    async fn toucher(
+        &self,
+        espece: EspeceSession,
+        empreinte: &Sha256,
+        vue: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.touchers
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some(s) = verrou(&self.sessions).get_mut(&(espece, *empreinte.octets())) {
+            s.vue = s.vue.max(vue);
+        }
+        Ok(())
+    }
+
+    async fn supprimer(
+        &self,
+        espece: EspeceSession,
+        empreinte: &Sha256,
+    ) -> Result<(), StorageError> {
+        verrou(&self.sessions).remove(&(espece, *empreinte.octets()));
+        Ok(())
+    }
+
+    async fn purger(
+        &self,
+        inactive_avant: DateTime<Utc>,
+        creee_avant: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        let mut m = verrou(&self.sessions);
+        let avant = m.len();
+        m.retain(|_, s| s.vue >= inactive_avant && s.creee >= creee_avant);
+        Ok((avant - m.len()) as u64)
+    }
+}
+
+/// Throttling counts in memory.
+#[derive(Debug, Default)]
+pub struct MemoireCompteurs(Mutex<std::collections::HashMap<String, Instants>>);
+
+#[async_trait]
+impl CompteurStore for MemoireCompteurs {
+    async fn modifier(
+        &self,
+        cles: &[String],
+        f: &mut Modification<'_>,
+    ) -> Result<(), StorageError> {
+        let mut m = verrou(&self.0);
+        let mut listes: Vec<Instants> = cles
+            .iter()
+            .map(|c| m.get(c).cloned().unwrap_or_default())
+            .collect();
+        f(&mut listes);
+        for (c, l) in cles.iter().zip(listes) {
+            if l.is_empty() {
+                m.remove(c);
+            } else {
+                m.insert(c.clone(), l);
+            }
+        }
+        Ok(())
+    }
+
+    async fn nettoyer(&self, avant: DateTime<Utc>) -> Result<u64, StorageError> {
+        let mut m = verrou(&self.0);
+        let n = m.len();
+        m.retain(|_, l| l.last().is_some_and(|t| *t >= avant));
+        Ok((n - m.len()) as u64)
     }
 }

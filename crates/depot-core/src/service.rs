@@ -29,12 +29,16 @@ use crate::erreur::{ErreurEnvoi, ErreurEspace, Refus, StorageError};
 use crate::format::Analyse;
 use crate::ids::{FichierId, NumeroDossier};
 use crate::instruction::{Decision, Gestionnaire, RegistreNational, SansRegistre};
-use crate::memoire::{MemoireDossiers, MemoireIdentifiants, MemoirePieces};
+use crate::limitation::CompteurStore;
+use crate::memoire::{
+    MemoireCompteurs, MemoireDossiers, MemoireIdentifiants, MemoirePieces, MemoireSessions,
+};
 use crate::ports::{
     Blocking, CleContenu, Clock, DossierStore, EnLigne, FluxOctets, HorlogeSysteme, PieceStore,
     Random, SystemRandom, Versionne,
 };
 use crate::recepisse::Recepisse;
+use crate::session::SessionStore;
 use crate::signature::{Signataire, SignataireEd25519};
 
 /// How many times a use case starts again after a version conflict before giving up.
@@ -63,6 +67,10 @@ pub struct Ports {
     pub blocking: Arc<dyn Blocking>,
     /// The national registry of registrations (one per concours).
     pub registre: Arc<dyn RegistreNational>,
+    /// Sessions of candidates and staff (shared by every instance of a server).
+    pub sessions: Arc<dyn SessionStore>,
+    /// Throttling counts (shared by every instance of a server).
+    pub compteurs: Arc<dyn CompteurStore>,
 }
 
 impl Ports {
@@ -100,6 +108,8 @@ impl Ports {
             )),
             registre: Arc::new(SansRegistre),
             blocking: Arc::new(EnLigne),
+            sessions: Arc::new(MemoireSessions::default()),
+            compteurs: Arc::new(MemoireCompteurs::default()),
         }
     }
 
@@ -112,6 +122,17 @@ impl Ports {
     /// The same ports with another pool for blocking work.
     pub fn avec_blocking(mut self, blocking: Arc<dyn Blocking>) -> Self {
         self.blocking = blocking;
+        self
+    }
+
+    /// The same ports with other stores of sessions and throttling counts.
+    pub fn avec_sessions(
+        mut self,
+        sessions: Arc<dyn SessionStore>,
+        compteurs: Arc<dyn CompteurStore>,
+    ) -> Self {
+        self.sessions = sessions;
+        self.compteurs = compteurs;
         self
     }
 
@@ -204,6 +225,11 @@ impl Espace {
     /// The espace's source of randomness, for the adapters' tokens (sessions, CSRF).
     pub fn hasard(&self) -> &dyn Random {
         &*self.ports.hasard
+    }
+
+    /// The ports the espace runs on (adapters build their sessions and throttling on them).
+    pub fn ports(&self) -> &Ports {
+        &self.ports
     }
 
     /// The hosted concours.

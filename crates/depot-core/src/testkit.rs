@@ -19,10 +19,12 @@ use crate::dossier::{Dossier, Identite};
 use crate::erreur::StorageError;
 use crate::format::analyser;
 use crate::ids::{FichierId, NumeroDossier, Sha256};
+use crate::limitation::CompteurStore;
 use crate::ports::{
     CleContenu, ContenuStocke, DossierStore, FluxOctets, PieceStore, SystemRandom, Versionne,
     flux_de, lire_tout,
 };
+use crate::session::SessionStore;
 use crate::signature::KeyStore;
 
 /// The seed's concours (`examples/concours/animateur-2025.toml`).
@@ -404,6 +406,216 @@ pub async fn conformite_cles(store: &dyn KeyStore) {
         Ok(encore),
         "publiees reads the list"
     );
+}
+
+/// Runs every `SessionStore` property. Sessions get random keys; the ones this suite
+/// expects purged are dated from the year 2000, so a shared store loses nothing of others'.
+pub async fn conformite_sessions(store: &dyn SessionStore) {
+    use crate::ports::Random;
+    use crate::session::{EspeceSession, SessionStockee};
+    let cle = || {
+        let mut o = [0u8; 32];
+        SystemRandom.remplir(&mut o);
+        Sha256::de(&o)
+    };
+    let t = pendant_preinscription();
+    let s = SessionStockee {
+        titulaire: "2025-ANI-AAAAAA".into(),
+        creee: t,
+        vue: t,
+        csrf: "csrf-é".into(),
+    };
+    let k = cle();
+    let (c, g) = (EspeceSession::Candidat, EspeceSession::Gestion);
+    assert_eq!(store.lire(c, &k).await, Ok(None), "unknown key reads None");
+    store
+        .creer(c, &k, &s)
+        .await
+        .unwrap_or_else(|e| panic!("creer: {e}"));
+    assert_eq!(
+        store.lire(c, &k).await,
+        Ok(Some(s.clone())),
+        "creer then lire"
+    );
+    assert_eq!(
+        store.lire(g, &k).await,
+        Ok(None),
+        "the two kinds of session never share a key"
+    );
+    let plus_tard = t + chrono::Duration::seconds(90);
+    store
+        .toucher(c, &k, plus_tard)
+        .await
+        .unwrap_or_else(|e| panic!("toucher: {e}"));
+    let lue = store.lire(c, &k).await.ok().flatten();
+    assert_eq!(
+        lue.as_ref().map(|l| l.vue.timestamp()),
+        Some(plus_tard.timestamp()),
+        "toucher moves the last use"
+    );
+    assert_eq!(
+        lue.map(|l| (l.creee, l.csrf, l.titulaire)),
+        Some((s.creee, s.csrf.clone(), s.titulaire.clone())),
+        "toucher changes nothing else"
+    );
+    store
+        .toucher(c, &k, t)
+        .await
+        .unwrap_or_else(|e| panic!("toucher: {e}"));
+    assert_eq!(
+        store
+            .lire(c, &k)
+            .await
+            .ok()
+            .flatten()
+            .map(|l| l.vue.timestamp()),
+        Some(plus_tard.timestamp()),
+        "toucher never moves the last use back"
+    );
+    store
+        .supprimer(c, &k)
+        .await
+        .unwrap_or_else(|e| panic!("supprimer: {e}"));
+    assert_eq!(store.lire(c, &k).await, Ok(None), "supprimer ends it");
+    store
+        .toucher(c, &k, plus_tard)
+        .await
+        .unwrap_or_else(|e| panic!("toucher after supprimer: {e}"));
+    assert_eq!(
+        store.lire(c, &k).await,
+        Ok(None),
+        "toucher never brings a deleted session back"
+    );
+    store
+        .supprimer(c, &k)
+        .await
+        .unwrap_or_else(|e| panic!("supprimer twice: {e}"));
+    // Purge: idle since before the bound, created before the bound, and a live one.
+    let an_2000: DateTime<Utc> = DateTime::from_timestamp(946_684_800, 0).unwrap_or_default();
+    let inactive = SessionStockee {
+        creee: t,
+        vue: an_2000,
+        ..s.clone()
+    };
+    let ancienne = SessionStockee {
+        creee: an_2000,
+        vue: t,
+        ..s.clone()
+    };
+    let (ki, ka, kv) = (cle(), cle(), cle());
+    for (k, s) in [(&ki, &inactive), (&ka, &ancienne), (&kv, &s)] {
+        store
+            .creer(g, k, s)
+            .await
+            .unwrap_or_else(|e| panic!("creer: {e}"));
+    }
+    let un_jour = chrono::Duration::days(1);
+    let purgees = store
+        .purger(an_2000 + un_jour, an_2000 + un_jour)
+        .await
+        .unwrap_or_else(|e| panic!("purger: {e}"));
+    assert!(purgees >= 2, "purger counts what it removed: {purgees}");
+    assert_eq!(store.lire(g, &ki).await, Ok(None), "idle session purged");
+    assert_eq!(store.lire(g, &ka).await, Ok(None), "too old session purged");
+    assert_eq!(
+        store.lire(g, &kv).await,
+        Ok(Some(s)),
+        "a live session is kept"
+    );
+    store
+        .supprimer(g, &kv)
+        .await
+        .unwrap_or_else(|e| panic!("supprimer: {e}"));
+}
+
+/// Runs every `CompteurStore` property, under random keys: the increments of 8 concurrent
+/// callers all count, and two keys change together.
+pub async fn conformite_compteurs(store: &dyn CompteurStore) {
+    use crate::limitation::Instants;
+    let base = FichierId::generer(&SystemRandom).to_string();
+    let (a, b) = (format!("test:{base}:a"), format!("test:{base}:b é/../x"));
+    let t = pendant_preinscription();
+    let mut vues = Vec::new();
+    store
+        .modifier(&[a.clone(), b.clone()], &mut |l: &mut [Instants]| {
+            vues = l.iter().map(Vec::len).collect();
+        })
+        .await
+        .unwrap_or_else(|e| panic!("modifier: {e}"));
+    assert_eq!(vues, [0, 0], "unknown keys read empty");
+    // 8 callers × 20 increments of both keys, at once.
+    let appels = (0..8).map(|_| {
+        let cles = [a.clone(), b.clone()];
+        async move {
+            for i in 0..20 {
+                store
+                    .modifier(&cles, &mut |l: &mut [Instants]| {
+                        for v in l.iter_mut() {
+                            v.push(t + chrono::Duration::seconds(i));
+                        }
+                    })
+                    .await
+                    .unwrap_or_else(|e| panic!("modifier: {e}"));
+            }
+        }
+    });
+    futures_util::future::join_all(appels).await;
+    let mut lues = Vec::new();
+    store
+        .modifier(&[b.clone(), a.clone()], &mut |l: &mut [Instants]| {
+            lues = l.to_vec();
+        })
+        .await
+        .unwrap_or_else(|e| panic!("modifier: {e}"));
+    assert_eq!(
+        lues.iter().map(Vec::len).collect::<Vec<_>>(),
+        [160, 160],
+        "no increment is lost, and keys are given in the order asked"
+    );
+    assert!(
+        lues[0]
+            .iter()
+            .all(|i| *i >= t && *i < t + chrono::Duration::seconds(20)),
+        "instants are kept to the second"
+    );
+    // Emptied: gone.
+    store
+        .modifier(std::slice::from_ref(&a), &mut |l: &mut [Instants]| {
+            l[0].clear()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("modifier: {e}"));
+    let mut vide = None;
+    store
+        .modifier(std::slice::from_ref(&a), &mut |l: &mut [Instants]| {
+            vide = Some(l[0].is_empty())
+        })
+        .await
+        .unwrap_or_else(|e| panic!("modifier: {e}"));
+    assert_eq!(vide, Some(true), "an emptied list reads empty");
+    // nettoyer removes what nobody counted since the bound, and only that.
+    let c = format!("test:{base}:c");
+    let an_2000: DateTime<Utc> = DateTime::from_timestamp(946_684_800, 0).unwrap_or_default();
+    store
+        .modifier(std::slice::from_ref(&c), &mut |l: &mut [Instants]| {
+            l[0] = vec![an_2000]
+        })
+        .await
+        .unwrap_or_else(|e| panic!("modifier: {e}"));
+    let n = store
+        .nettoyer(an_2000 + chrono::Duration::days(1))
+        .await
+        .unwrap_or_else(|e| panic!("nettoyer: {e}"));
+    assert!(n >= 1, "nettoyer counts what it removed");
+    let mut restes = Vec::new();
+    store
+        .modifier(&[c, b], &mut |l: &mut [Instants]| {
+            restes = l.iter().map(Vec::len).collect();
+            l[1].clear();
+        })
+        .await
+        .unwrap_or_else(|e| panic!("modifier: {e}"));
+    assert_eq!(restes, [0, 160], "only the stale key is removed");
 }
 
 /// Wraps stores and fails the Nth storage operation (counting from 1 across every wrapped

@@ -57,3 +57,17 @@ fn memoire_cles() {
         &depot_core::memoire::MemoireCles::new(),
     ));
 }
+
+#[test]
+fn memoire_sessions() {
+    block_on(depot_core::testkit::conformite_sessions(
+        &depot_core::memoire::MemoireSessions::default(),
+    ));
+}
+
+#[test]
+fn memoire_compteurs() {
+    block_on(depot_core::testkit::conformite_compteurs(
+        &depot_core::memoire::MemoireCompteurs::default(),
+    ));
+}

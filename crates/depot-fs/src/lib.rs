@@ -1,8 +1,8 @@
 //! # depot-fs — dossiers and pieces on a local filesystem, durably
 //!
 //! The embedded default store of depot: [`FsStore`] implements depot-core's
-//! [`DossierStore`], [`PieceStore`], [`CredentialStore`] and [`KeyStore`] on a data
-//! directory.
+//! [`DossierStore`], [`PieceStore`], [`CredentialStore`], [`KeyStore`], and the sessions'
+//! and throttling counts' stores ([`sessions`]) on a data directory.
 //!
 //! ## Layout (format 1)
 //!
@@ -15,6 +15,7 @@
 //! <data>/cles/recepisse.ed25519   the récépissé signing key's seed (hex, 0600), write-once
 //! <data>/cles/publiques.json      every public key ever published (replaced atomically)
 //! <data>/cles/.verrou             lock file of the published list (empty; flock)
+//! <data>/sessions/…, <data>/compteurs/…   sessions and throttling counts (see [`sessions`])
 //! .*.tmp                          temporary files, in the directory of their target
 //! ```
 //!
@@ -69,6 +70,8 @@ use depot_core::{
 use futures_util::StreamExt;
 use sha2::Digest;
 use zeroize::Zeroizing;
+
+pub mod sessions;
 
 /// The format this version writes and reads.
 pub const FORMAT: &str = "depot-fs 1\n";
@@ -290,6 +293,7 @@ impl FsStore {
             self.racine().to_path_buf(),
             self.dir_dossiers(),
             self.racine().join("identifiants"),
+            self.racine().join("sessions"),
         ];
         let pieces = self.racine().join("pieces");
         for e in fs::read_dir(&pieces).map_err(|e| conv("lecture de pieces", e))? {

@@ -43,6 +43,50 @@ async fn conformite() {
     testkit::conformite_pieces(&s).await;
     testkit::conformite_identifiants(&s).await;
     testkit::conformite_cles(&s).await;
+    testkit::conformite_sessions(&s).await;
+    testkit::conformite_compteurs(&s).await;
+}
+
+/// Two stores on one directory (as two processes of one machine would open it) count the
+/// same attempts: 10 callers each, at once, on 4 threads; none is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn compteurs_partages_entre_deux_ouvertures() {
+    use depot_core::limitation::{CompteurStore, Instants};
+    let (dir, a) = store();
+    let b = FsStore::open(dir.path().join("data")).unwrap();
+    let t = testkit::pendant_preinscription();
+    let taches: Vec<_> = (0..20)
+        .map(|i| {
+            let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+            tokio::spawn(async move {
+                for _ in 0..10 {
+                    s.modifier(&["ip:192.0.2.1".to_owned()], &mut |l: &mut [Instants]| {
+                        l[0].push(t)
+                    })
+                    .await
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in taches {
+        t.await.unwrap();
+    }
+    let mut n = 0;
+    a.modifier(&["ip:192.0.2.1".to_owned()], &mut |l: &mut [Instants]| {
+        n = l[0].len()
+    })
+    .await
+    .unwrap();
+    assert_eq!(n, 200);
+    // No file name shows the key.
+    for e in std::fs::read_dir(dir.path().join("data/compteurs")).unwrap() {
+        let nom = e.unwrap().file_name().into_string().unwrap();
+        assert!(
+            nom.len() == 64 && nom.bytes().all(|c| c.is_ascii_hexdigit()),
+            "{nom}"
+        );
+    }
 }
 
 /// Finding 11 of the outside test: directories were 0755, so any local user could list

@@ -37,11 +37,14 @@ pub(crate) async fn operation<T>(
 ) -> Result<T, ErreurApi> {
     let place = etat
         .operations
-        .reserver(numero.clone(), etat.now())
-        .map_err(ErreurApi::trop_d_operations)?;
+        .reserver(numero, etat.now())
+        .await
+        .map_err(|r| crate::session::retenue(r, ErreurApi::trop_d_operations))?;
     let r = action.await;
-    if r.is_err() {
-        etat.operations.rendre(numero.clone(), place);
+    if r.is_err()
+        && let Err(e) = etat.operations.rendre(place).await
+    {
+        tracing::warn!(code = e.code(), "quota d'opérations non rendu");
     }
     Ok(r?)
 }

@@ -103,9 +103,9 @@ pub struct AppState {
     /// Login throttling.
     pub limiteur: Limiteur,
     /// Pré-inscriptions per address.
-    pub preinscriptions: session::LimitePreinscriptions,
+    pub preinscriptions: session::Quota,
     /// File operations per dossier.
-    pub operations: session::Quota<NumeroDossier>,
+    pub operations: session::Quota,
     /// Settings.
     pub config: Config,
 }
@@ -139,13 +139,18 @@ fn corps_max_depot(espace: &Espace) -> usize {
 pub fn router(espace: Arc<Espace>, config: Config) -> Router {
     let corps_depot = corps_max_depot(&espace);
     let corps_max = config.corps_max;
+    let ports = espace.ports().clone();
     let etat = Arc::new(AppState {
         espace,
-        sessions: Sessions::default(),
-        sessions_gestion: Sessions::default(),
-        limiteur: Limiteur::new(config.limitation),
-        preinscriptions: session::LimitePreinscriptions::new(config.preinscriptions_par_heure),
-        operations: session::Quota::new(config.operations_par_heure),
+        sessions: Sessions::new(ports.sessions.clone()),
+        sessions_gestion: Sessions::new(ports.sessions.clone()),
+        limiteur: Limiteur::new(ports.compteurs.clone(), config.limitation),
+        preinscriptions: session::Quota::new(
+            ports.compteurs.clone(),
+            "pre",
+            config.preinscriptions_par_heure,
+        ),
+        operations: session::Quota::new(ports.compteurs.clone(), "op", config.operations_par_heure),
         config,
     });
     let depots = Router::new()
@@ -288,6 +293,7 @@ impl FromRequestParts<SharedState> for AuthApi {
         let s: SessionOuverte = etat
             .sessions
             .verifier(jeton, etat.now())
+            .await?
             .ok_or_else(ErreurApi::non_authentifie)?;
         Ok(Self {
             numero: s.titulaire,

@@ -266,6 +266,25 @@ async fn dossier_demo(espace: &Espace, data: &Path) -> Result<(), ErreurServeur>
     Ok(())
 }
 
+/// Every hour: expired sessions and stale throttling counts are removed from their stores.
+async fn menage(
+    sessions: Arc<dyn depot_core::SessionStore>,
+    compteurs: Arc<dyn depot_core::CompteurStore>,
+) {
+    let mut horloge = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        horloge.tick().await;
+        let now = depot_core::Clock::now(&HorlogeSysteme);
+        match depot_core::session::purger_sessions(&*sessions, now).await {
+            Ok(n) => tracing::info!(sessions = n, "sessions expirées retirées"),
+            Err(e) => tracing::warn!(code = e.code(), "ménage des sessions"),
+        }
+        if let Err(e) = depot_core::limitation::nettoyer_compteurs(&*compteurs, now).await {
+            tracing::warn!(code = e.code(), "ménage des compteurs");
+        }
+    }
+}
+
 async fn arret() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -322,6 +341,18 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
             }
             _ => (Arc::new(store.clone()), Arc::new(store.clone())),
         };
+    // Sessions and throttling counts live beside the records (a restart keeps them).
+    let (sessions, compteurs): (
+        Arc<dyn depot_core::SessionStore>,
+        Arc<dyn depot_core::CompteurStore>,
+    ) = match args.stockage_dossiers {
+        Stockage::Fs => (Arc::new(store.clone()), Arc::new(store.clone())),
+        // Not yet on S3: in this process's memory (see issue 15).
+        Stockage::S3 => (
+            Arc::new(depot_core::memoire::MemoireSessions::default()),
+            Arc::new(depot_core::memoire::MemoireCompteurs::default()),
+        ),
+    };
     let pieces: Arc<dyn depot_core::PieceStore> = match (&s3, args.stockage_pieces) {
         (Some(s), Stockage::S3) => Arc::new(s.clone()),
         _ => Arc::new(store.clone()),
@@ -375,7 +406,10 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
         registre: Arc::new(depot_core::SansRegistre),
         // The end of each upload's analysis, off the async workers, two per core at most.
         blocking: Arc::new(depot_core::ThreadPool::new()),
+        sessions: sessions.clone(),
+        compteurs: compteurs.clone(),
     };
+    tokio::spawn(menage(sessions, compteurs));
     let espace = Arc::new(Espace::new(concours, ports).map_err(ErreurServeur::Espace)?);
     for c in espace.concours() {
         println!(

@@ -99,16 +99,48 @@ async fn demarre_sert_et_s_arrete_proprement() {
         "no secret in the logs"
     );
 
-    // A second start reuses the data and the demo dossier.
+    // A second start reuses the data and the demo dossier…
     let mut serveur = lancer();
     let mut lignes = BufReader::new(serveur.stdout.take().unwrap()).lines();
-    let mut revu = false;
+    let (mut revu, mut url) = (false, None);
     while let Some(l) = lignes.next_line().await.unwrap() {
         revu |= l.contains(&numero);
-        if l.starts_with("listening on ") {
+        if let Some(u) = l.strip_prefix("listening on ") {
+            url = Some(u.to_owned());
             break;
         }
     }
     assert!(revu, "the demo dossier is printed again, not recreated");
+    // …and the candidate logged in before the restart is still logged in, with the same
+    // token: on the API and on the pages (the pages' cookie holds such a token).
+    let url = url.unwrap();
+    let reprise = depot_client::Client::new(&url).unwrap().reprendre(&jeton);
+    assert_eq!(reprise.dossier().await.unwrap().etat, "ouvert");
+    let sans_suivre = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = sans_suivre
+        .get(format!("{url}/dossier"))
+        .header("cookie", format!("depot_session={jeton}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.status(),
+        200,
+        "the page does not send back to the login"
+    );
+    assert!(page.text().await.unwrap().contains(&numero));
+    // A logout is a logout after a restart too.
+    reprise.deconnecter().await.unwrap();
+    assert!(
+        depot_client::Client::new(&url)
+            .unwrap()
+            .reprendre(&jeton)
+            .dossier()
+            .await
+            .is_err()
+    );
     serveur.kill().await.unwrap();
 }

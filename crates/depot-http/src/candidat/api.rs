@@ -96,11 +96,14 @@ pub(crate) async fn preinscrire_depuis(
     let (concours, d) = demande(c)?;
     let place = etat
         .preinscriptions
-        .reserver(ip, etat.now())
-        .map_err(ErreurApi::trop_de_preinscriptions)?;
+        .reserver(&ip, etat.now())
+        .await
+        .map_err(|r| crate::session::retenue(r, ErreurApi::trop_de_preinscriptions))?;
     let r = etat.espace.preinscrire(concours.as_deref(), d).await;
-    if r.is_err() {
-        etat.preinscriptions.rendre(ip, place);
+    if r.is_err()
+        && let Err(e) = etat.preinscriptions.rendre(place).await
+    {
+        tracing::warn!(code = e.code(), "quota de préinscriptions non rendu");
     }
     Ok(r?)
 }
@@ -204,26 +207,34 @@ pub async fn ouvrir_session(
     let tentative = etat
         .limiteur
         .tenter(numero, ip, etat.now())
-        .map_err(|secondes| {
-            tracing::warn!(%ip, "connexion limitée");
-            ErreurApi::trop_de_tentatives(secondes)
+        .await
+        .map_err(|r| {
+            if matches!(r, crate::session::Retenue::Attendre(_)) {
+                tracing::warn!(%ip, "connexion limitée");
+            }
+            crate::session::retenue(r, ErreurApi::trop_de_tentatives)
         })?;
     match etat.espace.connecter(numero, &mot_de_passe).await {
         Ok(n) => {
-            let echecs = etat.limiteur.reussie(tentative);
+            let echecs = etat.limiteur.reussie(tentative).await?;
             // The journal keeps the count, nothing else; a failure to write it does not
             // refuse the login (a login changes no state).
             if let Err(e) = etat.espace.journaliser_connexion(&n, echecs).await {
                 tracing::warn!(code = e.code(), "connexion non journalisée");
             }
-            Ok(etat.sessions.ouvrir(n, etat.now(), etat.espace.hasard()))
+            Ok(etat
+                .sessions
+                .ouvrir(n, etat.now(), etat.espace.hasard())
+                .await?)
         }
         Err(depot_core::ErreurEspace::Refus(Refus::IdentifiantsInvalides)) => {
             etat.limiteur.echouee(tentative);
             Err(Refus::IdentifiantsInvalides.into())
         }
         Err(e) => {
-            etat.limiteur.annulee(tentative);
+            if let Err(e) = etat.limiteur.annulee(tentative).await {
+                tracing::warn!(code = e.code(), "tentative non rendue");
+            }
             Err(e.into())
         }
     }
@@ -250,9 +261,12 @@ async fn connexion(
 /// Logout: the token is dead.
 #[utoipa::path(post, path = "/api/v1/deconnexion", tag = "candidat", security(("jeton" = [])),
     responses((status = 204), (status = 401, body = Erreur)))]
-async fn deconnexion(State(etat): State<SharedState>, auth: AuthApi) -> StatusCode {
-    etat.sessions.fermer(&auth.jeton);
-    StatusCode::NO_CONTENT
+async fn deconnexion(
+    State(etat): State<SharedState>,
+    auth: AuthApi,
+) -> Result<StatusCode, ErreurApi> {
+    etat.sessions.fermer(&auth.jeton).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The dossier: state, deadline, requested pieces and their files.

@@ -75,10 +75,13 @@ impl FromRequestParts<SharedState> for AuthPage {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, etat: &SharedState) -> Result<Self, Response> {
-        cookie(&parts.headers, COOKIE_SESSION)
-            .and_then(|j| etat.sessions.verifier(&j, etat.now()))
-            .map(|session| Self { session })
-            .ok_or_else(|| Redirect::to(&etat.chemin("/connexion")).into_response())
+        let vers_connexion = || Redirect::to(&etat.chemin("/connexion")).into_response();
+        let jeton = cookie(&parts.headers, COOKIE_SESSION).ok_or_else(vers_connexion)?;
+        match etat.sessions.verifier(&jeton, etat.now()).await {
+            Ok(Some(session)) => Ok(Self { session }),
+            Ok(None) => Err(vers_connexion()),
+            Err(e) => Err(ErreurApi::from(e).into_response()),
+        }
     }
 }
 
@@ -90,11 +93,19 @@ fn verifier_csrf(auth: &AuthPage, recu: &str) -> Result<(), ErreurApi> {
     }
 }
 
-async fn accueil(State(etat): State<SharedState>, headers: HeaderMap) -> Redirect {
-    let connecte = cookie(&headers, COOKIE_SESSION)
-        .and_then(|j| etat.sessions.verifier(&j, etat.now()))
-        .is_some();
-    Redirect::to(&etat.chemin(if connecte { "/dossier" } else { "/connexion" }))
+async fn accueil(
+    State(etat): State<SharedState>,
+    headers: HeaderMap,
+) -> Result<Redirect, ErreurApi> {
+    let connecte = match cookie(&headers, COOKIE_SESSION) {
+        Some(j) => etat.sessions.verifier(&j, etat.now()).await?.is_some(),
+        None => false,
+    };
+    Ok(Redirect::to(&etat.chemin(if connecte {
+        "/dossier"
+    } else {
+        "/connexion"
+    })))
 }
 
 fn formulaire_connexion(
@@ -208,7 +219,7 @@ async fn deconnexion(
 ) -> Result<Response, ErreurApi> {
     verifier_csrf(&auth, &f.csrf)?;
     if let Some(j) = cookie(&headers, COOKIE_SESSION) {
-        etat.sessions.fermer(&j);
+        etat.sessions.fermer(&j).await?;
     }
     let mut r = Redirect::to(&etat.chemin("/connexion")).into_response();
     r.headers_mut().append(

@@ -104,15 +104,18 @@ impl FromRequestParts<SharedState> for AuthGestionPage {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, etat: &SharedState) -> Result<Self, Response> {
-        crate::web::cookies::cookie(&parts.headers, COOKIE_GESTION)
-            .and_then(|j| etat.sessions_gestion.verifier(&j, etat.now()))
-            .map(|s| Self {
+        let vers_connexion =
+            || axum::response::Redirect::to(&etat.chemin("/gestion/connexion")).into_response();
+        let jeton = crate::web::cookies::cookie(&parts.headers, COOKIE_GESTION)
+            .ok_or_else(vers_connexion)?;
+        match etat.sessions_gestion.verifier(&jeton, etat.now()).await {
+            Ok(Some(s)) => Ok(Self {
                 qui: s.titulaire,
                 csrf: s.csrf,
-            })
-            .ok_or_else(|| {
-                axum::response::Redirect::to(&etat.chemin("/gestion/connexion")).into_response()
-            })
+            }),
+            Ok(None) => Err(vers_connexion()),
+            Err(e) => Err(crate::ErreurApi::from(e).into_response()),
+        }
     }
 }
 

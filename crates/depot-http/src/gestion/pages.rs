@@ -91,9 +91,14 @@ async fn connexion(
         return avec_csrf(&etat, StatusCode::UNAUTHORIZED, Some("Jeton inconnu."));
     };
     tracing::info!(target: "depot::audit", gestionnaire = %qui.id, "connexion du service concours");
-    let (jeton, _) = etat
+    let jeton = match etat
         .sessions_gestion
-        .ouvrir(qui, etat.now(), etat.espace.hasard());
+        .ouvrir(qui, etat.now(), etat.espace.hasard())
+        .await
+    {
+        Ok((jeton, _)) => jeton,
+        Err(e) => return ErreurApi::from(e).into_response(),
+    };
     let mut r = axum::response::Redirect::to(&etat.chemin("/gestion")).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
@@ -122,7 +127,7 @@ async fn deconnexion(
         return Err(ErreurApi::formulaire_expire());
     }
     if let Some(j) = cookie(&headers, COOKIE_GESTION) {
-        etat.sessions_gestion.fermer(&j);
+        etat.sessions_gestion.fermer(&j).await?;
     }
     let mut r = axum::response::Redirect::to(&etat.chemin("/gestion/connexion")).into_response();
     r.headers_mut().append(

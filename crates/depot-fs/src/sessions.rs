@@ -1,0 +1,332 @@
+//! Sessions and throttling counts on the data directory: a restart of the server keeps every
+//! candidate logged in, and several processes on one machine share the counts.
+//!
+//! ```text
+//! <data>/sessions/<espece>-<SHA-256 of the token, hex>   one file per session (JSON: holder,
+//!                                    creation, CSRF); its modification time is the last use
+//! <data>/compteurs/<SHA-256 of the key, hex>             one file per throttling key (JSON
+//!                                    list of instants), rewritten under flock(2)
+//! ```
+//!
+//! - A session file is written once (temporary file, fsync, rename, fsync of the directory:
+//!   a login survives a crash). Its last use is its mtime: [`SessionStore::toucher`] sets it
+//!   on the open file (`futimens`), which needs no rewrite, no fsync, and cannot bring back a
+//!   file a logout removed.
+//! - A counter file is read and rewritten in place under an exclusive `flock`, the keys of
+//!   one call locked in the order of their file names (no deadlock between two calls). Its
+//!   loss in a crash forgets a few failed attempts: it is not synced. A file emptied is
+//!   removed while locked; a caller that was waiting for its lock sees it unlinked and opens
+//!   the name again.
+//! - No name derives from what a client typed: keys and tokens are hashed.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use depot_core::limitation::{CompteurStore, Instants, Modification};
+use depot_core::session::{EspeceSession, SessionStockee, SessionStore};
+use depot_core::{Sha256, StorageError};
+
+use crate::{FsStore, assurer_dir, bloquant, conv, fsync_dir, lire_sans_lien, nom_temporaire};
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct FichierSession {
+    titulaire: String,
+    creee: DateTime<Utc>,
+    csrf: String,
+}
+
+fn nom_session(espece: EspeceSession, empreinte: &Sha256) -> String {
+    format!("{}-{}", espece.code(), empreinte.hex())
+}
+
+impl FsStore {
+    fn dir_sessions(&self) -> PathBuf {
+        self.racine().join("sessions")
+    }
+
+    fn dir_compteurs(&self) -> PathBuf {
+        self.racine().join("compteurs")
+    }
+}
+
+fn lire_session(chemin: &Path) -> Result<Option<SessionStockee>, StorageError> {
+    let mut f = match lire_sans_lien(chemin) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(conv("lecture de session", e)),
+    };
+    let vue = f
+        .metadata()
+        .and_then(|m| m.modified())
+        .map_err(|e| conv("lecture de session", e))?;
+    let mut octets = Vec::new();
+    f.read_to_end(&mut octets)
+        .map_err(|e| conv("lecture de session", e))?;
+    let s: FichierSession = serde_json::from_slice(&octets)
+        .map_err(|e| StorageError::Corrupt(format!("session illisible : {e}")))?;
+    Ok(Some(SessionStockee {
+        titulaire: s.titulaire,
+        creee: s.creee,
+        vue: DateTime::<Utc>::from(vue),
+        csrf: s.csrf,
+    }))
+}
+
+#[async_trait]
+impl SessionStore for FsStore {
+    async fn creer(
+        &self,
+        espece: EspeceSession,
+        empreinte: &Sha256,
+        session: &SessionStockee,
+    ) -> Result<(), StorageError> {
+        let dir = self.dir_sessions();
+        let nom = nom_session(espece, empreinte);
+        let corps = serde_json::to_vec(&FichierSession {
+            titulaire: session.titulaire.clone(),
+            creee: session.creee,
+            csrf: session.csrf.clone(),
+        })
+        .map_err(|e| StorageError::Unavailable(format!("session : {e}")))?;
+        let vue = SystemTime::from(session.vue);
+        bloquant(move || {
+            assurer_dir(&dir)?;
+            let tmp = dir.join(nom_temporaire(&nom));
+            let r = (|| {
+                let mut f = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&tmp)?;
+                f.write_all(&corps)?;
+                f.set_modified(vue)?;
+                f.sync_all()?;
+                fs::rename(&tmp, dir.join(&nom))?;
+                fsync_dir(&dir)
+            })();
+            if r.is_err() {
+                let _ = fs::remove_file(&tmp);
+            }
+            r.map_err(|e| conv("écriture de session", e))
+        })
+        .await
+    }
+
+    async fn lire(
+        &self,
+        espece: EspeceSession,
+        empreinte: &Sha256,
+    ) -> Result<Option<SessionStockee>, StorageError> {
+        let chemin = self.dir_sessions().join(nom_session(espece, empreinte));
+        bloquant(move || lire_session(&chemin)).await
+    }
+
+    async fn toucher(
+        &self,
+        espece: EspeceSession,
+        empreinte: &Sha256,
+        vue: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        let chemin = self.dir_sessions().join(nom_session(espece, empreinte));
+        let vue = SystemTime::from(vue);
+        bloquant(move || {
+            let f = match lire_sans_lien(&chemin) {
+                Ok(f) => f,
+                // Logged out meanwhile: stays logged out.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(conv("session", e)),
+            };
+            let avant = f
+                .metadata()
+                .and_then(|m| m.modified())
+                .map_err(|e| conv("session", e))?;
+            if vue > avant {
+                f.set_modified(vue).map_err(|e| conv("session", e))?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn supprimer(
+        &self,
+        espece: EspeceSession,
+        empreinte: &Sha256,
+    ) -> Result<(), StorageError> {
+        let chemin = self.dir_sessions().join(nom_session(espece, empreinte));
+        bloquant(move || match fs::remove_file(&chemin) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(conv("fin de session", e)),
+        })
+        .await
+    }
+
+    async fn purger(
+        &self,
+        inactive_avant: DateTime<Utc>,
+        creee_avant: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        let dir = self.dir_sessions();
+        bloquant(move || {
+            let entrees = match fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+                Err(e) => return Err(conv("lecture des sessions", e)),
+            };
+            let mut n = 0;
+            for e in entrees.flatten() {
+                if e.file_name().to_string_lossy().starts_with('.') {
+                    continue;
+                }
+                let perimee = match lire_session(&e.path()) {
+                    Ok(Some(s)) => s.vue < inactive_avant || s.creee < creee_avant,
+                    Ok(None) => false,
+                    // What cannot be read can never be used again.
+                    Err(_) => true,
+                };
+                if perimee && fs::remove_file(e.path()).is_ok() {
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })
+        .await
+    }
+}
+
+/// A counter file opened and locked; `None` content when new.
+struct Verrouille {
+    chemin: PathBuf,
+    fichier: File,
+    instants: Instants,
+}
+
+fn verrouiller_compteur(chemin: &Path) -> Result<Verrouille, StorageError> {
+    loop {
+        let mut f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(chemin)
+            .map_err(|e| conv("compteur", e))?;
+        f.lock().map_err(|e| conv("verrou du compteur", e))?;
+        // Removed by the holder we waited for: open the name again.
+        if f.metadata().map_err(|e| conv("compteur", e))?.nlink() == 0 {
+            continue;
+        }
+        let mut octets = Vec::new();
+        f.read_to_end(&mut octets)
+            .map_err(|e| conv("lecture du compteur", e))?;
+        let instants = if octets.is_empty() {
+            Vec::new()
+        } else {
+            serde_json::from_slice(&octets)
+                .map_err(|e| StorageError::Corrupt(format!("compteur illisible : {e}")))?
+        };
+        return Ok(Verrouille {
+            chemin: chemin.to_path_buf(),
+            fichier: f,
+            instants,
+        });
+    }
+}
+
+fn ecrire_compteur(v: &mut Verrouille) -> Result<(), StorageError> {
+    if v.instants.is_empty() {
+        return match fs::remove_file(&v.chemin) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(conv("compteur", e)),
+        };
+    }
+    let octets =
+        serde_json::to_vec(&v.instants).map_err(|e| StorageError::Unavailable(e.to_string()))?;
+    let f = &mut v.fichier;
+    (|| {
+        f.set_len(0)?;
+        f.rewind()?;
+        f.write_all(&octets)
+    })()
+    .map_err(|e| conv("écriture du compteur", e))
+}
+
+#[async_trait]
+impl CompteurStore for FsStore {
+    async fn modifier(
+        &self,
+        cles: &[String],
+        f: &mut Modification<'_>,
+    ) -> Result<(), StorageError> {
+        let dir = self.dir_compteurs();
+        // One file per distinct key, locked in name order.
+        let noms: Vec<String> = cles
+            .iter()
+            .map(|c| Sha256::de(c.as_bytes()).hex())
+            .collect();
+        let ordre: BTreeMap<String, ()> = noms.iter().map(|n| (n.clone(), ())).collect();
+        let ordre: Vec<String> = ordre.into_keys().collect();
+        let mut verrous = bloquant(move || {
+            assurer_dir(&dir)?;
+            ordre
+                .iter()
+                .map(|n| verrouiller_compteur(&dir.join(n)).map(|v| (n.clone(), v)))
+                .collect::<Result<BTreeMap<_, _>, _>>()
+        })
+        .await?;
+        let mut listes: Vec<Instants> = noms
+            .iter()
+            .map(|n| {
+                verrous
+                    .get(n)
+                    .map(|v| v.instants.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        f(&mut listes);
+        for (n, l) in noms.iter().zip(listes) {
+            if let Some(v) = verrous.get_mut(n) {
+                v.instants = l;
+            }
+        }
+        bloquant(move || {
+            for v in verrous.values_mut() {
+                ecrire_compteur(v)?;
+            }
+            // Dropping the files releases the locks.
+            Ok(())
+        })
+        .await
+    }
+
+    async fn nettoyer(&self, avant: DateTime<Utc>) -> Result<u64, StorageError> {
+        let dir = self.dir_compteurs();
+        bloquant(move || {
+            let entrees = match fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+                Err(e) => return Err(conv("lecture des compteurs", e)),
+            };
+            let mut n = 0;
+            for e in entrees.flatten() {
+                let mut v = verrouiller_compteur(&e.path())?;
+                if v.instants.last().is_none_or(|t| *t < avant) {
+                    v.instants.clear();
+                    ecrire_compteur(&mut v)?;
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })
+        .await
+    }
+}
