@@ -5,6 +5,8 @@
 # - Chromium and chromedriver (Debian) for the browser test;
 # - schemathesis (PyPI, same venv) for the API contract test, exported as
 #   DEPOT_TEST_SCHEMATHESIS;
+# - PostgreSQL (Debian) for depot-postgres: a throw-away cluster under target/, on a free
+#   loopback port, exported as DEPOT_TEST_POSTGRES;
 # - moto_server (PyPI, in a venv under target/) and Garage (crates.io, built once into
 #   target/tools/) for the S3 tests, started on free loopback ports; their endpoints are
 #   exported as DEPOT_TEST_S3_MOTO and DEPOT_TEST_S3_GARAGE.
@@ -49,10 +51,47 @@ PY
 }
 
 pids=()
+arrets=()
 arreter() {
+  for a in "${arrets[@]:-}"; do [ -n "$a" ] && eval "$a" >/dev/null 2>&1 || true; done
   for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
 }
 trap arreter EXIT
+
+# ---- PostgreSQL ----------------------------------------------------------------------------
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+if [ -z "$pgbin" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing postgresql"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  else
+    echo "== postgresql missing and cannot be installed here: the PostgreSQL tests will say so" >&2
+  fi
+fi
+if [ -n "$pgbin" ]; then
+  pg="$racine/target/postgres-test"
+  rm -rf "$pg" && mkdir -p "$pg"
+  # PostgreSQL refuses to run as root: the cluster belongs to an unprivileged user.
+  comme=()
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
+    chown postgres "$pg"
+    comme=(runuser -u postgres --)
+  fi
+  "${comme[@]}" "$pgbin/initdb" -D "$pg/data" -U depot -A trust -E UTF8 --no-sync >"$pg/initdb.log" 2>&1 \
+    || { cat "$pg/initdb.log" >&2; exit 1; }
+  port_pg=$(port_libre)
+  "${comme[@]}" "$pgbin/pg_ctl" -D "$pg/data" -l "$pg/postgres.log" -w -t 60 \
+    -o "-p $port_pg -k $pg -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null \
+    || { cat "$pg/postgres.log" >&2; exit 1; }
+  arrets+=("${comme[*]} $pgbin/pg_ctl -D $pg/data -m fast stop")
+  "$pgbin/createdb" -h 127.0.0.1 -p "$port_pg" -U depot depot_test
+  export DEPOT_TEST_POSTGRES="postgres://depot@127.0.0.1:$port_pg/depot_test"
+  export DEPOT_TEST_POSTGRES_BIN="$pgbin" DEPOT_TEST_POSTGRES_DATA="$pg/data"
+  echo "== postgresql on 127.0.0.1:$port_pg"
+fi
 
 # ---- moto_server -------------------------------------------------------------------------
 venv="$racine/target/venv-moto"

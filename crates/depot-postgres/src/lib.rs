@@ -1,0 +1,674 @@
+//! # depot-postgres — depot's records and state on PostgreSQL
+//!
+//! [`PgStore`] implements depot-core's [`DossierStore`], [`CredentialStore`], [`KeyStore`],
+//! [`SessionStore`] and [`CompteurStore`] on one PostgreSQL database, so that several
+//! depot-server instances serve the same concours: whichever instance a request reaches
+//! sees the same dossiers, the same sessions, the same throttling counts and signs with the
+//! same key. File contents stay on S3 (depot-s3).
+//!
+//! ## The client, chosen
+//!
+//! `tokio-postgres` with a `deadpool-postgres` pool: plain SQL strings checked by the tests
+//! against a real server, no compile-time database (sqlx's macros need one at build time,
+//! or a committed cache), a small dependency tree, and the PostgreSQL types depot needs
+//! (`timestamptz`, `jsonb`, arrays) through its chrono and serde_json features.
+//! Connections are made without TLS: use a Unix socket, the loopback or a private network
+//! (a TLS connector is the next step for a database reached across a shared network).
+//!
+//! ## How each contract is kept
+//!
+//! - **Records**: one row per dossier, the record as `jsonb` (the same JSON as depot-fs'
+//!   and depot-s3's records), a `version` column, and columns copied from the record for
+//!   the staff's search (concours, voie, état, closure instant). `save` is one
+//!   `UPDATE … WHERE numero = $1 AND version = $2`: compare-and-swap in one statement; no
+//!   row updated is `Conflict` (or `NotFound`).
+//! - **Signing key**: `INSERT … ON CONFLICT DO NOTHING` then a read: the first instance to
+//!   start creates it, every other reads the same one.
+//! - **Sessions**: the token's SHA-256 as key; `toucher` is `vue = GREATEST(vue, $)`, an
+//!   update of an existing row that cannot bring back a deleted one.
+//! - **Throttling counts**: one transaction that creates the missing rows, locks the rows
+//!   of the call's keys in key order (`SELECT … FOR UPDATE`), and writes them back; a
+//!   deadlock or serialisation failure runs it again.
+//! - **Migrations** ([`migrer`]) are numbered SQL files embedded in the binary, applied in
+//!   order in one transaction under an advisory lock (instances starting together apply
+//!   them once), and recorded in `depot_migrations`.
+//!
+//! The connection URL may hold a password: this crate never logs or displays it.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use depot_core::limitation::{CompteurStore, Instants, Modification};
+use depot_core::ports::Versionne;
+use depot_core::session::{EspeceSession, SessionStockee, SessionStore};
+use depot_core::{
+    ClePublique, Cles, CredentialStore, Dossier, DossierStore, Etat, HashMotDePasse, KeyStore,
+    NumeroDossier, Sha256, StorageError,
+};
+use tokio_postgres::NoTls;
+use zeroize::Zeroizing;
+
+/// The migrations, in order: (number, name, SQL).
+pub const MIGRATIONS: &[(i32, &str, &str)] =
+    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+
+/// How to reach the database.
+#[derive(Clone)]
+pub struct ConfigPg {
+    /// `postgres://user:password@host:port/base` (or key=value form).
+    pub url: String,
+    /// A schema of its own (created if missing); `None`: the user's default (`public`).
+    /// Letters, digits and `_` only.
+    pub schema: Option<String>,
+    /// Connections in the pool.
+    pub connexions: usize,
+}
+
+impl std::fmt::Debug for ConfigPg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password: never shown.
+        f.debug_struct("ConfigPg")
+            .field("schema", &self.schema)
+            .field("connexions", &self.connexions)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ErreurConfigPg {
+    /// The URL does not parse (its text is not repeated: it may hold a password).
+    #[error(
+        "adresse PostgreSQL illisible (format attendu : postgres://utilisateur@hôte:port/base)"
+    )]
+    Url,
+    /// A schema name with other characters than letters, digits and `_`.
+    #[error("nom de schéma invalide « {0} » (lettres, chiffres et _ seulement)")]
+    Schema(String),
+    /// The pool could not be built.
+    #[error("pool de connexions PostgreSQL : {0}")]
+    Pool(String),
+}
+
+/// depot's stores on PostgreSQL. Cheap to clone (a pool).
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+    schema: Option<String>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
+    }
+}
+
+fn schema_valide(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
+        && !s.as_bytes()[0].is_ascii_digit()
+}
+
+/// A PostgreSQL error as depot understands it; never the statement's parameters.
+fn conv(quoi: &str, e: tokio_postgres::Error) -> StorageError {
+    use tokio_postgres::error::SqlState;
+    match e.code() {
+        Some(c) if *c == SqlState::UNIQUE_VIOLATION => {
+            StorageError::AlreadyExists(format!("{quoi} : existe déjà"))
+        }
+        Some(c) if *c == SqlState::INSUFFICIENT_PRIVILEGE => {
+            StorageError::Denied(format!("{quoi} : {e}"))
+        }
+        _ => StorageError::Unavailable(format!("{quoi} : PostgreSQL : {e}")),
+    }
+}
+
+fn conv_pool(e: deadpool_postgres::PoolError) -> StorageError {
+    StorageError::Unavailable(format!("PostgreSQL injoignable : {e}"))
+}
+
+fn reessayable(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    e.code().is_some_and(|c| {
+        *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE
+    })
+}
+
+impl PgStore {
+    /// A pool on the database (no connection is made before the first use).
+    pub fn new(config: &ConfigPg) -> Result<Self, ErreurConfigPg> {
+        let mut pg: tokio_postgres::Config = config.url.parse().map_err(|_| ErreurConfigPg::Url)?;
+        if let Some(s) = &config.schema {
+            if !schema_valide(s) {
+                return Err(ErreurConfigPg::Schema(s.clone()));
+            }
+            pg.options(format!("-c search_path={s}"));
+        }
+        pg.application_name("depot");
+        let manager = Manager::from_config(
+            pg,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(config.connexions.max(1))
+            .wait_timeout(Some(std::time::Duration::from_secs(10)))
+            .create_timeout(Some(std::time::Duration::from_secs(10)))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| ErreurConfigPg::Pool(e.to_string()))?;
+        Ok(Self {
+            pool,
+            schema: config.schema.clone(),
+        })
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StorageError> {
+        self.pool.get().await.map_err(conv_pool)
+    }
+
+    /// Applies the migrations not applied yet, in order, in one transaction under an
+    /// advisory lock; returns the numbers applied now (empty when up to date).
+    pub async fn migrer(&self) -> Result<Vec<i32>, StorageError> {
+        let mut c = self.client().await?;
+        let t = c.transaction().await.map_err(|e| conv("migrations", e))?;
+        t.execute("SELECT pg_advisory_xact_lock(4242424242)", &[])
+            .await
+            .map_err(|e| conv("migrations", e))?;
+        if let Some(s) = &self.schema {
+            // Validated at construction: letters, digits and _.
+            t.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {s}"))
+                .await
+                .map_err(|e| conv("schéma", e))?;
+        }
+        t.batch_execute(
+            "CREATE TABLE IF NOT EXISTS depot_migrations (
+                version integer PRIMARY KEY,
+                nom text NOT NULL,
+                appliquee_le timestamptz NOT NULL DEFAULT now())",
+        )
+        .await
+        .map_err(|e| conv("migrations", e))?;
+        let faites: Vec<i32> = t
+            .query("SELECT version FROM depot_migrations", &[])
+            .await
+            .map_err(|e| conv("migrations", e))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut appliquees = Vec::new();
+        for (n, nom, sql) in MIGRATIONS {
+            if faites.contains(n) {
+                continue;
+            }
+            t.batch_execute(sql)
+                .await
+                .map_err(|e| conv(&format!("migration {n} ({nom})"), e))?;
+            t.execute(
+                "INSERT INTO depot_migrations (version, nom) VALUES ($1, $2)",
+                &[n, nom],
+            )
+            .await
+            .map_err(|e| conv("migrations", e))?;
+            appliquees.push(*n);
+        }
+        if let Some(plus) = faites
+            .iter()
+            .max()
+            .filter(|m| **m > MIGRATIONS.len() as i32)
+        {
+            return Err(StorageError::Corrupt(format!(
+                "la base est à la migration {plus}, plus récente que cette version de depot ({})",
+                MIGRATIONS.len()
+            )));
+        }
+        t.commit().await.map_err(|e| conv("migrations", e))?;
+        Ok(appliquees)
+    }
+
+    /// Checks that the database answers (readiness).
+    pub async fn sonder(&self) -> Result<(), StorageError> {
+        self.client()
+            .await?
+            .simple_query("SELECT 1")
+            .await
+            .map_err(|e| conv("sonde", e))?;
+        Ok(())
+    }
+}
+
+/// The columns copied from a record for the search.
+struct Colonnes {
+    concours: String,
+    voie: String,
+    etat: String,
+    cloture_le: Option<DateTime<Utc>>,
+    nom: String,
+    cree_le: DateTime<Utc>,
+}
+
+fn texte_serde(v: &impl serde::Serialize, defaut: &str) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| defaut.to_owned())
+}
+
+fn colonnes(d: &Dossier) -> Colonnes {
+    // Etat is non-exhaustive: what is not open is closed, with its instruction status.
+    let etat = if matches!(d.etat(), Etat::Ouvert { .. }) {
+        "ouvert".to_owned()
+    } else {
+        match d.etat().statut_instruction() {
+            Some(s) => texte_serde(s, "cloture"),
+            None => "cloture".to_owned(),
+        }
+    };
+    Colonnes {
+        concours: d.concours().as_str().to_owned(),
+        voie: texte_serde(&d.voie(), "?"),
+        etat,
+        cloture_le: d.cloture_le(),
+        nom: d.identite().nom().to_owned(),
+        cree_le: d.cree_le(),
+    }
+}
+
+fn en_json(d: &Dossier) -> Result<serde_json::Value, StorageError> {
+    serde_json::to_value(d).map_err(|e| StorageError::Unavailable(format!("dossier : {e}")))
+}
+
+#[async_trait]
+impl DossierStore for PgStore {
+    async fn create(&self, dossier: &Dossier) -> Result<(), StorageError> {
+        let json = en_json(dossier)?;
+        let c = colonnes(dossier);
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "INSERT INTO dossiers (numero, version, enregistrement, concours, voie, etat, cloture_le, nom, cree_le)
+                 VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (numero) DO NOTHING",
+                &[&dossier.numero().as_str(), &json, &c.concours, &c.voie, &c.etat, &c.cloture_le, &c.nom, &c.cree_le],
+            )
+            .await
+            .map_err(|e| conv("création du dossier", e))?;
+        if n == 0 {
+            return Err(StorageError::AlreadyExists(format!(
+                "dossier {} : existe déjà",
+                dossier.numero()
+            )));
+        }
+        Ok(())
+    }
+
+    async fn load(&self, numero: &NumeroDossier) -> Result<Versionne<Dossier>, StorageError> {
+        let ligne = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT version, enregistrement FROM dossiers WHERE numero = $1",
+                &[&numero.as_str()],
+            )
+            .await
+            .map_err(|e| conv("lecture du dossier", e))?
+            .ok_or_else(|| StorageError::NotFound(format!("dossier {numero}")))?;
+        let version: i64 = ligne.get(0);
+        let json: serde_json::Value = ligne.get(1);
+        let valeur: Dossier = serde_json::from_value(json)
+            .map_err(|e| StorageError::Corrupt(format!("dossier {numero} : {e}")))?;
+        if valeur.numero() != numero {
+            return Err(StorageError::Corrupt(format!(
+                "dossier {numero} : l'enregistrement porte un autre numéro"
+            )));
+        }
+        Ok(Versionne {
+            valeur,
+            version: u64::try_from(version)
+                .map_err(|_| StorageError::Corrupt(format!("dossier {numero} : version")))?,
+        })
+    }
+
+    async fn save(&self, dossier: &Dossier, expected: u64) -> Result<u64, StorageError> {
+        let json = en_json(dossier)?;
+        let c = colonnes(dossier);
+        let attendue = i64::try_from(expected).map_err(|_| {
+            StorageError::Conflict(format!("dossier {} : version", dossier.numero()))
+        })?;
+        let client = self.client().await?;
+        let n = client
+            .execute(
+                "UPDATE dossiers SET version = version + 1, enregistrement = $3, concours = $4, voie = $5,
+                    etat = $6, cloture_le = $7, nom = $8, cree_le = $9
+                 WHERE numero = $1 AND version = $2",
+                &[&dossier.numero().as_str(), &attendue, &json, &c.concours, &c.voie, &c.etat, &c.cloture_le, &c.nom, &c.cree_le],
+            )
+            .await
+            .map_err(|e| conv("enregistrement du dossier", e))?;
+        if n == 1 {
+            return Ok(expected + 1);
+        }
+        let existe = client
+            .query_opt(
+                "SELECT 1 FROM dossiers WHERE numero = $1",
+                &[&dossier.numero().as_str()],
+            )
+            .await
+            .map_err(|e| conv("enregistrement du dossier", e))?
+            .is_some();
+        Err(if existe {
+            StorageError::Conflict(format!(
+                "dossier {} : modifié entre-temps (version attendue {expected})",
+                dossier.numero()
+            ))
+        } else {
+            StorageError::NotFound(format!("dossier {}", dossier.numero()))
+        })
+    }
+
+    async fn list(&self) -> Result<Vec<NumeroDossier>, StorageError> {
+        let lignes = self
+            .client()
+            .await?
+            .query("SELECT numero FROM dossiers", &[])
+            .await
+            .map_err(|e| conv("liste des dossiers", e))?;
+        lignes
+            .iter()
+            .map(|l| {
+                let n: &str = l.get(0);
+                NumeroDossier::parse(n).map_err(|_| {
+                    StorageError::Corrupt(format!("numéro de dossier illisible « {n} »"))
+                })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl CredentialStore for PgStore {
+    async fn definir(
+        &self,
+        numero: &NumeroDossier,
+        hash: &HashMotDePasse,
+    ) -> Result<(), StorageError> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO identifiants (numero, phc) VALUES ($1, $2)
+                 ON CONFLICT (numero) DO UPDATE SET phc = EXCLUDED.phc",
+                &[&numero.as_str(), &hash.phc()],
+            )
+            .await
+            .map_err(|e| conv("mot de passe", e))?;
+        Ok(())
+    }
+
+    async fn lire(&self, numero: &NumeroDossier) -> Result<Option<HashMotDePasse>, StorageError> {
+        Ok(self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT phc FROM identifiants WHERE numero = $1",
+                &[&numero.as_str()],
+            )
+            .await
+            .map_err(|e| conv("mot de passe", e))?
+            .map(|l| HashMotDePasse::depuis_phc(l.get(0))))
+    }
+}
+
+#[async_trait]
+impl KeyStore for PgStore {
+    async fn graine_ou_creer(
+        &self,
+        proposee: Zeroizing<[u8; 32]>,
+    ) -> Result<Zeroizing<[u8; 32]>, StorageError> {
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO cle_signature (graine) VALUES ($1) ON CONFLICT DO NOTHING",
+            &[&&proposee[..]],
+        )
+        .await
+        .map_err(|e| conv("clé de signature", e))?;
+        let l = c
+            .query_one("SELECT graine FROM cle_signature", &[])
+            .await
+            .map_err(|e| conv("clé de signature", e))?;
+        let octets: Zeroizing<Vec<u8>> = Zeroizing::new(l.get(0));
+        let mut graine = Zeroizing::new([0u8; 32]);
+        if octets.len() != 32 {
+            return Err(StorageError::Corrupt(
+                "clé de signature : longueur incorrecte".into(),
+            ));
+        }
+        graine.copy_from_slice(&octets);
+        Ok(graine)
+    }
+
+    async fn publiees(&self) -> Result<Cles, StorageError> {
+        let lignes = self
+            .client()
+            .await?
+            .query("SELECT cle FROM cles_publiees ORDER BY rang", &[])
+            .await
+            .map_err(|e| conv("clés publiées", e))?;
+        let cles = lignes
+            .into_iter()
+            .map(|l| {
+                serde_json::from_value::<ClePublique>(l.get(0))
+                    .map_err(|e| StorageError::Corrupt(format!("clé publiée illisible : {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Cles { cles })
+    }
+
+    async fn publier(&self, cle: ClePublique) -> Result<Cles, StorageError> {
+        let json = serde_json::to_value(&cle)
+            .map_err(|e| StorageError::Unavailable(format!("clé publiée : {e}")))?;
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO cles_publiees (id, cle) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+                &[&cle.id, &json],
+            )
+            .await
+            .map_err(|e| conv("clés publiées", e))?;
+        self.publiees().await
+    }
+}
+
+#[async_trait]
+impl SessionStore for PgStore {
+    async fn creer(
+        &self,
+        espece: EspeceSession,
+        empreinte: &Sha256,
+        s: &SessionStockee,
+    ) -> Result<(), StorageError> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO sessions (espece, empreinte, titulaire, creee, vue, csrf)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &espece.code(),
+                    &&empreinte.octets()[..],
+                    &s.titulaire,
+                    &s.creee,
+                    &s.vue,
+                    &s.csrf,
+                ],
+            )
+            .await
+            .map_err(|e| conv("session", e))?;
+        Ok(())
+    }
+
+    async fn lire(
+        &self,
+        espece: EspeceSession,
+        empreinte: &Sha256,
+    ) -> Result<Option<SessionStockee>, StorageError> {
+        Ok(self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT titulaire, creee, vue, csrf FROM sessions WHERE espece = $1 AND empreinte = $2",
+                &[&espece.code(), &&empreinte.octets()[..]],
+            )
+            .await
+            .map_err(|e| conv("session", e))?
+            .map(|l| SessionStockee {
+                titulaire: l.get(0),
+                creee: l.get(1),
+                vue: l.get(2),
+                csrf: l.get(3),
+            }))
+    }
+
+    async fn toucher(
+        &self,
+        espece: EspeceSession,
+        empreinte: &Sha256,
+        vue: DateTime<Utc>,
+    ) -> Result<(), StorageError> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE sessions SET vue = GREATEST(vue, $3) WHERE espece = $1 AND empreinte = $2",
+                &[&espece.code(), &&empreinte.octets()[..], &vue],
+            )
+            .await
+            .map_err(|e| conv("session", e))?;
+        Ok(())
+    }
+
+    async fn supprimer(
+        &self,
+        espece: EspeceSession,
+        empreinte: &Sha256,
+    ) -> Result<(), StorageError> {
+        self.client()
+            .await?
+            .execute(
+                "DELETE FROM sessions WHERE espece = $1 AND empreinte = $2",
+                &[&espece.code(), &&empreinte.octets()[..]],
+            )
+            .await
+            .map_err(|e| conv("session", e))?;
+        Ok(())
+    }
+
+    async fn purger(
+        &self,
+        inactive_avant: DateTime<Utc>,
+        creee_avant: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        self.client()
+            .await?
+            .execute(
+                "DELETE FROM sessions WHERE vue < $1 OR creee < $2",
+                &[&inactive_avant, &creee_avant],
+            )
+            .await
+            .map_err(|e| conv("sessions", e))
+    }
+}
+
+#[async_trait]
+impl CompteurStore for PgStore {
+    async fn modifier(
+        &self,
+        cles: &[String],
+        f: &mut Modification<'_>,
+    ) -> Result<(), StorageError> {
+        let mut tri: Vec<String> = cles.to_vec();
+        tri.sort();
+        tri.dedup();
+        let mut c = self.client().await?;
+        let mut essais = 0;
+        loop {
+            essais += 1;
+            match modifier_une_fois(&mut c, cles, &tri, f).await {
+                Ok(()) => return Ok(()),
+                Err(e) if reessayable(&e) && essais < 8 => continue,
+                Err(e) => return Err(conv("compteurs", e)),
+            }
+        }
+    }
+
+    async fn nettoyer(&self, avant: DateTime<Utc>) -> Result<u64, StorageError> {
+        self.client()
+            .await?
+            .execute(
+                "DELETE FROM compteurs WHERE cardinality(instants) = 0
+                    OR instants[cardinality(instants)] < $1",
+                &[&avant],
+            )
+            .await
+            .map_err(|e| conv("compteurs", e))
+    }
+}
+
+async fn modifier_une_fois(
+    c: &mut deadpool_postgres::Object,
+    cles: &[String],
+    tri: &[String],
+    f: &mut Modification<'_>,
+) -> Result<(), tokio_postgres::Error> {
+    let t = c.transaction().await?;
+    // Rows created in key order, then locked in key order: two calls never wait on each
+    // other in a cycle.
+    t.execute(
+        "INSERT INTO compteurs (cle, instants)
+         SELECT k, '{}'::timestamptz[] FROM unnest($1::text[]) WITH ORDINALITY AS u(k, i)
+         ORDER BY i ON CONFLICT (cle) DO NOTHING",
+        &[&tri],
+    )
+    .await?;
+    let lignes = t
+        .query(
+            "SELECT cle, instants FROM compteurs WHERE cle = ANY($1) ORDER BY cle FOR UPDATE",
+            &[&tri],
+        )
+        .await?;
+    let mut listes: Vec<Instants> = cles
+        .iter()
+        .map(|k| {
+            lignes
+                .iter()
+                .find(|l| l.get::<_, &str>(0) == k)
+                .map(|l| l.get::<_, Vec<DateTime<Utc>>>(1))
+                .unwrap_or_default()
+        })
+        .collect();
+    f(&mut listes);
+    for k in tri {
+        // A key named twice keeps what `f` left in its last position.
+        let l = cles
+            .iter()
+            .zip(&listes)
+            .rev()
+            .find(|(c, _)| *c == k)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_default();
+        if l.is_empty() {
+            t.execute("DELETE FROM compteurs WHERE cle = $1", &[k])
+                .await?;
+        } else {
+            t.execute(
+                "UPDATE compteurs SET instants = $2 WHERE cle = $1",
+                &[k, &l],
+            )
+            .await?;
+        }
+    }
+    t.commit().await
+}

@@ -1,0 +1,209 @@
+//! depot-postgres on a real PostgreSQL server (`DEPOT_TEST_POSTGRES`, started by
+//! `scripts/test.sh`): the conformance suites of every port, the fault sweep, compare-and-
+//! swap across processes, migrations run by instances starting together. Each test works in
+//! a schema of its own. Without the server these tests say they are skipped — except under
+//! `CI=true`, where a missing server fails.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
+
+use std::sync::Arc;
+
+use depot_core::testkit::{self, dossier_exemple};
+use depot_core::{DossierStore, FichierId, StorageError, SystemRandom, Voie};
+use depot_postgres::{ConfigPg, PgStore};
+
+fn url() -> Option<String> {
+    match std::env::var("DEPOT_TEST_POSTGRES") {
+        Ok(u) => Some(u),
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true: DEPOT_TEST_POSTGRES is not set — scripts/test.sh starts PostgreSQL")
+        }
+        Err(_) => {
+            eprintln!(
+                "\n*** SKIPPED: DEPOT_TEST_POSTGRES not set (run scripts/test.sh to start PostgreSQL) ***\n"
+            );
+            None
+        }
+    }
+}
+
+fn schema_unique() -> String {
+    format!(
+        "test_{}",
+        FichierId::generer(&SystemRandom).as_str().to_lowercase()
+    )
+}
+
+async fn store_dans(schema: &str) -> Option<PgStore> {
+    let s = PgStore::new(&ConfigPg {
+        url: url()?,
+        schema: Some(schema.to_owned()),
+        connexions: 8,
+    })
+    .unwrap();
+    s.migrer().await.unwrap();
+    Some(s)
+}
+
+async fn store() -> Option<PgStore> {
+    store_dans(&schema_unique()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conformite_complete() {
+    let Some(s) = store().await else { return };
+    testkit::conformite_dossiers(&s).await;
+    testkit::conformite_identifiants(&s).await;
+    testkit::conformite_cles(&s).await;
+    testkit::conformite_sessions(&s).await;
+    testkit::conformite_compteurs(&s).await;
+    testkit::conformite_cas_concurrent(Arc::new(s.clone()), 16, |f| async move {
+        tokio::spawn(f).await.unwrap_or(false)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn balayage_des_pannes() {
+    let Some(s) = store().await else { return };
+    let r = testkit::balayage_pannes(
+        Arc::new(s),
+        Arc::new(depot_core::memoire::MemoirePieces::new()),
+    )
+    .await;
+    eprintln!("fault sweep on PostgreSQL: {r:?}");
+    assert!(r.depot >= 4 && r.cloture >= 2, "{r:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_une_seule_fois_meme_a_plusieurs() {
+    let Some(url) = url() else { return };
+    let schema = schema_unique();
+    // Four instances start together on an empty database.
+    let taches: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, schema) = (url.clone(), schema.clone());
+            tokio::spawn(async move {
+                PgStore::new(&ConfigPg {
+                    url,
+                    schema: Some(schema),
+                    connexions: 2,
+                })
+                .unwrap()
+                .migrer()
+                .await
+                .unwrap()
+            })
+        })
+        .collect();
+    let mut appliquees = Vec::new();
+    for t in taches {
+        appliquees.extend(t.await.unwrap());
+    }
+    assert_eq!(appliquees, [1], "each migration applied exactly once");
+    let s = store_dans(&schema).await.unwrap();
+    assert_eq!(s.migrer().await.unwrap(), Vec::<i32>::new(), "up to date");
+}
+
+#[tokio::test]
+async fn configuration_refusee_sans_montrer_le_mot_de_passe() {
+    let e = PgStore::new(&ConfigPg {
+        url: "postgres://depot:secret-tres-long@[::1".into(),
+        schema: None,
+        connexions: 1,
+    })
+    .unwrap_err();
+    assert!(!e.to_string().contains("secret"), "{e}");
+    let e = PgStore::new(&ConfigPg {
+        url: "postgres://depot@127.0.0.1/x".into(),
+        schema: Some("x; DROP TABLE dossiers".into()),
+        connexions: 1,
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("schéma"), "{e}");
+    let c = ConfigPg {
+        url: "postgres://depot:secret-tres-long@127.0.0.1/x".into(),
+        schema: None,
+        connexions: 1,
+    };
+    assert!(!format!("{c:?}").contains("secret"));
+}
+
+#[tokio::test]
+async fn base_injoignable_indisponible() {
+    // A port nobody listens on.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    let s = PgStore::new(&ConfigPg {
+        url: format!("postgres://depot@127.0.0.1:{port}/x"),
+        schema: None,
+        connexions: 1,
+    })
+    .unwrap();
+    let d = dossier_exemple(Voie::Externe);
+    assert!(matches!(
+        s.load(d.numero()).await,
+        Err(StorageError::Unavailable(_))
+    ));
+    assert!(s.sonder().await.is_err());
+}
+
+/// Child of [`cas_entre_processus`]: N compare-and-swap saves on one dossier, retrying on
+/// conflict. Runs only when the parent sets `DEPOT_PG_CAS_ENFANT`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "child process of cas_entre_processus"]
+async fn enfant_cas() {
+    let Ok(param) = std::env::var("DEPOT_PG_CAS_ENFANT") else {
+        return;
+    };
+    let mut p = param.split(' ');
+    let (schema, numero, n) = (
+        p.next().unwrap().to_owned(),
+        depot_core::NumeroDossier::parse(p.next().unwrap()).unwrap(),
+        p.next().unwrap().parse::<usize>().unwrap(),
+    );
+    let s = store_dans(&schema).await.unwrap();
+    let mut sauves = 0;
+    while sauves < n {
+        let v = s.load(&numero).await.unwrap();
+        match s.save(&v.valeur, v.version).await {
+            Ok(_) => sauves += 1,
+            Err(StorageError::Conflict(_)) => continue,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    println!("SAUVES {sauves}");
+}
+
+/// 3 processes × 60 saves on one dossier: each save acknowledged is one version — two
+/// saves acknowledged on the same version (a lost update) would leave fewer than 181.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cas_entre_processus() {
+    let Some(url) = url() else { return };
+    let schema = schema_unique();
+    let s = store_dans(&schema).await.unwrap();
+    let d = dossier_exemple(Voie::Externe);
+    s.create(&d).await.unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let enfants: Vec<_> = (0..3)
+        .map(|_| {
+            tokio::process::Command::new(&exe)
+                .args(["--exact", "enfant_cas", "--ignored", "--nocapture"])
+                .env("DEPOT_TEST_POSTGRES", &url)
+                .env("DEPOT_PG_CAS_ENFANT", format!("{schema} {} 60", d.numero()))
+                .output()
+        })
+        .collect();
+    for e in enfants {
+        let sortie = e.await.unwrap();
+        let texte = String::from_utf8_lossy(&sortie.stdout);
+        assert!(
+            sortie.status.success() && texte.contains("SAUVES 60"),
+            "{texte}\n{}",
+            String::from_utf8_lossy(&sortie.stderr)
+        );
+    }
+    let v = s.load(d.numero()).await.unwrap();
+    assert_eq!(v.version, 181, "no lost update");
+}
