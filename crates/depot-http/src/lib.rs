@@ -40,6 +40,7 @@ pub mod gestion;
 pub mod openapi;
 pub mod pdf;
 mod reponse;
+mod sante;
 pub mod serveur;
 pub mod session;
 pub mod vue;
@@ -170,6 +171,7 @@ pub fn router(espace: Arc<Espace>, config: Config) -> Router {
             etat.clone(),
             web::erreur::habiller_erreurs,
         ))
+        .merge(sante::routes())
         // Answers carry tokens and personal data: no cache keeps them (the stylesheet says
         // otherwise for itself).
         .layer(SetResponseHeaderLayer::if_not_present(

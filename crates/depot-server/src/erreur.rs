@@ -37,6 +37,17 @@ pub enum ErreurServeur {
         #[source]
         source: toml::de::Error,
     },
+    /// `--stockage-dossiers postgres` without `--postgres` or `DEPOT_POSTGRES_URL`.
+    #[error(
+        "--stockage-dossiers postgres : donnez l'adresse de la base (--postgres ou DEPOT_POSTGRES_URL)"
+    )]
+    PostgresSansUrl,
+    /// The PostgreSQL settings are wrong.
+    #[error(transparent)]
+    ConfigPostgres(#[from] depot_postgres::ErreurConfigPg),
+    /// `--instances-multiples` with a store that one instance alone can use.
+    #[error("--instances-multiples : {0}")]
+    InstancesMultiples(String),
     /// The S3 settings are incomplete or wrong.
     #[error(transparent)]
     ConfigS3(#[from] depot_s3::ErreurConfigS3),

@@ -13,25 +13,19 @@ use std::sync::Arc;
 
 use clap::{Parser, ValueEnum};
 use depot_core::{
-    Argon2Authenticator, Concours, DemandePreinscription, DossierStore, Espace, Hacheur,
-    HorlogeSysteme, MotDePasse, Ports, SystemRandom, Voie,
+    Argon2Authenticator, Concours, DemandePreinscription, Espace, Hacheur, HorlogeSysteme,
+    MotDePasse, Ports, SystemRandom, Voie,
 };
 use depot_fs::FsStore;
 use zeroize::Zeroizing;
 
 mod cles;
 mod erreur;
+mod stockage;
 mod verification;
 
 pub use erreur::ErreurServeur;
-
-#[derive(Debug, Clone, Copy, PartialEq, ValueEnum)]
-enum Stockage {
-    /// The data directory (depot-fs).
-    Fs,
-    /// S3-compatible object storage (depot-s3), configured by --s3 and DEPOT_S3_*.
-    S3,
-}
+use stockage::{OptionsStockage, StockageDossiers, StockagePieces};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FormatJournal {
@@ -52,10 +46,25 @@ enum Commande {
         #[command(subcommand)]
         action: ActionJournal,
     },
+    /// The PostgreSQL database.
+    Base {
+        #[command(subcommand)]
+        action: ActionBase,
+    },
     /// Staff accounts of the service concours.
     Gestionnaire {
         #[command(subcommand)]
         action: ActionGestionnaire,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ActionBase {
+    /// Applies the migrations not applied yet and stops (the server also applies them at
+    /// start).
+    Migrer {
+        #[command(flatten)]
+        stockage: OptionsStockage,
     },
 }
 
@@ -79,13 +88,12 @@ enum ActionRecepisse {
     Verifier {
         /// The récépissé file.
         fichier: PathBuf,
-        /// The published keys (the body of GET /api/v1/recepisse/cles); default: the data
-        /// directory's cles/publiques.json.
+        /// The published keys (the body of GET /api/v1/recepisse/cles); default: the keys
+        /// published in the records' store (--stockage-dossiers).
         #[arg(long)]
         cle: Option<PathBuf>,
-        /// Data directory.
-        #[arg(long, default_value = "depot-data")]
-        data: PathBuf,
+        #[command(flatten)]
+        stockage: OptionsStockage,
     },
 }
 
@@ -93,9 +101,8 @@ enum ActionRecepisse {
 enum ActionJournal {
     /// Walks the hash-chained journals and reports any break with its position.
     Verifier {
-        /// Data directory.
-        #[arg(long, default_value = "depot-data")]
-        data: PathBuf,
+        #[command(flatten)]
+        stockage: OptionsStockage,
         /// Only this dossier.
         #[arg(long)]
         dossier: Option<String>,
@@ -112,9 +119,8 @@ pub struct Args {
     /// Without it, a demo concours relative to today is served.
     #[arg(long = "config", value_name = "FICHIER")]
     config: Vec<PathBuf>,
-    /// Data directory (dossiers, pieces, password hashes).
-    #[arg(long, value_name = "DIR", default_value = "depot-data")]
-    data: PathBuf,
+    #[command(flatten)]
+    stockage: OptionsStockage,
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -124,23 +130,18 @@ pub struct Args {
     /// Mark cookies Secure (when served behind TLS).
     #[arg(long)]
     cookies_securises: bool,
-    /// Where dossier records and password hashes live. S3 requires a server that applies
-    /// conditional writes (checked at start).
-    #[arg(long, value_enum, default_value = "fs")]
-    stockage_dossiers: Stockage,
     /// Where file contents live.
     #[arg(long, value_enum, default_value = "fs")]
-    stockage_pieces: Stockage,
+    stockage_pieces: StockagePieces,
+    /// Several instances serve the same concours behind a load balancer: refuse at start
+    /// the stores one instance alone can use (the data directory for records or contents,
+    /// S3 records whose sessions stay in memory).
+    #[arg(long)]
+    instances_multiples: bool,
     /// Staff accounts: a TOML file of `[[gestionnaires]]` with id, role (lecture |
     /// instruction) and jeton_sha256 (see `depot-server gestionnaire jeton`).
     #[arg(long, value_name = "FICHIER")]
     gestionnaires: Option<PathBuf>,
-    /// S3 settings: a TOML file with an `[s3]` section (endpoint, region, bucket, prefix,
-    /// access_key_id, secret_access_key_file, allow_http, timeout_s, max_retries,
-    /// retry_timeout_s); DEPOT_S3_* variables override it; the secret comes from
-    /// DEPOT_S3_SECRET_ACCESS_KEY or secret_access_key_file, never from the file itself.
-    #[arg(long, value_name = "FICHIER")]
-    s3: Option<PathBuf>,
     /// A reverse proxy in front of depot (an address or a network, e.g. 10.0.0.5 or
     /// 10.0.0.0/24); repeat for several. The client address used for throttling is then read
     /// from the X-Forwarded-For it adds; from anyone else that header is ignored.
@@ -321,45 +322,50 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
             })?,
         );
     }
-    let store = FsStore::open(&args.data)?;
-    let s3 = if args.stockage_dossiers == Stockage::S3 || args.stockage_pieces == Stockage::S3 {
-        let texte = match &args.s3 {
-            Some(f) => Some(std::fs::read_to_string(f).map_err(ErreurServeur::lecture(f))?),
-            None => None,
+    let o = &args.stockage;
+    if args.instances_multiples {
+        let local = match (o.stockage_dossiers, args.stockage_pieces) {
+            (StockageDossiers::Fs, _) => Some("les dossiers sont dans le répertoire de données"),
+            (StockageDossiers::S3, _) => {
+                Some("avec des dossiers sur S3, les sessions restent en mémoire : PostgreSQL")
+            }
+            (_, StockagePieces::Fs) => Some("les pièces sont dans le répertoire de données"),
+            _ => None,
         };
-        let c = depot_s3::ConfigS3::charger(texte.as_deref(), |k| std::env::var(k).ok())?;
-        tracing::info!(config = ?c, "stockage S3");
-        Some(depot_s3::S3Store::new(&c)?)
+        if let Some(pourquoi) = local {
+            return Err(ErreurServeur::InstancesMultiples(format!(
+                "{pourquoi}, propre à une seule instance (--stockage-dossiers postgres, --stockage-pieces s3)"
+            )));
+        }
+    }
+    let store = FsStore::open(&o.data)?;
+    let s3 = if o.stockage_dossiers == StockageDossiers::S3
+        || args.stockage_pieces == StockagePieces::S3
+    {
+        Some(o.s3()?)
     } else {
         None
     };
-    let (dossiers, identifiants): (Arc<dyn DossierStore>, Arc<dyn depot_core::CredentialStore>) =
-        match (&s3, args.stockage_dossiers) {
-            (Some(s), Stockage::S3) => {
-                s.sonder().await?;
-                (Arc::new(s.clone()), Arc::new(s.clone()))
-            }
-            _ => (Arc::new(store.clone()), Arc::new(store.clone())),
-        };
-    // Sessions and throttling counts live beside the records (a restart keeps them).
-    let (sessions, compteurs): (
-        Arc<dyn depot_core::SessionStore>,
-        Arc<dyn depot_core::CompteurStore>,
-    ) = match args.stockage_dossiers {
-        Stockage::Fs => (Arc::new(store.clone()), Arc::new(store.clone())),
-        // Not yet on S3: in this process's memory (see issue 15).
-        Stockage::S3 => (
-            Arc::new(depot_core::memoire::MemoireSessions::default()),
-            Arc::new(depot_core::memoire::MemoireCompteurs::default()),
-        ),
-    };
+    let e = o.enregistrements(Some(&store), s3.as_ref()).await?;
     let pieces: Arc<dyn depot_core::PieceStore> = match (&s3, args.stockage_pieces) {
-        (Some(s), Stockage::S3) => Arc::new(s.clone()),
+        (Some(s), StockagePieces::S3) => Arc::new(s.clone()),
         _ => Arc::new(store.clone()),
     };
     println!(
-        "stockage : dossiers {:?}, pièces {:?}",
-        args.stockage_dossiers, args.stockage_pieces
+        "stockage : dossiers {:?}, pièces {:?}{}",
+        o.stockage_dossiers,
+        args.stockage_pieces,
+        if e.partages {
+            " (partagés entre instances)"
+        } else {
+            ""
+        }
+    );
+    let (dossiers, identifiants, sessions, compteurs) = (
+        e.dossiers.clone(),
+        e.identifiants.clone(),
+        e.sessions.clone(),
+        e.compteurs.clone(),
     );
     let gestionnaires = match &args.gestionnaires {
         Some(f) => {
@@ -382,7 +388,7 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
     let cle_imposee = std::env::var("DEPOT_CLE_SIGNATURE")
         .ok()
         .map(Zeroizing::new);
-    let (signataire, cles) = cles::charger(&store, cle_imposee).await?;
+    let (signataire, cles) = cles::charger(&*e.cles, cle_imposee).await?;
     println!(
         "clé de signature des récépissés : {}",
         depot_core::Signataire::cle_id(&signataire)
@@ -420,10 +426,10 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
         );
     }
     if demo {
-        dossier_demo(&espace, &args.data).await?;
+        dossier_demo(&espace, &o.data).await?;
     }
     let n = liste.list().await.map(|v| v.len()).unwrap_or(0);
-    println!("données : {} ({n} dossier(s))", args.data.display());
+    println!("données : {} ({n} dossier(s))", o.data.display());
     Ok(depot_http::router(
         espace,
         depot_http::Config {
@@ -457,6 +463,17 @@ async fn lancer(args: Args) -> Result<(), ErreurServeur> {
     Ok(())
 }
 
+/// Runs a subcommand's work on a runtime of its own.
+fn en_tache<T>(
+    f: impl std::future::Future<Output = Result<T, ErreurServeur>>,
+) -> Result<T, ErreurServeur> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(ErreurServeur::Serveur)?
+        .block_on(f)
+}
+
 /// The `depot-server` command: parses the arguments, runs a subcommand or serves until
 /// SIGINT/SIGTERM.
 pub fn principal() {
@@ -464,8 +481,26 @@ pub fn principal() {
     if let Some(c) = &args.commande {
         let (texte, ok) = match c {
             Commande::Recepisse {
-                action: ActionRecepisse::Verifier { fichier, cle, data },
-            } => match verification::recepisse(fichier, cle.as_deref(), data) {
+                action:
+                    ActionRecepisse::Verifier {
+                        fichier,
+                        cle,
+                        stockage,
+                    },
+            } => match en_tache(verification::recepisse(fichier, cle.as_deref(), stockage)) {
+                Ok(t) => (t, true),
+                Err(e) => (e.to_string(), false),
+            },
+            Commande::Base {
+                action: ActionBase::Migrer { stockage },
+            } => match en_tache(async {
+                let faites = stockage.postgres()?.migrer().await?;
+                Ok::<_, ErreurServeur>(if faites.is_empty() {
+                    "la base est à jour".to_owned()
+                } else {
+                    format!("migration(s) appliquée(s) : {faites:?}")
+                })
+            }) {
                 Ok(t) => (t, true),
                 Err(e) => (e.to_string(), false),
             },
@@ -500,17 +535,11 @@ pub fn principal() {
                 }
             }
             Commande::Journal {
-                action: ActionJournal::Verifier { data, dossier },
-            } => {
-                let r = tokio::runtime::Builder::new_current_thread()
-                    .build()
-                    .map_err(ErreurServeur::Serveur)
-                    .and_then(|rt| rt.block_on(verification::journaux(data, dossier.as_deref())));
-                match r {
-                    Ok((t, ok)) => (t.trim_end().to_owned(), ok),
-                    Err(e) => (e.to_string(), false),
-                }
-            }
+                action: ActionJournal::Verifier { stockage, dossier },
+            } => match en_tache(verification::journaux(stockage, dossier.as_deref())) {
+                Ok((t, ok)) => (t.trim_end().to_owned(), ok),
+                Err(e) => (e.to_string(), false),
+            },
         };
         println!("{texte}");
         std::process::exit(if ok { 0 } else { 1 });

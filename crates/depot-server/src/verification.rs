@@ -3,26 +3,34 @@
 use std::path::Path;
 
 use depot_core::signature::{Cles, verifier_recepisse};
-use depot_core::{DossierStore, Etat, NumeroDossier, Quoi, verifier_journal};
+use depot_core::{Etat, NumeroDossier, Quoi, verifier_journal};
 
 use crate::ErreurServeur;
+use crate::stockage::{Enregistrements, OptionsStockage};
+
+/// The records' store the options name.
+async fn enregistrements(o: &OptionsStockage) -> Result<Enregistrements, ErreurServeur> {
+    o.enregistrements(None, None).await
+}
 
 /// Checks a récépissé file against published keys: `--cle` (the body of
-/// `GET /api/v1/recepisse/cles`) or the data directory's `cles/publiques.json`.
-pub(crate) fn recepisse(
+/// `GET /api/v1/recepisse/cles`) or the keys published in the records' store.
+pub(crate) async fn recepisse(
     fichier: &Path,
     cle: Option<&Path>,
-    data: &Path,
+    stockage: &OptionsStockage,
 ) -> Result<String, ErreurServeur> {
     let json = std::fs::read(fichier).map_err(ErreurServeur::lecture(fichier))?;
-    let source = cle
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| data.join("cles/publiques.json"));
-    let texte = std::fs::read(&source).map_err(ErreurServeur::lecture(&source))?;
-    let cles: Cles = serde_json::from_slice(&texte).map_err(|e| ErreurServeur::ListeDeCles {
-        chemin: source.clone(),
-        source: e,
-    })?;
+    let cles: Cles = match cle {
+        Some(source) => {
+            let texte = std::fs::read(source).map_err(ErreurServeur::lecture(source))?;
+            serde_json::from_slice(&texte).map_err(|e| ErreurServeur::ListeDeCles {
+                chemin: source.to_path_buf(),
+                source: e,
+            })?
+        }
+        None => enregistrements(stockage).await?.cles.publiees().await?,
+    };
     let c = verifier_recepisse(&json, &cles)?;
     Ok(format!(
         "récépissé valide : dossier {}, clôturé le {} ({} fichier(s))",
@@ -35,10 +43,10 @@ pub(crate) fn recepisse(
 /// Walks every dossier's journal (or one), anchored at closure by the récépissé. Returns the
 /// report and whether every journal is intact.
 pub(crate) async fn journaux(
-    data: &Path,
+    stockage: &OptionsStockage,
     dossier: Option<&str>,
 ) -> Result<(String, bool), ErreurServeur> {
-    let store = depot_fs::FsStore::open(data)?;
+    let store = enregistrements(stockage).await?.dossiers;
     let numeros = match dossier {
         Some(n) => vec![NumeroDossier::parse(n)?],
         None => store.list().await?,
