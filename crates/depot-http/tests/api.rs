@@ -610,9 +610,11 @@ async fn televersement_trop_gros_refuse_en_flux() {
         .next()
         .unwrap()
         .to_owned();
-    let total = 40 << 20;
+    // Large enough that the loopback's buffers (several MiB each way, beyond the 10 MiB the
+    // server reads) stay well under half of it.
+    let total = 64 << 20;
     for chunked in [false, true] {
-        // A 40 MiB upload to a piece limited to 10 MiB, announced or streamed: refused with
+        // A 64 MiB upload to a piece limited to 10 MiB, announced or streamed: refused with
         // the API's 413 long before the whole body is sent.
         let debut = b"--X\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"gros.pdf\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.7\n".to_vec();
         let longueur = if chunked {
@@ -634,7 +636,7 @@ async fn televersement_trop_gros_refuse_en_flux() {
             "chunked={chunked}: answered after {envoye} of {total} bytes"
         );
         eprintln!(
-            "upload of 40 MiB (chunked={chunked}): 413 after {} MiB sent",
+            "upload of 64 MiB (chunked={chunked}): 413 after {} MiB sent",
             envoye >> 20
         );
     }
