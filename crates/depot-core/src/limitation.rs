@@ -31,6 +31,9 @@ pub type Modification<'f> = dyn FnMut(&mut [Instants]) + Send + 'f;
 /// Lists of instants under string keys, changed atomically.
 ///
 /// The contract (checked by `testkit::conformite_compteurs`):
+/// - instants are kept to the microsecond at least (the rules count in whole microseconds,
+///   so that an attempt taken back is found again in a store that keeps no finer, as
+///   PostgreSQL's `timestamptz`);
 /// - [`modifier`](Self::modifier) gives `f` the lists of `cles`, in that order (empty for an
 ///   unknown key), and stores what `f` leaves, as one atomic step against every other call
 ///   naming one of these keys, on any instance: no update is lost. A store may call `f`
@@ -104,6 +107,11 @@ fn retirer(v: &mut Instants, quand: DateTime<Utc>) {
     }
 }
 
+/// `now` to the whole microsecond: what every store keeps.
+fn a_la_microseconde(now: DateTime<Utc>) -> DateTime<Utc> {
+    chrono::DurationRound::duration_trunc(now, Duration::microseconds(1)).unwrap_or(now)
+}
+
 fn attente(jusqu_a: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
     (jusqu_a - now).num_seconds().max(1) as u64
 }
@@ -168,6 +176,7 @@ impl Limiteur {
     ) -> Result<Tentative, Retenue> {
         let r = self.regles;
         let numero = cle_numero(numero);
+        let now = a_la_microseconde(now);
         let mut verdict = Ok(());
         self.store
             .modifier(&cles(&numero, ip), &mut |l: &mut [Instants]| {
@@ -298,6 +307,7 @@ impl Quota {
         }
         let cle = format!("{}:{cle}", self.espece);
         let max = self.max_par_heure;
+        let now = a_la_microseconde(now);
         let mut verdict = Ok(());
         self.store
             .modifier(std::slice::from_ref(&cle), &mut |l: &mut [Instants]| {
@@ -449,6 +459,51 @@ mod tests {
             for _ in 0..1000 {
                 assert!(sans.reserver(&a, t0()).await.unwrap().is_none());
             }
+        });
+    }
+
+    /// A store that keeps instants to the microsecond only (as PostgreSQL does).
+    #[derive(Default)]
+    struct Microsecondes(MemoireCompteurs);
+
+    #[async_trait]
+    impl CompteurStore for Microsecondes {
+        async fn modifier(
+            &self,
+            cles: &[String],
+            f: &mut Modification<'_>,
+        ) -> Result<(), StorageError> {
+            self.0
+                .modifier(cles, &mut |l: &mut [Instants]| {
+                    f(l);
+                    for v in l.iter_mut() {
+                        for t in v.iter_mut() {
+                            *t =
+                                DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(*t);
+                        }
+                    }
+                })
+                .await
+        }
+        async fn nettoyer(&self, avant: DateTime<Utc>) -> Result<u64, StorageError> {
+            self.0.nettoyer(avant).await
+        }
+    }
+
+    #[test]
+    fn une_reussite_reprend_sa_tentative_meme_arrondie_par_le_stockage() {
+        block_on(async {
+            let l = Limiteur::new(Arc::new(Microsecondes::default()), Regles::default());
+            let a = ip("192.0.2.1");
+            // 150 candidates log in from one address (a CDG's office), at instants with
+            // nanoseconds: none is a failure, none is held back.
+            for i in 0..150 {
+                let t = t0() + Duration::nanoseconds(1_000 * i + 789);
+                let essai = l.tenter(&format!("2025-ANI-{i:06}"), a, t).await.unwrap();
+                assert_eq!(l.reussie(essai).await.unwrap(), 0);
+            }
+            let t = l.tenter("autre", a, t0()).await.unwrap();
+            l.annulee(t).await.unwrap();
         });
     }
 
