@@ -74,6 +74,7 @@ pub mod memoire;
 pub mod pool;
 pub mod ports;
 pub mod recepisse;
+pub mod recherche;
 pub mod service;
 pub mod session;
 pub mod signature;
@@ -105,6 +106,7 @@ pub use ports::{
     HorlogeSysteme, PieceStore, PoolFermee, Random, SystemRandom, Versionne,
 };
 pub use recepisse::{ContenuRecepisse, LigneRecepisse, Recepisse};
+pub use recherche::{Filtre, IndexDossier, Indexeur, Page, Recherche};
 pub use service::{Consultation, DemandePreinscription, Espace, Ports};
 pub use session::{SessionOuverte, SessionStore, Sessions};
 pub use signature::{

@@ -38,6 +38,7 @@ use crate::ports::{
     Random, SystemRandom, Versionne,
 };
 use crate::recepisse::Recepisse;
+use crate::recherche::{Filtre, Page, Recherche, filtrer};
 use crate::session::SessionStore;
 use crate::signature::{Signataire, SignataireEd25519};
 
@@ -71,6 +72,8 @@ pub struct Ports {
     pub sessions: Arc<dyn SessionStore>,
     /// Throttling counts (shared by every instance of a server).
     pub compteurs: Arc<dyn CompteurStore>,
+    /// The staff's search from a store's index; `None`: every dossier is read and filtered.
+    pub recherche: Option<Arc<dyn Recherche>>,
 }
 
 impl Ports {
@@ -110,6 +113,7 @@ impl Ports {
             blocking: Arc::new(EnLigne),
             sessions: Arc::new(MemoireSessions::default()),
             compteurs: Arc::new(MemoireCompteurs::default()),
+            recherche: None,
         }
     }
 
@@ -365,6 +369,39 @@ impl Espace {
         }
         out.sort_by(|a, b| a.dossier.numero().cmp(b.dossier.numero()));
         Ok(out)
+    }
+
+    /// The staff's search: the `page` of the dossiers `filtre` selects now, in n° order,
+    /// and how many there are in all. From the store's index when it has one
+    /// ([`Ports::recherche`]), otherwise by reading every dossier.
+    pub async fn rechercher(
+        &self,
+        filtre: &Filtre,
+        page: Page,
+    ) -> Result<(usize, Vec<Consultation>), ErreurEspace> {
+        let now = self.now();
+        let (total, numeros) = match &self.ports.recherche {
+            Some(r) => r.rechercher(filtre, now, page).await?,
+            None => {
+                let tous = self.lister().await?;
+                filtrer(
+                    tous.iter().map(|c| (&c.dossier, &*c.concours)),
+                    filtre,
+                    now,
+                    page,
+                )
+            }
+        };
+        let mut out = Vec::with_capacity(numeros.len());
+        for n in numeros {
+            match self.consulter(&n).await {
+                Ok(c) => out.push(c),
+                // Gone between the search and the read (a purge): not listed.
+                Err(ErreurEspace::Stockage(StorageError::NotFound(_))) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((total, out))
     }
 
     /// Reads a dossier with its concours, at now.

@@ -408,6 +408,85 @@ pub async fn conformite_cles(store: &dyn KeyStore) {
     );
 }
 
+/// Runs the search's properties on an **empty** indexing store: on a mix of open, closed,
+/// reopened-free dossiers of every voie, each filter at several instants (before and after
+/// the deadline) selects exactly what reading every dossier selects, page by page.
+pub async fn conformite_recherche<S>(store: &S)
+where
+    S: DossierStore + crate::recherche::Recherche,
+{
+    use crate::dossier::EtatLu;
+    use crate::recherche::{Filtre, Page, filtrer};
+    let c = concours_du_seed();
+    let signataire =
+        crate::signature::SignataireEd25519::generer(&SystemRandom, pendant_preinscription());
+    let mut tous = Vec::new();
+    for i in 0..30 {
+        let voie = [Voie::Externe, Voie::Interne][i % 2];
+        let mut d = dossier_exemple(voie);
+        if i % 4 == 1 {
+            d = avec_un_fichier(&d);
+        }
+        if i % 4 == 2 {
+            d = avec_un_fichier(&d);
+            let t = pendant_preinscription() + chrono::Duration::hours(i as i64);
+            #[allow(clippy::expect_used)]
+            d.cloturer(&c, t, &signataire).expect("clôture");
+        }
+        store
+            .create(&d)
+            .await
+            .unwrap_or_else(|e| panic!("create: {e}"));
+        tous.push(d);
+    }
+    let limite = c.calendrier.depot_cloture.instant();
+    let numeros: Vec<NumeroDossier> = tous.iter().take(5).map(|d| d.numero().clone()).collect();
+    let mut filtres = vec![Filtre::default()];
+    for e in EtatLu::TOUS {
+        filtres.push(Filtre {
+            etat: Some(e),
+            ..Filtre::default()
+        });
+    }
+    filtres.push(Filtre {
+        voie: Some(Voie::Interne),
+        pieces_attendues: Some(false),
+        ..Filtre::default()
+    });
+    filtres.push(Filtre {
+        cloture_du: Some(pendant_preinscription() + chrono::Duration::hours(5)),
+        cloture_avant: Some(pendant_preinscription() + chrono::Duration::hours(20)),
+        ..Filtre::default()
+    });
+    filtres.push(Filtre {
+        numeros,
+        etat: Some(EtatLu::Ouvert),
+        ..Filtre::default()
+    });
+    for now in [
+        pendant_preinscription(),
+        limite - chrono::Duration::seconds(1),
+        limite,
+    ] {
+        for f in &filtres {
+            for page in [
+                Page::TOUT,
+                Page {
+                    numero: 2,
+                    par_page: 4,
+                },
+            ] {
+                let attendu = filtrer(tous.iter().map(|d| (d, &c)), f, now, page);
+                let obtenu = store
+                    .rechercher(f, now, page)
+                    .await
+                    .unwrap_or_else(|e| panic!("rechercher: {e}"));
+                assert_eq!(obtenu, attendu, "{f:?} at {now}, {page:?}");
+            }
+        }
+    }
+}
+
 /// Runs every `SessionStore` property. Sessions get random keys; the ones this suite
 /// expects purged are dated from the year 2000, so a shared store loses nothing of others'.
 pub async fn conformite_sessions(store: &dyn SessionStore) {

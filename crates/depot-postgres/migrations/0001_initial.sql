@@ -1,21 +1,30 @@
 -- depot-postgres, migration 1: every table of depot.
 
 -- One row per dossier: the record as JSON (the format depot-fs and depot-s3 write), its
--- version for compare-and-swap, and columns copied from it for the staff's search.
+-- version for compare-and-swap, and the staff's search index computed by depot-core
+-- (IndexDossier) with the record — NULL until computed (no indexer given).
 CREATE TABLE dossiers (
-    numero         text PRIMARY KEY,
-    version        bigint NOT NULL CHECK (version >= 1),
-    enregistrement jsonb NOT NULL,
-    concours       text NOT NULL,
-    voie           text NOT NULL,
-    etat           text NOT NULL,
-    cloture_le     timestamptz,
-    nom            text NOT NULL,
-    cree_le        timestamptz NOT NULL
+    numero           text PRIMARY KEY,
+    version          bigint NOT NULL CHECK (version >= 1),
+    enregistrement   jsonb NOT NULL,
+    concours         text NOT NULL,
+    voie             text,
+    etat             text,
+    limite           timestamptz,
+    cloture_le       timestamptz,
+    pieces_attendues boolean
 );
-CREATE INDEX dossiers_concours_etat ON dossiers (concours, etat, numero);
-CREATE INDEX dossiers_concours_voie ON dossiers (concours, voie, numero);
-CREATE INDEX dossiers_cloture ON dossiers (concours, cloture_le);
+CREATE INDEX dossiers_etat ON dossiers (etat, numero);
+CREATE INDEX dossiers_voie ON dossiers (voie, numero);
+CREATE INDEX dossiers_cloture ON dossiers (cloture_le);
+CREATE INDEX dossiers_attendues ON dossiers (numero) WHERE pieces_attendues;
+
+-- What the index was computed with (the concours' deadlines and pieces): another value
+-- means the rows are indexed again at start.
+CREATE TABLE index_meta (
+    unique_ligne boolean PRIMARY KEY DEFAULT true CHECK (unique_ligne),
+    empreinte    text NOT NULL
+);
 
 -- Password hashes (PHC strings of argon2id).
 CREATE TABLE identifiants (

@@ -40,9 +40,10 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use depot_core::limitation::{CompteurStore, Instants, Modification};
 use depot_core::ports::Versionne;
+use depot_core::recherche::{Filtre, Indexeur, Page, Recherche};
 use depot_core::session::{EspeceSession, SessionStockee, SessionStore};
 use depot_core::{
-    ClePublique, Cles, CredentialStore, Dossier, DossierStore, Etat, HashMotDePasse, KeyStore,
+    ClePublique, Cles, CredentialStore, Dossier, DossierStore, EtatLu, HashMotDePasse, KeyStore,
     NumeroDossier, Sha256, StorageError,
 };
 use tokio_postgres::NoTls;
@@ -95,6 +96,7 @@ pub enum ErreurConfigPg {
 pub struct PgStore {
     pool: Pool,
     schema: Option<String>,
+    indexeur: Option<std::sync::Arc<Indexeur>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -166,7 +168,70 @@ impl PgStore {
         Ok(Self {
             pool,
             schema: config.schema.clone(),
+            indexeur: None,
         })
+    }
+
+    /// The same store, writing the staff's search index with each record (computed by
+    /// depot-core with the hosted concours) and answering [`Recherche`].
+    pub fn avec_indexeur(mut self, indexeur: Indexeur) -> Self {
+        self.indexeur = Some(std::sync::Arc::new(indexeur));
+        self
+    }
+
+    /// Indexes again the rows whose index is missing or was computed with other concours
+    /// settings (a deadline moved); returns how many. A row saved meanwhile keeps the index
+    /// its save wrote.
+    pub async fn preparer_index(&self) -> Result<usize, StorageError> {
+        let Some(ix) = &self.indexeur else {
+            return Ok(0);
+        };
+        let c = self.client().await?;
+        let meta: Option<String> = c
+            .query_opt("SELECT empreinte FROM index_meta", &[])
+            .await
+            .map_err(|e| conv("index", e))?
+            .map(|l| l.get(0));
+        let tout = meta.as_deref() != Some(ix.empreinte());
+        let mut n = 0;
+        let mut apres = String::new();
+        loop {
+            let lignes = c
+                .query(
+                    "SELECT numero, version, enregistrement FROM dossiers
+                     WHERE numero > $1 AND ($2 OR etat IS NULL) ORDER BY numero LIMIT 500",
+                    &[&apres, &tout],
+                )
+                .await
+                .map_err(|e| conv("index", e))?;
+            let Some(derniere) = lignes.last() else { break };
+            apres = derniere.get(0);
+            for l in &lignes {
+                let numero: &str = l.get(0);
+                let version: i64 = l.get(1);
+                let Ok(d) = serde_json::from_value::<Dossier>(l.get(2)) else {
+                    tracing::warn!(numero, "index : dossier illisible, laissé hors index");
+                    continue;
+                };
+                let k = colonnes(Some(ix), &d);
+                c.execute(
+                    "UPDATE dossiers SET voie = $3, etat = $4, limite = $5, cloture_le = $6, pieces_attendues = $7
+                     WHERE numero = $1 AND version = $2",
+                    &[&numero, &version, &k.voie, &k.etat, &k.limite, &k.cloture_le, &k.pieces_attendues],
+                )
+                .await
+                .map_err(|e| conv("index", e))?;
+                n += 1;
+            }
+        }
+        c.execute(
+            "INSERT INTO index_meta (empreinte) VALUES ($1)
+             ON CONFLICT (unique_ligne) DO UPDATE SET empreinte = EXCLUDED.empreinte",
+            &[&ix.empreinte()],
+        )
+        .await
+        .map_err(|e| conv("index", e))?;
+        Ok(n)
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StorageError> {
@@ -243,40 +308,25 @@ impl PgStore {
     }
 }
 
-/// The columns copied from a record for the search.
+/// The index columns of a record (NULL without an indexer).
 struct Colonnes {
     concours: String,
-    voie: String,
-    etat: String,
+    voie: Option<&'static str>,
+    etat: Option<&'static str>,
+    limite: Option<DateTime<Utc>>,
     cloture_le: Option<DateTime<Utc>>,
-    nom: String,
-    cree_le: DateTime<Utc>,
+    pieces_attendues: Option<bool>,
 }
 
-fn texte_serde(v: &impl serde::Serialize, defaut: &str) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| defaut.to_owned())
-}
-
-fn colonnes(d: &Dossier) -> Colonnes {
-    // Etat is non-exhaustive: what is not open is closed, with its instruction status.
-    let etat = if matches!(d.etat(), Etat::Ouvert { .. }) {
-        "ouvert".to_owned()
-    } else {
-        match d.etat().statut_instruction() {
-            Some(s) => texte_serde(s, "cloture"),
-            None => "cloture".to_owned(),
-        }
-    };
+fn colonnes(ix: Option<&std::sync::Arc<Indexeur>>, d: &Dossier) -> Colonnes {
+    let i = ix.and_then(|ix| ix.indexer(d));
     Colonnes {
         concours: d.concours().as_str().to_owned(),
-        voie: texte_serde(&d.voie(), "?"),
-        etat,
-        cloture_le: d.cloture_le(),
-        nom: d.identite().nom().to_owned(),
-        cree_le: d.cree_le(),
+        voie: i.as_ref().map(|i| i.voie.code()),
+        etat: i.as_ref().map(|i| i.etat),
+        limite: i.as_ref().map(|i| i.limite),
+        cloture_le: i.as_ref().and_then(|i| i.cloture_le),
+        pieces_attendues: i.as_ref().map(|i| i.pieces_attendues),
     }
 }
 
@@ -288,14 +338,14 @@ fn en_json(d: &Dossier) -> Result<serde_json::Value, StorageError> {
 impl DossierStore for PgStore {
     async fn create(&self, dossier: &Dossier) -> Result<(), StorageError> {
         let json = en_json(dossier)?;
-        let c = colonnes(dossier);
+        let c = colonnes(self.indexeur.as_ref(), dossier);
         let n = self
             .client()
             .await?
             .execute(
-                "INSERT INTO dossiers (numero, version, enregistrement, concours, voie, etat, cloture_le, nom, cree_le)
+                "INSERT INTO dossiers (numero, version, enregistrement, concours, voie, etat, limite, cloture_le, pieces_attendues)
                  VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (numero) DO NOTHING",
-                &[&dossier.numero().as_str(), &json, &c.concours, &c.voie, &c.etat, &c.cloture_le, &c.nom, &c.cree_le],
+                &[&dossier.numero().as_str(), &json, &c.concours, &c.voie, &c.etat, &c.limite, &c.cloture_le, &c.pieces_attendues],
             )
             .await
             .map_err(|e| conv("création du dossier", e))?;
@@ -337,7 +387,7 @@ impl DossierStore for PgStore {
 
     async fn save(&self, dossier: &Dossier, expected: u64) -> Result<u64, StorageError> {
         let json = en_json(dossier)?;
-        let c = colonnes(dossier);
+        let c = colonnes(self.indexeur.as_ref(), dossier);
         let attendue = i64::try_from(expected).map_err(|_| {
             StorageError::Conflict(format!("dossier {} : version", dossier.numero()))
         })?;
@@ -345,9 +395,9 @@ impl DossierStore for PgStore {
         let n = client
             .execute(
                 "UPDATE dossiers SET version = version + 1, enregistrement = $3, concours = $4, voie = $5,
-                    etat = $6, cloture_le = $7, nom = $8, cree_le = $9
+                    etat = $6, limite = $7, cloture_le = $8, pieces_attendues = $9
                  WHERE numero = $1 AND version = $2",
-                &[&dossier.numero().as_str(), &attendue, &json, &c.concours, &c.voie, &c.etat, &c.cloture_le, &c.nom, &c.cree_le],
+                &[&dossier.numero().as_str(), &attendue, &json, &c.concours, &c.voie, &c.etat, &c.limite, &c.cloture_le, &c.pieces_attendues],
             )
             .await
             .map_err(|e| conv("enregistrement du dossier", e))?;
@@ -671,4 +721,107 @@ async fn modifier_une_fois(
         }
     }
     t.commit().await
+}
+
+#[async_trait]
+impl Recherche for PgStore {
+    async fn rechercher(
+        &self,
+        filtre: &Filtre,
+        now: DateTime<Utc>,
+        page: Page,
+    ) -> Result<(usize, Vec<NumeroDossier>), StorageError> {
+        use tokio_postgres::types::ToSql;
+        if self.indexeur.is_none() {
+            return Err(StorageError::Unavailable(
+                "recherche : cette base n'a pas d'index (PgStore::avec_indexeur)".into(),
+            ));
+        }
+        let mut conditions: Vec<String> = Vec::new();
+        let mut params: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
+        fn p(
+            v: Box<dyn ToSql + Sync + Send>,
+            params: &mut Vec<Box<dyn ToSql + Sync + Send>>,
+        ) -> String {
+            params.push(v);
+            format!("${}", params.len())
+        }
+        if let Some(e) = filtre.etat {
+            conditions.push(match e {
+                EtatLu::Ouvert => format!(
+                    "etat = 'ouvert' AND limite > {}",
+                    p(Box::new(now), &mut params)
+                ),
+                EtatLu::NonClotureHorsDelai => {
+                    format!(
+                        "etat = 'ouvert' AND limite <= {}",
+                        p(Box::new(now), &mut params)
+                    )
+                }
+                autre => format!("etat = {}", p(Box::new(autre.code()), &mut params)),
+            });
+        }
+        if let Some(v) = filtre.voie {
+            conditions.push(format!("voie = {}", p(Box::new(v.code()), &mut params)));
+        }
+        if let Some(a) = filtre.pieces_attendues {
+            conditions.push(format!(
+                "pieces_attendues = {}",
+                p(Box::new(a), &mut params)
+            ));
+        }
+        if let Some(t) = filtre.cloture_du {
+            conditions.push(format!("cloture_le >= {}", p(Box::new(t), &mut params)));
+        }
+        if let Some(t) = filtre.cloture_avant {
+            conditions.push(format!("cloture_le < {}", p(Box::new(t), &mut params)));
+        }
+        if !filtre.numeros.is_empty() {
+            let n: Vec<String> = filtre
+                .numeros
+                .iter()
+                .map(|n| n.as_str().to_owned())
+                .collect();
+            conditions.push(format!("numero = ANY({})", p(Box::new(n), &mut params)));
+        }
+        // Rows not indexed (NULL) are never selected by a filter on them; indexed at start.
+        let ou = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|b| &**b as &(dyn ToSql + Sync)).collect();
+        let c = self.client().await?;
+        let total: i64 = c
+            .query_one(&format!("SELECT count(*) FROM dossiers {ou}"), &refs)
+            .await
+            .map_err(|e| conv("recherche", e))?
+            .get(0);
+        let limite = i64::try_from(page.par_page).unwrap_or(i64::MAX);
+        let decalage = i64::try_from(page.decalage()).unwrap_or(i64::MAX);
+        let mut refs = refs;
+        let (il, id) = (refs.len() + 1, refs.len() + 2);
+        refs.push(&limite);
+        refs.push(&decalage);
+        let lignes = c
+            .query(
+                &format!(
+                    "SELECT numero FROM dossiers {ou} ORDER BY numero LIMIT ${il} OFFSET ${id}"
+                ),
+                &refs,
+            )
+            .await
+            .map_err(|e| conv("recherche", e))?;
+        let numeros = lignes
+            .iter()
+            .map(|l| {
+                let n: &str = l.get(0);
+                NumeroDossier::parse(n).map_err(|_| {
+                    StorageError::Corrupt(format!("numéro de dossier illisible « {n} »"))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok((usize::try_from(total).unwrap_or(0), numeros))
+    }
 }

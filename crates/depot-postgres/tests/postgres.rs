@@ -63,6 +63,101 @@ async fn conformite_complete() {
     .await;
 }
 
+fn indexeur() -> depot_core::Indexeur {
+    depot_core::Indexeur::new(&[Arc::new(testkit::concours_du_seed())])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recherche_comme_la_lecture_de_chaque_dossier() {
+    let Some(s) = store().await else { return };
+    let s = s.avec_indexeur(indexeur());
+    testkit::conformite_recherche(&s).await;
+}
+
+/// Rows written without an index (or with other concours settings) are indexed at start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_refait_au_demarrage() {
+    use depot_core::recherche::{Filtre, Page, Recherche};
+    let Some(sans) = store().await else { return };
+    for v in [Voie::Externe, Voie::Interne, Voie::Externe] {
+        sans.create(&dossier_exemple(v)).await.unwrap();
+    }
+    let avec = sans.clone().avec_indexeur(indexeur());
+    let externes = Filtre {
+        voie: Some(Voie::Externe),
+        ..Filtre::default()
+    };
+    let t = testkit::pendant_preinscription();
+    assert_eq!(
+        avec.rechercher(&externes, t, Page::TOUT).await.unwrap().0,
+        0
+    );
+    assert_eq!(avec.preparer_index().await.unwrap(), 3);
+    assert_eq!(
+        avec.rechercher(&externes, t, Page::TOUT).await.unwrap().0,
+        2
+    );
+    assert_eq!(avec.preparer_index().await.unwrap(), 0, "up to date");
+    assert!(
+        sans.rechercher(&externes, t, Page::TOUT).await.is_err(),
+        "no search without an index"
+    );
+}
+
+/// Page 1 of 20 among 10,000 dossiers: the figure is printed (the test checks the answer,
+/// not the time).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recherche_parmi_dix_mille() {
+    use depot_core::recherche::{Filtre, Page, Recherche};
+    let Some(s) = store().await else { return };
+    let s = s.avec_indexeur(indexeur());
+    let debut = std::time::Instant::now();
+    let taches: Vec<_> = (0..8)
+        .map(|t| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                for i in 0..1250 {
+                    let v = if (t * 1250 + i) % 4 == 0 {
+                        Voie::Interne
+                    } else {
+                        Voie::Externe
+                    };
+                    s.create(&dossier_exemple(v)).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in taches {
+        t.await.unwrap();
+    }
+    eprintln!("10,000 dossiers created in {:?}", debut.elapsed());
+    let f = Filtre {
+        voie: Some(Voie::Interne),
+        etat: Some(depot_core::EtatLu::Ouvert),
+        ..Filtre::default()
+    };
+    let now = testkit::pendant_preinscription();
+    let page = Page {
+        numero: 1,
+        par_page: 20,
+    };
+    let mut durees = Vec::new();
+    let mut r = (0, Vec::new());
+    for _ in 0..10 {
+        let t = std::time::Instant::now();
+        r = s.rechercher(&f, now, page).await.unwrap();
+        durees.push(t.elapsed());
+    }
+    durees.sort();
+    eprintln!(
+        "search, page 1 of 20 among 10,000 (2,500 match): median {:?}, max {:?}",
+        durees[5], durees[9]
+    );
+    assert_eq!(r.0, 2500);
+    assert_eq!(r.1.len(), 20);
+    assert!(r.1.windows(2).all(|w| w[0] < w[1]));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn balayage_des_pannes() {
     let Some(s) = store().await else { return };

@@ -346,7 +346,14 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
     } else {
         None
     };
-    let e = o.enregistrements(Some(&store), s3.as_ref()).await?;
+    let hebergees: Vec<Arc<Concours>> = concours.iter().cloned().map(Arc::new).collect();
+    let e = o
+        .enregistrements(
+            Some(&store),
+            s3.as_ref(),
+            Some(depot_core::Indexeur::new(&hebergees)),
+        )
+        .await?;
     let pieces: Arc<dyn depot_core::PieceStore> = match (&s3, args.stockage_pieces) {
         (Some(s), StockagePieces::S3) => Arc::new(s.clone()),
         _ => Arc::new(store.clone()),
@@ -414,6 +421,7 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
         blocking: Arc::new(depot_core::ThreadPool::new()),
         sessions: sessions.clone(),
         compteurs: compteurs.clone(),
+        recherche: e.recherche.clone(),
     };
     tokio::spawn(menage(sessions, compteurs));
     let espace = Arc::new(Espace::new(concours, ports).map_err(ErreurServeur::Espace)?);

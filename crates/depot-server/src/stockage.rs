@@ -68,6 +68,8 @@ pub(crate) struct Enregistrements {
     pub(crate) cles: Arc<dyn KeyStore>,
     pub(crate) sessions: Arc<dyn SessionStore>,
     pub(crate) compteurs: Arc<dyn CompteurStore>,
+    /// The staff's search from an index (PostgreSQL), or `None` (every dossier read).
+    pub(crate) recherche: Option<Arc<dyn depot_core::Recherche>>,
     /// Shared by every instance (false: per process or per machine).
     pub(crate) partages: bool,
 }
@@ -104,6 +106,7 @@ impl OptionsStockage {
         &self,
         fs: Option<&FsStore>,
         s3: Option<&depot_s3::S3Store>,
+        indexeur: Option<depot_core::Indexeur>,
     ) -> Result<Enregistrements, ErreurServeur> {
         let ouvrir_fs = || -> Result<FsStore, ErreurServeur> {
             Ok(match fs {
@@ -120,6 +123,7 @@ impl OptionsStockage {
                     cles: Arc::new(fs.clone()),
                     sessions: Arc::new(fs.clone()),
                     compteurs: Arc::new(fs),
+                    recherche: None,
                     partages: false,
                 }
             }
@@ -137,21 +141,31 @@ impl OptionsStockage {
                     cles: Arc::new(ouvrir_fs()?),
                     sessions: Arc::new(depot_core::memoire::MemoireSessions::default()),
                     compteurs: Arc::new(depot_core::memoire::MemoireCompteurs::default()),
+                    recherche: None,
                     partages: false,
                 }
             }
             StockageDossiers::Postgres => {
-                let pg = self.postgres()?;
+                let mut pg = self.postgres()?;
                 let faites = pg.migrer().await?;
                 if !faites.is_empty() {
                     println!("PostgreSQL : migration(s) appliquée(s) : {faites:?}");
+                }
+                let indexe = indexeur.is_some();
+                if let Some(ix) = indexeur {
+                    pg = pg.avec_indexeur(ix);
+                    let n = pg.preparer_index().await?;
+                    if n > 0 {
+                        println!("PostgreSQL : {n} dossier(s) indexé(s) pour la recherche");
+                    }
                 }
                 Enregistrements {
                     dossiers: Arc::new(pg.clone()),
                     identifiants: Arc::new(pg.clone()),
                     cles: Arc::new(pg.clone()),
                     sessions: Arc::new(pg.clone()),
-                    compteurs: Arc::new(pg),
+                    compteurs: Arc::new(pg.clone()),
+                    recherche: if indexe { Some(Arc::new(pg)) } else { None },
                     partages: true,
                 }
             }

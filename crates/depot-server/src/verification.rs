@@ -10,7 +10,7 @@ use crate::stockage::{Enregistrements, OptionsStockage};
 
 /// The records' store the options name.
 async fn enregistrements(o: &OptionsStockage) -> Result<Enregistrements, ErreurServeur> {
-    o.enregistrements(None, None).await
+    o.enregistrements(None, None, None).await
 }
 
 /// Checks a récépissé file against published keys: `--cle` (the body of

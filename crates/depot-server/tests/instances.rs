@@ -52,6 +52,10 @@ async fn trois_instances_un_seul_espace() {
     .unwrap();
     let schema = format!("instances_{}", unique());
     let s3 = s3.to_str().unwrap().to_owned();
+    let (jeton_agent, bloc) = commun::jeton_gestionnaire("agent", "lecture");
+    let comptes = dir.path().join("gestionnaires.toml");
+    std::fs::write(&comptes, bloc).unwrap();
+    let comptes = comptes.to_str().unwrap().to_owned();
     let args = [
         "--stockage-dossiers",
         "postgres",
@@ -62,6 +66,8 @@ async fn trois_instances_un_seul_espace() {
         "--s3",
         &s3,
         "--instances-multiples",
+        "--gestionnaires",
+        &comptes,
     ];
     let envs = [
         ("DEPOT_POSTGRES_URL", pg.as_str()),
@@ -95,6 +101,34 @@ async fn trois_instances_un_seul_espace() {
     );
     let cloture = sur(c).cloturer().await.unwrap();
     assert_eq!(sur(a).dossier().await.unwrap().etat, "cloture");
+
+    // The staff's search (SQL on the index) sees the closure made through C, from B.
+    let liste: Value = reqwest::Client::new()
+        .get(format!(
+            "{b}/api/v1/gestion/dossiers?etat=cloture&par_page=20"
+        ))
+        .bearer_auth(&jeton_agent)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(liste["total"], 1, "{liste}");
+    assert_eq!(liste["dossiers"][0]["numero"], numero.as_str());
+    let ouverts: Value = reqwest::Client::new()
+        .get(format!("{a}/api/v1/gestion/dossiers?etat=ouvert"))
+        .bearer_auth(&jeton_agent)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        ouverts["total"], 2,
+        "the two other demo dossiers: {ouverts}"
+    );
 
     // Every instance publishes the same keys, and the récépissé verifies with them.
     let mut listes = Vec::new();

@@ -8,7 +8,9 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use depot_core::calendrier::{DateSaisie, rfc3339_paris};
-use depot_core::{Consultation, Decision, DecisionSaisie, NumeroDossier, Refus, Voie};
+use depot_core::{
+    Consultation, Decision, DecisionSaisie, Filtre, NumeroDossier, Page, Refus, Voie,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -43,7 +45,7 @@ pub struct Filtres {
     /// `non_cloture_hors_delai`.
     #[param(pattern = "^(ouvert|cloture|incomplet|recevable|rejete|non_cloture_hors_delai)$")]
     #[schema(pattern = "^(ouvert|cloture|incomplet|recevable|rejete|non_cloture_hors_delai)$")]
-    etat: Option<String>,
+    pub(crate) etat: Option<String>,
     /// A voie: `externe`, `interne`, `troisieme_concours`.
     #[param(pattern = "^(externe|interne|troisieme_concours)$")]
     #[schema(pattern = "^(externe|interne|troisieme_concours)$")]
@@ -117,10 +119,9 @@ fn date(
     })
 }
 
-pub(crate) fn selectionner(
-    tous: Vec<Consultation>,
-    f: &Filtres,
-) -> Result<Vec<Consultation>, ErreurApi> {
+/// The filters of a request, checked, as the core's search takes them; `None` when the
+/// request names only n° that cannot exist (it selects nothing).
+pub(crate) fn filtre(f: &Filtres) -> Result<(Option<Filtre>, Page), ErreurApi> {
     let hors = |v: Option<usize>, max: usize| v.is_some_and(|n| n == 0 || n > max);
     if hors(f.page, 1_000_000) || hors(f.par_page, 500) {
         return Err(Refus::ChampInvalide {
@@ -133,16 +134,20 @@ pub(crate) fn selectionner(
         }
         .into());
     }
-    if let Some(e) = &f.etat
-        && !depot_core::EtatLu::TOUS.iter().any(|x| x.code() == e)
-    {
-        return Err(Refus::ChampInvalide {
-            champ: "etat",
-            raison: "ouvert, cloture, incomplet, recevable, rejete ou non_cloture_hors_delai."
-                .into(),
-        }
-        .into());
-    }
+    let etat = match &f.etat {
+        Some(e) => Some(
+            *depot_core::EtatLu::TOUS
+                .iter()
+                .find(|x| x.code() == e)
+                .ok_or(Refus::ChampInvalide {
+                    champ: "etat",
+                    raison:
+                        "ouvert, cloture, incomplet, recevable, rejete ou non_cloture_hors_delai."
+                            .into(),
+                })?,
+        ),
+        None => None,
+    };
     let voie = match &f.voie {
         Some(v) => Some(Voie::parse(v).ok_or(Refus::ChampInvalide {
             champ: "voie",
@@ -150,34 +155,51 @@ pub(crate) fn selectionner(
         })?),
         None => None,
     };
-    let du = f
+    let cloture_du = f
         .cloture_du
         .as_deref()
         .map(|s| date("cloture_du", s, false))
         .transpose()?;
-    let au = f
+    let cloture_avant = f
         .cloture_au
         .as_deref()
         .map(|s| date("cloture_au", s, true))
         .transpose()?;
-    Ok(tous
-        .into_iter()
-        .filter(|c| {
-            let d = &c.dossier;
-            f.etat
-                .as_deref()
-                .is_none_or(|e| d.etat_lu(&c.concours, c.maintenant).code() == e)
-                && voie.is_none_or(|v| d.voie() == v)
-                && f.pieces_attendues
-                    .is_none_or(|a| a != d.pieces_attendues(&c.concours).is_empty())
-                && du.is_none_or(|t| d.cloture_le().is_some_and(|l| l >= t))
-                && au.is_none_or(|t| d.cloture_le().is_some_and(|l| l < t))
-                && (f.numeros.is_empty()
-                    || f.numeros
-                        .iter()
-                        .any(|n| n.eq_ignore_ascii_case(d.numero().as_str())))
-        })
-        .collect())
+    let numeros: Vec<depot_core::NumeroDossier> = f
+        .numeros
+        .iter()
+        .filter_map(|n| depot_core::NumeroDossier::parse(n).ok())
+        .collect();
+    let page = Page {
+        numero: f.page.unwrap_or(1).max(1),
+        par_page: f.par_page.unwrap_or(50).clamp(1, 500),
+    };
+    if !f.numeros.is_empty() && numeros.is_empty() {
+        return Ok((None, page));
+    }
+    Ok((
+        Some(Filtre {
+            etat,
+            voie,
+            pieces_attendues: f.pieces_attendues,
+            cloture_du,
+            cloture_avant,
+            numeros,
+        }),
+        page,
+    ))
+}
+
+/// The page of the dossiers a request's filters select, and how many there are in all.
+pub(crate) async fn rechercher(
+    etat: &SharedState,
+    filtre: Option<Filtre>,
+    page: Page,
+) -> Result<(usize, Vec<Consultation>), ErreurApi> {
+    match filtre {
+        Some(f) => Ok(etat.espace.rechercher(&f, page).await?),
+        None => Ok((0, Vec::new())),
+    }
 }
 
 fn ligne(c: &Consultation) -> serde_json::Value {
@@ -194,17 +216,9 @@ fn ligne(c: &Consultation) -> serde_json::Value {
     })
 }
 
-fn page(liste: Vec<Consultation>, f: &Filtres) -> serde_json::Value {
-    let par_page = f.par_page.unwrap_or(50).clamp(1, 500);
-    let page = f.page.unwrap_or(1).max(1);
-    let total = liste.len();
-    let lignes: Vec<_> = liste
-        .iter()
-        .skip((page - 1) * par_page)
-        .take(par_page)
-        .map(ligne)
-        .collect();
-    json!({ "total": total, "page": page, "par_page": par_page, "dossiers": lignes })
+fn page_json(total: usize, liste: &[Consultation], page: Page) -> serde_json::Value {
+    let lignes: Vec<_> = liste.iter().map(ligne).collect();
+    json!({ "total": total, "page": page.numero, "par_page": page.par_page, "dossiers": lignes })
 }
 
 /// The dossiers, filtered and paged.
@@ -216,8 +230,9 @@ async fn lister(
     _qui: AuthGestion,
     Query(f): Query<Filtres>,
 ) -> Result<Response, ErreurApi> {
-    let liste = selectionner(etat.espace.lister().await?, &f)?;
-    Ok(Json(page(liste, &f)).into_response())
+    let (filtre, page) = filtre(&f)?;
+    let (total, liste) = rechercher(&etat, filtre, page).await?;
+    Ok(Json(page_json(total, &liste, page)).into_response())
 }
 
 /// Dossiers not closed by the deadline, listed apart (nothing is deleted).
@@ -230,13 +245,16 @@ async fn forclos(
     Query(f): Query<Filtres>,
 ) -> Result<Response, ErreurApi> {
     // The other filters apply too (a state filter other than forclos selects nothing).
-    let liste: Vec<Consultation> = selectionner(etat.espace.lister().await?, &f)?
-        .into_iter()
-        .filter(|c| {
-            c.dossier.etat_lu(&c.concours, c.maintenant) == depot_core::EtatLu::NonClotureHorsDelai
-        })
-        .collect();
-    Ok(Json(page(liste, &f)).into_response())
+    let (filtre, page) = filtre(&f)?;
+    let forclos = depot_core::EtatLu::NonClotureHorsDelai;
+    let filtre = filtre
+        .filter(|x| x.etat.is_none_or(|e| e == forclos))
+        .map(|x| Filtre {
+            etat: Some(forclos),
+            ..x
+        });
+    let (total, liste) = rechercher(&etat, filtre, page).await?;
+    Ok(Json(page_json(total, &liste, page)).into_response())
 }
 
 /// On the staff's side a n° that names no dossier is `dossier_inconnu` (404), not a store

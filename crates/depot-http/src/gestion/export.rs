@@ -12,7 +12,7 @@ use depot_core::{Consultation, Espace, Format};
 use futures_util::StreamExt;
 
 use crate::extraction::Corps;
-use crate::gestion::api::{Filtres, selectionner};
+use crate::gestion::api::{Filtres, filtre, rechercher};
 use crate::gestion::auth::{AuthGestion, audit};
 use crate::{ErreurApi, SharedState};
 
@@ -158,7 +158,8 @@ pub(crate) async fn exporter(
     AuthGestion(qui): AuthGestion,
     Corps(f): Corps<Filtres>,
 ) -> Result<Response, ErreurApi> {
-    let liste = selectionner(etat.espace.lister().await?, &f)?;
+    let (selection, _) = filtre(&f)?;
+    let (_, liste) = rechercher(&etat, selection, depot_core::Page::TOUT).await?;
     for c in &liste {
         audit(&qui, "export", c.dossier.numero().as_str(), None);
     }

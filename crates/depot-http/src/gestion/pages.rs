@@ -11,7 +11,7 @@ use maud::html;
 use serde::Deserialize;
 
 use crate::chemin::{IdFichier, Numero};
-use crate::gestion::api::{Filtres, consulter, dossier_inconnu_si_absent, selectionner};
+use crate::gestion::api::{Filtres, consulter, dossier_inconnu_si_absent, filtre, rechercher};
 use crate::gestion::auth::{AuthGestionPage, COOKIE_GESTION, audit, gestionnaire};
 use crate::reponse::reponse_fichier;
 use crate::web::cookies::{cookie, poser_cookie};
@@ -152,7 +152,18 @@ async fn liste_page(
     auth: AuthGestionPage,
     Query(f): Query<Filtres>,
 ) -> Result<Response, ErreurApi> {
-    let liste = selectionner(etat.espace.lister().await?, &f)?;
+    let (selection, page_demandee) = filtre(&f)?;
+    let (total, liste) = rechercher(&etat, selection, page_demandee).await?;
+    let pages = total.div_ceil(page_demandee.par_page).max(1);
+    // The same filters, another page.
+    let vers = |p: usize| {
+        let mut q = Vec::new();
+        if let Some(e) = &f.etat {
+            q.push(format!("etat={e}"));
+        }
+        q.push(format!("page={p}"));
+        etat.chemin(&format!("/gestion?{}", q.join("&")))
+    };
     Ok(rendu(
         StatusCode::OK,
         page(
@@ -167,6 +178,11 @@ async fn liste_page(
                         a href=(etat.chemin(&format!("/gestion?etat={}", e.code()))) { (e.libelle()) } " · "
                     }
                     a href=(etat.chemin("/gestion")) { "tous" }
+                }
+                p {
+                    (total) " dossier(s) — page " (page_demandee.numero) " sur " (pages)
+                    @if page_demandee.numero > 1 { " · " a href=(vers(page_demandee.numero - 1)) { "page précédente" } }
+                    @if page_demandee.numero < pages { " · " a href=(vers(page_demandee.numero + 1)) { "page suivante" } }
                 }
                 table {
                     thead { tr { th { "N°" } th { "Nom" } th { "Voie" } th { "État" } th { "Clôturé le" } th { "Pièces manquantes" } } }
