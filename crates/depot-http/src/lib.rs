@@ -167,11 +167,11 @@ pub fn router(espace: Arc<Espace>, config: Config) -> Router {
     depots
         .merge(reste)
         .route("/static/depot.css", get(web::layout::css))
+        .merge(sante::routes())
         .layer(middleware::from_fn_with_state(
             etat.clone(),
             web::erreur::habiller_erreurs,
         ))
-        .merge(sante::routes())
         // Answers carry tokens and personal data: no cache keeps them (the stylesheet says
         // otherwise for itself).
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -1,4 +1,5 @@
-//! Health checks for load balancers and orchestrators, outside the pages' error layer:
+//! Health checks for load balancers and orchestrators (the pages' error layer lets their
+//! JSON through):
 //!
 //! - `GET /sante/vivant`: the process answers (200);
 //! - `GET /sante/pret`: every store answers within 2 s (200), otherwise 503 naming the part

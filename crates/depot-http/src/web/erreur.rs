@@ -63,6 +63,10 @@ pub(crate) async fn habiller_erreurs(
     if !(statut.is_client_error() || statut.is_server_error()) {
         return r;
     }
+    // The health checks answer load balancers in their own JSON.
+    if chemin.starts_with("/sante/") {
+        return r;
+    }
     let refus = r.extensions().get::<Refusee>().cloned();
     if chemin.starts_with("/api/") {
         return match refus {
