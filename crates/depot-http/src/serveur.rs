@@ -27,6 +27,9 @@ pub struct Limites {
     pub inactivite_corps: Duration,
     /// Connections open at once.
     pub connexions_max: usize,
+    /// At shutdown, how long the requests in flight (an upload) have to finish before the
+    /// server exits anyway.
+    pub arret_max: Duration,
 }
 
 impl Default for Limites {
@@ -35,12 +38,14 @@ impl Default for Limites {
             lecture_entetes: Duration::from_secs(10),
             inactivite_corps: Duration::from_secs(30),
             connexions_max: 1024,
+            arret_max: Duration::from_secs(30),
         }
     }
 }
 
-/// Serves `app` on `ecoute` until `arret` completes, then lets the requests in flight
-/// finish. Handlers see the client's address (`ConnectInfo<SocketAddr>`).
+/// Serves `app` on `ecoute` until `arret` completes, then stops accepting and lets the
+/// requests in flight finish, for at most [`Limites::arret_max`]. Handlers see the client's
+/// address (`ConnectInfo<SocketAddr>`).
 pub async fn servir(
     ecoute: TcpListener,
     app: Router,
@@ -90,5 +95,17 @@ pub async fn servir(
             drop(place);
         });
     }
-    gracieux.shutdown().await;
+    let en_cours = gracieux.count();
+    if en_cours > 0 {
+        tracing::info!(connexions = en_cours, "arrêt : fin des requêtes en cours");
+    }
+    if tokio::time::timeout(limites.arret_max, gracieux.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            secondes = limites.arret_max.as_secs(),
+            "arrêt : des requêtes n'ont pas fini dans le délai, elles sont abandonnées (rien de partiel n'est enregistré)"
+        );
+    }
 }

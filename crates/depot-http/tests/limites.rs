@@ -18,6 +18,14 @@ use tokio::net::TcpStream;
 const MDP: &str = "lune verte sur le toit de Laval";
 
 async fn demarrer(limites: Limites) -> (String, Arc<Espace>) {
+    let (adresse, espace, _) = demarrer_avec_arret(limites, std::future::pending()).await;
+    (adresse, espace)
+}
+
+async fn demarrer_avec_arret(
+    limites: Limites,
+    arret: impl std::future::Future<Output = ()> + Send + 'static,
+) -> (String, Arc<Espace>, tokio::task::JoinHandle<()>) {
     let espace = Arc::new(
         Espace::new(
             vec![concours_du_seed()],
@@ -28,8 +36,119 @@ async fn demarrer(limites: Limites) -> (String, Arc<Espace>) {
     let app = depot_http::router(espace.clone(), Default::default());
     let ecoute = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let adresse = ecoute.local_addr().unwrap().to_string();
-    tokio::spawn(servir(ecoute, app, limites, std::future::pending()));
-    (adresse, espace)
+    let serveur = tokio::spawn(servir(ecoute, app, limites, arret));
+    (adresse, espace, serveur)
+}
+
+async fn candidat_connecte(
+    adresse: &str,
+    espace: &Espace,
+) -> (depot_core::NumeroDossier, depot_client::Session) {
+    let numero = espace
+        .preinscrire(
+            None,
+            DemandePreinscription {
+                voie: Voie::Externe,
+                nom: "D".into(),
+                prenom: "C".into(),
+                email: "c@exemple.fr".into(),
+                declarations: vec![],
+                mot_de_passe: MotDePasse::from(MDP),
+            },
+        )
+        .await
+        .unwrap();
+    let session = depot_client::Client::new(&format!("http://{adresse}"))
+        .unwrap()
+        .connecter(numero.as_str(), MDP)
+        .await
+        .unwrap();
+    (numero, session)
+}
+
+/// An upload of `pdf` as raw HTTP: the head (with the multipart part's head) and the
+/// closing boundary, to send around the file's bytes.
+fn envoi_brut(jeton: &str, pdf: &[u8]) -> (String, String) {
+    let limite = "frontiere";
+    let partie = format!(
+        "--{limite}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"scan.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    );
+    let fin = format!("\r\n--{limite}--\r\n");
+    let longueur = partie.len() + pdf.len() + fin.len();
+    (
+        format!(
+            "POST /api/v1/dossier/pieces/piece-identite HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {jeton}\r\nContent-Type: multipart/form-data; boundary={limite}\r\nContent-Length: {longueur}\r\nConnection: close\r\n\r\n{partie}"
+        ),
+        fin,
+    )
+}
+
+/// SIGTERM on deadline night: an upload in flight finishes and is stored; one that would
+/// never finish is abandoned after the bound (nothing of it stored); the server exits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l_arret_laisse_finir_les_envois_dans_un_delai_borne() {
+    let (declencher, signal) = tokio::sync::oneshot::channel::<()>();
+    let (adresse, espace, serveur) = demarrer_avec_arret(
+        Limites {
+            inactivite_corps: Duration::from_secs(10),
+            arret_max: Duration::from_secs(2),
+            ..courtes()
+        },
+        async {
+            let _ = signal.await;
+        },
+    )
+    .await;
+    let (numero, session) = candidat_connecte(&adresse, &espace).await;
+    let pdf = depot_core::exemples::pdf_image(300_000);
+    let (tete, fin) = envoi_brut(session.jeton(), &pdf);
+    // Upload A: half sent before the stop, the rest after.
+    let mut a = TcpStream::connect(&adresse).await.unwrap();
+    a.write_all(tete.as_bytes()).await.unwrap();
+    a.write_all(&pdf[..pdf.len() / 2]).await.unwrap();
+    // Upload B: a trickle that would outlast any bound.
+    let mut b = TcpStream::connect(&adresse).await.unwrap();
+    b.write_all(tete.as_bytes()).await.unwrap();
+    b.write_all(&pdf[..1000]).await.unwrap();
+    let goutte = tokio::spawn(async move {
+        for octet in &pdf[1000..] {
+            if b.write_all(&[*octet]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let debut = Instant::now();
+    declencher.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let pdf = depot_core::exemples::pdf_image(300_000);
+    a.write_all(&pdf[pdf.len() / 2..]).await.unwrap();
+    a.write_all(fin.as_bytes()).await.unwrap();
+    let reponse = lire_jusqu_a_fermeture(&mut a, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let texte = String::from_utf8_lossy(&reponse);
+    assert!(texte.starts_with("HTTP/1.1 201"), "{texte}");
+    // The server exits once the bound has passed, B abandoned.
+    tokio::time::timeout(Duration::from_secs(20), serveur)
+        .await
+        .expect("servir returns after the bound")
+        .unwrap();
+    let duree = debut.elapsed();
+    assert!(
+        duree >= Duration::from_secs(2),
+        "B was given the bound: {duree:?}"
+    );
+    goutte.abort();
+    let fichiers = espace
+        .consulter(&numero)
+        .await
+        .unwrap()
+        .dossier
+        .fichiers()
+        .len();
+    assert_eq!(fichiers, 1, "A stored, nothing of B");
 }
 
 /// Reads until the server closes the connection (or `max` passes): the bytes read.
@@ -60,6 +179,7 @@ fn courtes() -> Limites {
         lecture_entetes: Duration::from_millis(800),
         inactivite_corps: Duration::from_millis(800),
         connexions_max: 8,
+        arret_max: Duration::from_secs(30),
     }
 }
 

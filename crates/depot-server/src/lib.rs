@@ -158,6 +158,10 @@ pub struct Args {
     /// Pré-inscriptions allowed per client address per hour (0: no limit).
     #[arg(long, value_name = "N", default_value_t = 10)]
     preinscriptions_par_heure: usize,
+    /// At SIGTERM, seconds the requests in flight (uploads) have to finish before the server
+    /// exits anyway.
+    #[arg(long, value_name = "S", default_value_t = 30)]
+    delai_arret_s: u64,
     /// Connections open at once; beyond, new ones wait to be accepted.
     #[arg(long, value_name = "N", default_value_t = 1024)]
     connexions_max: usize,
@@ -466,6 +470,7 @@ async fn lancer(args: Args) -> Result<(), ErreurServeur> {
         lecture_entetes: std::time::Duration::from_secs(args.delai_entetes_s.max(1)),
         inactivite_corps: std::time::Duration::from_secs(args.delai_corps_s.max(1)),
         connexions_max: args.connexions_max.max(1),
+        arret_max: std::time::Duration::from_secs(args.delai_arret_s),
     };
     depot_http::serveur::servir(ecoute, app, limites, arret()).await;
     Ok(())
