@@ -25,10 +25,12 @@ enum Commande {
         /// Requests in flight at once.
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
-        /// Target a running depot-server instead of starting one in this process.
+        /// Target a running depot-server instead of starting one in this process; repeat
+        /// for several instances of one espace (requests go round-robin, a request that
+        /// finds an instance down goes to the next one).
         #[arg(long)]
-        url: Option<String>,
-        /// With --url: the server's process id, to read its peak RSS.
+        url: Vec<String>,
+        /// With one --url: the server's process id, to read its peak RSS.
         #[arg(long)]
         pid: Option<u32>,
         /// Start this depot-server binary as a child process (its peak RSS is then the
@@ -153,7 +155,7 @@ fn main() {
             (d, true)
         }
     };
-    if !cree && !keep && url.is_none() {
+    if !cree && !keep && url.is_empty() {
         eprintln!(
             "depot-bench rush : {} existe déjà ; choisissez un répertoire neuf (ou --keep)",
             repertoire.display()
@@ -165,10 +167,11 @@ fn main() {
         fichiers: files,
         taille_ko: size_kb,
         concurrence: concurrency,
-        url,
+        urls: url,
         pid,
         binaire_serveur: server_bin,
         repertoire: repertoire.clone(),
+        progression: None,
     };
     let runtime = runtime();
     let resultat = runtime.block_on(depot_bench::rush::executer(options));

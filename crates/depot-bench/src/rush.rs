@@ -5,6 +5,12 @@
 //! time. Two floors are measured in the same run, before the rush, on the same disk and the
 //! same cores: the raw durable write of the same bytes (write + fsync + rename + fsync of
 //! the directory, with the same concurrency) and N argon2id hashes on all cores.
+//!
+//! Against several instances (`--url` repeated), requests go round-robin and a candidate's
+//! token is used on whichever instance the next request reaches. A request that meets an
+//! instance down (connection refused or cut, 502/503/504) is sent again to the next one:
+//! it counts in `retried`, not in `errors`. The read-back then checks every acknowledged
+//! file and closure, and verifies every récépissé with the published keys.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,8 +31,9 @@ pub struct Options {
     pub taille_ko: usize,
     /// Requests in flight at once.
     pub concurrence: usize,
-    /// A running server to target instead of starting one in this process.
-    pub url: Option<String>,
+    /// Running servers to target instead of starting one in this process: several
+    /// instances of one espace, used round-robin.
+    pub urls: Vec<String>,
     /// The server's process id (with `url`), to read its peak RSS.
     pub pid: Option<u32>,
     /// Start this depot-server binary as a child process (so that its peak RSS is the
@@ -35,6 +42,8 @@ pub struct Options {
     /// Working directory: the in-process server's data and the raw floor's files live here
     /// (give the server's data disk with `url`).
     pub repertoire: PathBuf,
+    /// Counts the uploads acknowledged so far (for a test that acts in the middle of them).
+    pub progression: Option<Arc<AtomicUsize>>,
 }
 
 /// One phase's figures.
@@ -90,8 +99,11 @@ pub struct Rapport {
     pub plancher_argon2: Duration,
     /// Cores used by the argon2 floor.
     pub coeurs: usize,
-    /// Files or closures acknowledged but missing or different when read back.
+    /// Files or closures acknowledged but missing or different when read back, and
+    /// récépissés that do not verify.
     pub perdus: usize,
+    /// Requests sent again to another instance after one was found down.
+    pub reessais: usize,
     /// Peak resident memory of the server, MiB (`None` when it cannot be read).
     pub pic_rss_mo: Option<f64>,
     /// Where the peak RSS comes from.
@@ -118,11 +130,12 @@ impl Rapport {
         let cl = cloture.map_or(Duration::ZERO, |p| p.duree);
         let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
         format!(
-            "rush: candidates={candidats} closures_per_s={:.1} p99_close_ms={:.1} errors={} lost={} upload_ratio_vs_raw={:.2} login_ratio_vs_argon2={:.2} peak_rss_mb={}",
+            "rush: candidates={candidats} closures_per_s={:.1} p99_close_ms={:.1} errors={} lost={} retried={} upload_ratio_vs_raw={:.2} login_ratio_vs_argon2={:.2} peak_rss_mb={}",
             cloture.map_or(0.0, Phase::par_seconde),
             cloture.map_or(0.0, |p| p.quantile(0.99).as_secs_f64() * 1000.0),
             self.erreurs(),
             self.perdus,
+            self.reessais,
             ratio(depot + cl, self.plancher_ecriture),
             ratio(connexion, self.plancher_argon2),
             self.pic_rss_mo
@@ -193,7 +206,8 @@ impl Rapport {
 struct Candidat {
     numero: String,
     mot_de_passe: String,
-    session: Option<depot_client::Session>,
+    /// The session's token, used on any instance.
+    jeton: Option<String>,
     /// Acknowledged files: id and SHA-256.
     fichiers: Vec<(String, String)>,
     cloture: bool,
@@ -319,7 +333,14 @@ where
 
 /// What every request of the rush needs, and what the candidates got back.
 struct Contexte {
-    client: depot_client::Client,
+    /// One client per instance.
+    clients: Vec<depot_client::Client>,
+    /// Round-robin position.
+    tour: AtomicUsize,
+    reessais: AtomicUsize,
+    progression: Option<Arc<AtomicUsize>>,
+    /// The published keys, read once (for the récépissés' verification).
+    cles: std::sync::OnceLock<depot_core::Cles>,
     code: String,
     voie: String,
     k: usize,
@@ -333,7 +354,44 @@ fn texte(e: depot_client::Erreur) -> String {
     e.to_string()
 }
 
+/// An instance down or going down: the request may go to another one.
+fn instance_tombee(e: &depot_client::Erreur) -> bool {
+    match e {
+        depot_client::Erreur::Transport(_) => true,
+        depot_client::Erreur::Api { statut, .. } | depot_client::Erreur::Reponse { statut, .. } => {
+            matches!(statut, 502..=504)
+        }
+        _ => false,
+    }
+}
+
 impl Contexte {
+    /// Sends a request to the next instance; when it finds that instance down, to the
+    /// following ones (each at most twice, 100 ms apart), counting the retries.
+    async fn partout<T, F, Fut>(&self, f: F) -> Result<T, String>
+    where
+        F: Fn(depot_client::Client) -> Fut,
+        Fut: std::future::Future<Output = Result<T, depot_client::Erreur>>,
+    {
+        let n = self.clients.len();
+        let debut = self.tour.fetch_add(1, Ordering::Relaxed);
+        let mut derniere = String::new();
+        for essai in 0..2 * n {
+            if essai > 0 {
+                self.reessais.fetch_add(1, Ordering::Relaxed);
+                if essai % n == 0 {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+            match f(self.clients[(debut + essai) % n].clone()).await {
+                Ok(v) => return Ok(v),
+                Err(e) if n > 1 && instance_tombee(&e) => derniere = texte(e),
+                Err(e) => return Err(texte(e)),
+            }
+        }
+        Err(format!("aucune instance ne répond : {derniere}"))
+    }
+
     async fn preinscrire(&self, nom: &str, email: &str, mdp: &str) -> Result<String, String> {
         let demande = depot_client::Preinscription {
             concours: Some(self.code.clone()),
@@ -344,14 +402,18 @@ impl Contexte {
             declarations: Vec::new(),
             mot_de_passe: mdp.to_owned(),
         };
-        self.client.preinscrire(&demande).await.map_err(texte)
+        self.partout(|c| {
+            let demande = demande.clone();
+            async move { c.preinscrire(&demande).await }
+        })
+        .await
     }
 
-    async fn session(&self, i: usize) -> Result<depot_client::Session, String> {
+    async fn jeton(&self, i: usize) -> Result<String, String> {
         self.candidats[i]
             .lock()
             .await
-            .session
+            .jeton
             .clone()
             .ok_or_else(|| "pas connecté".to_owned())
     }
@@ -376,15 +438,20 @@ impl Contexte {
         if numero.is_empty() {
             return Err("pas pré-inscrit".into());
         }
-        let session = self.client.connecter(&numero, &mdp).await.map_err(texte)?;
-        self.candidats[i].lock().await.session = Some(session);
+        let session = self
+            .partout(|c| {
+                let (numero, mdp) = (numero.clone(), mdp.clone());
+                async move { c.connecter(&numero, &mdp).await }
+            })
+            .await?;
+        self.candidats[i].lock().await.jeton = Some(session.jeton().to_owned());
         Ok(())
     }
 
     /// Upload `x`: file `x % K` of candidate `x / K`.
     async fn fichier_depose(&self, x: usize) -> Result<(), String> {
         let (i, j) = (x / self.k, x % self.k);
-        let session = self.session(i).await?;
+        let jeton = self.jeton(i).await?;
         let place = self
             .places
             .get()
@@ -393,20 +460,31 @@ impl Contexte {
         let octets = contenu(i, j, self.taille, place.pdf);
         let sha = Sha256::de(&octets).hex();
         let nom = if place.pdf { "piece.pdf" } else { "piece.jpg" };
-        let fichier = session
-            .deposer(&place.piece, nom, octets)
-            .await
-            .map_err(texte)?;
+        let fichier = self
+            .partout(|c| {
+                let (s, octets) = (c.reprendre(jeton.clone()), octets.clone());
+                async move { s.deposer(&place.piece, nom, octets).await }
+            })
+            .await?;
         if fichier.sha256 != sha {
             return Err("empreinte annoncée différente de l'envoi".into());
         }
         let id = fichier.id;
         self.candidats[i].lock().await.fichiers.push((id, sha));
+        if let Some(p) = &self.progression {
+            p.fetch_add(1, Ordering::Relaxed);
+        }
         Ok(())
     }
 
     async fn dossier_vu(&self, i: usize) -> Result<(), String> {
-        let v = self.session(i).await?.dossier().await.map_err(texte)?;
+        let jeton = self.jeton(i).await?;
+        let v = self
+            .partout(|c| {
+                let s = c.reprendre(jeton.clone());
+                async move { s.dossier().await }
+            })
+            .await?;
         if !v.cloturable {
             return Err(format!(
                 "dossier non clôturable : {:?}",
@@ -417,7 +495,13 @@ impl Contexte {
     }
 
     async fn dossier_cloture(&self, i: usize) -> Result<(), String> {
-        let c = self.session(i).await?.cloturer().await.map_err(texte)?;
+        let jeton = self.jeton(i).await?;
+        let c = self
+            .partout(|c| {
+                let s = c.reprendre(jeton.clone());
+                async move { s.cloturer().await }
+            })
+            .await?;
         if c.etat != "cloture" {
             return Err(format!("état après clôture : {}", c.etat));
         }
@@ -430,9 +514,10 @@ impl Contexte {
     /// counts as lost.
     async fn dossier_relu(&self, i: usize) -> Result<(), String> {
         let cand = self.candidats[i].lock().await.clone();
-        let Some(session) = cand.session else {
+        let Some(jeton) = cand.jeton else {
             return Ok(());
         };
+        let session = self.clients[i % self.clients.len()].reprendre(jeton);
         let v = session.dossier().await.map_err(texte)?;
         let mut perdus = usize::from(cand.cloture && v.etat != "cloture");
         let listes: Vec<(&str, &str)> = v
@@ -449,6 +534,15 @@ impl Contexte {
                 Ok(_) | Err(depot_client::Erreur::Api { .. }) => perdus += 1,
                 Err(e) => return Err(texte(e)),
             }
+        }
+        // An acknowledged closure has a récépissé that verifies with the published keys.
+        if cand.cloture {
+            let octets = session.recepisse().await.map_err(texte)?;
+            let valide = self
+                .cles
+                .get()
+                .is_some_and(|cles| depot_core::verifier_recepisse(&octets, cles).is_ok());
+            perdus += usize::from(!valide);
         }
         self.perdus.fetch_add(perdus, Ordering::Relaxed);
         Ok(())
@@ -752,7 +846,7 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         .map_err(|e| e.to_string())?;
 
     let mut enfant = None;
-    let (base, source_rss) = match &o.url {
+    let (base, source_rss) = match o.urls.first() {
         None if o.binaire_serveur.is_some() => {
             let (url, c) = lancer_serveur(
                 o.binaire_serveur
@@ -765,7 +859,7 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         }
         Some(u) => (
             u.trim_end_matches('/').to_owned(),
-            if o.pid.is_some() {
+            if o.pid.is_some() && o.urls.len() == 1 {
                 "server process, VmHWM since its start"
             } else {
                 "not measured (give --pid)"
@@ -781,7 +875,18 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         .timeout(Duration::from_secs(120))
         .build()
         .map_err(|e| e.to_string())?;
-    let client = depot_client::Client::avec_client(&base, http);
+    let mut bases = vec![base];
+    bases.extend(
+        o.urls
+            .iter()
+            .skip(1)
+            .map(|u| u.trim_end_matches('/').to_owned()),
+    );
+    let clients: Vec<depot_client::Client> = bases
+        .iter()
+        .map(|b| depot_client::Client::avec_client(b, http.clone()))
+        .collect();
+    let client = clients[0].clone();
     let concours = client.concours().await.map_err(texte)?;
     let premier = &concours["concours"][0];
     let code = premier["code"]
@@ -803,7 +908,11 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
     };
 
     let ctx = Arc::new(Contexte {
-        client,
+        clients,
+        tour: AtomicUsize::new(0),
+        reessais: AtomicUsize::new(0),
+        progression: o.progression.clone(),
+        cles: std::sync::OnceLock::new(),
         code,
         voie,
         k,
@@ -815,10 +924,10 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
     let mut phases = Vec::new();
     let mut exemples_erreurs = Vec::new();
     // Whose resident memory the table shows after each phase.
-    let pid_serveur = match (&enfant, &o.url) {
+    let pid_serveur = match (&enfant, o.urls.is_empty()) {
         (Some(e), _) => Some(e.0.id()),
-        (None, Some(_)) => o.pid,
-        (None, None) => Some(std::process::id()),
+        (None, false) => o.pid,
+        (None, true) => Some(std::process::id()),
     };
     let mut cpu_avant = pid_serveur.and_then(temps_cpu);
     let mut garder = |(mut p, m): (Phase, Vec<String>)| {
@@ -836,7 +945,7 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         let numero = ctx
             .preinscrire("Sonde", "sonde.rush@exemple.fr", &mdp)
             .await?;
-        let session = ctx.client.connecter(&numero, &mdp).await.map_err(texte)?;
+        let session = client.connecter(&numero, &mdp).await.map_err(texte)?;
         session.dossier().await.map_err(texte)?
     };
     let places = emplacements(&sonde.pieces, k, o.taille_ko)?;
@@ -850,7 +959,7 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         * n as u64;
     let plancher_avant =
         mesurer_plancher(&plancher_dir, n * k, o.concurrence, taille, &places).await?;
-    let rss_remis = o.url.is_none() && remettre_pic_rss();
+    let rss_remis = o.urls.is_empty() && remettre_pic_rss();
 
     let c = o.concurrence;
     garder(
@@ -885,13 +994,19 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         .await,
     );
 
-    let pic_rss_mo = match (&o.url, o.pid) {
-        (None, _) if enfant.is_some() => pic_rss(pid_serveur),
-        (None, _) if rss_remis => pic_rss(None),
-        (None, _) => None,
-        (Some(_), Some(p)) => pic_rss(Some(p)),
-        (Some(_), None) => None,
+    let pic_rss_mo = match (o.urls.is_empty(), o.pid) {
+        (true, _) if enfant.is_some() => pic_rss(pid_serveur),
+        (true, _) if rss_remis => pic_rss(None),
+        (true, _) => None,
+        (false, Some(p)) => pic_rss(Some(p)),
+        (false, None) => None,
     };
+
+    // The keys every récépissé must verify with, from the first instance that answers.
+    let cles = ctx.partout(|c| async move { c.cles().await }).await?;
+    let cles: depot_core::Cles =
+        serde_json::from_value(cles).map_err(|e| format!("liste de clés : {e}"))?;
+    let _ = ctx.cles.set(cles);
 
     // Read everything back: every acknowledged file listed with its SHA-256 and served with
     // the same bytes, every acknowledged closure recorded.
@@ -918,6 +1033,7 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         plancher_argon2,
         coeurs,
         perdus: ctx.perdus.load(Ordering::Relaxed),
+        reessais: ctx.reessais.load(Ordering::Relaxed),
         pic_rss_mo,
         source_rss,
         exemples_erreurs,

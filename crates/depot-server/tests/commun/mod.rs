@@ -45,7 +45,10 @@ pub(crate) async fn lancer(
     env: &[(&str, &str)],
 ) -> Result<Serveur, (std::process::ExitStatus, String)> {
     let mut c = Command::new(env!("CARGO_BIN_EXE_depot-server"));
-    c.args(["--listen", "127.0.0.1:0", "--log-format", "json", "--data"])
+    if !args.contains(&"--listen") {
+        c.args(["--listen", "127.0.0.1:0"]);
+    }
+    c.args(["--log-format", "json", "--data"])
         .arg(data)
         .args(args);
     for (k, v) in env {
