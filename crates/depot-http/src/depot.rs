@@ -20,12 +20,14 @@ pub(crate) async fn deposer_champ(
 ) -> Result<Fichier, ErreurApi> {
     let nom = champ.file_name().unwrap_or("fichier").to_owned();
     let octets = champ.map_err(erreur_envoi);
-    operation(
+    let fichier = operation(
         etat,
         numero,
         etat.espace.deposer_flux(numero, code, &nom, octets),
     )
-    .await
+    .await?;
+    crate::metriques::fichier_enregistre(fichier.taille);
+    Ok(fichier)
 }
 
 /// A deposit or a deletion, within the dossier's hourly allowance (each rewrites its

@@ -37,6 +37,7 @@ mod depot;
 pub mod erreur;
 mod extraction;
 pub mod gestion;
+mod metriques;
 pub mod openapi;
 pub mod pdf;
 mod reponse;
@@ -178,6 +179,7 @@ pub fn router(espace: Arc<Espace>, config: Config) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+        .layer(middleware::from_fn(metriques::mesurer))
         .layer(journal())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

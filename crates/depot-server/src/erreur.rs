@@ -48,6 +48,9 @@ pub enum ErreurServeur {
     /// `--instances-multiples` with a store that one instance alone can use.
     #[error("--instances-multiples : {0}")]
     InstancesMultiples(String),
+    /// The metrics recorder cannot be installed.
+    #[error("métriques : {0}")]
+    Metriques(String),
     /// The S3 settings are incomplete or wrong.
     #[error(transparent)]
     ConfigS3(#[from] depot_s3::ErreurConfigS3),

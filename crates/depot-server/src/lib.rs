@@ -13,12 +13,13 @@ use std::sync::Arc;
 
 use clap::{Parser, ValueEnum};
 use depot_core::{
-    Argon2Authenticator, Concours, DemandePreinscription, Espace, Hacheur, HorlogeSysteme,
-    MotDePasse, Ports, SystemRandom, Voie,
+    Argon2Authenticator, Concours, DemandePreinscription, DossierStore, Espace, Hacheur,
+    HorlogeSysteme, MotDePasse, Ports, SystemRandom, Voie,
 };
 use depot_fs::FsStore;
 use zeroize::Zeroizing;
 
+mod admin;
 mod cles;
 mod erreur;
 mod stockage;
@@ -124,6 +125,10 @@ pub struct Args {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Serve Prometheus metrics at GET /metrics on this address (keep it off the public
+    /// network); none by default.
+    #[arg(long, value_name = "ADDR")]
+    listen_admin: Option<SocketAddr>,
     /// Log format.
     #[arg(long, value_enum, default_value = "text")]
     log_format: FormatJournal,
@@ -362,6 +367,7 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
         (Some(s), StockagePieces::S3) => Arc::new(s.clone()),
         _ => Arc::new(store.clone()),
     };
+    let pieces: Arc<dyn depot_core::PieceStore> = Arc::new(admin::Mesure::new(pieces, "pieces"));
     println!(
         "stockage : dossiers {:?}, pièces {:?}{}",
         o.stockage_dossiers,
@@ -372,12 +378,11 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
             ""
         }
     );
-    let (dossiers, identifiants, sessions, compteurs) = (
-        e.dossiers.clone(),
-        e.identifiants.clone(),
-        e.sessions.clone(),
-        e.compteurs.clone(),
-    );
+    let dossiers: Arc<dyn DossierStore> =
+        Arc::new(admin::Mesure::new(e.dossiers.clone(), "dossiers"));
+    let sessions: Arc<dyn depot_core::SessionStore> =
+        Arc::new(admin::Mesure::new(e.sessions.clone(), "sessions"));
+    let (identifiants, compteurs) = (e.identifiants.clone(), e.compteurs.clone());
     let gestionnaires = match &args.gestionnaires {
         Some(f) => {
             #[derive(serde::Deserialize)]
@@ -456,7 +461,20 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
 }
 
 async fn lancer(args: Args) -> Result<(), ErreurServeur> {
+    // The recorder first: the stores' operations at start are measured too.
+    let metriques = match args.listen_admin {
+        Some(a) => Some((a, admin::installer()?)),
+        None => None,
+    };
     let app = construire(&args).await?;
+    if let Some((adresse, handle)) = metriques {
+        let ecoute = tokio::net::TcpListener::bind(adresse)
+            .await
+            .map_err(|source| ErreurServeur::Ecoute { adresse, source })?;
+        let adresse = ecoute.local_addr().map_err(ErreurServeur::Serveur)?;
+        println!("admin on http://{adresse}/metrics");
+        tokio::spawn(admin::servir(ecoute, handle));
+    }
     let ecoute = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|source| ErreurServeur::Ecoute {

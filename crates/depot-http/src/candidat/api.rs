@@ -211,6 +211,7 @@ pub async fn ouvrir_session(
         .map_err(|r| {
             if matches!(r, crate::session::Retenue::Attendre(_)) {
                 tracing::warn!(%ip, "connexion limitée");
+                crate::metriques::tentative_retenue();
             }
             crate::session::retenue(r, ErreurApi::trop_de_tentatives)
         })?;
@@ -222,13 +223,16 @@ pub async fn ouvrir_session(
             if let Err(e) = etat.espace.journaliser_connexion(&n, echecs).await {
                 tracing::warn!(code = e.code(), "connexion non journalisée");
             }
-            Ok(etat
+            let ouverte = etat
                 .sessions
                 .ouvrir(n, etat.now(), etat.espace.hasard())
-                .await?)
+                .await?;
+            crate::metriques::session(true);
+            Ok(ouverte)
         }
         Err(depot_core::ErreurEspace::Refus(Refus::IdentifiantsInvalides)) => {
             etat.limiteur.echouee(tentative);
+            crate::metriques::connexion_echouee();
             Err(Refus::IdentifiantsInvalides.into())
         }
         Err(e) => {
@@ -266,6 +270,7 @@ async fn deconnexion(
     auth: AuthApi,
 ) -> Result<StatusCode, ErreurApi> {
     etat.sessions.fermer(&auth.jeton).await?;
+    crate::metriques::session(false);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -410,6 +415,7 @@ async fn supprimer(
         (status = 409, description = "pieces_manquantes (with `manquantes`: [{code, libelle}]), delai_depasse", body = Erreur)))]
 async fn cloturer(State(etat): State<SharedState>, auth: AuthApi) -> Result<Response, ErreurApi> {
     let r = etat.espace.cloturer(&auth.numero).await?;
+    crate::metriques::cloture();
     Ok(Json(ReponseCloture {
         etat: "cloture",
         message: "Votre dossier est clôturé, il est en cours d'instruction.",

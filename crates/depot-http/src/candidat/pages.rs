@@ -220,6 +220,7 @@ async fn deconnexion(
     verifier_csrf(&auth, &f.csrf)?;
     if let Some(j) = cookie(&headers, COOKIE_SESSION) {
         etat.sessions.fermer(&j).await?;
+        crate::metriques::session(false);
     }
     let mut r = Redirect::to(&etat.chemin("/connexion")).into_response();
     r.headers_mut().append(
@@ -679,7 +680,9 @@ async fn cloturer(
 ) -> Response {
     let r = async {
         verifier_csrf(&auth, &f.csrf)?;
-        Ok::<_, ErreurApi>(etat.espace.cloturer(auth.numero()).await?)
+        let r = etat.espace.cloturer(auth.numero()).await?;
+        crate::metriques::cloture();
+        Ok::<_, ErreurApi>(r)
     }
     .await;
     retour_au_dossier(&etat, &auth, r.map(|_| ())).await
