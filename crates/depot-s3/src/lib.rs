@@ -10,6 +10,7 @@
 //! <prefix>/identifiants/<NUMERO>.phc   password hash (PHC string)
 //! <prefix>/pieces/<NUMERO>/<ID>        one object per content, write-once
 //! <prefix>/sonde/<random>              the start-up probe's sentinel (deleted after)
+//! <prefix>/sessions/…                  sessions, by the token's SHA-256 (see [`sessions`])
 //! ```
 //!
 //! Every key is derived from ids the core generated and validated; nothing comes from a
@@ -38,6 +39,8 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+
+pub mod sessions;
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};

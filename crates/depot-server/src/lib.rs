@@ -336,7 +336,7 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
         let local = match (o.stockage_dossiers, args.stockage_pieces) {
             (StockageDossiers::Fs, _) => Some("les dossiers sont dans le répertoire de données"),
             (StockageDossiers::S3, _) => {
-                Some("avec des dossiers sur S3, les sessions restent en mémoire : PostgreSQL")
+                Some("avec des dossiers sur S3, les compteurs de limitation restent en mémoire")
             }
             (_, StockagePieces::Fs) => Some("les pièces sont dans le répertoire de données"),
             _ => None,

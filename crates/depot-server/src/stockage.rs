@@ -136,10 +136,11 @@ impl OptionsStockage {
                 Enregistrements {
                     dossiers: Arc::new(s.clone()),
                     identifiants: Arc::new(s.clone()),
-                    // The key stays in the data directory; sessions and counts in memory:
-                    // S3 records serve one instance (several: PostgreSQL).
+                    // Sessions on S3 (a restart keeps them); the key in the data directory
+                    // and the throttling counts in memory — S3 has no atomic change of
+                    // several objects —: S3 records serve one instance (several: PostgreSQL).
                     cles: Arc::new(ouvrir_fs()?),
-                    sessions: Arc::new(depot_core::memoire::MemoireSessions::default()),
+                    sessions: Arc::new(s.clone()),
                     compteurs: Arc::new(depot_core::memoire::MemoireCompteurs::default()),
                     recherche: None,
                     partages: false,
