@@ -517,8 +517,11 @@ impl Contexte {
         let Some(jeton) = cand.jeton else {
             return Ok(());
         };
-        let session = self.clients[i % self.clients.len()].reprendre(jeton);
-        let v = session.dossier().await.map_err(texte)?;
+        let lire = |c: depot_client::Client| {
+            let s = c.reprendre(jeton.clone());
+            async move { s.dossier().await }
+        };
+        let v = self.partout(lire).await?;
         let mut perdus = usize::from(cand.cloture && v.etat != "cloture");
         let listes: Vec<(&str, &str)> = v
             .fichiers()
@@ -529,15 +532,35 @@ impl Contexte {
                 perdus += 1;
                 continue;
             }
-            match session.voir(id).await {
-                Ok(octets) if Sha256::de(&octets).hex() == *sha => {}
-                Ok(_) | Err(depot_client::Erreur::Api { .. }) => perdus += 1,
-                Err(e) => return Err(texte(e)),
+            let octets = self
+                .partout(|c| {
+                    let s = c.reprendre(jeton.clone());
+                    let id = id.clone();
+                    async move {
+                        match s.voir(&id).await {
+                            // Refused: counted as lost below, not retried.
+                            Err(depot_client::Erreur::Api { statut, .. })
+                                if !(502..=504).contains(&statut) =>
+                            {
+                                Ok(None)
+                            }
+                            r => r.map(Some),
+                        }
+                    }
+                })
+                .await?;
+            if !octets.is_some_and(|o| Sha256::de(&o).hex() == *sha) {
+                perdus += 1;
             }
         }
         // An acknowledged closure has a récépissé that verifies with the published keys.
         if cand.cloture {
-            let octets = session.recepisse().await.map_err(texte)?;
+            let octets = self
+                .partout(|c| {
+                    let s = c.reprendre(jeton.clone());
+                    async move { s.recepisse().await }
+                })
+                .await?;
             let valide = self
                 .cles
                 .get()
