@@ -549,7 +549,7 @@ impl Contexte {
                     }
                 })
                 .await?;
-            if !octets.is_some_and(|o| Sha256::de(&o).hex() == *sha) {
+            if octets.is_none_or(|o| Sha256::de(&o).hex() != *sha) {
                 perdus += 1;
             }
         }
