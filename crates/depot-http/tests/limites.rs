@@ -211,36 +211,10 @@ async fn un_client_trop_lent_est_deconnecte() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn un_envoi_qui_s_arrete_est_abandonne_sans_rien_garder() {
     let (adresse, espace) = demarrer(courtes()).await;
-    let numero = espace
-        .preinscrire(
-            None,
-            DemandePreinscription {
-                voie: Voie::Externe,
-                nom: "D".into(),
-                prenom: "C".into(),
-                email: "c@exemple.fr".into(),
-                declarations: vec![],
-                mot_de_passe: MotDePasse::from(MDP),
-            },
-        )
-        .await
-        .unwrap();
-    let session = depot_client::Client::new(&format!("http://{adresse}"))
-        .unwrap()
-        .connecter(numero.as_str(), MDP)
-        .await
-        .unwrap();
+    let (_, session) = candidat_connecte(&adresse, &espace).await;
     let pdf = depot_core::exemples::pdf_image(400_000);
-    let limite = "frontiere";
-    let partie = format!(
-        "--{limite}\r\nContent-Disposition: form-data; name=\"fichier\"; filename=\"scan.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
-    );
-    let longueur = partie.len() + pdf.len() + limite.len() + 8;
+    let (tete, _) = envoi_brut(session.jeton(), &pdf);
     let mut tcp = TcpStream::connect(&adresse).await.unwrap();
-    let tete = format!(
-        "POST /api/v1/dossier/pieces/piece-identite HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: multipart/form-data; boundary={limite}\r\nContent-Length: {longueur}\r\n\r\n{partie}",
-        session.jeton()
-    );
     tcp.write_all(tete.as_bytes()).await.unwrap();
     tcp.write_all(&pdf[..pdf.len() / 2]).await.unwrap();
     // Then nothing: the upload is abandoned within the idle limit.

@@ -15,43 +15,23 @@ mod commun;
 use std::path::Path;
 
 use depot_core::exemples::pdf_minimal;
-use depot_core::{FichierId, SystemRandom};
 use serde_json::Value;
-
-fn env(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(v) => Some(v),
-        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true: {var} is not set — scripts/test.sh starts the servers")
-        }
-        Err(_) => {
-            eprintln!("\n*** SKIPPED: {var} not set (run scripts/test.sh) ***\n");
-            None
-        }
-    }
-}
-
-fn unique() -> String {
-    FichierId::generer(&SystemRandom).as_str().to_lowercase()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trois_instances_un_seul_espace() {
-    let (Some(pg), Some(moto)) = (env("DEPOT_TEST_POSTGRES"), env("DEPOT_TEST_S3_MOTO")) else {
+    let (Some(pg), Some(moto)) = (
+        commun::requis("DEPOT_TEST_POSTGRES"),
+        commun::requis("DEPOT_TEST_S3_MOTO"),
+    ) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let s3 = dir.path().join("s3.toml");
-    std::fs::write(
-        &s3,
-        format!(
-            "[s3]\nendpoint = \"{moto}\"\nregion = \"us-east-1\"\nbucket = \"depot-test\"\nprefix = \"instances-{}\"\naccess_key_id = \"test\"\nallow_http = true\n",
-            unique()
-        ),
-    )
-    .unwrap();
-    let schema = format!("instances_{}", unique());
-    let s3 = s3.to_str().unwrap().to_owned();
+    let s3 = commun::config_s3_moto(
+        dir.path(),
+        &moto,
+        &format!("instances-{}", commun::unique()),
+    );
+    let schema = format!("instances_{}", commun::unique());
     let (jeton_agent, bloc) = commun::jeton_gestionnaire("agent", "lecture");
     let comptes = dir.path().join("gestionnaires.toml");
     std::fs::write(&comptes, bloc).unwrap();
@@ -336,7 +316,7 @@ async fn pret(url: &str) -> (u16, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pret_suit_postgres() {
-    let Some(bin) = env("DEPOT_TEST_POSTGRES_BIN") else {
+    let Some(bin) = commun::requis("DEPOT_TEST_POSTGRES_BIN") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

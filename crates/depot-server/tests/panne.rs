@@ -15,21 +15,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use depot_core::{FichierId, SystemRandom};
-
-fn env(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(v) => Some(v),
-        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI=true: {var} is not set — scripts/test.sh starts the servers")
-        }
-        Err(_) => {
-            eprintln!("\n*** SKIPPED: {var} not set (run scripts/test.sh) ***\n");
-            None
-        }
-    }
-}
-
 fn port_libre() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -77,20 +62,16 @@ impl Instance {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn une_instance_tuee_pendant_les_depots_personne_n_est_perdu() {
-    let (Some(pg), Some(moto)) = (env("DEPOT_TEST_POSTGRES"), env("DEPOT_TEST_S3_MOTO")) else {
+    let (Some(pg), Some(moto)) = (
+        commun::requis("DEPOT_TEST_POSTGRES"),
+        commun::requis("DEPOT_TEST_S3_MOTO"),
+    ) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let unique = FichierId::generer(&SystemRandom).as_str().to_lowercase();
-    let s3 = dir.path().join("s3.toml");
-    std::fs::write(
-        &s3,
-        format!(
-            "[s3]\nendpoint = \"{moto}\"\nregion = \"us-east-1\"\nbucket = \"depot-test\"\nprefix = \"panne-{unique}\"\naccess_key_id = \"test\"\nallow_http = true\n"
-        ),
-    )
-    .unwrap();
-    let (s3, schema) = (s3.to_str().unwrap().to_owned(), format!("panne_{unique}"));
+    let unique = commun::unique();
+    let s3 = commun::config_s3_moto(dir.path(), &moto, &format!("panne-{unique}"));
+    let schema = format!("panne_{unique}");
     let ports: Vec<u16> = (0..3).map(|_| port_libre()).collect();
     let instance = Instance {
         racine: dir.path().to_path_buf(),

@@ -133,3 +133,39 @@ pub(crate) fn jeton_gestionnaire(id: &str, role: &str) -> (String, String) {
         .to_owned();
     (jeton, String::from_utf8(o.stdout).unwrap())
 }
+
+/// A test server's address from the environment (set by `scripts/test.sh`), or `None`,
+/// said loudly — a panic under `CI=true`.
+pub(crate) fn requis(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) => Some(v),
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true: {var} is not set — scripts/test.sh starts the servers")
+        }
+        Err(_) => {
+            eprintln!("\n*** SKIPPED: {var} not set (run scripts/test.sh) ***\n");
+            None
+        }
+    }
+}
+
+/// A random lowercase suffix, for a schema or an S3 prefix of a test's own.
+pub(crate) fn unique() -> String {
+    depot_core::FichierId::generer(&depot_core::SystemRandom)
+        .as_str()
+        .to_lowercase()
+}
+
+/// Writes the `--s3` file of a bucket on moto under a prefix of `prefixe`'s own; returns
+/// its path (the secret comes from `DEPOT_S3_SECRET_ACCESS_KEY=test`).
+pub(crate) fn config_s3_moto(dir: &Path, moto: &str, prefixe: &str) -> String {
+    let f = dir.join("s3.toml");
+    std::fs::write(
+        &f,
+        format!(
+            "[s3]\nendpoint = \"{moto}\"\nregion = \"us-east-1\"\nbucket = \"depot-test\"\nprefix = \"{prefixe}\"\naccess_key_id = \"test\"\nallow_http = true\n"
+        ),
+    )
+    .unwrap();
+    f.to_str().unwrap().to_owned()
+}
