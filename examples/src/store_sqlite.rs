@@ -1,6 +1,7 @@
 //! depot-core's storage ports on SQLite: what a CDG does to keep dossiers in its own
-//! database. The compare-and-swap is one `UPDATE … WHERE version = ?`; write-once contents
-//! are an `INSERT` on a primary key. It passes `depot_core::testkit`'s conformance suite.
+//! database. The compare-and-swap is one `UPDATE … WHERE version = ?`, in the same
+//! transaction as the journal's new entries (rows never updated); write-once contents are an
+//! `INSERT` on a primary key. It passes `depot_core::testkit`'s conformance suite.
 
 use std::sync::{Arc, Mutex};
 
@@ -8,8 +9,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use depot_core::ports::{CleContenu, ContenuStocke, FluxOctets, Versionne, flux_de, lire_tout};
 use depot_core::{
-    CredentialStore, Dossier, DossierStore, FichierId, HashMotDePasse, NumeroDossier, PieceStore,
-    Sha256, StorageError,
+    CredentialStore, Dossier, DossierStore, Evenement, FichierId, HashMotDePasse, NumeroDossier,
+    PieceStore, Sha256, StorageError,
 };
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
@@ -37,6 +38,7 @@ impl StoreSqlite {
         c.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
              CREATE TABLE IF NOT EXISTS dossiers (numero TEXT PRIMARY KEY, version INTEGER NOT NULL, json TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS journal (numero TEXT NOT NULL, position INTEGER NOT NULL, empreinte TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (numero, position, empreinte));
              CREATE TABLE IF NOT EXISTS contenus (numero TEXT NOT NULL, id TEXT NOT NULL, octets BLOB NOT NULL, PRIMARY KEY (numero, id));
              CREATE TABLE IF NOT EXISTS identifiants (numero TEXT PRIMARY KEY, phc TEXT NOT NULL);",
         )
@@ -57,17 +59,34 @@ fn json(d: &Dossier) -> Result<String, StorageError> {
     serde_json::to_string(d).map_err(|e| StorageError::Corrupt(e.to_string()))
 }
 
+/// Appends the dossier's new journal entries (inside the caller's transaction).
+fn journaliser(c: &Connection, d: &Dossier) -> Result<(), StorageError> {
+    for e in d.entrees_a_ecrire() {
+        let j = serde_json::to_string(e).map_err(|x| StorageError::Corrupt(x.to_string()))?;
+        c.execute(
+            "INSERT OR IGNORE INTO journal (numero, position, empreinte, json) VALUES (?1, ?2, ?3, ?4)",
+            params![d.numero().as_str(), e.position as i64, e.empreinte().hex(), j],
+        )
+        .map_err(|x| erreur("journal", x))?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl DossierStore for StoreSqlite {
     async fn create(&self, dossier: &Dossier) -> Result<(), StorageError> {
         let j = json(dossier)?;
         self.avec(|c| {
-            c.execute(
+            let t = c
+                .unchecked_transaction()
+                .map_err(|e| erreur("transaction", e))?;
+            t.execute(
                 "INSERT INTO dossiers (numero, version, json) VALUES (?1, 1, ?2)",
                 params![dossier.numero().as_str(), j],
             )
-            .map(|_| ())
-            .map_err(|e| erreur(&format!("dossier {}", dossier.numero()), e))
+            .map_err(|e| erreur(&format!("dossier {}", dossier.numero()), e))?;
+            journaliser(&t, dossier)?;
+            t.commit().map_err(|e| erreur("transaction", e))
         })
     }
 
@@ -95,10 +114,15 @@ impl DossierStore for StoreSqlite {
         let j = json(dossier)?;
         let n = dossier.numero().as_str();
         self.avec(|c| {
-            let modifies = c
+            let t = c
+                .unchecked_transaction()
+                .map_err(|e| erreur("transaction", e))?;
+            let modifies = t
                 .execute("UPDATE dossiers SET version = version + 1, json = ?1 WHERE numero = ?2 AND version = ?3", params![j, n, expected as i64])
                 .map_err(|e| erreur("écriture", e))?;
             if modifies == 1 {
+                journaliser(&t, dossier)?;
+                t.commit().map_err(|e| erreur("transaction", e))?;
                 return Ok(expected + 1);
             }
             let existe: bool = c
@@ -126,6 +150,24 @@ impl DossierStore for StoreSqlite {
                 .filter_map(|l| l.ok())
                 .filter_map(|n| NumeroDossier::parse(&n).ok())
                 .collect())
+        })
+    }
+
+    async fn journal(&self, numero: &NumeroDossier) -> Result<Vec<Evenement>, StorageError> {
+        self.avec(|c| {
+            let mut s = c
+                .prepare("SELECT json FROM journal WHERE numero = ?1")
+                .map_err(|e| erreur("journal", e))?;
+            let lignes = s
+                .query_map([numero.as_str()], |r| r.get::<_, String>(0))
+                .map_err(|e| erreur("journal", e))?;
+            lignes
+                .map(|l| {
+                    let j = l.map_err(|e| erreur("journal", e))?;
+                    serde_json::from_str(&j)
+                        .map_err(|e| StorageError::Corrupt(format!("journal de {numero} : {e}")))
+                })
+                .collect()
         })
     }
 }

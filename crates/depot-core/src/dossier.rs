@@ -292,10 +292,21 @@ pub enum Quoi {
         /// The new deadline (exclusive).
         jusqu_au: DateTime<Utc>,
     },
+    /// A member of the service concours read the dossier (`fichier: None`) or one of its
+    /// files: who saw what, and when.
+    Consultation {
+        /// The file downloaded, if it was one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fichier: Option<FichierId>,
+    },
+    /// The dossier went into an export of the service concours (its files and récépissé).
+    Export,
 }
 
 /// One entry of the dossier's journal: append-only and hash-chained (each entry carries the
-/// SHA-256 of the previous one), stored in the same record as the state it changed.
+/// SHA-256 of the previous one). The entries live apart from the dossier's record, which
+/// keeps only the last one (the journal's head): an operation appends its entry and rewrites
+/// a record whose size does not grow with the history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evenement {
     /// Its position, from 0.
@@ -319,6 +330,10 @@ impl Evenement {
         Sha256::de(&serde_json::to_vec(&v).expect("valeur JSON sérialisable"))
     }
 }
+
+/// Within this delay, the same read by the same person adds no journal entry
+/// ([`Dossier::journaliser_lecture`]).
+pub const LECTURE_REPETEE: chrono::TimeDelta = chrono::TimeDelta::minutes(15);
 
 /// The hash the first journal entry points back to.
 pub const ORIGINE: Sha256 = Sha256::ZERO;
@@ -377,6 +392,72 @@ pub fn verifier_journal(
     Ok(())
 }
 
+/// A dossier's journal as read back from its store: the chain that ends at the head the
+/// record names, and how many stored entries are not on it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Journal {
+    /// The entries, from position 0 to the head.
+    pub entrees: Vec<Evenement>,
+    /// Entries stored but not on the chain: written by an operation whose record write did
+    /// not happen (a lost compare-and-swap, a crash between the two writes). They never
+    /// counted; they are reported, not shown.
+    pub orphelines: usize,
+}
+
+/// Rebuilds a journal from the entries a store returned (any order, possibly with orphans
+/// and repeats), walking back from `tete`, the last entry the dossier's record names: at
+/// each position the entry whose hash the next one carries, down to position 0, which must
+/// point to [`ORIGINE`]. A missing or altered entry breaks the walk: [`RuptureJournal`].
+pub fn reconstituer_journal(
+    stockees: Vec<Evenement>,
+    tete: Option<&Evenement>,
+) -> Result<Journal, RuptureJournal> {
+    use std::collections::{BTreeMap, HashSet};
+    let mut par_position: BTreeMap<u64, Vec<(Sha256, Evenement)>> = BTreeMap::new();
+    let mut distinctes = HashSet::new();
+    for e in stockees {
+        let h = e.empreinte();
+        if distinctes.insert((e.position, h)) {
+            par_position.entry(e.position).or_default().push((h, e));
+        }
+    }
+    let Some(tete) = tete else {
+        return Ok(Journal {
+            entrees: Vec::new(),
+            orphelines: distinctes.len(),
+        });
+    };
+    let mut chaine = Vec::with_capacity(tete.position as usize + 1);
+    let mut attendue = tete.empreinte();
+    let mut position = tete.position;
+    loop {
+        let trouvee = par_position.get_mut(&position).and_then(|v| {
+            v.iter()
+                .position(|(h, _)| *h == attendue)
+                .map(|i| v.swap_remove(i).1)
+        });
+        let Some(e) = trouvee else {
+            return Err(RuptureJournal {
+                position,
+                raison: "entrée absente ou modifiée : aucune entrée stockée ne porte l'empreinte que la suite du journal attend".to_owned(),
+            });
+        };
+        attendue = e.precedent;
+        chaine.push(e);
+        if position == 0 {
+            break;
+        }
+        position -= 1;
+    }
+    chaine.reverse();
+    let orphelines = distinctes.len() - chaine.len();
+    verifier_journal(&chaine, None)?;
+    Ok(Journal {
+        entrees: chaine,
+        orphelines,
+    })
+}
+
 /// Where a requested piece stands, for the candidate's list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatutPiece {
@@ -428,7 +509,10 @@ pub struct Dossier {
     pub(crate) etat: Etat,
     pub(crate) fichiers: Vec<Fichier>,
     cree_le: DateTime<Utc>,
-    pub(crate) evenements: Vec<Evenement>,
+    /// The journal's last entry, as the record keeps it.
+    pub(crate) tete: Option<Evenement>,
+    /// Entries not yet in the store's journal: appended by the next write of the record.
+    pub(crate) a_ecrire: Vec<Evenement>,
 }
 
 impl Dossier {
@@ -485,7 +569,8 @@ impl Dossier {
             etat: Etat::Ouvert { reouverture: None },
             fichiers: Vec::new(),
             cree_le: now,
-            evenements: Vec::new(),
+            tete: None,
+            a_ecrire: Vec::new(),
         };
         let evt = dossier.journaliser(now, Acteur::Candidat, Quoi::Preinscription { voie });
         Ok((dossier, evt))
@@ -499,13 +584,14 @@ impl Dossier {
         quoi: Quoi,
     ) -> Evenement {
         let evt = Evenement {
-            position: self.evenements.len() as u64,
-            precedent: self.evenements.last().map_or(ORIGINE, Evenement::empreinte),
+            position: self.tete.as_ref().map_or(0, |e| e.position + 1),
+            precedent: self.tete.as_ref().map_or(ORIGINE, Evenement::empreinte),
             quand,
             acteur,
             quoi,
         };
-        self.evenements.push(evt.clone());
+        self.a_ecrire.push(evt.clone());
+        self.tete = Some(evt.clone());
         evt
     }
 
@@ -513,8 +599,8 @@ impl Dossier {
     ///
     /// A login with no failure before it, right after another login (nothing happened in
     /// between), adds nothing: the journal already says the candidate logs in, and a script
-    /// holding the password cannot make the record — rewritten by every operation — grow
-    /// without bound. Nothing already written is ever changed.
+    /// holding the password cannot make the journal grow without bound. Nothing already
+    /// written is ever changed.
     pub fn journaliser_connexion(
         &mut self,
         echecs_avant: u32,
@@ -522,7 +608,7 @@ impl Dossier {
     ) -> Option<Evenement> {
         let repetee = echecs_avant == 0
             && matches!(
-                self.evenements.last(),
+                &self.tete,
                 Some(Evenement {
                     quoi: Quoi::Connexion { .. },
                     ..
@@ -530,6 +616,31 @@ impl Dossier {
             );
         (!repetee)
             .then(|| self.journaliser(now, Acteur::Candidat, Quoi::Connexion { echecs_avant }))
+    }
+
+    /// Records that a member of the service concours read the dossier, one of its files or
+    /// exported it (`quoi`: [`Quoi::Consultation`] or [`Quoi::Export`]).
+    ///
+    /// The same read by the same person within [`LECTURE_REPETEE`] of the previous entry,
+    /// with nothing in between, adds nothing (a page reloaded, a file opened twice): the
+    /// journal says who saw what and from when. A file that is not in the dossier is
+    /// `fichier_inconnu`, journaled nowhere.
+    pub fn journaliser_lecture(
+        &mut self,
+        qui: &crate::instruction::Gestionnaire,
+        quoi: Quoi,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Evenement>, Refus> {
+        if let Quoi::Consultation { fichier: Some(id) } = &quoi
+            && self.fichier(id).is_none()
+        {
+            return Err(Refus::FichierInconnu);
+        }
+        let acteur = Acteur::Gestionnaire { id: qui.id.clone() };
+        let repetee = self.tete.as_ref().is_some_and(|e| {
+            e.acteur == acteur && e.quoi == quoi && now - e.quand < LECTURE_REPETEE
+        });
+        Ok((!repetee).then(|| self.journaliser(now, acteur, quoi)))
     }
 
     /// The n° de dossier.
@@ -564,9 +675,33 @@ impl Dossier {
     pub fn cree_le(&self) -> DateTime<Utc> {
         self.cree_le
     }
-    /// The history.
-    pub fn evenements(&self) -> &[Evenement] {
-        &self.evenements
+    /// The journal's last entry (its head), as the record keeps it; the whole journal is
+    /// read from the store ([`crate::Espace::journal`]).
+    pub fn derniere_entree(&self) -> Option<&Evenement> {
+        self.tete.as_ref()
+    }
+    /// How many entries the journal holds.
+    pub fn longueur_journal(&self) -> u64 {
+        self.tete.as_ref().map_or(0, |e| e.position + 1)
+    }
+    /// The entries this dossier adds to its journal since it was loaded (or created): what
+    /// a store appends to the dossier's journal when it writes the record.
+    ///
+    /// The store keeps them apart from the record, append-only, and writes them in the same
+    /// transaction as the record or **before** it: an entry whose record write then fails
+    /// is an orphan that [`reconstituer_journal`] leaves out, while a record written without
+    /// its entries would name a head nobody can find. Writing an entry already stored
+    /// (same position, same content) again is not an error.
+    pub fn entrees_a_ecrire(&self) -> &[Evenement] {
+        &self.a_ecrire
+    }
+    /// The dossier as its record holds it: without [`entrees_a_ecrire`](Self::entrees_a_ecrire)
+    /// (for stores that keep the value itself, like the in-memory one).
+    pub fn tel_qu_enregistre(&self) -> Dossier {
+        Dossier {
+            a_ecrire: Vec::new(),
+            ..self.clone()
+        }
     }
     /// The closure instant, if closed.
     pub fn cloture_le(&self) -> Option<DateTime<Utc>> {
@@ -899,7 +1034,7 @@ impl Dossier {
                 })
             })
             .collect();
-        let journal = self.evenements.last().map_or(ORIGINE, Evenement::empreinte);
+        let journal = self.tete.as_ref().map_or(ORIGINE, Evenement::empreinte);
         let recepisse = Recepisse::etablir(
             self.numero.clone(),
             concours,

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use crate::auth::{CredentialStore, HashMotDePasse};
-use crate::dossier::Dossier;
+use crate::dossier::{Dossier, Evenement};
 use crate::erreur::StorageError;
 use crate::ids::{FichierId, NumeroDossier, Sha256};
 use crate::limitation::{CompteurStore, Instants, Modification};
@@ -24,9 +24,26 @@ fn verrou<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Dossier records in memory, with real compare-and-swap.
+/// Dossier records in memory, with real compare-and-swap, and their journals.
 #[derive(Debug, Default)]
-pub struct MemoireDossiers(Mutex<BTreeMap<NumeroDossier, Versionne<Dossier>>>);
+pub struct MemoireDossiers(Mutex<Dossiers>);
+
+#[derive(Debug, Default)]
+struct Dossiers {
+    enregistrements: BTreeMap<NumeroDossier, Versionne<Dossier>>,
+    journaux: BTreeMap<NumeroDossier, Vec<Evenement>>,
+}
+
+impl Dossiers {
+    fn journaliser(&mut self, d: &Dossier) {
+        let j = self.journaux.entry(d.numero().clone()).or_default();
+        for e in d.entrees_a_ecrire() {
+            if !j.contains(e) {
+                j.push(e.clone());
+            }
+        }
+    }
+}
 
 impl MemoireDossiers {
     /// An empty store.
@@ -39,16 +56,17 @@ impl MemoireDossiers {
 impl DossierStore for MemoireDossiers {
     async fn create(&self, dossier: &Dossier) -> Result<(), StorageError> {
         let mut m = verrou(&self.0);
-        if m.contains_key(dossier.numero()) {
+        if m.enregistrements.contains_key(dossier.numero()) {
             return Err(StorageError::AlreadyExists(format!(
                 "dossier {}",
                 dossier.numero()
             )));
         }
-        m.insert(
+        m.journaliser(dossier);
+        m.enregistrements.insert(
             dossier.numero().clone(),
             Versionne {
-                valeur: dossier.clone(),
+                valeur: dossier.tel_qu_enregistre(),
                 version: 1,
             },
         );
@@ -57,6 +75,7 @@ impl DossierStore for MemoireDossiers {
 
     async fn load(&self, numero: &NumeroDossier) -> Result<Versionne<Dossier>, StorageError> {
         verrou(&self.0)
+            .enregistrements
             .get(numero)
             .cloned()
             .ok_or_else(|| StorageError::NotFound(format!("dossier {numero}")))
@@ -65,6 +84,7 @@ impl DossierStore for MemoireDossiers {
     async fn save(&self, dossier: &Dossier, expected: u64) -> Result<u64, StorageError> {
         let mut m = verrou(&self.0);
         let actuel = m
+            .enregistrements
             .get_mut(dossier.numero())
             .ok_or_else(|| StorageError::NotFound(format!("dossier {}", dossier.numero())))?;
         if actuel.version != expected {
@@ -75,13 +95,23 @@ impl DossierStore for MemoireDossiers {
                 actuel.version
             )));
         }
-        actuel.valeur = dossier.clone();
+        actuel.valeur = dossier.tel_qu_enregistre();
         actuel.version = expected + 1;
-        Ok(actuel.version)
+        let version = actuel.version;
+        m.journaliser(dossier);
+        Ok(version)
     }
 
     async fn list(&self) -> Result<Vec<NumeroDossier>, StorageError> {
-        Ok(verrou(&self.0).keys().cloned().collect())
+        Ok(verrou(&self.0).enregistrements.keys().cloned().collect())
+    }
+
+    async fn journal(&self, numero: &NumeroDossier) -> Result<Vec<Evenement>, StorageError> {
+        Ok(verrou(&self.0)
+            .journaux
+            .get(numero)
+            .cloned()
+            .unwrap_or_default())
     }
 }
 

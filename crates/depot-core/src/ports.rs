@@ -11,7 +11,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_core::Stream;
 
-use crate::dossier::Dossier;
+use crate::dossier::{Dossier, Evenement};
 use crate::erreur::StorageError;
 use crate::ids::{FichierId, NumeroDossier, Sha256};
 
@@ -128,18 +128,31 @@ pub struct Versionne<T> {
     pub version: u64,
 }
 
-/// Persistence of dossier records, with compare-and-swap on the version.
+/// Persistence of dossier records, with compare-and-swap on the version, and of their
+/// journals, append-only.
+///
+/// A record keeps the journal's last entry; the entries themselves are kept apart, so that
+/// the record every operation rewrites does not grow with the history. `create` and `save`
+/// append [`Dossier::entrees_a_ecrire`] to the dossier's journal **in the same transaction
+/// as the record, or before it** (see that method), never after.
 #[async_trait]
 pub trait DossierStore: Send + Sync {
-    /// Stores a new dossier at version 1. A taken number is `AlreadyExists`.
+    /// Stores a new dossier at version 1, with its journal's first entries. A taken number
+    /// is `AlreadyExists`.
     async fn create(&self, dossier: &Dossier) -> Result<(), StorageError>;
 
     /// Loads a dossier and its version. Unknown number: `NotFound`.
     async fn load(&self, numero: &NumeroDossier) -> Result<Versionne<Dossier>, StorageError>;
 
-    /// Replaces the dossier if the stored version is still `expected`, and returns the new
-    /// version (`expected + 1`). Another version stored: `Conflict`, nothing written.
+    /// Replaces the dossier if the stored version is still `expected`, appends its new
+    /// journal entries, and returns the new version (`expected + 1`). Another version
+    /// stored: `Conflict`, the record unchanged (entries already appended are orphans).
     async fn save(&self, dossier: &Dossier, expected: u64) -> Result<u64, StorageError>;
+
+    /// Every journal entry stored for the dossier, in any order, orphans and repeats
+    /// included: [`crate::reconstituer_journal`] keeps the chain the record names. None:
+    /// an empty list.
+    async fn journal(&self, numero: &NumeroDossier) -> Result<Vec<Evenement>, StorageError>;
 
     /// Every dossier number held, in no particular order.
     async fn list(&self) -> Result<Vec<NumeroDossier>, StorageError>;

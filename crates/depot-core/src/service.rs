@@ -24,7 +24,7 @@ use crate::auth::{
     Argon2Authenticator, Argon2id, Authenticator, CredentialStore, Hacheur, MotDePasse,
 };
 use crate::config::{Concours, Voie};
-use crate::dossier::{Dossier, Fichier, Identite};
+use crate::dossier::{Dossier, Fichier, Identite, Journal, Quoi, reconstituer_journal};
 use crate::erreur::{ErreurEnvoi, ErreurEspace, Refus, StorageError};
 use crate::format::Analyse;
 use crate::ids::{FichierId, NumeroDossier};
@@ -414,6 +414,79 @@ impl Espace {
         })
     }
 
+    /// The dossier's whole journal, read from the store and checked: the chain its record
+    /// names, from the first entry to the last. A missing or altered entry is `Corrupt`.
+    pub async fn journal(&self, numero: &NumeroDossier) -> Result<Journal, ErreurEspace> {
+        let v = self.charger(numero).await?;
+        self.journal_de(&v.valeur).await
+    }
+
+    /// The journal of a dossier already loaded.
+    pub async fn journal_de(&self, dossier: &Dossier) -> Result<Journal, ErreurEspace> {
+        let mut entrees = self.ports.dossiers.journal(dossier.numero()).await?;
+        // A record of an earlier version still holds its entries until its next write.
+        entrees.extend(dossier.entrees_a_ecrire().iter().cloned());
+        reconstituer_journal(entrees, dossier.derniere_entree()).map_err(|r| {
+            StorageError::Corrupt(format!("journal du dossier {} : {r}", dossier.numero())).into()
+        })
+    }
+
+    /// A member of the service concours reads a dossier: the read is journaled (who, when)
+    /// before the dossier is returned, with its journal.
+    pub async fn consulter_en_gestion(
+        &self,
+        qui: &Gestionnaire,
+        numero: &NumeroDossier,
+    ) -> Result<(Consultation, Journal), ErreurEspace> {
+        self.journaliser_lecture(qui, numero, Quoi::Consultation { fichier: None })
+            .await?;
+        let c = self.consulter(numero).await?;
+        let j = self.journal_de(&c.dossier).await?;
+        Ok((c, j))
+    }
+
+    /// A member of the service concours downloads a file: journaled, then « voir ». An
+    /// unknown file is `fichier_inconnu` and journals nothing.
+    pub async fn voir_en_gestion(
+        &self,
+        qui: &Gestionnaire,
+        numero: &NumeroDossier,
+        id: &FichierId,
+    ) -> Result<(Fichier, FluxOctets), ErreurEspace> {
+        self.journaliser_lecture(
+            qui,
+            numero,
+            Quoi::Consultation {
+                fichier: Some(id.clone()),
+            },
+        )
+        .await?;
+        self.voir(numero, id).await
+    }
+
+    /// A dossier goes into an export (its files and récépissé): journaled.
+    pub async fn journaliser_export(
+        &self,
+        qui: &Gestionnaire,
+        numero: &NumeroDossier,
+    ) -> Result<(), ErreurEspace> {
+        self.journaliser_lecture(qui, numero, Quoi::Export).await
+    }
+
+    async fn journaliser_lecture(
+        &self,
+        qui: &Gestionnaire,
+        numero: &NumeroDossier,
+        quoi: Quoi,
+    ) -> Result<(), ErreurEspace> {
+        self.modifier(numero, |d, _, now| {
+            d.journaliser_lecture(qui, quoi.clone(), now)
+        })
+        .await
+        .map(|_| ())
+        .map_err(ErreurEspace::from)
+    }
+
     /// « Ajouter le fichier » for a file already in memory: [`deposer_flux`] over one
     /// chunk.
     ///
@@ -717,14 +790,14 @@ impl Espace {
                 .map_err(Echec::Stockage)?;
             let concours = self.concours_de(&v.valeur).map_err(Echec::Stockage)?;
             let mut dossier = v.valeur.clone();
-            let avant = dossier.evenements().len();
+            let avant = dossier.longueur_journal();
             let sortie =
                 regle(&mut dossier, &concours, self.now()).map_err(|e| match e.into() {
                     ErreurEspace::Refus(r) => Echec::Regle(r),
                     ErreurEspace::Stockage(s) => Echec::Stockage(s),
                     autre => Echec::Autre(autre),
                 })?;
-            if dossier.evenements().len() == avant {
+            if dossier.longueur_journal() == avant {
                 return Ok(sortie);
             }
             match self.ports.dossiers.save(&dossier, v.version).await {

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::{CredentialStore, HashMotDePasse};
 use crate::config::{Concours, Voie};
-use crate::dossier::{Dossier, Identite};
+use crate::dossier::{Dossier, Evenement, Identite};
 use crate::erreur::StorageError;
 use crate::format::analyser;
 use crate::ids::{FichierId, NumeroDossier, Sha256};
@@ -55,8 +55,13 @@ pub fn dossier_exemple(voie: Voie) -> Dossier {
 
 /// The same dossier with one more file deposited (a change to save).
 pub fn avec_un_fichier(d: &Dossier) -> Dossier {
+    let mut d = d.tel_qu_enregistre();
+    deposer_un_fichier(&mut d);
+    d
+}
+
+fn deposer_un_fichier(d: &mut Dossier) {
     let c = concours_du_seed();
-    let mut d = d.clone();
     #[allow(clippy::expect_used)]
     let a = analyser(
         "a.pdf",
@@ -72,7 +77,6 @@ pub fn avec_un_fichier(d: &Dossier) -> Dossier {
         &a,
         pendant_preinscription(),
     );
-    d
 }
 
 /// Runs every `DossierStore` property.
@@ -99,10 +103,19 @@ pub async fn conformite_dossiers(store: &dyn DossierStore) {
     assert_eq!(
         lu,
         Versionne {
-            valeur: d.clone(),
+            valeur: d.tel_qu_enregistre(),
             version: 1
         },
         "create then load"
+    );
+    assert!(
+        lu.valeur.entrees_a_ecrire().is_empty(),
+        "a loaded record has no entry left to write"
+    );
+    assert_eq!(
+        journal_de(store, &lu.valeur).await,
+        vec!["preinscription"],
+        "create writes the first journal entry"
     );
     // Create again → AlreadyExists, nothing changed.
     match store.create(&avec_un_fichier(&d)).await {
@@ -111,7 +124,7 @@ pub async fn conformite_dossiers(store: &dyn DossierStore) {
     }
     assert_eq!(
         store.load(d.numero()).await.ok().map(|v| v.valeur),
-        Some(d.clone())
+        Some(d.tel_qu_enregistre())
     );
     // Save with the right version → +1.
     let d2 = avec_un_fichier(&d);
@@ -123,7 +136,7 @@ pub async fn conformite_dossiers(store: &dyn DossierStore) {
     assert_eq!(
         store.load(d.numero()).await.ok(),
         Some(Versionne {
-            valeur: d2.clone(),
+            valeur: d2.tel_qu_enregistre(),
             version: 2
         })
     );
@@ -140,10 +153,48 @@ pub async fn conformite_dossiers(store: &dyn DossierStore) {
     assert_eq!(
         store.load(d.numero()).await.ok(),
         Some(Versionne {
-            valeur: d2.clone(),
+            valeur: d2.tel_qu_enregistre(),
             version: 2
         }),
         "a refused save must not change the record"
+    );
+    assert_eq!(
+        journal_de(store, &d2).await,
+        vec!["preinscription", "depot"],
+        "save appends its entry; a refused save adds nothing to the chain"
+    );
+    // Unknown dossier: an empty journal.
+    match store.journal(autre_numero()).await {
+        Ok(v) if v.is_empty() => {}
+        autre => panic!("the journal of an unknown dossier is empty, got {autre:?}"),
+    }
+    // A record of an earlier version, whole journal inside: its entries move to the
+    // store's journal at its next write, entries already there written again harmlessly.
+    let mut a = dossier_exemple(Voie::Externe);
+    deposer_un_fichier(&mut a);
+    let ancien = enregistrement_ancien(&a);
+    assert_eq!(
+        ancien.entrees_a_ecrire().len(),
+        2,
+        "the earlier record's entries"
+    );
+    store
+        .create(&ancien)
+        .await
+        .unwrap_or_else(|e| panic!("create of an earlier record: {e}"));
+    deposer_un_fichier(&mut a);
+    let encore = enregistrement_ancien(&a);
+    assert_eq!(encore.entrees_a_ecrire().len(), 3);
+    assert_eq!(store.save(&encore, 1).await, Ok(2), "entries written again");
+    let relu = store
+        .load(ancien.numero())
+        .await
+        .unwrap_or_else(|e| panic!("load: {e}"));
+    assert_eq!(relu.valeur.longueur_journal(), 3);
+    assert_eq!(
+        journal_de(store, &relu.valeur).await,
+        vec!["preinscription", "depot", "depot"],
+        "the earlier record's journal, moved"
     );
     // Listed.
     let liste = store.list().await.unwrap_or_else(|e| panic!("list: {e}"));
@@ -184,6 +235,50 @@ pub async fn conformite_dossiers(store: &dyn DossierStore) {
     assert!(r.empreinte_valide());
 }
 
+/// The kinds of a dossier's journal, read back from `store` and rebuilt from its head.
+async fn journal_de(store: &dyn DossierStore, d: &Dossier) -> Vec<String> {
+    let entrees = store
+        .journal(d.numero())
+        .await
+        .unwrap_or_else(|e| panic!("journal: {e}"));
+    let j = crate::dossier::reconstituer_journal(entrees, d.derniere_entree())
+        .unwrap_or_else(|e| panic!("the stored journal must rebuild from the record's head: {e}"));
+    j.entrees
+        .iter()
+        .map(|e| {
+            serde_json::to_value(&e.quoi)
+                .ok()
+                .and_then(|v| v.get("type").and_then(|t| t.as_str().map(str::to_owned)))
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn autre_numero() -> &'static NumeroDossier {
+    static N: std::sync::OnceLock<NumeroDossier> = std::sync::OnceLock::new();
+    N.get_or_init(|| {
+        let c = concours_du_seed();
+        NumeroDossier::generer(c.session, &c.code, &SystemRandom)
+    })
+}
+
+/// `d` as a record of an earlier version wrote it: the whole journal inside, under
+/// `evenements` (here: every entry `d` has still to write).
+pub fn enregistrement_ancien(d: &Dossier) -> Dossier {
+    #[allow(clippy::expect_used)]
+    let mut v = serde_json::to_value(d).expect("dossier sérialisable");
+    if let Some(o) = v.as_object_mut() {
+        o.remove("journal");
+        #[allow(clippy::expect_used)]
+        o.insert(
+            "evenements".to_owned(),
+            serde_json::to_value(d.entrees_a_ecrire()).expect("entrées sérialisables"),
+        );
+    }
+    #[allow(clippy::expect_used)]
+    serde_json::from_value(v).expect("un enregistrement ancien se relit")
+}
+
 /// Runs the compare-and-swap race: `taches` concurrent savers from the same version, exactly
 /// one wins. `lancer` spawns a future on the adapter's runtime and returns its result.
 pub async fn conformite_cas_concurrent<F, Fut>(
@@ -216,7 +311,16 @@ pub async fn conformite_cas_concurrent<F, Fut>(
         gagnants, 1,
         "exactly one concurrent save from the same version wins"
     );
-    assert_eq!(store.load(d.numero()).await.map(|v| v.version), Ok(2));
+    let v = store
+        .load(d.numero())
+        .await
+        .unwrap_or_else(|e| panic!("load: {e}"));
+    assert_eq!(v.version, 2);
+    assert_eq!(
+        journal_de(&*store, &v.valeur).await,
+        vec!["preinscription", "depot"],
+        "the winner's entry is on the chain, the losers' are not"
+    );
 }
 
 /// Runs every `PieceStore` property.
@@ -765,6 +869,10 @@ impl DossierStore for Defaillant<Arc<dyn DossierStore>> {
     async fn list(&self) -> Result<Vec<NumeroDossier>, StorageError> {
         self.passer("list")?;
         self.interieur.list().await
+    }
+    async fn journal(&self, numero: &NumeroDossier) -> Result<Vec<Evenement>, StorageError> {
+        self.passer("journal")?;
+        self.interieur.journal(numero).await
     }
 }
 

@@ -161,9 +161,10 @@ fn incomplet_complements_puis_recevable() {
                 .message_etat(&c.concours, c.maintenant)
                 .contains("admis(e) à concourir")
         );
-        let j = serde_json::to_string(c.dossier.evenements()).unwrap();
+        let journal = b.e.journal(&n).await.unwrap();
+        let j = serde_json::to_string(&journal.entrees).unwrap();
         assert!(j.contains("agent-42"), "{j}");
-        verifier_journal(c.dossier.evenements(), None).unwrap();
+        verifier_journal(&journal.entrees, None).unwrap();
         // A second decision needs a revision first.
         assert_eq!(
             code(
@@ -341,8 +342,7 @@ fn forclusion_et_reouverture() {
         );
         b.e.cloturer(&n).await.unwrap();
         assert_eq!(etat(&b, &n).await, EtatLu::Cloture);
-        let j =
-            serde_json::to_string(b.e.consulter(&n).await.unwrap().dossier.evenements()).unwrap();
+        let j = serde_json::to_string(&b.e.journal(&n).await.unwrap().entrees).unwrap();
         assert!(j.contains("Panne du site"));
     });
 }
@@ -367,7 +367,7 @@ fn une_inscription_plus_recente_remplace_l_ancienne() {
         );
         assert_eq!(etat(&b, &autre).await, EtatLu::Cloture);
         assert_eq!(etat(&b, &recente).await, EtatLu::Cloture);
-        let j = serde_json::to_string(c.dossier.evenements()).unwrap();
+        let j = serde_json::to_string(&b.e.journal(&ancienne).await.unwrap().entrees).unwrap();
         assert!(
             j.contains("\"systeme\"") && j.contains("inscription_remplacee"),
             "{j}"

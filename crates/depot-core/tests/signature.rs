@@ -233,7 +233,7 @@ fn journal(n: usize, graine: u32) -> Vec<Evenement> {
             t0 + Duration::seconds(i as i64 * 61),
         );
     }
-    d.evenements().to_vec()
+    d.entrees_a_ecrire().to_vec()
 }
 
 fn tete(j: &[Evenement]) -> Option<(u64, depot_core::Sha256)> {

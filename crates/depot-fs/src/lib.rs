@@ -4,11 +4,12 @@
 //! [`DossierStore`], [`PieceStore`], [`CredentialStore`], [`KeyStore`], and the sessions'
 //! and throttling counts' stores ([`sessions`]) on a data directory.
 //!
-//! ## Layout (format 1)
+//! ## Layout (format 2)
 //!
 //! ```text
-//! <data>/depot-fs.format          "depot-fs 1\n": the format marker (refused if another)
+//! <data>/depot-fs.format          "depot-fs 2\n": the format marker (refused if another)
 //! <data>/dossiers/<NUMERO>.rec    one record per dossier (framed, checksummed JSON)
+//! <data>/dossiers/<NUMERO>.journal  the dossier's journal: one JSON entry per line, appended
 //! <data>/dossiers/<NUMERO>.lock   the dossier's lock file (empty; flock)
 //! <data>/identifiants/<NUMERO>.phc  the password hash (PHC string)
 //! <data>/pieces/<NUMERO>/<ID>     one file per deposited content, write-once
@@ -64,8 +65,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use depot_core::ports::{CleContenu, ContenuStocke, FluxOctets, Random, SystemRandom, Versionne};
 use depot_core::{
-    ClePublique, Cles, CredentialStore, Dossier, DossierStore, FichierId, HashMotDePasse, KeyStore,
-    NumeroDossier, PieceStore, Sha256, StorageError,
+    ClePublique, Cles, CredentialStore, Dossier, DossierStore, Evenement, FichierId,
+    HashMotDePasse, KeyStore, NumeroDossier, PieceStore, Sha256, StorageError,
 };
 use futures_util::StreamExt;
 use sha2::Digest;
@@ -74,7 +75,14 @@ use zeroize::Zeroizing;
 pub mod sessions;
 
 /// The format this version writes and reads.
-pub const FORMAT: &str = "depot-fs 1\n";
+///
+/// Format 2 keeps each dossier's journal in its own append-only file (`.journal`) instead of
+/// inside the record. A format-1 directory opens and is marked 2: its records load as they
+/// are and move their journal out at their next write (depot-core's record format). An
+/// earlier depot refuses a format-2 directory rather than misread it.
+pub const FORMAT: &str = "depot-fs 2\n";
+/// The previous format, upgraded in place by [`FsStore::open`].
+const FORMAT_1: &str = "depot-fs 1\n";
 const MARQUEUR: &str = "depot-fs.format";
 const ENTETE: &str = "depot-fs-rec 1";
 /// Size of the chunks contents are read in.
@@ -251,6 +259,9 @@ impl FsStore {
         let marqueur = racine.join(MARQUEUR);
         match fs::read_to_string(&marqueur) {
             Ok(s) if s == FORMAT => {}
+            Ok(s) if s == FORMAT_1 => {
+                ecrire_remplacer(&racine, MARQUEUR, FORMAT.as_bytes())?;
+            }
             Ok(s) => {
                 return Err(StorageError::Corrupt(format!(
                     "{} : format « {} » inconnu de cette version (attendu « {} »)",
@@ -368,6 +379,57 @@ impl FsStore {
         Ok(e)
     }
 
+    fn chemin_journal(&self, numero: &NumeroDossier) -> PathBuf {
+        self.dir_dossiers()
+            .join(format!("{}.journal", numero.as_str()))
+    }
+
+    /// Appends the dossier's new journal entries, durably, before its record is written
+    /// (under the dossier's lock). One line per entry, each preceded by a line break: a line
+    /// torn by a crash is ended by the next append and, unreadable, left out by readers —
+    /// it belonged to a record that was never written.
+    fn ajouter_au_journal(&self, dossier: &Dossier) -> Result<(), StorageError> {
+        let entrees = dossier.entrees_a_ecrire();
+        if entrees.is_empty() {
+            return Ok(());
+        }
+        let mut octets = Vec::new();
+        for e in entrees {
+            octets.push(b'\n');
+            serde_json::to_writer(&mut octets, e)
+                .map_err(|e| StorageError::Corrupt(format!("sérialisation : {e}")))?;
+        }
+        octets.push(b'\n');
+        let quoi = format!("journal du dossier {}", dossier.numero());
+        let mut f = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(self.chemin_journal(dossier.numero()))
+            .map_err(|e| conv(&quoi, e))?;
+        // A new file's name is made durable by the record's write, in the same directory,
+        // which follows.
+        f.write_all(&octets)
+            .and_then(|()| f.sync_data())
+            .map_err(|e| conv(&quoi, e))
+    }
+
+    fn lire_journal(&self, numero: &NumeroDossier) -> Result<Vec<Evenement>, StorageError> {
+        let quoi = format!("journal du dossier {numero}");
+        let mut octets = Vec::new();
+        match lire_sans_lien(&self.chemin_journal(numero)) {
+            Ok(mut f) => f.read_to_end(&mut octets).map_err(|e| conv(&quoi, e))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(conv(&quoi, e)),
+        };
+        Ok(octets
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .filter_map(|l| serde_json::from_slice(l).ok())
+            .collect())
+    }
+
     fn ecrire_enregistrement(&self, dossier: &Dossier, version: u64) -> Result<(), StorageError> {
         #[derive(serde::Serialize)]
         struct Ref<'a> {
@@ -392,7 +454,10 @@ impl DossierStore for FsStore {
         bloquant(move || {
             let _verrou = s.verrouiller(d.numero())?;
             match s.lire_enregistrement(d.numero()) {
-                Err(StorageError::NotFound(_)) => s.ecrire_enregistrement(&d, 1),
+                Err(StorageError::NotFound(_)) => {
+                    s.ajouter_au_journal(&d)?;
+                    s.ecrire_enregistrement(&d, 1)
+                }
                 Ok(_) => Err(StorageError::AlreadyExists(format!(
                     "dossier {}",
                     d.numero()
@@ -428,10 +493,17 @@ impl DossierStore for FsStore {
                     actuel.version
                 )));
             }
+            s.ajouter_au_journal(&d)?;
             s.ecrire_enregistrement(&d, expected + 1)?;
             Ok(expected + 1)
         })
         .await
+    }
+
+    async fn journal(&self, numero: &NumeroDossier) -> Result<Vec<Evenement>, StorageError> {
+        let s = self.clone();
+        let n = numero.clone();
+        bloquant(move || s.lire_journal(&n)).await
     }
 
     async fn list(&self) -> Result<Vec<NumeroDossier>, StorageError> {

@@ -403,7 +403,7 @@ async fn format_et_repertoires_hostiles() {
     let racine = d.path().join("data");
     drop(s);
     // Another format version is refused.
-    std::fs::write(racine.join("depot-fs.format"), "depot-fs 2\n").unwrap();
+    std::fs::write(racine.join("depot-fs.format"), "depot-fs 3\n").unwrap();
     assert!(matches!(
         FsStore::open(&racine),
         Err(StorageError::Corrupt(_))
@@ -661,4 +661,91 @@ async fn grand_contenu_empreinte_exacte() {
         }
         assert_eq!(depot_core::Sha256::de(&lu), attendu);
     }
+}
+
+/// A data directory of format 1 (journal inside each record), as depot wrote it before:
+/// opens, is marked format 2, its record loads, and its journal moves to the dossier's
+/// `.journal` file at the next write, chained and complete. An earlier depot would now
+/// refuse the directory (its marker says 2) rather than misread records without a journal.
+#[tokio::test]
+async fn un_repertoire_au_format_1_se_met_a_niveau() {
+    let dir = tempfile::tempdir().unwrap();
+    let racine = dir.path().join("data");
+    let dossiers = racine.join("dossiers");
+    std::fs::create_dir_all(&dossiers).unwrap();
+    std::fs::write(racine.join("depot-fs.format"), "depot-fs 1\n").unwrap();
+    // The core's fixture of a record written by an earlier version, framed as format 1
+    // framed it: `depot-fs-rec 1 <length> <sha256>` then `{version, dossier}`.
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../depot-core/tests/enregistrements/ouvert.json"
+    ))
+    .unwrap();
+    let dossier: serde_json::Value = serde_json::from_str(&fixture).unwrap();
+    let numero = dossier["numero"].as_str().unwrap().to_owned();
+    let entrees = dossier["evenements"].as_array().unwrap().len();
+    let corps = serde_json::to_vec(&serde_json::json!({"version": 3, "dossier": dossier})).unwrap();
+    let mut rec = format!(
+        "depot-fs-rec 1 {} {}\n",
+        corps.len(),
+        depot_core::Sha256::de(&corps).hex()
+    )
+    .into_bytes();
+    rec.extend_from_slice(&corps);
+    std::fs::write(dossiers.join(format!("{numero}.rec")), rec).unwrap();
+
+    let s = FsStore::open(&racine).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(racine.join("depot-fs.format")).unwrap(),
+        depot_fs::FORMAT
+    );
+    let n = depot_core::NumeroDossier::parse(&numero).unwrap();
+    let v = s.load(&n).await.unwrap();
+    assert_eq!(v.version, 3);
+    assert_eq!(v.valeur.entrees_a_ecrire().len(), entrees);
+    assert!(s.journal(&n).await.unwrap().is_empty(), "not moved yet");
+    // The next write moves the journal out of the record.
+    let mut d = v.valeur.clone();
+    d.journaliser_connexion(1, testkit::pendant_preinscription());
+    assert_eq!(s.save(&d, 3).await, Ok(4));
+    let relu = s.load(&n).await.unwrap().valeur;
+    assert!(relu.entrees_a_ecrire().is_empty());
+    let j = depot_core::reconstituer_journal(s.journal(&n).await.unwrap(), relu.derniere_entree())
+        .unwrap();
+    assert_eq!(j.entrees.len(), entrees + 1);
+    let rec = std::fs::read_to_string(dossiers.join(format!("{numero}.rec"))).unwrap();
+    assert!(
+        !rec.contains("\"evenements\""),
+        "the record no longer holds the journal"
+    );
+}
+
+/// A crash in the middle of an append leaves a torn line; the next append ends it, readers
+/// skip it, and the chain is whole.
+#[tokio::test]
+async fn une_ligne_de_journal_dechiree_est_ignoree() {
+    let (d, s) = store();
+    let dossier = dossier_exemple(Voie::Externe);
+    s.create(&dossier).await.unwrap();
+    let chemin = d
+        .path()
+        .join("data/dossiers")
+        .join(format!("{}.journal", dossier.numero().as_str()));
+    // A torn write: half an entry, no end of line.
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&chemin)
+        .unwrap();
+    f.write_all(b"{\"position\":1,\"precedent\":\"ab").unwrap();
+    drop(f);
+    let d2 = testkit::avec_un_fichier(&dossier);
+    assert_eq!(s.save(&d2, 1).await, Ok(2));
+    let relu = s.load(dossier.numero()).await.unwrap().valeur;
+    let j = depot_core::reconstituer_journal(
+        s.journal(dossier.numero()).await.unwrap(),
+        relu.derniere_entree(),
+    )
+    .unwrap();
+    assert_eq!(j.entrees.len(), 2);
 }

@@ -56,8 +56,8 @@ impl App {
     /// The dossier's journal, as the CDG reads it.
     async fn journal(&self, numero: &str) -> Vec<Value> {
         let n = depot_core::NumeroDossier::parse(numero).unwrap();
-        let d = self.espace.consulter(&n).await.unwrap().dossier;
-        serde_json::to_value(d.evenements())
+        let j = self.espace.journal(&n).await.unwrap();
+        serde_json::to_value(j.entrees)
             .unwrap()
             .as_array()
             .unwrap()

@@ -337,6 +337,33 @@ async fn instruction_de_bout_en_bout() {
             .await
             .unwrap();
     assert_eq!(f.bytes().await.unwrap().to_vec(), pdf_minimal());
+    // Who saw what: the view and the download are in the journal, with the staff id.
+    let j = a.gestion(&format!("/dossiers/{n}")).await["journal"].clone();
+    let lectures: Vec<_> = j
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["quoi"]["type"] == "consultation")
+        .map(|e| {
+            (
+                e["acteur"]["gestionnaire"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                e["quoi"]["fichier"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lectures,
+        [
+            ("agent-instruction".to_owned(), None),
+            ("agent-lecture".to_owned(), Some(id.to_owned())),
+            // This very read: something happened since the first one.
+            ("agent-instruction".to_owned(), None),
+        ],
+        "{j}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -441,6 +468,15 @@ async fn differees_forclos_et_export() {
         }
     }
     assert!(z.by_name(&format!("{interne}/recepisse.json")).is_ok());
+    // Each exported dossier's journal says who exported it.
+    for n in [&interne, &forclos] {
+        let j = a.gestion(&format!("/dossiers/{n}")).await["journal"].to_string();
+        assert!(
+            j.contains(r#"{"acteur":{"gestionnaire":{"id":"agent-instruction"}},"#)
+                && j.contains(r#""quoi":{"type":"export"}"#),
+            "{j}"
+        );
+    }
     assert!(
         z.by_name(&format!("{forclos}/recepisse.json")).is_err(),
         "never closed, no récépissé"

@@ -22,6 +22,9 @@
 //!   the staff's search (concours, voie, état, closure instant). `save` is one
 //!   `UPDATE … WHERE numero = $1 AND version = $2`: compare-and-swap in one statement; no
 //!   row updated is `Conflict` (or `NotFound`).
+//! - **Journals**: one row per entry (`journal`), inserted by the same statement as the
+//!   record (a data-modifying `WITH`: the entries go in only if the record's write did),
+//!   never updated.
 //! - **Signing key**: `INSERT … ON CONFLICT DO NOTHING` then a read: the first instance to
 //!   start creates it, every other reads the same one.
 //! - **Sessions**: the token's SHA-256 as key; `toucher` is `vue = GREATEST(vue, $)`, an
@@ -43,15 +46,17 @@ use depot_core::ports::Versionne;
 use depot_core::recherche::{Filtre, Indexeur, Page, Recherche};
 use depot_core::session::{EspeceSession, SessionStockee, SessionStore};
 use depot_core::{
-    ClePublique, Cles, CredentialStore, Dossier, DossierStore, EtatLu, HashMotDePasse, KeyStore,
-    NumeroDossier, Sha256, StorageError,
+    ClePublique, Cles, CredentialStore, Dossier, DossierStore, EtatLu, Evenement, HashMotDePasse,
+    KeyStore, NumeroDossier, Sha256, StorageError,
 };
 use tokio_postgres::NoTls;
 use zeroize::Zeroizing;
 
 /// The migrations, in order: (number, name, SQL).
-pub const MIGRATIONS: &[(i32, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (2, "journal", include_str!("../migrations/0002_journal.sql")),
+];
 
 /// How to reach the database.
 #[derive(Clone)]
@@ -334,21 +339,60 @@ fn en_json(d: &Dossier) -> Result<serde_json::Value, StorageError> {
     serde_json::to_value(d).map_err(|e| StorageError::Unavailable(format!("dossier : {e}")))
 }
 
+/// The dossier's new journal entries as three arrays (positions, hashes, entries), for
+/// `unnest`.
+type Entrees = (Vec<i64>, Vec<String>, Vec<serde_json::Value>);
+
+fn entrees(d: &Dossier) -> Result<Entrees, StorageError> {
+    let mut out: Entrees = Default::default();
+    for e in d.entrees_a_ecrire() {
+        out.0.push(i64::try_from(e.position).map_err(|_| {
+            StorageError::Corrupt(format!("dossier {} : position {}", d.numero(), e.position))
+        })?);
+        out.1.push(e.empreinte().hex());
+        out.2.push(
+            serde_json::to_value(e)
+                .map_err(|x| StorageError::Unavailable(format!("journal : {x}")))?,
+        );
+    }
+    Ok(out)
+}
+
+/// The CTE that appends the entries given as parameters `$k`, `$k+1`, `$k+2` (positions,
+/// hashes, entries) to the journal of `numero = $1`, if the CTE `ecrit` (a row when the
+/// record was written) did write.
+fn ajout_journal(k: usize) -> String {
+    format!(
+        "ajout AS (
+            INSERT INTO journal (numero, position, empreinte, entree)
+            SELECT $1, p, h, e FROM unnest(${k}::bigint[], ${}::text[], ${}::jsonb[]) AS t(p, h, e)
+            WHERE EXISTS (SELECT 1 FROM ecrit)
+            ON CONFLICT DO NOTHING)",
+        k + 1,
+        k + 2
+    )
+}
+
 #[async_trait]
 impl DossierStore for PgStore {
     async fn create(&self, dossier: &Dossier) -> Result<(), StorageError> {
         let json = en_json(dossier)?;
         let c = colonnes(self.indexeur.as_ref(), dossier);
-        let n = self
+        let (p, h, e) = entrees(dossier)?;
+        let n: i64 = self
             .client()
             .await?
-            .execute(
-                "INSERT INTO dossiers (numero, version, enregistrement, concours, voie, etat, limite, cloture_le, pieces_attendues)
-                 VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (numero) DO NOTHING",
-                &[&dossier.numero().as_str(), &json, &c.concours, &c.voie, &c.etat, &c.limite, &c.cloture_le, &c.pieces_attendues],
+            .query_one(
+                &format!("WITH ecrit AS (
+                    INSERT INTO dossiers (numero, version, enregistrement, concours, voie, etat, limite, cloture_le, pieces_attendues)
+                    VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (numero) DO NOTHING RETURNING 1),
+                 {}
+                 SELECT count(*) FROM ecrit", ajout_journal(9)),
+                &[&dossier.numero().as_str(), &json, &c.concours, &c.voie, &c.etat, &c.limite, &c.cloture_le, &c.pieces_attendues, &p, &h, &e],
             )
             .await
-            .map_err(|e| conv("création du dossier", e))?;
+            .map_err(|e| conv("création du dossier", e))?
+            .get(0);
         if n == 0 {
             return Err(StorageError::AlreadyExists(format!(
                 "dossier {} : existe déjà",
@@ -391,16 +435,21 @@ impl DossierStore for PgStore {
         let attendue = i64::try_from(expected).map_err(|_| {
             StorageError::Conflict(format!("dossier {} : version", dossier.numero()))
         })?;
+        let (p, h, e) = entrees(dossier)?;
         let client = self.client().await?;
-        let n = client
-            .execute(
-                "UPDATE dossiers SET version = version + 1, enregistrement = $3, concours = $4, voie = $5,
-                    etat = $6, limite = $7, cloture_le = $8, pieces_attendues = $9
-                 WHERE numero = $1 AND version = $2",
-                &[&dossier.numero().as_str(), &attendue, &json, &c.concours, &c.voie, &c.etat, &c.limite, &c.cloture_le, &c.pieces_attendues],
+        let n: i64 = client
+            .query_one(
+                &format!("WITH ecrit AS (
+                    UPDATE dossiers SET version = version + 1, enregistrement = $3, concours = $4, voie = $5,
+                        etat = $6, limite = $7, cloture_le = $8, pieces_attendues = $9
+                    WHERE numero = $1 AND version = $2 RETURNING 1),
+                 {}
+                 SELECT count(*) FROM ecrit", ajout_journal(10)),
+                &[&dossier.numero().as_str(), &attendue, &json, &c.concours, &c.voie, &c.etat, &c.limite, &c.cloture_le, &c.pieces_attendues, &p, &h, &e],
             )
             .await
-            .map_err(|e| conv("enregistrement du dossier", e))?;
+            .map_err(|e| conv("enregistrement du dossier", e))?
+            .get(0);
         if n == 1 {
             return Ok(expected + 1);
         }
@@ -435,6 +484,24 @@ impl DossierStore for PgStore {
                 let n: &str = l.get(0);
                 NumeroDossier::parse(n).map_err(|_| {
                     StorageError::Corrupt(format!("numéro de dossier illisible « {n} »"))
+                })
+            })
+            .collect()
+    }
+
+    async fn journal(&self, numero: &NumeroDossier) -> Result<Vec<Evenement>, StorageError> {
+        self.client()
+            .await?
+            .query(
+                "SELECT entree FROM journal WHERE numero = $1 ORDER BY position",
+                &[&numero.as_str()],
+            )
+            .await
+            .map_err(|e| conv("journal du dossier", e))?
+            .into_iter()
+            .map(|l| {
+                serde_json::from_value(l.get(0)).map_err(|e| {
+                    StorageError::Corrupt(format!("journal du dossier {numero} : {e}"))
                 })
             })
             .collect()

@@ -203,7 +203,8 @@ async fn migrations_une_seule_fois_meme_a_plusieurs() {
     for t in taches {
         appliquees.extend(t.await.unwrap());
     }
-    assert_eq!(appliquees, [1], "each migration applied exactly once");
+    appliquees.sort_unstable();
+    assert_eq!(appliquees, [1, 2], "each migration applied exactly once");
     let s = store_dans(&schema).await.unwrap();
     assert_eq!(s.migrer().await.unwrap(), Vec::<i32>::new(), "up to date");
 }

@@ -7,6 +7,7 @@
 //!
 //! ```text
 //! <prefix>/dossiers/<NUMERO>.json      one record per dossier (JSON, compare-and-swap)
+//! <prefix>/journal/<NUMERO>/<POSITION>-<SHA256>.json  one journal entry (write-once)
 //! <prefix>/identifiants/<NUMERO>.phc   password hash (PHC string)
 //! <prefix>/pieces/<NUMERO>/<ID>        one object per content, write-once
 //! <prefix>/sonde/<random>              the start-up probe's sentinel (deleted after)
@@ -23,6 +24,12 @@
 //! random write id (`ecriture`) into the object: when the outcome of a conditional PUT is
 //! unknown — the write happened but the reply was lost, and the retry got `412` — the store
 //! reads the object back and reports success if the stored write id is its own.
+//!
+//! A record keeps only its journal's last entry; the entries are objects of their own, keyed
+//! by position and hash and written (`PutMode::Create`) **before** the record that names
+//! them. An entry whose record write then lost its compare-and-swap stays as an orphan
+//! beside the chain, which readers rebuild from the record's head (depot-core's
+//! `reconstituer_journal`); writing an entry again is harmless, its key names its content.
 //!
 //! Some servers silently ignore conditional headers (Garage 2.5 does). [`S3Store::sonder`]
 //! checks, with a sentinel key, that a second create and a stale update both fail; depot-server
@@ -46,8 +53,8 @@ use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use depot_core::ports::{CleContenu, ContenuStocke, FluxOctets, Random, SystemRandom, Versionne};
 use depot_core::{
-    CredentialStore, Dossier, DossierStore, FichierId, HashMotDePasse, NumeroDossier, PieceStore,
-    Sha256, StorageError,
+    CredentialStore, Dossier, DossierStore, Evenement, FichierId, HashMotDePasse, NumeroDossier,
+    PieceStore, Sha256, StorageError,
 };
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3, AmazonS3Builder, S3ConditionalPut};
@@ -186,6 +193,46 @@ impl S3Store {
 
     fn cle_dossier(&self, n: &NumeroDossier) -> Path {
         self.chemin(&format!("dossiers/{}.json", n.as_str()))
+    }
+
+    fn cle_entree(&self, n: &NumeroDossier, e: &Evenement) -> Path {
+        self.chemin(&format!(
+            "journal/{}/{:012}-{}.json",
+            n.as_str(),
+            e.position,
+            e.empreinte().hex()
+        ))
+    }
+
+    /// Writes the dossier's new journal entries, before its record.
+    async fn ajouter_au_journal(&self, d: &Dossier) -> Result<(), StorageError> {
+        let objets = d
+            .entrees_a_ecrire()
+            .iter()
+            .map(|e| {
+                serde_json::to_vec(e)
+                    .map(|corps| (self.cle_entree(d.numero(), e), PutPayload::from(corps)))
+                    .map_err(|x| StorageError::Corrupt(format!("sérialisation : {x}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let s3 = self.s3.clone();
+        let bucket = self.bucket.clone();
+        futures_util::stream::iter(objets)
+            .map(move |(cle, corps)| {
+                let s3 = s3.clone();
+                let bucket = bucket.clone();
+                async move {
+                    match s3.put_opts(&cle, corps, PutMode::Create.into()).await {
+                        // Written by an earlier attempt: the key names the content.
+                        Ok(_) | Err(object_store::Error::AlreadyExists { .. }) => Ok(()),
+                        Err(x) => Err(conv(&bucket, x)),
+                    }
+                }
+            })
+            .buffer_unordered(8)
+            .try_collect::<Vec<()>>()
+            .await
+            .map(|_| ())
     }
 
     fn cle_piece(&self, c: &CleContenu) -> Path {
@@ -329,6 +376,7 @@ impl S3Store {
 #[async_trait]
 impl DossierStore for S3Store {
     async fn create(&self, dossier: &Dossier) -> Result<(), StorageError> {
+        self.ajouter_au_journal(dossier).await?;
         let ecriture = id_ecriture();
         let corps = Self::corps(1, &ecriture, dossier)?;
         match self
@@ -374,6 +422,7 @@ impl DossierStore for S3Store {
                 self.bucket
             )));
         };
+        self.ajouter_au_journal(dossier).await?;
         let ecriture = id_ecriture();
         let corps = Self::corps(expected + 1, &ecriture, dossier)?;
         let mode = PutMode::Update(UpdateVersion {
@@ -403,6 +452,32 @@ impl DossierStore for S3Store {
             .iter()
             .filter_map(|f| NumeroDossier::parse(f.strip_suffix(".json")?).ok())
             .collect())
+    }
+
+    async fn journal(&self, numero: &NumeroDossier) -> Result<Vec<Evenement>, StorageError> {
+        let metas: Vec<_> = self
+            .s3
+            .list(Some(&self.chemin(&format!("journal/{}", numero.as_str()))))
+            .try_collect()
+            .await
+            .map_err(|e| self.err(e))?;
+        futures_util::stream::iter(metas)
+            .map(|m| async move {
+                let octets = self
+                    .s3
+                    .get(&m.location)
+                    .await
+                    .map_err(|e| self.err(e))?
+                    .bytes()
+                    .await
+                    .map_err(|e| self.err(e))?;
+                serde_json::from_slice::<Evenement>(&octets).map_err(|x| {
+                    StorageError::Corrupt(format!("s3://{}/{} : {x}", self.bucket, m.location))
+                })
+            })
+            .buffer_unordered(8)
+            .try_collect()
+            .await
     }
 }
 

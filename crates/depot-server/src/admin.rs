@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use depot_core::ports::{CleContenu, ContenuStocke, FluxOctets, Versionne};
 use depot_core::session::{EspeceSession, SessionStockee, SessionStore};
 use depot_core::{
-    Dossier, DossierStore, FichierId, NumeroDossier, PieceStore, Sha256, StorageError,
+    Dossier, DossierStore, Evenement, FichierId, NumeroDossier, PieceStore, Sha256, StorageError,
 };
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
@@ -118,6 +118,10 @@ where
     }
     async fn list(&self) -> Result<Vec<NumeroDossier>, StorageError> {
         self.mesurer("list", self.interieur.list()).await
+    }
+    async fn journal(&self, numero: &NumeroDossier) -> Result<Vec<Evenement>, StorageError> {
+        self.mesurer("journal", self.interieur.journal(numero))
+            .await
     }
 }
 

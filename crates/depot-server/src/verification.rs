@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use depot_core::signature::{Cles, verifier_recepisse};
-use depot_core::{Etat, NumeroDossier, Quoi, verifier_journal};
+use depot_core::{Etat, NumeroDossier, Quoi, reconstituer_journal, verifier_journal};
 
 use crate::ErreurServeur;
 use crate::stockage::{Enregistrements, OptionsStockage};
@@ -62,7 +62,26 @@ pub(crate) async fn journaux(
                 continue;
             }
         };
-        let entrees = d.evenements();
+        // The chain the record's head names, rebuilt from the stored entries (a record of an
+        // earlier version still holds its own until its next write).
+        let mut stockees = match store.journal(&n).await {
+            Ok(v) => v,
+            Err(e) => {
+                intacts = false;
+                rapport.push_str(&format!("dossier {n} : journal illisible : {e}\n"));
+                continue;
+            }
+        };
+        stockees.extend(d.entrees_a_ecrire().iter().cloned());
+        let journal = match reconstituer_journal(stockees, d.derniere_entree()) {
+            Ok(j) => j,
+            Err(e) => {
+                intacts = false;
+                rapport.push_str(&format!("dossier {n} : {e}\n"));
+                continue;
+            }
+        };
+        let entrees = &journal.entrees;
         // The récépissé anchors the history up to closure.
         let ancre = match d.etat() {
             Etat::Cloture { recepisse, .. } => entrees
@@ -74,8 +93,14 @@ pub(crate) async fn journaux(
         };
         match verifier_journal(entrees, ancre) {
             Ok(()) => rapport.push_str(&format!(
-                "dossier {n} : journal intègre ({} entrées)\n",
-                entrees.len()
+                "dossier {n} : journal intègre ({} entrées{})\n",
+                entrees.len(),
+                match journal.orphelines {
+                    0 => String::new(),
+                    k => format!(
+                        ", et {k} entrée(s) d'écritures qui n'ont pas abouti, hors de la chaîne"
+                    ),
+                }
             )),
             Err(e) => {
                 intacts = false;

@@ -122,6 +122,23 @@ async fn le_recepisse_se_verifie_hors_ligne() {
         "{sortie}"
     );
     println!("{sortie}");
+    // The journal lives beside the record, one line per entry: an entry altered there
+    // breaks the chain the record's head names, at its position.
+    let chemin_journal = data.join(format!("dossiers/{numero}.journal"));
+    let texte = std::fs::read_to_string(&chemin_journal).unwrap();
+    assert!(texte.contains(r#""voie":"externe""#), "{texte}");
+    std::fs::write(
+        &chemin_journal,
+        texte.replacen(r#""voie":"externe""#, r#""voie":"interne""#, 1),
+    )
+    .unwrap();
+    let (ok, sortie) = cli(&["journal", "verifier", "--data", data.to_str().unwrap()]);
+    assert!(!ok, "{sortie}");
+    assert!(
+        sortie.contains(&format!("dossier {numero} : journal rompu à la position 0")),
+        "{sortie}"
+    );
+    std::fs::write(&chemin_journal, texte).unwrap();
     // The signing key file is private.
     let mode = std::os::unix::fs::PermissionsExt::mode(
         &std::fs::metadata(data.join("cles/recepisse.ed25519"))

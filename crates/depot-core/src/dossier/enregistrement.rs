@@ -1,10 +1,15 @@
 //! The record format of a dossier.
 //!
-//! It is the format depot has written since its first version: the state tag, then the
-//! instruction and the reopening as two optional fields beside it. [`Etat`] now holds them,
-//! so that no impossible combination can be built in memory; this module translates, so
-//! records already on disk or on S3 load unchanged and an instance still running the
-//! previous version reads what this one writes (a rolling restart mixes both).
+//! The state tag, then the instruction and the reopening as two optional fields beside it
+//! (the format since the first version; [`Etat`] now holds them, so that no impossible
+//! combination can be built in memory, and this module translates).
+//!
+//! The journal is no longer in the record: the record keeps its last entry (`journal`), the
+//! store keeps the entries apart ([`Dossier::entrees_a_ecrire`]). A record of an earlier
+//! version, with its whole journal in `evenements`, still loads: its entries become entries
+//! to write, so the first write of the dossier moves them into the store's journal and the
+//! record shrinks. An instance of an earlier version cannot read a record without
+//! `evenements`: upgrade every instance together (docs/architecture.md).
 
 use std::collections::BTreeSet;
 
@@ -36,7 +41,12 @@ pub(super) struct Enregistrement {
     etat: EtatEnregistre<Box<Recepisse>>,
     fichiers: Vec<Fichier>,
     cree_le: DateTime<Utc>,
+    /// Records of earlier versions: the whole journal.
+    #[serde(default)]
     evenements: Vec<Evenement>,
+    /// The journal's last entry.
+    #[serde(default)]
+    journal: Option<Evenement>,
     #[serde(default)]
     instruction: Option<Instruction>,
     #[serde(default)]
@@ -55,7 +65,8 @@ struct EnregistrementRef<'a> {
     etat: EtatEnregistre<&'a Recepisse>,
     fichiers: &'a [Fichier],
     cree_le: DateTime<Utc>,
-    evenements: &'a [Evenement],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    journal: Option<&'a Evenement>,
     #[serde(skip_serializing_if = "Option::is_none")]
     instruction: Option<&'a Instruction>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,8 +77,8 @@ impl From<Enregistrement> for Dossier {
     /// Two combinations the previous format could hold are not states: an instruction on an
     /// open dossier (only a supersession by the national registry could write one, and a
     /// registration that was never closed is not superseded), and a reopening kept after
-    /// closure (it no longer governs anything). Both stay in the journal, which is loaded
-    /// whole; the state keeps what the rules read.
+    /// closure (it no longer governs anything). Both stay in the journal; the state keeps what
+    /// the rules read.
     fn from(e: Enregistrement) -> Self {
         let etat = match e.etat {
             EtatEnregistre::Ouvert => Etat::Ouvert {
@@ -88,7 +99,8 @@ impl From<Enregistrement> for Dossier {
             etat,
             fichiers: e.fichiers,
             cree_le: e.cree_le,
-            evenements: e.evenements,
+            tete: e.evenements.last().cloned().or(e.journal),
+            a_ecrire: e.evenements,
         }
     }
 }
@@ -119,7 +131,7 @@ impl Serialize for Dossier {
             etat,
             fichiers: &self.fichiers,
             cree_le: self.cree_le,
-            evenements: &self.evenements,
+            journal: self.tete.as_ref(),
             instruction,
             reouverture,
         }

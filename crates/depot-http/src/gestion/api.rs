@@ -8,9 +8,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use depot_core::calendrier::{DateSaisie, rfc3339_paris};
-use depot_core::{
-    Consultation, Decision, DecisionSaisie, Filtre, NumeroDossier, Page, Refus, Voie,
-};
+use depot_core::{Consultation, Decision, DecisionSaisie, Filtre, Page, Refus, Voie};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -269,16 +267,6 @@ pub(crate) fn dossier_inconnu_si_absent(e: depot_core::ErreurEspace) -> ErreurAp
     }
 }
 
-pub(crate) async fn consulter(
-    etat: &SharedState,
-    n: &NumeroDossier,
-) -> Result<Consultation, ErreurApi> {
-    etat.espace
-        .consulter(n)
-        .await
-        .map_err(dossier_inconnu_si_absent)
-}
-
 /// A dossier with its identity, declarations, instruction, récépissé and journal.
 #[utoipa::path(get, path = "/api/v1/gestion/dossiers/{numero}", tag = "gestion", security(("jeton" = [])),
     params(("numero" = String, Path, description = "n° de dossier")),
@@ -289,8 +277,12 @@ async fn dossier(
     AuthGestion(qui): AuthGestion,
     Numero(n): Numero,
 ) -> Result<Response, ErreurApi> {
-    let c = consulter(&etat, &n).await?;
     audit(&qui, "dossier", n.as_str(), None);
+    let (c, journal) = etat
+        .espace
+        .consulter_en_gestion(&qui, &n)
+        .await
+        .map_err(dossier_inconnu_si_absent)?;
     let d = &c.dossier;
     Ok(Json(json!({
         "dossier": vue_dossier(&c),
@@ -299,7 +291,7 @@ async fn dossier(
         "instruction": d.instruction(),
         "pieces_attendues": d.pieces_attendues(&c.concours).iter().map(|p| p.code.as_str()).collect::<Vec<_>>(),
         "recepisse": d.recepisse(),
-        "journal": d.evenements(),
+        "journal": journal.entrees,
     }))
     .into_response())
 }
@@ -318,7 +310,7 @@ async fn fichier(
     audit(&qui, "fichier", n.as_str(), Some(id.as_str()));
     let (f, flux) = etat
         .espace
-        .voir(&n, &id)
+        .voir_en_gestion(&qui, &n, &id)
         .await
         .map_err(dossier_inconnu_si_absent)?;
     Ok(reponse_fichier(&f, flux))

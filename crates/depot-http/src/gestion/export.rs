@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use bytes::Bytes;
-use depot_core::{Consultation, Espace, Format};
+use depot_core::{Consultation, Espace, Format, Gestionnaire};
 use futures_util::StreamExt;
 
 use crate::extraction::Corps;
@@ -106,6 +106,7 @@ fn ecrire_zip(
     sortie: VersCanal,
     liste: Vec<Consultation>,
     espace: &Espace,
+    qui: &Gestionnaire,
     rt: &tokio::runtime::Handle,
 ) -> Result<(), std::io::Error> {
     use zip::write::SimpleFileOptions;
@@ -121,6 +122,10 @@ fn ecrire_zip(
     for c in &liste {
         let d = &c.dossier;
         let n = d.numero();
+        // Journaled before its files are read: a dossier that cannot be journaled is not
+        // exported (the export stops with an error).
+        rt.block_on(espace.journaliser_export(qui, n))
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         for p in d.pieces(&c.concours) {
             for (i, f) in d.fichiers_de(&p.code).enumerate() {
                 let ext = match f.format {
@@ -175,6 +180,7 @@ pub(crate) async fn exporter(
             },
             liste,
             &espace,
+            &qui,
             &rt,
         ) {
             tracing::error!(erreur = %e, "export interrompu");

@@ -11,7 +11,7 @@ use maud::html;
 use serde::Deserialize;
 
 use crate::chemin::{IdFichier, Numero};
-use crate::gestion::api::{Filtres, consulter, dossier_inconnu_si_absent, filtre, rechercher};
+use crate::gestion::api::{Filtres, dossier_inconnu_si_absent, filtre, rechercher};
 use crate::gestion::auth::{AuthGestionPage, COOKIE_GESTION, audit, gestionnaire};
 use crate::reponse::reponse_fichier;
 use crate::web::cookies::{cookie, poser_cookie};
@@ -210,8 +210,12 @@ async fn dossier_page(
     auth: AuthGestionPage,
     Numero(n): Numero,
 ) -> Result<Response, ErreurApi> {
-    let c = consulter(&etat, &n).await?;
     audit(&auth.qui, "dossier", n.as_str(), None);
+    let (c, journal) = etat
+        .espace
+        .consulter_en_gestion(&auth.qui, &n)
+        .await
+        .map_err(dossier_inconnu_si_absent)?;
     let d = &c.dossier;
     let action = etat.chemin(&format!("/gestion/dossiers/{}/decision", d.numero()));
     Ok(rendu(
@@ -272,7 +276,7 @@ async fn dossier_page(
                 }
                 h2 { "Journal" }
                 ol start="0" {
-                    @for e in d.evenements() {
+                    @for e in &journal.entrees {
                         li { code { (serde_json::to_string(e).unwrap_or_else(|err| err.to_string())) } }
                     }
                 }
@@ -317,7 +321,7 @@ async fn fichier_page(
     audit(&auth.qui, "fichier", n.as_str(), Some(id.as_str()));
     let (f, flux) = etat
         .espace
-        .voir(&n, &id)
+        .voir_en_gestion(&auth.qui, &n, &id)
         .await
         .map_err(dossier_inconnu_si_absent)?;
     Ok(reponse_fichier(&f, flux))
