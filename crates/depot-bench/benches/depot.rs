@@ -1,6 +1,7 @@
 //! `cargo bench -p depot-bench`: format validation throughput, the upload pipeline against
-//! the raw durable-write floor (a ratio measured in the same run), the rules on a 20-piece
-//! dossier, and one argon2id hash (the login floor).
+//! the raw durable-write floor (a ratio measured in the same run), an upload/delete cycle on
+//! a dossier with a long history against a fresh one (the record must not grow with the
+//! journal), the rules on a 20-piece dossier, and one argon2id hash (the login floor).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -37,9 +38,16 @@ fn validation(c: &mut Criterion) {
     g.finish();
 }
 
-/// Upload pipeline (validate + SHA-256 + durable write + record) against a raw
-/// write+fsync+rename of the same bytes in the same directory, alternated in the same run.
-fn televersement(c: &mut Criterion) {
+/// A two-thread runtime and an espace on depot-fs in a temporary directory of the current
+/// one (the disk the bench measures), for `concours`.
+fn espace_fs(
+    concours: &Concours,
+) -> (
+    tokio::runtime::Runtime,
+    tempfile::TempDir,
+    depot_fs::FsStore,
+    Espace,
+) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -47,11 +55,6 @@ fn televersement(c: &mut Criterion) {
         .unwrap();
     let dir = tempfile::tempdir_in(std::env::current_dir().unwrap()).unwrap();
     let store = depot_fs::FsStore::open(dir.path().join("data")).unwrap();
-    let brut = dir.path().join("brut");
-    std::fs::create_dir_all(&brut).unwrap();
-    let mut texte = include_str!("../../../examples/concours/animateur-2025.toml").to_owned();
-    texte = texte.replace("taille_max_mo = 10", "taille_max_mo = 20");
-    let concours = Concours::from_toml(&texte).unwrap();
     let ports = Ports::avec_stores(
         Arc::new(store.clone()),
         Arc::new(store.clone()),
@@ -60,47 +63,81 @@ fn televersement(c: &mut Criterion) {
     .avec_horloge(Arc::new(HorlogeFixe::new(pendant_preinscription())))
     .avec_blocking(Arc::new(ThreadPool::new()));
     let espace = Espace::new(vec![concours.clone()], ports).unwrap();
+    (rt, dir, store, espace)
+}
+
+/// A new dossier of `concours`, not stored.
+fn preinscrit(concours: &Concours) -> Dossier {
+    let n = NumeroDossier::generer(concours.session, &concours.code, &SystemRandom);
+    Dossier::preinscrire(
+        n,
+        concours,
+        Voie::Externe,
+        Identite::parse("A", "B", "a@b.fr").unwrap(),
+        &[],
+        pendant_preinscription(),
+    )
+    .unwrap()
+    .0
+}
+
+/// Runs `a` then `b` 31 times, alternated so that both see the same disk conditions (this
+/// virtual disk's fsync time changes by 4x from one minute to the next), and returns the
+/// medians of each and the median ratio b/a of the pairs with its quartiles.
+fn paires(
+    mut a: impl FnMut(usize) -> Duration,
+    mut b: impl FnMut(usize) -> Duration,
+) -> (Duration, Duration, [f64; 3]) {
+    let (mut ta, mut tb, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..31 {
+        let x = a(i);
+        let y = b(i);
+        ta.push(x);
+        tb.push(y);
+        ratios.push(y.as_secs_f64() / x.as_secs_f64());
+    }
+    ta.sort();
+    tb.sort();
+    ratios.sort_by(f64::total_cmp);
+    (ta[15], tb[15], [ratios[15], ratios[7], ratios[23]])
+}
+
+/// Upload pipeline (validate + SHA-256 + durable write + record) against a raw
+/// write+fsync+rename of the same bytes in the same directory, alternated in the same run.
+fn televersement(c: &mut Criterion) {
+    let mut texte = include_str!("../../../examples/concours/animateur-2025.toml").to_owned();
+    texte = texte.replace("taille_max_mo = 10", "taille_max_mo = 20");
+    let concours = Concours::from_toml(&texte).unwrap();
+    let (rt, dir, store, espace) = espace_fs(&concours);
+    let brut = dir.path().join("brut");
+    std::fs::create_dir_all(&brut).unwrap();
     let pdf = Bytes::from(pdf_image(10 << 20));
     let nouveau = || {
-        let n = NumeroDossier::generer(concours.session, &concours.code, &SystemRandom);
-        let (d, _) = Dossier::preinscrire(
-            n.clone(),
-            &concours,
-            Voie::Externe,
-            Identite::parse("A", "B", "a@b.fr").unwrap(),
-            &[],
-            pendant_preinscription(),
-        )
-        .unwrap();
+        let d = preinscrit(&concours);
         rt.block_on(store.create(&d)).unwrap();
-        n
+        d.numero().clone()
     };
-    // The ratio, alternating the two so that both see the same disk conditions: this
-    // virtual disk's fsync time changes by 4x from one minute to the next, so each pair gives
-    // a ratio and the median pair ratio is reported, with its quartiles.
-    let (mut t_pipeline, mut t_brut, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..31 {
-        let n = nouveau();
-        let t = Instant::now();
-        rt.block_on(deposer_en_flux(&espace, &n, &pdf));
-        let p = t.elapsed();
-        let t = Instant::now();
-        depot_bench::ecriture_brute(&brut, &format!("f{i}"), &pdf).unwrap();
-        let b = t.elapsed();
-        t_pipeline.push(p);
-        t_brut.push(b);
-        ratios.push(b.as_secs_f64() / p.as_secs_f64());
-    }
-    t_pipeline.sort();
-    t_brut.sort();
-    ratios.sort_by(f64::total_cmp);
+    // Ratio raw time / pipeline time: the pipeline's throughput relative to the raw floor.
+    let (t_pipeline, t_brut, ratios) = paires(
+        |_| {
+            let n = nouveau();
+            let t = Instant::now();
+            rt.block_on(deposer_en_flux(&espace, &n, &pdf));
+            t.elapsed()
+        },
+        |i| {
+            let t = Instant::now();
+            depot_bench::ecriture_brute(&brut, &format!("f{i}"), &pdf).unwrap();
+            t.elapsed()
+        },
+    );
     println!(
         "upload pipeline, 10 MiB PDF, 31 alternated pairs: median {:.1} ms; raw write+fsync+rename median {:.1} ms; throughput ratio pipeline/raw: median of pairs {:.2} (quartiles {:.2}–{:.2})",
-        t_pipeline[15].as_secs_f64() * 1e3,
-        t_brut[15].as_secs_f64() * 1e3,
-        ratios[15],
-        ratios[7],
-        ratios[23]
+        t_pipeline.as_secs_f64() * 1e3,
+        t_brut.as_secs_f64() * 1e3,
+        ratios[0],
+        ratios[1],
+        ratios[2]
     );
     let mut g = c.benchmark_group("televersement-10mo");
     g.sample_size(10)
@@ -120,6 +157,58 @@ fn televersement(c: &mut Criterion) {
             depot_bench::ecriture_brute(&brut, &format!("g{i}"), &pdf).unwrap()
         })
     });
+    g.finish();
+}
+
+/// An upload then a deletion on a dossier whose journal holds 4,000 entries, against the
+/// same cycle on a fresh dossier, alternated in the same run (depot-fs, the default store).
+/// While the journal lived in the record, every operation rewrote the whole history: the
+/// ratio grew with it (the outside test: 4 ms on a fresh dossier, 111 ms after 8,300
+/// cycles).
+fn historique(c: &mut Criterion) {
+    let concours = Concours::from_toml(include_str!(
+        "../../../examples/concours/animateur-2025.toml"
+    ))
+    .unwrap();
+    let (rt, _dir, store, espace) = espace_fs(&concours);
+    let dossier = |entrees: usize| {
+        let mut d = preinscrit(&concours);
+        for i in 1..entrees {
+            // A failure before each: every login is journaled.
+            d.journaliser_connexion(
+                1,
+                pendant_preinscription() + chrono::Duration::seconds(i as i64),
+            );
+        }
+        rt.block_on(store.create(&d)).unwrap();
+        d.numero().clone()
+    };
+    let (neuf, ancien) = (dossier(1), dossier(4_000));
+    let pdf = Bytes::from(depot_core::exemples::pdf_minimal());
+    let cycle = |n: &NumeroDossier| {
+        let t = Instant::now();
+        rt.block_on(async {
+            let f = espace
+                .deposer(n, "piece-identite", "a.pdf", pdf.clone())
+                .await
+                .unwrap();
+            espace.supprimer(n, &f.id).await.unwrap();
+        });
+        t.elapsed()
+    };
+    let (t_neuf, t_ancien, ratios) = paires(|_| cycle(&neuf), |_| cycle(&ancien));
+    println!(
+        "upload+delete cycle, 31 alternated pairs: fresh dossier median {:.1} ms; dossier with 4,000 journal entries median {:.1} ms; ratio long/fresh: median of pairs {:.2} (quartiles {:.2}–{:.2})",
+        t_neuf.as_secs_f64() * 1e3,
+        t_ancien.as_secs_f64() * 1e3,
+        ratios[0],
+        ratios[1],
+        ratios[2]
+    );
+    let mut g = c.benchmark_group("historique");
+    g.sample_size(10).measurement_time(Duration::from_secs(3));
+    g.bench_function("cycle-dossier-neuf", |b| b.iter(|| cycle(&neuf)));
+    g.bench_function("cycle-dossier-4000-entrees", |b| b.iter(|| cycle(&ancien)));
     g.finish();
 }
 
@@ -221,5 +310,12 @@ fn argon2(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, validation, televersement, regles, argon2);
+criterion_group!(
+    benches,
+    validation,
+    televersement,
+    historique,
+    regles,
+    argon2
+);
 criterion_main!(benches);
