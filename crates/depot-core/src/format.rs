@@ -6,8 +6,9 @@
 
 pub use depot_format::{
     AnalyseFlux, Caracteristiques, Examen, Format, JPEG_ENTETES_MAX, LIMITE_MEGAPIXELS,
-    NOM_MAX_CARACTERES, Nature, PDF_ANALYSE_COMPLETE_MAX, PDF_DECOMPRESSION_MAX, Rejet,
-    TRAILER_JPEG_MAX, formats_en_mots, normaliser_nom,
+    NOM_MAX_CARACTERES, Nature, PDF_ANALYSE_COMPLETE_MAX, PDF_DECOMPRESSION_MAX,
+    PIXELS_PAR_OCTET_MAX, PLAFOND_MEGAPIXELS, Rejet, TRAILER_JPEG_MAX, formats_en_mots,
+    normaliser_nom,
 };
 
 use crate::erreur::Refus;

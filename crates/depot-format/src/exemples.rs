@@ -115,6 +115,19 @@ pub fn pdf_image(octets_image: usize) -> Vec<u8> {
 /// end-of-block), so every 8×8 block costs two bits. `remplissage` bytes of comment
 /// segments are added to reach a realistic file size.
 pub fn jpeg_gris(largeur: u16, hauteur: u16, remplissage: usize) -> Vec<u8> {
+    jpeg_uniforme(largeur, hauteur, remplissage, 1)
+}
+
+/// A greyscale JPEG whose image data is as dense as a phone photo's: the same uniform grey
+/// as [`jpeg_gris`], coded with 16-bit Huffman codes, so every 8×8 block costs 4 bytes
+/// (16 pixels per byte of image data; phone photos have 3 to 8).
+pub fn jpeg_dense(largeur: u16, hauteur: u16) -> Vec<u8> {
+    jpeg_uniforme(largeur, hauteur, 0, 16)
+}
+
+/// A uniform grey JPEG whose two Huffman codes (DC difference 0, AC end-of-block) are
+/// `bits_code` bits long each (1 to 16; all zeros, a valid canonical code).
+fn jpeg_uniforme(largeur: u16, hauteur: u16, remplissage: usize, bits_code: usize) -> Vec<u8> {
     let mut o = vec![0xFF, 0xD8];
     // APP0 JFIF.
     o.extend_from_slice(&[
@@ -138,18 +151,20 @@ pub fn jpeg_gris(largeur: u16, hauteur: u16, remplissage: usize) -> Vec<u8> {
     o.extend_from_slice(&hauteur.to_be_bytes());
     o.extend_from_slice(&largeur.to_be_bytes());
     o.extend_from_slice(&[0x01, 0x01, 0x11, 0x00]);
-    // DHT: DC table 0 and AC table 0, each a single 1-bit code for symbol 0.
+    // DHT: DC table 0 and AC table 0, each a single `bits_code`-bit code for symbol 0.
     for classe in [0x00u8, 0x10] {
-        o.extend_from_slice(&[0xFF, 0xC4, 0x00, 0x14, classe, 0x01]);
-        o.extend_from_slice(&[0u8; 15]);
+        o.extend_from_slice(&[0xFF, 0xC4, 0x00, 0x14, classe]);
+        let mut comptes = [0u8; 16];
+        comptes[bits_code - 1] = 1;
+        o.extend_from_slice(&comptes);
         o.push(0x00);
     }
     // SOS.
     o.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00]);
     let blocs = usize::from(largeur.div_ceil(8)) * usize::from(hauteur.div_ceil(8));
-    let bits = blocs * 2;
+    let bits = blocs * 2 * bits_code;
     o.extend(std::iter::repeat_n(0u8, bits / 8));
-    if bits % 8 != 0 {
+    if !bits.is_multiple_of(8) {
         // Pad the last byte with 1-bits, as the standard requires.
         o.push(0xFFu8 >> (bits % 8));
         if o.last() == Some(&0xFF) {

@@ -25,8 +25,11 @@
 //!    parsed whole by lopdf (per-stream decompression limit, parser panics contained),
 //!    and both must accept it. Larger files are decided by the scan alone, so memory stays
 //!    bounded whatever the size;
-//! 6. a JPEG's headers decode, it has at most [`LIMITE_MEGAPIXELS`] megapixels, and it ends
-//!    with the `FF D9` marker. **Trailing data**: cameras and editors sometimes leave a few
+//! 6. a JPEG's headers decode, it has at most [`LIMITE_MEGAPIXELS`] megapixels — or, up to
+//!    [`PLAFOND_MEGAPIXELS`] (phones shoot 108 and 200 MP), as many as its compressed image
+//!    data can carry: at most [`PIXELS_PAR_OCTET_MAX`] pixels per byte after the first scan
+//!    header, which tells a real photo from a pixel bomb (a few bytes declaring gigapixels)
+//!    —, and it ends with the `FF D9` marker. **Trailing data**: cameras and editors sometimes leave a few
 //!    bytes after `FF D9`; up to [`TRAILER_JPEG_MAX`] bytes are tolerated when they carry no
 //!    other format's signature. A JPEG that also announces `%PDF-` in its first KiB (where PDF
 //!    readers look for it) is a polyglot and refused. Only its header segments (metadata
@@ -54,8 +57,23 @@ pub use rejet::{Nature, Rejet};
 
 use noms::{CLES_ACTIVES, NOMS_ACTIFS};
 
-/// Pixel-bomb guard: larger JPEGs are refused.
+/// Pixel-bomb guard: a JPEG of up to this many megapixels is accepted whatever its size.
 pub const LIMITE_MEGAPIXELS: u64 = 50;
+/// Above [`LIMITE_MEGAPIXELS`], a JPEG is accepted up to this many megapixels (the largest
+/// phone sensors are 200 MP) when its image data is dense enough ([`PIXELS_PAR_OCTET_MAX`]).
+pub const PLAFOND_MEGAPIXELS: u64 = 210;
+/// Above [`LIMITE_MEGAPIXELS`], at most this many pixels per byte of image data (the bytes
+/// from the first scan to the end). Phone photos of 108 and 200 MP carry 3 to 8 pixels per
+/// byte; a pixel bomb thousands (a uniform 60 MP image needs 234 KB: 256 pixels per byte).
+pub const PIXELS_PAR_OCTET_MAX: u64 = 32;
+
+/// The most pixels a JPEG whose image data is `octets_image` bytes long may have.
+fn pixels_admis(octets_image: u64) -> u64 {
+    octets_image.saturating_mul(PIXELS_PAR_OCTET_MAX).clamp(
+        LIMITE_MEGAPIXELS * 1_000_000,
+        PLAFOND_MEGAPIXELS * 1_000_000,
+    )
+}
 /// Bytes tolerated after a JPEG's end marker.
 pub const TRAILER_JPEG_MAX: usize = 4096;
 /// Longest display name kept, in characters.
@@ -649,6 +667,10 @@ struct JpegFlux {
     invalide: bool,
     /// Stray bytes met between header segments (see [`OCTETS_PARASITES_MAX`]).
     parasites: usize,
+    /// Bytes read so far.
+    lus: u64,
+    /// Bytes before the first scan's data (headers and metadata): what follows is the image.
+    avant_scan: u64,
 }
 
 /// Stray bytes tolerated between a JPEG's header segments, in all. Some editors (Photoshop
@@ -680,6 +702,8 @@ impl JpegFlux {
             queue: Queue::new(TRAILER_JPEG_MAX + 2),
             invalide: false,
             parasites: 0,
+            lus: 0,
+            avant_scan: 0,
         }
     }
 
@@ -693,6 +717,8 @@ impl JpegFlux {
 
     fn lire(&mut self, m: &[u8]) {
         self.queue.pousser(m);
+        let base = self.lus;
+        self.lus += m.len() as u64;
         let mut i = 0;
         while i < m.len() && !self.invalide {
             let b = m[i];
@@ -764,6 +790,10 @@ impl JpegFlux {
                     };
                 }
             }
+            if self.marche == Marche::Scan {
+                self.avant_scan = base + i as u64;
+                return;
+            }
         }
     }
 
@@ -794,7 +824,7 @@ impl JpegFlux {
             return Err(invalide());
         }
         self.entetes.extend_from_slice(&[0xFF, 0xD9]);
-        dimensions_jpeg(nom, &self.entetes)
+        dimensions_jpeg(nom, &self.entetes, self.lus - self.avant_scan)
     }
 }
 
@@ -874,8 +904,13 @@ fn chercher_contenu_actif(doc: &lopdf::Document) -> Option<String> {
     None
 }
 
-/// Dimensions from the header segments (SOI … SOS, EOI), with the pixel limit.
-fn dimensions_jpeg(nom: &str, contenu: &[u8]) -> Result<Caracteristiques, Rejet> {
+/// Dimensions from the header segments (SOI … SOS, EOI), with the pixel limit for image
+/// data of `octets_image` bytes.
+fn dimensions_jpeg(
+    nom: &str,
+    contenu: &[u8],
+    octets_image: u64,
+) -> Result<Caracteristiques, Rejet> {
     let invalide = || Rejet::JpegInvalide {
         nom: nom.to_owned(),
     };
@@ -892,11 +927,12 @@ fn dimensions_jpeg(nom: &str, contenu: &[u8]) -> Result<Caracteristiques, Rejet>
         _ => return Err(invalide()),
     };
     let pixels = largeur * hauteur;
-    if pixels > LIMITE_MEGAPIXELS * 1_000_000 {
+    let admis = pixels_admis(octets_image);
+    if pixels > admis {
         return Err(Rejet::ImageTropGrande {
             nom: nom.to_owned(),
             megapixels: pixels.div_ceil(1_000_000),
-            limite: LIMITE_MEGAPIXELS,
+            limite: admis / 1_000_000,
         });
     }
     Ok(Caracteristiques::Jpeg {

@@ -8,7 +8,7 @@ use std::io::Write;
 use depot_format::exemples::{
     jpeg_gris, jpeg_minimal, pdf_depuis_objets, pdf_image, pdf_minimal, pdf_pages, png_minimal,
 };
-use depot_format::{AnalyseFlux, Caracteristiques, Format, analyser};
+use depot_format::{AnalyseFlux, Caracteristiques, Format, analyser, exemples};
 
 const LES_DEUX: &[Format] = &[Format::Pdf, Format::Jpeg];
 
@@ -663,4 +663,69 @@ fn grands_pdf_analyses_au_fil_de_l_eau() {
     let mut coupe = grand[..grand.len() / 2].to_vec();
     coupe.extend_from_slice(b"\n%%EOF\n");
     assert_eq!(verdict(&coupe).unwrap_err(), "pdf_illisible");
+}
+
+/// Item 5 of the real-documents issue: phone photos above 50 MP (64, 108, 200 MP modes)
+/// are accepted when their image data is as dense as a photo's; a pixel bomb — the same
+/// dimensions in a few bytes — is still refused, and so is anything above 210 MP. Checked
+/// whole and in chunks (not byte by byte: megabytes of image data).
+#[test]
+fn photos_de_plus_de_50_mp_mais_pas_de_bombe() {
+    let verdict = |nom: &str, j: &[u8]| {
+        let entier = match analyser(nom, j, LES_DEUX, 20) {
+            Ok(e) => Ok(e.caracteristiques),
+            Err(r) => Err(r.code()),
+        };
+        for morceau in [1000, 65_536] {
+            let mut a = AnalyseFlux::new(nom, LES_DEUX, 20);
+            let mut r = Ok(());
+            for m in j.chunks(morceau) {
+                r = r.and_then(|()| a.nourrir(m));
+            }
+            let parties = r.map_err(|x| x.code()).and_then(|()| {
+                a.terminer()
+                    .map(|e| e.caracteristiques)
+                    .map_err(|x| x.code())
+            });
+            assert_eq!(parties, entier, "{nom}: chunks of {morceau}");
+        }
+        entier
+    };
+    // The dense fixture is a real JPEG: it decodes whole.
+    let petit = exemples::jpeg_dense(64, 48);
+    let mut d = zune_jpeg::JpegDecoder::new(&petit);
+    assert_eq!(d.decode().unwrap().len(), 64 * 48);
+    // 64 MP (9248 × 6936, a phone's 64 MP mode): 4 MB of image data, 16 pixels per byte.
+    let photo = exemples::jpeg_dense(9248, 6936);
+    assert_eq!(
+        verdict("photo-64mp.jpg", &photo),
+        Ok(Caracteristiques::Jpeg {
+            largeur: 9248,
+            hauteur: 6936
+        })
+    );
+    // 108 MP (12000 × 9000): 6.75 MB.
+    assert!(verdict("photo-108mp.jpg", &exemples::jpeg_dense(12_000, 9_000)).is_ok());
+    // The same 64 MP as a uniform image in 230 KB (256 pixels per byte): a bomb.
+    let bombe = exemples::jpeg_gris(9248, 6936, 0);
+    assert!(bombe.len() < 300_000);
+    assert_eq!(verdict("bombe.jpg", &bombe), Err("image_trop_grande"));
+    // Comment padding is not image data: it does not buy pixels.
+    let bombe_rembourree = exemples::jpeg_gris(9248, 6936, 5_000_000);
+    assert_eq!(
+        verdict("bombe-rembourree.jpg", &bombe_rembourree),
+        Err("image_trop_grande")
+    );
+    // The message names the limit for this file.
+    let r = analyser("bombe.jpg", &bombe, LES_DEUX, 20).unwrap_err();
+    assert!(
+        r.message().contains("65 mégapixels, au plus 50"),
+        "{}",
+        r.message()
+    );
+    // Above the ceiling, however dense: 16320 × 13000 = 212 MP.
+    assert_eq!(
+        verdict("capteur-212mp.jpg", &exemples::jpeg_dense(16_320, 13_000)),
+        Err("image_trop_grande")
+    );
 }
