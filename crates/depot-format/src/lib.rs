@@ -16,8 +16,10 @@
 //! 5. a PDF has `%%EOF` in its last KiB, trailing NUL/white-space padding aside (not truncated), is not encrypted, has at least one
 //!    page, and carries no active content: `/JavaScript`, `/JS`, `/Launch`,
 //!    `/EmbeddedFile(s)`, an embedded file stream `/EF` or a `/FileAttachment` annotation
-//!    (attachments by structure, with or without their optional `/Type`), `/AA`,
-//!    `/RichMedia`, `/XFA`, `/ImportData`, `/GoToE` — as keys
+//!    (attachments by structure, with or without their optional `/Type`),
+//!    `/RichMedia`, `/XFA`, actions that import, submit or open another file (`/ImportData`,
+//!    `/SubmitForm`, `/GoToR`, `/GoToE`) — judged by what they do, so additional actions
+//!    (`/AA`) that only navigate are accepted — as keys
 //!    or as names, hex-escaped or inside object streams. This is checked **as the file
 //!    streams in** by a scanner that reads every object in file order, decompresses object
 //!    streams, and refuses a cross-reference that points inside another stream's data (an

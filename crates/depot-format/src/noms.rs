@@ -14,12 +14,19 @@ pub(crate) const CLES_ACTIVES: &[&[u8]] = &[
     // whether or not the optional `/Type /EmbeddedFile` is written (an attachment
     // annotation, the catalogue's or a page's `/AF` associated files).
     b"EF",
-    b"AA",
     b"RichMedia",
     b"XFA",
 ];
 
 /// Names that make a PDF active as name values (`/S /JavaScript`, `/Type /EmbeddedFile`…).
+///
+/// An action is judged by what it does (its `/S`), wherever it is attached — `/OpenAction`,
+/// a link's `/A`, or the additional actions `/AA` that fire on opening a page or focusing a
+/// field: running code (`JavaScript`), another program or file (`Launch`, `GoToR`, `GoToE`),
+/// reading or sending data (`ImportData`, `SubmitForm`), rich media. Navigation inside the
+/// document (`GoTo`, `Named`), links (`URI`), showing and hiding fields are not active
+/// content: `/AA` holding only those is accepted (issue 14, item 3: PDF/A-4 files and
+/// forms carry them).
 pub(crate) const NOMS_ACTIFS: &[&[u8]] = &[
     b"JavaScript",
     b"Launch",
@@ -28,4 +35,6 @@ pub(crate) const NOMS_ACTIFS: &[&[u8]] = &[
     b"RichMedia",
     b"ImportData",
     b"GoToE",
+    b"GoToR",
+    b"SubmitForm",
 ];

@@ -224,9 +224,30 @@ fn contenu_actif_refuse() {
             "launch",
             pdf_avec("/OpenAction << /S /Launch /F (calc.exe) >>", vec![], ""),
         ),
+        // Additional actions are judged by what they do (issue 14, item 3).
         (
-            "aa",
-            pdf_avec("/AA << /WC << /S /GoTo /D [3 0 R /Fit] >> >>", vec![], ""),
+            "aa-javascript",
+            pdf_avec(
+                "/AA << /WC << /S /JavaScript /JS (app.alert(1)) >> >>",
+                vec![],
+                "",
+            ),
+        ),
+        (
+            "aa-envoi",
+            pdf_avec(
+                "/AA << /WC 4 0 R >>",
+                vec![b"<< /S /SubmitForm /F << /FS /URL /F (https://exemple.invalid/x) >> >>".to_vec()],
+                "",
+            ),
+        ),
+        (
+            "lien-vers-un-autre-fichier",
+            pdf_avec(
+                "",
+                vec![b"<< /Type /Annot /Subtype /Link /Rect [0 0 10 10] /A << /S /GoToR /F (autre.pdf) /D [0 /Fit] >> >>".to_vec()],
+                "",
+            ),
         ),
         (
             "embedded",
@@ -728,4 +749,34 @@ fn photos_de_plus_de_50_mp_mais_pas_de_bombe() {
         verdict("capteur-212mp.jpg", &exemples::jpeg_dense(16_320, 13_000)),
         Err("image_trop_grande")
     );
+}
+
+/// Issue 14, item 3: `/AA` (additional actions) that only navigate inside the document — a
+/// page's open action going to a page, a named action, a link — is no active content.
+#[test]
+fn actions_supplementaires_de_navigation_acceptees() {
+    for (nom, pdf) in [
+        (
+            "aa-goto",
+            pdf_avec("/AA << /WC << /S /GoTo /D [3 0 R /Fit] >> >>", vec![], ""),
+        ),
+        (
+            "aa-named-ref",
+            pdf_avec(
+                "/AA << /WP 4 0 R >>",
+                vec![b"<< /S /Named /N /FirstPage >>".to_vec()],
+                "",
+            ),
+        ),
+        (
+            "lien-uri",
+            pdf_avec(
+                "",
+                vec![b"<< /Type /Annot /Subtype /Link /Rect [0 0 10 10] /A << /S /URI /URI (https://www.cdg.fr/) >> >>".to_vec()],
+                "",
+            ),
+        ),
+    ] {
+        assert_eq!(code(&format!("{nom}.pdf"), &pdf), "accepte", "{nom}");
+    }
 }
