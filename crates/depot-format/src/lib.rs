@@ -31,11 +31,15 @@
 //!    [`PLAFOND_MEGAPIXELS`] (phones shoot 108 and 200 MP), as many as its compressed image
 //!    data can carry: at most [`PIXELS_PAR_OCTET_MAX`] pixels per byte after the first scan
 //!    header, which tells a real photo from a pixel bomb (a few bytes declaring gigapixels)
-//!    —, and it ends with the `FF D9` marker. **Trailing data**: cameras and editors sometimes leave a few
-//!    bytes after `FF D9`; up to [`TRAILER_JPEG_MAX`] bytes are tolerated when they carry no
-//!    other format's signature. A JPEG that also announces `%PDF-` in its first KiB (where PDF
-//!    readers look for it) is a polyglot and refused. Only its header segments (metadata
-//!    left out) and its last bytes are kept while it streams.
+//!    —, and its image ends with the `FF D9` marker, found **by parsing** (the first
+//!    image's end after its scans, not the last `FF D9` of the file). **What follows the
+//!    image**: the other images its MPF index declares (stereo pairs, an Ultra HDR gain
+//!    map), each a JPEG ending exactly at its declared size; then the video its XMP declares
+//!    (a motion photo), an MP4 of that length; otherwise up to [`TRAILER_JPEG_MAX`] bytes of
+//!    padding carrying no other format's signature (see `jpeg_flux.rs`). A JPEG that also
+//!    announces `%PDF-` in its first KiB (where PDF readers look for it) is a polyglot and
+//!    refused. Only its header segments (metadata left out but for the MPF index and the
+//!    XMP packet) are kept while it streams.
 //!
 //! [`AnalyseFlux`] applies these rules chunk by chunk (depot-core's upload uses it to check a
 //! file while the store writes it); [`analyser`] applies them to a file in memory. Both
@@ -50,12 +54,15 @@ use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
 pub mod exemples;
+mod jpeg_flux;
 mod noms;
 mod pdf_flux;
 mod rejet;
 
 pub use noms::PDF_DECOMPRESSION_MAX;
 pub use rejet::{Nature, Rejet};
+
+use jpeg_flux::JpegFlux;
 
 use noms::{CLES_ACTIVES, NOMS_ACTIFS};
 
@@ -69,13 +76,6 @@ pub const PLAFOND_MEGAPIXELS: u64 = 210;
 /// byte; a pixel bomb thousands (a uniform 60 MP image needs 234 KB: 256 pixels per byte).
 pub const PIXELS_PAR_OCTET_MAX: u64 = 32;
 
-/// The most pixels a JPEG whose image data is `octets_image` bytes long may have.
-fn pixels_admis(octets_image: u64) -> u64 {
-    octets_image.saturating_mul(PIXELS_PAR_OCTET_MAX).clamp(
-        LIMITE_MEGAPIXELS * 1_000_000,
-        PLAFOND_MEGAPIXELS * 1_000_000,
-    )
-}
 /// Bytes tolerated after a JPEG's end marker.
 pub const TRAILER_JPEG_MAX: usize = 4096;
 /// Longest display name kept, in characters.
@@ -659,177 +659,6 @@ fn verdict_pdf(
     }
 }
 
-/// A JPEG read as it arrives: its header segments (metadata left out) up to the start of
-/// the scan, and its last bytes.
-#[derive(Debug)]
-struct JpegFlux {
-    entetes: Vec<u8>,
-    marche: Marche,
-    queue: Queue,
-    invalide: bool,
-    /// Stray bytes met between header segments (see [`OCTETS_PARASITES_MAX`]).
-    parasites: usize,
-    /// Bytes read so far.
-    lus: u64,
-    /// Bytes before the first scan's data (headers and metadata): what follows is the image.
-    avant_scan: u64,
-}
-
-/// Stray bytes tolerated between a JPEG's header segments, in all. Some editors (Photoshop
-/// among them) leave a few; libjpeg skips them with a warning and every viewer opens the
-/// image. More is no editor's slip, and could carry something: refused.
-const OCTETS_PARASITES_MAX: usize = 64;
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Marche {
-    /// The two bytes of SOI still to skip.
-    Soi(u8),
-    /// Expecting 0xFF.
-    Marqueur,
-    /// 0xFF seen: expecting the marker code.
-    Code,
-    /// Reading a segment's length: marker, bytes read, first byte.
-    Longueur(u8, u8, u8),
-    /// In a segment: marker, bytes left, whether it is kept.
-    Segment(u8, usize, bool),
-    /// In the entropy-coded data: nothing more to walk.
-    Scan,
-}
-
-impl JpegFlux {
-    fn new() -> Self {
-        Self {
-            entetes: vec![0xFF, 0xD8],
-            marche: Marche::Soi(2),
-            queue: Queue::new(TRAILER_JPEG_MAX + 2),
-            invalide: false,
-            parasites: 0,
-            lus: 0,
-            avant_scan: 0,
-        }
-    }
-
-    fn garder(&mut self, b: &[u8]) {
-        if self.entetes.len() + b.len() > JPEG_ENTETES_MAX {
-            self.invalide = true;
-        } else {
-            self.entetes.extend_from_slice(b);
-        }
-    }
-
-    fn lire(&mut self, m: &[u8]) {
-        self.queue.pousser(m);
-        let base = self.lus;
-        self.lus += m.len() as u64;
-        let mut i = 0;
-        while i < m.len() && !self.invalide {
-            let b = m[i];
-            match self.marche {
-                Marche::Scan => return,
-                Marche::Soi(n) => {
-                    self.marche = if n > 1 {
-                        Marche::Soi(n - 1)
-                    } else {
-                        Marche::Marqueur
-                    };
-                    i += 1;
-                }
-                Marche::Marqueur => {
-                    i += 1;
-                    if b == 0xFF {
-                        self.marche = Marche::Code;
-                    } else {
-                        // A stray byte before the next marker, as libjpeg tolerates.
-                        self.parasites += 1;
-                        self.invalide |= self.parasites > OCTETS_PARASITES_MAX;
-                    }
-                }
-                Marche::Code => {
-                    i += 1;
-                    match b {
-                        // Fill bytes.
-                        0xFF => {}
-                        // Standalone markers.
-                        0x01 | 0xD0..=0xD7 => self.marche = Marche::Marqueur,
-                        // SOI again, EOI before any scan, or a stuffed zero: not headers.
-                        0xD8 | 0xD9 | 0x00 => self.invalide = true,
-                        code => self.marche = Marche::Longueur(code, 0, 0),
-                    }
-                }
-                Marche::Longueur(code, 0, _) => {
-                    self.marche = Marche::Longueur(code, 1, b);
-                    i += 1;
-                }
-                Marche::Longueur(code, _, haut) => {
-                    i += 1;
-                    let longueur = usize::from(u16::from_be_bytes([haut, b]));
-                    if longueur < 2 {
-                        self.invalide = true;
-                        continue;
-                    }
-                    // Metadata (APPn, COM) is not needed to read the headers.
-                    let garde = !matches!(code, 0xE0..=0xEF | 0xFE);
-                    if garde {
-                        self.garder(&[0xFF, code, haut, b]);
-                    }
-                    self.marche = if longueur == 2 {
-                        self.apres_segment(code)
-                    } else {
-                        Marche::Segment(code, longueur - 2, garde)
-                    };
-                }
-                Marche::Segment(code, reste, garde) => {
-                    let n = reste.min(m.len() - i);
-                    if garde {
-                        let morceau = &m[i..i + n];
-                        self.garder(morceau);
-                    }
-                    i += n;
-                    self.marche = if n == reste {
-                        self.apres_segment(code)
-                    } else {
-                        Marche::Segment(code, reste - n, garde)
-                    };
-                }
-            }
-            if self.marche == Marche::Scan {
-                self.avant_scan = base + i as u64;
-                return;
-            }
-        }
-    }
-
-    fn apres_segment(&self, code: u8) -> Marche {
-        if code == 0xDA {
-            Marche::Scan
-        } else {
-            Marche::Marqueur
-        }
-    }
-
-    fn terminer(mut self, nom: &str, debut: &[u8]) -> Result<Caracteristiques, Rejet> {
-        let invalide = || Rejet::JpegInvalide {
-            nom: nom.to_owned(),
-        };
-        // A PDF reader looks for %PDF- in the first KiB: such a JPEG would also open as a PDF.
-        if contient(debut, b"%PDF-") || self.invalide || self.marche != Marche::Scan {
-            return Err(invalide());
-        }
-        let queue = &self.queue.octets;
-        let fin = queue
-            .windows(2)
-            .rposition(|w| w == [0xFF, 0xD9])
-            .ok_or_else(invalide)?;
-        let traine = &queue[fin + 2..];
-        if traine.len() > TRAILER_JPEG_MAX || SIGNATURES_CACHEES.iter().any(|s| contient(traine, s))
-        {
-            return Err(invalide());
-        }
-        self.entetes.extend_from_slice(&[0xFF, 0xD9]);
-        dimensions_jpeg(nom, &self.entetes, self.lus - self.avant_scan)
-    }
-}
-
 /// The whole-file parse by lopdf, after the streaming scan (which checked the `%%EOF`).
 fn analyser_pdf(nom: &str, contenu: &[u8]) -> Result<Caracteristiques, Rejet> {
     let illisible = || Rejet::PdfIllisible {
@@ -904,43 +733,6 @@ fn chercher_contenu_actif(doc: &lopdf::Document) -> Option<String> {
         pile.extend(dict.iter().map(|(_, v)| v));
     }
     None
-}
-
-/// Dimensions from the header segments (SOI … SOS, EOI), with the pixel limit for image
-/// data of `octets_image` bytes.
-fn dimensions_jpeg(
-    nom: &str,
-    contenu: &[u8],
-    octets_image: u64,
-) -> Result<Caracteristiques, Rejet> {
-    let invalide = || Rejet::JpegInvalide {
-        nom: nom.to_owned(),
-    };
-    let options = zune_jpeg::zune_core::options::DecoderOptions::default()
-        .set_max_width(usize::from(u16::MAX))
-        .set_max_height(usize::from(u16::MAX));
-    let entetes = catch_unwind(AssertUnwindSafe(|| {
-        let mut d = zune_jpeg::JpegDecoder::new_with_options(contenu, options);
-        d.decode_headers().ok()?;
-        d.info().map(|i| (u64::from(i.width), u64::from(i.height)))
-    }));
-    let (largeur, hauteur) = match entetes {
-        Ok(Some((l, h))) if l > 0 && h > 0 => (l, h),
-        _ => return Err(invalide()),
-    };
-    let pixels = largeur * hauteur;
-    let admis = pixels_admis(octets_image);
-    if pixels > admis {
-        return Err(Rejet::ImageTropGrande {
-            nom: nom.to_owned(),
-            megapixels: pixels.div_ceil(1_000_000),
-            limite: admis / 1_000_000,
-        });
-    }
-    Ok(Caracteristiques::Jpeg {
-        largeur: u32::try_from(largeur).unwrap_or(u32::MAX),
-        hauteur: u32::try_from(hauteur).unwrap_or(u32::MAX),
-    })
 }
 
 #[cfg(test)]

@@ -780,3 +780,147 @@ fn actions_supplementaires_de_navigation_acceptees() {
         assert_eq!(code(&format!("{nom}.pdf"), &pdf), "accepte", "{nom}");
     }
 }
+
+/// `jpeg` with a segment `code` carrying `contenu` inserted right after SOI.
+fn avec_segment(jpeg: &[u8], code: u8, contenu: &[u8]) -> Vec<u8> {
+    let mut o = vec![0xFF, 0xD8, 0xFF, code];
+    o.extend_from_slice(&((contenu.len() + 2) as u16).to_be_bytes());
+    o.extend_from_slice(contenu);
+    o.extend_from_slice(&jpeg[2..]);
+    o
+}
+
+/// An MPF index (big-endian) declaring the first image (offset 0) and others at
+/// `(size, offset)`, offsets counted from the TIFF header that follows `MPF\0`.
+fn index_mpf(taille_premiere: u32, autres: &[(u32, u32)]) -> Vec<u8> {
+    let n = 1 + autres.len() as u32;
+    let mut o = b"MPF\0MM\0*\0\0\0\x08".to_vec();
+    o.extend_from_slice(&3u16.to_be_bytes());
+    let entrees = 8 + 2 + 3 * 12 + 4;
+    for (tag, genre, nombre, valeur) in [
+        (0xB000u16, 7u16, 4u32, u32::from_be_bytes(*b"0100")),
+        (0xB001, 4, 1, n),
+        (0xB002, 7, 16 * n, entrees),
+    ] {
+        o.extend_from_slice(&tag.to_be_bytes());
+        o.extend_from_slice(&genre.to_be_bytes());
+        o.extend_from_slice(&nombre.to_be_bytes());
+        o.extend_from_slice(&valeur.to_be_bytes());
+    }
+    o.extend_from_slice(&0u32.to_be_bytes());
+    for (taille, offset) in std::iter::once((taille_premiere, 0)).chain(autres.iter().copied()) {
+        o.extend_from_slice(&0u32.to_be_bytes());
+        o.extend_from_slice(&taille.to_be_bytes());
+        o.extend_from_slice(&offset.to_be_bytes());
+        o.extend_from_slice(&[0; 4]);
+    }
+    o
+}
+
+/// A multi-picture JPEG: `premiere` with an MPF index declaring `seconde` right after it
+/// (`decalage` added to the declared offset, `ecart` bytes between the two).
+fn mpo(premiere: &[u8], seconde: &[u8], decalage: i64, ecart: usize) -> Vec<u8> {
+    // The index's size does not depend on its values: measure it, then fill it in.
+    let longueur = avec_segment(premiere, 0xE2, &index_mpf(0, &[(0, 0)])).len();
+    // The TIFF header starts after SOI, the APP2 marker and length, and `MPF\0`.
+    let origine = 2 + 4 + 4;
+    let offset = (longueur + ecart - origine) as i64 + decalage;
+    let mut o = avec_segment(
+        premiere,
+        0xE2,
+        &index_mpf(longueur as u32, &[(seconde.len() as u32, offset as u32)]),
+    );
+    o.extend(std::iter::repeat_n(0u8, ecart));
+    o.extend_from_slice(seconde);
+    o
+}
+
+/// Issue 14, false acceptance 2: the end of a JPEG is found by parsing (the first image's
+/// EOI after its scans), not as the last `FF D9` of the file, so a ZIP whose comment ends
+/// in `FF D9` no longer passes; what may follow is what an MPF index or a motion photo's XMP
+/// declares, checked for what it is.
+#[test]
+fn la_fin_de_l_image_se_lit_dans_l_image() {
+    let j = jpeg_gris(640, 480, 20_000);
+    // JPEG + ZIP polyglot ending in FF D9 (accepted before: nothing after the last FF D9).
+    let mut poly = j.clone();
+    poly.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00 payload PK\x05\x06 commentaire \xFF\xD9");
+    assert_eq!(code("poly.jpg", &poly), "jpeg_invalide");
+    // Small padding after the end is still what cameras leave.
+    let mut padding = j.clone();
+    padding.extend_from_slice(&[0u8; 200]);
+    assert_eq!(code("padding.jpg", &padding), "accepte");
+
+    // A stereo pair / Ultra HDR gain map: a second image the MPF index declares.
+    let seconde = jpeg_gris(320, 240, 0);
+    assert_eq!(code("paire.jpg", &mpo(&j, &seconde, 0, 0)), "accepte");
+    assert_eq!(code("paire-ecart.jpg", &mpo(&j, &seconde, 0, 3)), "accepte");
+    // Declared one byte off, or with a ZIP where the image should be: refused.
+    assert_eq!(
+        code("paire-decalee.jpg", &mpo(&j, &seconde, 1, 0)),
+        "jpeg_invalide"
+    );
+    let mut zip = b"PK\x03\x04".to_vec();
+    zip.resize(seconde.len(), b'z');
+    assert_eq!(code("paire-zip.jpg", &mpo(&j, &zip, 0, 0)), "jpeg_invalide");
+    // A second image cut short (the file ends inside it).
+    let coupee = mpo(&j, &seconde, 0, 0);
+    assert_eq!(
+        code("paire-coupee.jpg", &coupee[..coupee.len() - 10]),
+        "jpeg_invalide"
+    );
+    // More than the declared images after them: refused like any trailer.
+    let mut plus = mpo(&j, &seconde, 0, 0);
+    plus.extend_from_slice(&vec![b'x'; 5000]);
+    assert_eq!(code("paire-et-plus.jpg", &plus), "jpeg_invalide");
+
+    // A motion photo: the XMP declares a video of N bytes, an MP4 follows the image.
+    let mut video = Vec::new();
+    video.extend_from_slice(&24u32.to_be_bytes());
+    video.extend_from_slice(b"ftypmp42\0\0\0\0mp42isom");
+    let mdat = 10_000u32;
+    video.extend_from_slice(&mdat.to_be_bytes());
+    video.extend_from_slice(b"mdat");
+    video.extend(std::iter::repeat_n(0x42u8, mdat as usize - 8));
+    let xmp = |n: usize| {
+        let mut x = b"http://ns.adobe.com/xap/1.0/\0".to_vec();
+        x.extend_from_slice(
+            format!(r#"<x:xmpmeta><rdf:Description GCamera:MotionPhoto="1" GCamera:MicroVideoOffset="{n}"/></x:xmpmeta>"#)
+                .as_bytes(),
+        );
+        x
+    };
+    let photo_animee = |declare: usize, suite: &[u8]| {
+        let mut o = avec_segment(&j, 0xE1, &xmp(declare));
+        o.extend_from_slice(suite);
+        o
+    };
+    assert_eq!(
+        code("PXL_animee.jpg", &photo_animee(video.len(), &video)),
+        "accepte"
+    );
+    // Not declared: a video is a trailer like any other (refused).
+    let mut sans_xmp = j.clone();
+    sans_xmp.extend_from_slice(&video);
+    assert_eq!(code("sans-xmp.jpg", &sans_xmp), "jpeg_invalide");
+    // Declared length wrong, or what follows is no MP4: refused.
+    assert_eq!(
+        code("longueur.jpg", &photo_animee(video.len() + 1, &video)),
+        "jpeg_invalide"
+    );
+    let mut pas_mp4 = video.clone();
+    pas_mp4[4..8].copy_from_slice(b"PK\x03\x04");
+    assert_eq!(
+        code("pas-mp4.jpg", &photo_animee(video.len(), &pas_mp4)),
+        "jpeg_invalide"
+    );
+    // An MP4 whose boxes do not end with the data (a ZIP tucked after a short box).
+    let mut deborde = video[..24].to_vec();
+    deborde.extend_from_slice(&8u32.to_be_bytes());
+    deborde.extend_from_slice(b"free");
+    deborde.extend_from_slice(b"PK\x03\x04 reste");
+    assert_eq!(
+        code("deborde.jpg", &photo_animee(deborde.len(), &deborde)),
+        "jpeg_invalide"
+    );
+}
