@@ -12,7 +12,12 @@
 //!   make the scanner read *more* as objects;
 //! - reads the cross-reference tables and streams (PNG predictors included) and refuses a
 //!   file whose cross-reference points inside a stream's data: an object a reader reaches
-//!   there would be one the scan skipped;
+//!   there would be one the scan skipped. Only the sections a reader follows count — the
+//!   *active chain*: the section the last `startxref` names, then each one's `/Prev` (and a
+//!   hybrid file's `/XRefStm`). A section an earlier save left behind, which no reader
+//!   follows, may hold stale entries (macOS Preview's append mode, PDFsam, signed files
+//!   updated incrementally). When `startxref` names no section the file is judged on all of
+//!   them, as before;
 //! - notes `/Encrypt`, counts `/Type /Page` dictionaries, and refuses a file cut inside a
 //!   string, a dictionary or a stream.
 //!
@@ -95,6 +100,8 @@ struct InfoDict {
     w: Vec<u64>,
     predicteur: Option<u64>,
     colonnes: Option<u64>,
+    prev: Option<u64>,
+    xrefstm: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -116,6 +123,62 @@ pub(crate) struct Constats {
     pub pages: u64,
 }
 
+/// The cross-reference sections met, their entries, and the last `startxref`: what decides
+/// which entries a reader follows.
+#[derive(Debug, Default)]
+pub(crate) struct Renvois {
+    sections: Vec<Section>,
+    /// In-use entries' offsets, with the section that holds them.
+    entrees: Vec<(u32, u64)>,
+    startxref: Option<u64>,
+}
+
+/// One cross-reference section: where it starts (the `xref` keyword of a table, the
+/// `N G obj` of a stream) and the sections it points to.
+#[derive(Debug, Default, Clone, Copy)]
+struct Section {
+    debut: u64,
+    prev: Option<u64>,
+    xrefstm: Option<u64>,
+}
+
+impl Renvois {
+    fn section(&mut self, debut: u64, prev: Option<u64>) -> Option<u32> {
+        if self.sections.len() >= FLUX_MAX {
+            return None;
+        }
+        self.sections.push(Section {
+            debut,
+            prev,
+            xrefstm: None,
+        });
+        u32::try_from(self.sections.len() - 1).ok()
+    }
+
+    fn entree(&mut self, section: u32, offset: u64) {
+        if self.entrees.len() < FLUX_MAX {
+            self.entrees.push((section, offset));
+        }
+    }
+
+    /// The sections a reader follows, or `None` when `startxref` names none (then every
+    /// section counts).
+    fn chaine_active(&self) -> Option<Vec<bool>> {
+        let trouver = |o: u64| self.sections.iter().rposition(|s| s.debut == o);
+        let mut actives = vec![false; self.sections.len()];
+        let mut a_suivre = vec![trouver(self.startxref?)?];
+        while let Some(i) = a_suivre.pop() {
+            if std::mem::replace(&mut actives[i], true) {
+                continue; // a loop of /Prev
+            }
+            let s = self.sections[i];
+            a_suivre.extend(s.prev.and_then(trouver));
+            a_suivre.extend(s.xrefstm.and_then(trouver));
+        }
+        Some(actives)
+    }
+}
+
 /// The syntax of objects: tokens, containers, keys and values. Used for the file itself and
 /// for the content of its object streams.
 #[derive(Debug)]
@@ -134,10 +197,23 @@ struct Syntaxe {
     /// Cross-reference table reading: numbers still expected in the current subsection.
     xref: Option<XrefTable>,
     attend_startxref: bool,
+    /// Absolute offset of the first byte of the current `lire` call (the file's syntax).
+    base: u64,
+    /// Absolute offset where the current name or keyword started.
+    debut_jeton: u64,
+    /// The last two top-level numbers and where they started (`N G obj`).
+    nombres: [Option<(u64, u64)>; 2],
+    /// Where the current top-level object started.
+    pub(crate) obj_debut: Option<u64>,
+    /// The last table's section, until its trailer dictionary is read.
+    table: Option<u32>,
+    /// The section whose trailer dictionary is being read.
+    trailer_de: Option<u32>,
 }
 
 #[derive(Debug, Default)]
 struct XrefTable {
+    section: Option<u32>,
     /// Entries left in the current subsection; `None` while reading a subsection header.
     restant: Option<u64>,
     entete: Vec<u64>,
@@ -164,6 +240,12 @@ impl Syntaxe {
             objstm,
             xref: None,
             attend_startxref: false,
+            base: 0,
+            debut_jeton: 0,
+            nombres: [None; 2],
+            obj_debut: None,
+            table: None,
+            trailer_de: None,
         }
     }
 
@@ -186,7 +268,14 @@ impl Syntaxe {
 
     /// Reads `octets`; stops early (returning how many were consumed) when a stream's data
     /// starts.
-    fn lire(&mut self, octets: &[u8], c: &mut Constats, xref: &mut Vec<u64>) -> (usize, Action) {
+    fn lire(
+        &mut self,
+        octets: &[u8],
+        base: u64,
+        c: &mut Constats,
+        xref: &mut Renvois,
+    ) -> (usize, Action) {
+        self.base = base;
         let mut i = 0;
         while i < octets.len() {
             let b = octets[i];
@@ -234,7 +323,7 @@ impl Syntaxe {
                 Lex::FinChevron => {
                     self.lex = Lex::Normal;
                     if b == b'>' {
-                        self.fermer(true, c);
+                        self.fermer(true, c, xref);
                     } else {
                         // A lone '>' is not PDF syntax.
                         c.illisible.get_or_insert("chevron isolé");
@@ -258,7 +347,7 @@ impl Syntaxe {
                     b'<' => self.lex = Lex::Chevron,
                     b'>' => self.lex = Lex::FinChevron,
                     b'[' => self.ouvrir(false, c),
-                    b']' => self.fermer(false, c),
+                    b']' => self.fermer(false, c, xref),
                     b'{' | b'}' => {}
                     b'/' => {
                         self.lex = Lex::Nom;
@@ -271,6 +360,7 @@ impl Syntaxe {
                         self.jeton.clear();
                         self.jeton_long = false;
                         self.jeton.push(b);
+                        self.debut_jeton = self.base + i as u64 - 1;
                     }
                 },
             }
@@ -279,7 +369,7 @@ impl Syntaxe {
     }
 
     /// Ends the reading: a token cut by the end of the input is completed.
-    fn finir(&mut self, c: &mut Constats, xref: &mut Vec<u64>) -> Option<Action> {
+    fn finir(&mut self, c: &mut Constats, xref: &mut Renvois) -> Option<Action> {
         if matches!(self.lex, Lex::Nom | Lex::Mot) {
             return self.fin_jeton(c, xref);
         }
@@ -291,7 +381,7 @@ impl Syntaxe {
 
     /// Completes the current name or keyword; the keyword `stream` outside any container
     /// (after a top-level dictionary) starts stream data.
-    fn fin_jeton(&mut self, c: &mut Constats, xref: &mut Vec<u64>) -> Option<Action> {
+    fn fin_jeton(&mut self, c: &mut Constats, xref: &mut Renvois) -> Option<Action> {
         let etait_nom = self.lex == Lex::Nom;
         self.lex = Lex::Normal;
         if etait_nom {
@@ -364,6 +454,9 @@ impl Syntaxe {
                     self.dict.w.push(n);
                 }
             }
+            // The first number only: `/Prev 12 0 R` is no offset, and 0 would not mislead.
+            (b"Prev", 1) if self.dict.prev.is_none() => self.dict.prev = n,
+            (b"XRefStm", 1) if self.dict.xrefstm.is_none() => self.dict.xrefstm = n,
             (b"DecodeParms", _) if profondeur >= 2 => match (cle_locale, n) {
                 (Some(b"Predictor"), Some(n)) => self.dict.predicteur = Some(n),
                 (Some(b"Columns"), Some(n)) => self.dict.colonnes = Some(n),
@@ -373,7 +466,7 @@ impl Syntaxe {
         }
     }
 
-    fn mot(&mut self, mot: &[u8], long: bool, xref: &mut Vec<u64>) {
+    fn mot(&mut self, mot: &[u8], long: bool, xref: &mut Renvois) {
         let n = if long { None } else { nombre(mot) };
         if self.pile.is_empty() {
             self.mot_haut(mot, n, xref);
@@ -390,9 +483,12 @@ impl Syntaxe {
     }
 
     /// A keyword or number outside any container: objects, cross-reference tables.
-    fn mot_haut(&mut self, mot: &[u8], n: Option<u64>, xref: &mut Vec<u64>) {
+    fn mot_haut(&mut self, mot: &[u8], n: Option<u64>, xref: &mut Renvois) {
         if self.attend_startxref {
             self.attend_startxref = false;
+            if n.is_some() {
+                xref.startxref = n;
+            }
             return;
         }
         if let Some(t) = self.xref.as_mut() {
@@ -413,9 +509,9 @@ impl Syntaxe {
                 (None, b"n" | b"f") => {
                     if mot == b"n"
                         && let [offset, _gen] = t.entree[..]
-                        && xref.len() < FLUX_MAX
+                        && let Some(section) = t.section
                     {
-                        xref.push(offset);
+                        xref.entree(section, offset);
                     }
                     t.entree.clear();
                     t.restant = match t.restant {
@@ -429,12 +525,26 @@ impl Syntaxe {
                 return;
             }
         }
+        let [avant_dernier, dernier] = self.nombres;
+        self.nombres = match n {
+            Some(v) => [dernier, Some((v, self.debut_jeton))],
+            None => [None, None],
+        };
         match mot {
-            b"xref" => self.xref = Some(XrefTable::default()),
+            b"xref" => {
+                let section = xref.section(self.debut_jeton, None);
+                self.table = section;
+                self.xref = Some(XrefTable {
+                    section,
+                    ..XrefTable::default()
+                });
+            }
+            b"trailer" => self.trailer_de = self.table.take(),
             b"startxref" => self.attend_startxref = true,
             b"obj" => {
                 self.dict = InfoDict::default();
                 self.dernier_est_dict = false;
+                self.obj_debut = avant_dernier.zip(dernier).map(|((_, debut), _)| debut);
             }
             b"stream" => {}
             _ => self.dernier_est_dict = false,
@@ -468,7 +578,7 @@ impl Syntaxe {
         });
     }
 
-    fn fermer(&mut self, dict: bool, c: &mut Constats) {
+    fn fermer(&mut self, dict: bool, c: &mut Constats, xref: &mut Renvois) {
         match self.pile.pop() {
             Some(Conteneur::Dict { .. }) if dict => {}
             Some(Conteneur::Tableau) if !dict => {}
@@ -480,6 +590,13 @@ impl Syntaxe {
         }
         if self.pile.is_empty() {
             self.dernier_est_dict = dict;
+            // A table's trailer: where its chain goes next.
+            if let Some(k) = self.trailer_de.take().filter(|_| dict)
+                && let Some(section) = xref.sections.get_mut(k as usize)
+            {
+                section.prev = self.dict.prev;
+                section.xrefstm = self.dict.xrefstm;
+            }
         } else {
             if self.pile.len() == 1 {
                 self.cle_n1.clear();
@@ -492,6 +609,7 @@ impl Syntaxe {
 /// Decodes a cross-reference stream's rows as they are decompressed.
 #[derive(Debug)]
 struct DecodeurXref {
+    section: Option<u32>,
     w: [usize; 3],
     /// PNG predictor: row length including the filter byte.
     png: bool,
@@ -526,6 +644,7 @@ impl DecodeurXref {
         }
         let longueur = largeur + usize::from(png);
         Some(Self {
+            section: None,
             w: [a, b, c],
             png,
             ligne: vec![0; longueur],
@@ -534,7 +653,7 @@ impl DecodeurXref {
         })
     }
 
-    fn lire(&mut self, octets: &[u8], xref: &mut Vec<u64>) -> Result<(), &'static str> {
+    fn lire(&mut self, octets: &[u8], xref: &mut Renvois) -> Result<(), &'static str> {
         for &b in octets {
             self.ligne[self.rempli] = b;
             self.rempli += 1;
@@ -546,7 +665,7 @@ impl DecodeurXref {
         Ok(())
     }
 
-    fn ligne_complete(&mut self, xref: &mut Vec<u64>) -> Result<(), &'static str> {
+    fn ligne_complete(&mut self, xref: &mut Renvois) -> Result<(), &'static str> {
         let donnees: Vec<u8> = if self.png {
             let filtre = self.ligne[0];
             let brut = &self.ligne[1..];
@@ -591,8 +710,10 @@ impl DecodeurXref {
         };
         let [a, b, _] = self.w;
         let type_ = if a == 0 { 1 } else { champ(0, a) };
-        if type_ == 1 && xref.len() < FLUX_MAX {
-            xref.push(champ(a, b));
+        if type_ == 1
+            && let Some(section) = self.section
+        {
+            xref.entree(section, champ(a, b));
         }
         Ok(())
     }
@@ -628,7 +749,7 @@ pub(crate) struct ScannerPdf {
     flux: Option<Flux>,
     position: u64,
     plages: Vec<(u64, u64)>,
-    xref: Vec<u64>,
+    xref: Renvois,
     pub(crate) constats: Constats,
 }
 
@@ -639,7 +760,7 @@ impl Default for ScannerPdf {
             flux: None,
             position: 0,
             plages: Vec::new(),
-            xref: Vec::new(),
+            xref: Renvois::default(),
             constats: Constats::default(),
         }
     }
@@ -655,9 +776,9 @@ impl ScannerPdf {
                 self.position += n as u64;
                 continue;
             }
-            let (n, action) = self
-                .syntaxe
-                .lire(octets, &mut self.constats, &mut self.xref);
+            let (n, action) =
+                self.syntaxe
+                    .lire(octets, self.position, &mut self.constats, &mut self.xref);
             octets = &octets[n..];
             self.position += n as u64;
             if let Action::DebutFlux = action {
@@ -697,8 +818,15 @@ impl ScannerPdf {
                 Contenu::Ignore
             }
             (Some(b"XRef"), Some(comprime)) if saine => match DecodeurXref::new(&info) {
-                Some(d) if comprime => Contenu::XrefComprime(Box::new(Decompress::new(true)), d),
-                Some(d) => Contenu::XrefBrut(d),
+                Some(mut d) => {
+                    let debut = self.syntaxe.obj_debut.unwrap_or(u64::MAX);
+                    d.section = self.xref.section(debut, info.prev);
+                    if comprime {
+                        Contenu::XrefComprime(Box::new(Decompress::new(true)), d)
+                    } else {
+                        Contenu::XrefBrut(d)
+                    }
+                }
                 None => {
                     self.constats
                         .illisible
@@ -796,7 +924,7 @@ impl ScannerPdf {
         }
         match f.contenu {
             Contenu::ObjetsComprimes(_, mut s) | Contenu::ObjetsBruts(mut s) => {
-                let mut rien = Vec::new();
+                let mut rien = Renvois::default();
                 s.finir(&mut self.constats, &mut rien);
             }
             _ => {}
@@ -872,7 +1000,13 @@ impl ScannerPdf {
             let i = plages.partition_point(|(d, _)| *d <= o);
             i > 0 && plages.get(i - 1).is_some_and(|(d, f)| o >= *d && o < *f)
         };
-        if xref.iter().any(|o| dedans(*o)) {
+        let actives = xref.chaine_active();
+        let suivie = |k: u32| {
+            actives
+                .as_ref()
+                .is_none_or(|a| a.get(k as usize).copied().unwrap_or(false))
+        };
+        if xref.entrees.iter().any(|(k, o)| suivie(*k) && dedans(*o)) {
             self.constats
                 .illisible
                 .get_or_insert("une table de références désigne l'intérieur d'un flux");
@@ -882,9 +1016,9 @@ impl ScannerPdf {
 }
 
 fn lire_objets(s: &mut Syntaxe, mut octets: &[u8], c: &mut Constats) {
-    let mut rien = Vec::new();
+    let mut rien = Renvois::default();
     while !octets.is_empty() {
-        let (n, action) = s.lire(octets, c, &mut rien);
+        let (n, action) = s.lire(octets, 0, c, &mut rien);
         octets = &octets[n..];
         if let Action::DebutFlux = action {
             c.illisible.get_or_insert("flux dans un flux d'objets");
@@ -955,6 +1089,7 @@ mod tests {
             w: vec![1, 4, 2],
             predicteur: Some(12),
             colonnes: Some(7),
+            ..InfoDict::default()
         };
         let lignes: [[u8; 7]; 3] = [
             [1, 0, 0, 0, 15, 0, 0],
@@ -971,11 +1106,16 @@ mod tests {
             precedente = *l;
         }
         let mut d = DecodeurXref::new(&info).unwrap();
-        let mut xref = Vec::new();
+        d.section = Some(0);
+        let mut xref = Renvois::default();
         for m in code.chunks(3) {
             d.lire(m, &mut xref).unwrap();
         }
-        assert_eq!(xref, [15, 0x12C], "type-2 entries are not offsets");
+        assert_eq!(
+            xref.entrees,
+            [(0, 15), (0, 0x12C)],
+            "type-2 entries are not offsets"
+        );
         // Widths that cannot be a cross-reference stream are refused.
         let mut faux = info.clone();
         faux.w = vec![1, 9, 2];
@@ -1011,5 +1151,40 @@ mod tests {
         ] {
             assert!(scanner(coupe, 5).illisible.is_some());
         }
+    }
+
+    /// The active chain is found for a cross-reference stream (its section starts at its
+    /// `N G obj`) and through a table's `/Prev`, and not when `startxref` names nothing.
+    #[test]
+    fn chaine_active_trouvee() {
+        let mut pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n".to_vec();
+        let table = pdf.len();
+        pdf.extend_from_slice(
+            b"xref\n0 2\n0000000000 65535 f \n0000000009 00000 n \ntrailer\n<< /Size 2 >>\n",
+        );
+        let flux = pdf.len();
+        let lignes = [0u8, 0, 0, 255, 1, 0, 9, 0];
+        pdf.extend_from_slice(
+            format!(
+                "2 0 obj\n<< /Type /XRef /Size 2 /W [1 2 1] /Prev {table} /Length 8 >>\nstream\n"
+            )
+            .as_bytes(),
+        );
+        pdf.extend_from_slice(&lignes);
+        pdf.extend_from_slice(
+            format!("\nendstream\nendobj\nstartxref\n{flux}\n%%EOF\n").as_bytes(),
+        );
+        for morceau in [1, 7, pdf.len()] {
+            let mut s = ScannerPdf::default();
+            for m in pdf.chunks(morceau) {
+                s.lire(m);
+            }
+            let actives = s.xref.chaine_active();
+            assert_eq!(actives, Some(vec![true, true]), "chunks of {morceau}");
+        }
+        let mut s = ScannerPdf::default();
+        s.lire(&pdf[..pdf.len() - 20]);
+        s.lire(b"startxref\n3\n%%EOF\n");
+        assert_eq!(s.xref.chaine_active(), None);
     }
 }

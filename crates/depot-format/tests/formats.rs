@@ -924,3 +924,83 @@ fn la_fin_de_l_image_se_lit_dans_l_image() {
         "jpeg_invalide"
     );
 }
+
+/// A PDF whose file holds two cross-reference tables: one an earlier save left behind, whose
+/// entry for object 4 points inside the image stream's data, and the active one, correct.
+/// `prev`: the active trailer chains to the old table; `startxref`: where the last
+/// `startxref` points (`None`: the active table).
+fn pdf_a_deux_tables(prev: bool, startxref: Option<usize>) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n".to_vec();
+    let mut pos = Vec::new();
+    for c in [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /XObject << /Im 4 0 R >> >> >>",
+    ] {
+        pos.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{c}\nendobj\n", pos.len()).as_bytes());
+    }
+    let donnees = vec![0x11u8; 200];
+    pos.push(out.len());
+    out.extend_from_slice(
+        format!(
+            "4 0 obj\n<< /Type /XObject /Subtype /Image /Width 10 /Height 20 /BitsPerComponent 8 /ColorSpace /DeviceGray /Length {} >>\nstream\n",
+            donnees.len()
+        )
+        .as_bytes(),
+    );
+    let debut_donnees = out.len();
+    out.extend_from_slice(&donnees);
+    out.extend_from_slice(b"\nendstream\nendobj\n");
+    let table = |out: &mut Vec<u8>, entrees: &[usize], extra: &str| {
+        let debut = out.len();
+        out.extend_from_slice(b"xref\n0 5\n0000000000 65535 f \n");
+        for p in entrees {
+            out.extend_from_slice(format!("{p:010} 00000 n \n").as_bytes());
+        }
+        out.extend_from_slice(format!("trailer\n<< /Size 5 /Root 1 0 R {extra}>>\n").as_bytes());
+        debut
+    };
+    // The earlier save's table: object 4 "inside" the image data (its offsets shifted since).
+    let mut perimees = pos.clone();
+    perimees[3] = debut_donnees + 50;
+    let ancienne = table(&mut out, &perimees, "");
+    out.extend_from_slice(format!("startxref\n{ancienne}\n%%EOF\n").as_bytes());
+    let extra = if prev {
+        format!("/Prev {ancienne} ")
+    } else {
+        String::new()
+    };
+    let active = table(&mut out, &pos, &extra);
+    out.extend_from_slice(
+        format!("startxref\n{}\n%%EOF\n", startxref.unwrap_or(active)).as_bytes(),
+    );
+    out
+}
+
+/// Issue 14, item 4: a cross-reference section no reader follows (left by an earlier save:
+/// Preview's append mode, PDFsam, signed files) may hold stale entries; only the active
+/// chain (the last `startxref`, then `/Prev`) is checked against the streams' data. The
+/// object hidden in stream data of `reference_dans_les_donnees_d_un_flux_refusee` is still
+/// refused, and so is a stale section the chain reaches, or any when `startxref` names none.
+#[test]
+fn seule_la_chaine_active_des_references_compte() {
+    assert_eq!(
+        code("sauve-deux-fois.pdf", &pdf_a_deux_tables(false, None)),
+        "accepte"
+    );
+    assert_eq!(
+        code("chaine-vers-l-ancienne.pdf", &pdf_a_deux_tables(true, None)),
+        "pdf_illisible"
+    );
+    // startxref pointing nowhere: every section counts, the stale one refuses the file.
+    assert_eq!(
+        par_morceaux(
+            "startxref-faux.pdf",
+            &pdf_a_deux_tables(false, Some(7)),
+            4096,
+            0
+        ),
+        "pdf_illisible"
+    );
+}
