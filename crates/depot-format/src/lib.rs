@@ -13,7 +13,10 @@
 //!    and a format the piece accepts — whatever the client said its type was;
 //! 4. its name's extension agrees with the content (`.pdf`; `.jpg`, `.jpeg`, `.jpe`, and
 //!    `.jfif` — the name Chrome and Windows give a JPEG saved from the web —, any case);
-//! 5. a PDF has `%%EOF` in its last KiB, trailing NUL/white-space padding aside (not truncated), is not encrypted, has at least one
+//! 5. a PDF has `%%EOF` in its last KiB, trailing NUL/white-space padding aside (not
+//!    truncated), opens without a password (one encrypted with an owner password only is
+//!    decrypted by the whole parse and checked whole; without the whole parse, refused),
+//!    has at least one
 //!    page, and carries no active content: `/JavaScript`, `/JS`, `/Launch`,
 //!    `/EmbeddedFile(s)`, an embedded file stream `/EF` or a `/FileAttachment` annotation
 //!    (attachments by structure, with or without their optional `/Type`),
@@ -637,16 +640,24 @@ fn verdict_pdf(
         return Err(illisible());
     }
     let c = scanner.terminer();
-    if c.chiffre {
-        return Err(Rejet::PdfChiffre {
-            nom: nom.to_owned(),
-        });
-    }
+    // Names and keys are never encrypted: what the scan found is active, encrypted or not.
     if let Some(element) = c.actif {
         return Err(Rejet::PdfContenuActif {
             nom: nom.to_owned(),
             element,
         });
+    }
+    if c.chiffre {
+        // Strings and stream data (object streams among them) are encrypted, so the scan saw
+        // only part of the file. A document that opens without a password (an owner
+        // password only: "no modification" permissions) is decrypted and scanned whole by
+        // the full parse; without one (a large file), or if it needs a password, refused.
+        return match copie {
+            Some(tout) => analyser_pdf(nom, tout),
+            None => Err(Rejet::PdfChiffre {
+                nom: nom.to_owned(),
+            }),
+        };
     }
     if c.illisible.is_some() || c.pages == 0 {
         return Err(illisible());
@@ -681,10 +692,22 @@ fn analyser_pdf(nom: &str, contenu: &[u8]) -> Result<Caracteristiques, Rejet> {
         Ok(Err(_)) => return Err(illisible()),
         Ok(Ok(doc)) => doc,
     };
-    if doc.was_encrypted() || doc.is_encrypted() {
+    // Encrypted and not decrypted with the empty user password: it needs a password to open.
+    if doc.is_encrypted() && !doc.was_encrypted() {
         return Err(Rejet::PdfChiffre {
             nom: nom.to_owned(),
         });
+    }
+    // Decrypted, its object streams were read by this parse only (the scan saw them
+    // encrypted): every object they hold must have loaded, or what failed could hide
+    // anything.
+    if doc.was_encrypted()
+        && doc.reference_table.entries.iter().any(|(id, e)| {
+            matches!(e, lopdf::xref::XrefEntry::Compressed { .. })
+                && !doc.objects.keys().any(|(n, _)| n == id)
+        })
+    {
+        return Err(illisible());
     }
     if let Some(element) = chercher_contenu_actif(&doc) {
         return Err(Rejet::PdfContenuActif {

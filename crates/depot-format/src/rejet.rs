@@ -158,7 +158,7 @@ impl Rejet {
                 "Le nom du fichier « {nom} » ne correspond pas à son contenu, qui est un {format} : renommez-le avec l'extension {attendues}, puis déposez-le de nouveau."
             ),
             Rejet::PdfChiffre { nom } => format!(
-                "Le PDF « {nom} » ne s'ouvre qu'avec un mot de passe : le service concours ne pourrait pas le lire. Ouvrez-le avec son mot de passe, puis imprimez-le en PDF (Imprimer → Enregistrer au format PDF) et déposez ce nouveau fichier."
+                "Le PDF « {nom} » est protégé par un mot de passe ou un chiffrement que le service concours ne pourrait pas contrôler. Ouvrez-le (avec son mot de passe s'il en demande un), puis imprimez-le en PDF (Imprimer → Enregistrer au format PDF) et déposez ce nouveau fichier."
             ),
             Rejet::PdfContenuActif { nom, element }
                 if element.contains("EmbeddedFile")

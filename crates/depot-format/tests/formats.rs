@@ -313,8 +313,9 @@ fn contenu_actif_refuse() {
 
 #[test]
 fn pdf_chiffre_refuse() {
-    // A standard security handler (RC4 40-bit, revision 2) with an owner password: the
-    // document opens without a user password but is still encrypted.
+    // A standard security handler (RC4 40-bit, revision 2) whose /U does not match the
+    // empty user password: the document needs a password to open. (Owner-password-only
+    // files, which open without one, are accepted: the corpus' qpdf-proprietaire-*.pdf.)
     let o = "<28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A>";
     let u = "<3F71B7E0C71FE85AFA2F3B1AF1F4E8C32E6DAA1C1B11E0C4D0D8E6B5B3E8B9D1>";
     let encrypt = format!("<< /Filter /Standard /V 1 /R 2 /Length 40 /P -44 /O {o} /U {u} >>");
@@ -1003,4 +1004,33 @@ fn seule_la_chaine_active_des_references_compte() {
         ),
         "pdf_illisible"
     );
+}
+
+/// Issue 14, item 1: an owner-password-only PDF is decrypted by the whole parse and
+/// accepted when nothing active hides in it; above the whole-parse size the scan alone
+/// cannot read its encrypted object streams, so it is refused as encrypted.
+#[test]
+fn chiffre_sans_mot_de_passe_d_ouverture() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
+    // With the whole parse (files up to 4 MiB), the same verdict in any chunks.
+    let entier = |nom: &str, pdf: &[u8]| -> &'static str {
+        let v = match analyser(nom, pdf, LES_DEUX, 10) {
+            Ok(_) => "accepte",
+            Err(r) => r.code(),
+        };
+        for morceau in [1, 7, 1000] {
+            let p = par_morceaux(nom, pdf, morceau, usize::MAX);
+            assert_eq!(p, v, "{nom}: chunks of {morceau}");
+        }
+        v
+    };
+    let pdf = std::fs::read(format!("{dir}/qpdf-proprietaire-aes-256-objstm.pdf")).unwrap();
+    assert_eq!(entier("attestation.pdf", &pdf), "accepte");
+    assert_eq!(
+        par_morceaux("attestation.pdf", &pdf, 4096, 0),
+        "pdf_chiffre"
+    );
+    let js = std::fs::read(format!("{dir}/qpdf-proprietaire-aes-256-javascript.pdf")).unwrap();
+    assert_eq!(entier("js.pdf", &js), "pdf_contenu_actif");
+    assert_ne!(par_morceaux("js.pdf", &js, 4096, 0), "accepte");
 }
