@@ -58,6 +58,7 @@ use unicode_normalization::UnicodeNormalization;
 
 pub mod exemples;
 mod jpeg_flux;
+mod js_af;
 mod noms;
 mod pdf_flux;
 mod rejet;
@@ -726,16 +727,12 @@ fn analyser_pdf(nom: &str, contenu: &[u8]) -> Result<Caracteristiques, Rejet> {
 }
 
 /// Walks every parsed object (object streams included) without recursion, so a deeply
-/// nested document cannot exhaust the stack.
+/// nested document cannot exhaust the stack. A JavaScript action whose code is one allowed
+/// `AF…` formatting call ([`js_af`]) is not active content.
 fn chercher_contenu_actif(doc: &lopdf::Document) -> Option<String> {
     use lopdf::Object;
     fn nommer(n: &[u8]) -> String {
         format!("/{}", String::from_utf8_lossy(n))
-    }
-    fn cle_active(d: &lopdf::Dictionary) -> Option<String> {
-        d.iter()
-            .find(|(k, _)| CLES_ACTIVES.contains(&k.as_slice()))
-            .map(|(k, _)| nommer(k))
     }
     let mut pile: Vec<&Object> = doc.objects.values().collect();
     pile.extend(doc.trailer.iter().map(|(_, v)| v));
@@ -750,12 +747,45 @@ fn chercher_contenu_actif(doc: &lopdf::Document) -> Option<String> {
             Object::Stream(s) => &s.dict,
             _ => continue,
         };
-        if let Some(cle) = cle_active(dict) {
-            return Some(cle);
+        let javascript =
+            dict.has(b"JS") || matches!(dict.get(b"S"), Ok(Object::Name(n)) if n == b"JavaScript");
+        let admis = javascript && code_af_admis(doc, dict);
+        if javascript && !admis {
+            return Some("/JavaScript".to_owned());
         }
-        pile.extend(dict.iter().map(|(_, v)| v));
+        for (k, v) in dict.iter() {
+            if admis && (k == b"JS" || k == b"S") {
+                continue;
+            }
+            if CLES_ACTIVES.contains(&k.as_slice()) {
+                return Some(nommer(k));
+            }
+            pile.push(v);
+        }
     }
     None
+}
+
+/// Whether a JavaScript action's `/JS` (a string, or a stream it refers to) is one allowed
+/// `AF…` call.
+fn code_af_admis(doc: &lopdf::Document, action: &lopdf::Dictionary) -> bool {
+    use lopdf::Object;
+    let octets = match action.get(b"JS") {
+        Ok(Object::String(s, _)) => s.clone(),
+        Ok(Object::Reference(id)) => match doc.get_object(*id) {
+            Ok(Object::String(s, _)) => s.clone(),
+            Ok(Object::Stream(flux)) => {
+                match catch_unwind(AssertUnwindSafe(|| flux.decompressed_content())) {
+                    Ok(Ok(c)) => c,
+                    // Not compressed, or not decodable: its raw bytes.
+                    _ => flux.content.clone(),
+                }
+            }
+            _ => return false,
+        },
+        _ => return false,
+    };
+    octets.len() <= 4 * js_af::CODE_AF_MAX && js_af::appel_af_admis(&js_af::texte_pdf(&octets))
 }
 
 #[cfg(test)]

@@ -27,7 +27,66 @@
 
 use flate2::{Decompress, FlushDecompress, Status};
 
+use crate::js_af::{CODE_AF_MAX, appel_af_admis, texte_pdf};
 use crate::noms::{CLES_ACTIVES, NOMS_ACTIFS, PDF_DECOMPRESSION_MAX};
+
+/// The bytes of a literal string from its raw text (between the parentheses): escapes
+/// decoded (`\n`, `\(`, `\ddd`…, a backslash before a line break continues the line).
+fn octets_chaine(brut: &[u8]) -> Vec<u8> {
+    let mut o = Vec::with_capacity(brut.len());
+    let mut i = 0;
+    while i < brut.len() {
+        let b = brut[i];
+        i += 1;
+        if b != b'\\' {
+            o.push(b);
+            continue;
+        }
+        let Some(&e) = brut.get(i) else { break };
+        i += 1;
+        match e {
+            b'n' => o.push(b'\n'),
+            b'r' => o.push(b'\r'),
+            b't' => o.push(b'\t'),
+            b'b' => o.push(0x08),
+            b'f' => o.push(0x0C),
+            b'0'..=b'7' => {
+                let mut v = u32::from(e - b'0');
+                for _ in 0..2 {
+                    match brut.get(i) {
+                        Some(d @ b'0'..=b'7') => {
+                            v = v * 8 + u32::from(d - b'0');
+                            i += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                o.push((v & 0xFF) as u8);
+            }
+            b'\r' => {
+                if brut.get(i) == Some(&b'\n') {
+                    i += 1;
+                }
+            }
+            b'\n' => {}
+            autre => o.push(autre),
+        }
+    }
+    o
+}
+
+/// The bytes of a hex string from its digits (white space ignored, an odd last digit
+/// followed by 0).
+fn octets_hex(brut: &[u8]) -> Vec<u8> {
+    let chiffres: Vec<u8> = brut
+        .iter()
+        .filter_map(|b| (*b as char).to_digit(16).map(|d| d as u8))
+        .collect();
+    chiffres
+        .chunks(2)
+        .map(|p| p[0] << 4 | p.get(1).copied().unwrap_or(0))
+        .collect()
+}
 
 /// Longest name or keyword kept; longer ones are still read, never matched.
 pub(crate) const JETON_MAX: usize = 256;
@@ -110,6 +169,11 @@ enum Conteneur {
         attend_cle: bool,
         /// The key whose value is being read.
         cle: Vec<u8>,
+        /// A JavaScript action (`/S /JavaScript`, or a `/JS` key): judged when the
+        /// dictionary closes, by its code ([`crate::js_af`]).
+        javascript: bool,
+        /// Its `/JS`: `Some(true)` when a literal string holding one allowed `AF…` call.
+        code_admis: Option<bool>,
     },
     Tableau,
 }
@@ -209,6 +273,11 @@ struct Syntaxe {
     table: Option<u32>,
     /// The section whose trailer dictionary is being read.
     trailer_de: Option<u32>,
+    /// The raw bytes of a `/JS` string being read (escapes undecoded; hex digits for a hex
+    /// string), up to a bound; `None` when no such string is being read.
+    code_js: Option<(Vec<u8>, bool)>,
+    /// The verdict on the `/JS` string just read.
+    code_js_admis: Option<bool>,
 }
 
 #[derive(Debug, Default)]
@@ -246,6 +315,8 @@ impl Syntaxe {
             obj_debut: None,
             table: None,
             trailer_de: None,
+            code_js: None,
+            code_js_admis: None,
         }
     }
 
@@ -287,6 +358,16 @@ impl Syntaxe {
                     }
                 }
                 Lex::Chaine(prof, echap) => {
+                    let fin = !echap && b == b')' && prof == 0;
+                    if !fin && let Some((code, _)) = self.code_js.as_mut() {
+                        if code.len() < 4 * CODE_AF_MAX {
+                            code.push(b);
+                        } else {
+                            // Too long to be one formatting call.
+                            self.code_js = None;
+                            self.code_js_admis = Some(false);
+                        }
+                    }
                     self.lex = if echap {
                         Lex::Chaine(prof, false)
                     } else {
@@ -294,6 +375,7 @@ impl Syntaxe {
                             b'\\' => Lex::Chaine(prof, true),
                             b'(' => Lex::Chaine(prof.saturating_add(1), false),
                             b')' if prof == 0 => {
+                                self.juger_code_js();
                                 self.valeur_scalaire();
                                 Lex::Normal
                             }
@@ -305,7 +387,12 @@ impl Syntaxe {
                 Lex::Hex => {
                     if b == b'>' {
                         self.lex = Lex::Normal;
+                        self.juger_code_js();
                         self.valeur_scalaire();
+                    } else if let Some((code, _)) = self.code_js.as_mut()
+                        && code.len() < 8 * CODE_AF_MAX
+                    {
+                        code.push(b);
                     }
                 }
                 Lex::Chevron => {
@@ -314,9 +401,13 @@ impl Syntaxe {
                         self.ouvrir(true, c);
                     } else {
                         self.lex = Lex::Hex;
+                        self.commencer_code_js(true);
                         if b == b'>' {
                             self.lex = Lex::Normal;
+                            self.juger_code_js();
                             self.valeur_scalaire();
+                        } else if let Some((code, _)) = self.code_js.as_mut() {
+                            code.push(b);
                         }
                     }
                 }
@@ -343,7 +434,10 @@ impl Syntaxe {
                 }
                 Lex::Normal => match b {
                     b'%' => self.lex = Lex::Commentaire,
-                    b'(' => self.lex = Lex::Chaine(0, false),
+                    b'(' => {
+                        self.lex = Lex::Chaine(0, false);
+                        self.commencer_code_js(false);
+                    }
                     b'<' => self.lex = Lex::Chevron,
                     b'>' => self.lex = Lex::FinChevron,
                     b'[' => self.ouvrir(false, c),
@@ -399,8 +493,16 @@ impl Syntaxe {
     fn nom(&mut self, nom: Vec<u8>, c: &mut Constats) {
         let profondeur = self.pile.len();
         match self.pile.last_mut() {
-            Some(Conteneur::Dict { attend_cle, cle }) if *attend_cle => {
-                if c.actif.is_none() && CLES_ACTIVES.contains(&nom.as_slice()) {
+            Some(Conteneur::Dict {
+                attend_cle,
+                cle,
+                javascript,
+                ..
+            }) if *attend_cle => {
+                if nom == b"JS" {
+                    // Judged with its code when the dictionary closes.
+                    *javascript = true;
+                } else if c.actif.is_none() && CLES_ACTIVES.contains(&nom.as_slice()) {
                     c.actif = Some(format!("/{}", String::from_utf8_lossy(&nom)));
                 }
                 if nom == b"Encrypt" {
@@ -413,7 +515,16 @@ impl Syntaxe {
                 *cle = nom;
             }
             _ => {
-                if c.actif.is_none() && NOMS_ACTIFS.contains(&nom.as_slice()) {
+                let action_js = match self.pile.last_mut() {
+                    Some(Conteneur::Dict {
+                        cle, javascript, ..
+                    }) if cle == b"S" && nom == b"JavaScript" => {
+                        *javascript = true;
+                        true
+                    }
+                    _ => false,
+                };
+                if !action_js && c.actif.is_none() && NOMS_ACTIFS.contains(&nom.as_slice()) {
                     c.actif = Some(format!("/{}", String::from_utf8_lossy(&nom)));
                 }
                 if let Some(Conteneur::Dict { cle, .. }) = self.pile.last()
@@ -551,9 +662,47 @@ impl Syntaxe {
         }
     }
 
+    /// Starts keeping a string that is the value of a `/JS` key.
+    fn commencer_code_js(&mut self, hex: bool) {
+        if let Some(Conteneur::Dict {
+            attend_cle: false,
+            cle,
+            ..
+        }) = self.pile.last()
+            && cle == b"JS"
+        {
+            self.code_js = Some((Vec::new(), hex));
+        }
+    }
+
+    /// The `/JS` string just read: one allowed `AF…` call, or not.
+    fn juger_code_js(&mut self) {
+        if let Some((brut, hex)) = self.code_js.take() {
+            let octets = if hex {
+                octets_hex(&brut)
+            } else {
+                octets_chaine(&brut)
+            };
+            self.code_js_admis = Some(appel_af_admis(&texte_pdf(&octets)));
+        }
+    }
+
     fn valeur_scalaire(&mut self) {
+        let admis = self.code_js_admis.take();
         match self.pile.last_mut() {
-            Some(Conteneur::Dict { attend_cle, .. }) => *attend_cle = true,
+            Some(Conteneur::Dict {
+                attend_cle,
+                cle,
+                code_admis,
+                ..
+            }) => {
+                if cle == b"JS" {
+                    // A string judged above; anything else (a reference to a stream, a
+                    // number, a dictionary) cannot be read here: not admitted.
+                    *code_admis = Some(admis.unwrap_or(false));
+                }
+                *attend_cle = true;
+            }
             Some(Conteneur::Tableau) => {}
             None => self.dernier_est_dict = false,
         }
@@ -572,6 +721,8 @@ impl Syntaxe {
             Conteneur::Dict {
                 attend_cle: true,
                 cle: Vec::new(),
+                javascript: false,
+                code_admis: None,
             }
         } else {
             Conteneur::Tableau
@@ -580,7 +731,15 @@ impl Syntaxe {
 
     fn fermer(&mut self, dict: bool, c: &mut Constats, xref: &mut Renvois) {
         match self.pile.pop() {
-            Some(Conteneur::Dict { .. }) if dict => {}
+            Some(Conteneur::Dict {
+                javascript,
+                code_admis,
+                ..
+            }) if dict => {
+                if javascript && code_admis != Some(true) && c.actif.is_none() {
+                    c.actif = Some("/JavaScript".to_owned());
+                }
+            }
             Some(Conteneur::Tableau) if !dict => {}
             _ => {
                 c.illisible

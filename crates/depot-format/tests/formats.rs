@@ -1034,3 +1034,81 @@ fn chiffre_sans_mot_de_passe_d_ouverture() {
     assert_eq!(entier("js.pdf", &js), "pdf_contenu_actif");
     assert_ne!(par_morceaux("js.pdf", &js, 4096, 0), "accepte");
 }
+
+/// A one-page PDF with a text field whose additional actions carry `actions`.
+fn formulaire(actions: &str) -> Vec<u8> {
+    pdf_avec(
+        "/AcroForm << /Fields [4 0 R] >>",
+        vec![format!(
+            "<< /FT /Tx /T (date_naissance) /Rect [100 700 300 720] /Subtype /Widget /P 3 0 R /AA << {actions} >> >>"
+        )
+        .into_bytes()],
+        "",
+    )
+}
+
+/// Issue 14, item 2: official forms (CERFA) and LibreOffice fields format what is typed
+/// with Acrobat's built-in `AF…` functions; a JavaScript action whose whole code is one such
+/// call with literal arguments is accepted. Anything else stays refused.
+#[test]
+fn javascript_de_mise_en_forme_des_formulaires() {
+    let utf16: String = [0xFEu8, 0xFF]
+        .into_iter()
+        .chain(
+            "AFNumber_Keystroke(2, 0, 0, 0, \"€\", true);"
+                .encode_utf16()
+                .flat_map(u16::to_be_bytes),
+        )
+        .map(|b| format!("{b:02X}"))
+        .collect();
+    for (nom, actions) in [
+        (
+            "date",
+            r#"/F << /S /JavaScript /JS (AFDate_FormatEx\("dd/mm/yyyy"\);) >> /K << /S /JavaScript /JS (AFDate_KeystrokeEx\("dd/mm/yyyy"\);) >>"#.to_owned(),
+        ),
+        (
+            "montant-hex-utf16",
+            format!("/K << /JS <{utf16}> /S /JavaScript >>"),
+        ),
+        (
+            "somme",
+            r#"/C << /S /JavaScript /JS (AFSimple_Calculate\("SUM", new Array \("a", "b"\)\);) >>"#.to_owned(),
+        ),
+        (
+            "octal",
+            r#"/F << /S /JavaScript /JS (AFSpecial_Format\(0\)\073) >>"#.to_owned(),
+        ),
+    ] {
+        assert_eq!(code(&format!("{nom}.pdf"), &formulaire(&actions)), "accepte", "{nom}");
+    }
+    for (nom, actions) in [
+        ("alerte", "/F << /S /JavaScript /JS (app.alert\\(1\\)) >>"),
+        (
+            "deux-instructions",
+            r#"/F << /S /JavaScript /JS (AFDate_FormatEx\("dd/mm/yyyy"\); app.launchURL\("http://x"\);) >>"#,
+        ),
+        (
+            "argument-calcule",
+            r#"/F << /S /JavaScript /JS (AFDate_FormatEx\(this.getField\("x"\).value\)) >>"#,
+        ),
+        ("sans-code", "/F << /S /JavaScript >>"),
+        ("code-en-flux", "/F << /S /JavaScript /JS 9 0 R >>"),
+        (
+            "js-sans-type",
+            r#"/F << /JS (AFDate_FormatEx\("x"\); app.alert\(1\)) >>"#,
+        ),
+    ] {
+        assert_eq!(
+            code(&format!("{nom}.pdf"), &formulaire(actions)),
+            "pdf_contenu_actif",
+            "{nom}"
+        );
+    }
+    // Document-level JavaScript is never formatting: refused whatever it holds.
+    let doc = pdf_avec(
+        "/Names << /JavaScript << /Names [(f) 4 0 R] >> >>",
+        vec![br#"<< /S /JavaScript /JS (AFTime_Format\(0\)) >>"#.to_vec()],
+        "",
+    );
+    assert_eq!(code("niveau-document.pdf", &doc), "pdf_contenu_actif");
+}
