@@ -1,5 +1,6 @@
 //! Prints depot's verdict for every file under the directories given, one line each:
-//! `accepte` or the refusal's code, a tab, the path. For checking a set of real documents
+//! `accepte` or the refusal's code, a tab, the path (and, for a refusal, a tab and what it
+//! says). For checking a set of real documents
 //! against the rules: `cargo run -p depot-format --example verdicts -- DIR...`.
 
 use std::path::{Path, PathBuf};
@@ -31,15 +32,14 @@ fn main() {
             continue;
         };
         let nom = p.file_name().map(|n| n.to_string_lossy().into_owned());
-        let verdict = match analyser(
+        match analyser(
             nom.as_deref().unwrap_or("?"),
             &octets,
             &[Format::Pdf, Format::Jpeg],
             200,
         ) {
-            Ok(_) => "accepte",
-            Err(r) => r.code(),
-        };
-        println!("{verdict}\t{}", p.display());
+            Ok(_) => println!("accepte\t{}", p.display()),
+            Err(r) => println!("{}\t{}\t{r}", r.code(), p.display()),
+        }
     }
 }
