@@ -312,6 +312,18 @@ impl SessionStore for MemoireSessions {
         m.retain(|_, s| s.vue >= inactive_avant && s.creee >= creee_avant);
         Ok((avant - m.len()) as u64)
     }
+
+    async fn compter(
+        &self,
+        espece: EspeceSession,
+        inactive_avant: DateTime<Utc>,
+        creee_avant: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        Ok(verrou(&self.sessions)
+            .iter()
+            .filter(|((e, _), s)| *e == espece && s.vue >= inactive_avant && s.creee >= creee_avant)
+            .count() as u64)
+    }
 }
 
 /// Throttling counts in memory.

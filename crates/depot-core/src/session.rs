@@ -117,6 +117,29 @@ pub trait SessionStore: Send + Sync {
         inactive_avant: DateTime<Utc>,
         creee_avant: DateTime<Utc>,
     ) -> Result<u64, StorageError>;
+
+    /// How many sessions of `espece` are alive: last used at or after `inactive_avant`,
+    /// created at or after `creee_avant`. For the operators' gauge
+    /// ([`sessions_ouvertes`]); a store may read every session to answer (depot-fs), or
+    /// approximate from what its listing gives (depot-s3: the last use only), so it is never
+    /// on a request's path.
+    async fn compter(
+        &self,
+        espece: EspeceSession,
+        inactive_avant: DateTime<Utc>,
+        creee_avant: DateTime<Utc>,
+    ) -> Result<u64, StorageError>;
+}
+
+/// How many sessions of `espece` are open at `now`, under the expiry rules of [`Sessions`].
+pub async fn sessions_ouvertes(
+    store: &dyn SessionStore,
+    espece: EspeceSession,
+    now: DateTime<Utc>,
+) -> Result<u64, StorageError> {
+    store
+        .compter(espece, now - INACTIVITE, now - DUREE_MAX)
+        .await
 }
 
 /// What a session can belong to.

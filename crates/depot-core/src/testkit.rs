@@ -711,6 +711,70 @@ pub async fn conformite_sessions(store: &dyn SessionStore) {
         .unwrap_or_else(|e| panic!("supprimer: {e}"));
 }
 
+/// `SessionStore::compter`, against the real clock (a store may count from its listing's
+/// modification times): an open session counts, a deleted one no longer does, the other
+/// kind of session never does. A session whose *recorded* last use is too old is not
+/// counted by an `exact` store; another (depot-s3) may count it until it is purged.
+pub async fn conformite_compte_sessions(store: &dyn SessionStore, exact: bool) {
+    use crate::ports::{Clock, Random};
+    use crate::session::{EspeceSession, SessionStockee, sessions_ouvertes};
+    let cle = || {
+        let mut o = [0u8; 32];
+        SystemRandom.remplir(&mut o);
+        Sha256::de(&o)
+    };
+    let maintenant = crate::ports::HorlogeSysteme.now();
+    let (c, g) = (EspeceSession::Candidat, EspeceSession::Gestion);
+    let compte = |e| async move {
+        sessions_ouvertes(store, e, maintenant)
+            .await
+            .unwrap_or_else(|x| panic!("compter: {x}"))
+    };
+    let (c0, g0) = (compte(c).await, compte(g).await);
+    let ouverte = SessionStockee {
+        titulaire: "2025-ANI-AAAAAA".into(),
+        creee: maintenant,
+        vue: maintenant,
+        csrf: "x".into(),
+    };
+    let k = cle();
+    store
+        .creer(c, &k, &ouverte)
+        .await
+        .unwrap_or_else(|e| panic!("creer: {e}"));
+    assert_eq!(compte(c).await, c0 + 1, "an open session counts");
+    assert_eq!(compte(g).await, g0, "in its own kind only");
+    let perimee = SessionStockee {
+        vue: maintenant - chrono::Duration::hours(2),
+        creee: maintenant - chrono::Duration::hours(2),
+        ..ouverte.clone()
+    };
+    let k2 = cle();
+    store
+        .creer(c, &k2, &perimee)
+        .await
+        .unwrap_or_else(|e| panic!("creer: {e}"));
+    let avec_perimee = compte(c).await;
+    if exact {
+        assert_eq!(avec_perimee, c0 + 1, "an idle session does not count");
+    } else {
+        assert!(
+            (c0 + 1..=c0 + 2).contains(&avec_perimee),
+            "at most the idle one more: {avec_perimee} for {c0} + 1"
+        );
+    }
+    store
+        .supprimer(c, &k)
+        .await
+        .unwrap_or_else(|e| panic!("supprimer: {e}"));
+    assert_eq!(
+        compte(c).await,
+        avec_perimee - 1,
+        "a closed session no longer counts"
+    );
+    let _ = store.supprimer(c, &k2).await;
+}
+
 /// Runs every `CompteurStore` property, under random keys: the increments of 8 concurrent
 /// callers all count, and two keys change together.
 pub async fn conformite_compteurs(store: &dyn CompteurStore) {

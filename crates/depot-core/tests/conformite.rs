@@ -63,6 +63,10 @@ fn memoire_sessions() {
     block_on(depot_core::testkit::conformite_sessions(
         &depot_core::memoire::MemoireSessions::default(),
     ));
+    block_on(depot_core::testkit::conformite_compte_sessions(
+        &depot_core::memoire::MemoireSessions::default(),
+        true,
+    ));
 }
 
 #[test]

@@ -199,6 +199,32 @@ impl SessionStore for FsStore {
         })
         .await
     }
+
+    async fn compter(
+        &self,
+        espece: EspeceSession,
+        inactive_avant: DateTime<Utc>,
+        creee_avant: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        let dir = self.dir_sessions();
+        let prefixe = format!("{}-", espece.code());
+        bloquant(move || {
+            let entrees = match fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+                Err(e) => return Err(conv("lecture des sessions", e)),
+            };
+            Ok(entrees
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(&prefixe))
+                .filter(|e| {
+                    matches!(lire_session(&e.path()),
+                        Ok(Some(s)) if s.vue >= inactive_avant && s.creee >= creee_avant)
+                })
+                .count() as u64)
+        })
+        .await
+    }
 }
 
 /// A counter file opened and locked; `None` content when new.

@@ -44,6 +44,7 @@ async fn conformite() {
     testkit::conformite_identifiants(&s).await;
     testkit::conformite_cles(&s).await;
     testkit::conformite_sessions(&s).await;
+    testkit::conformite_compte_sessions(&s, true).await;
     testkit::conformite_compteurs(&s).await;
 }
 

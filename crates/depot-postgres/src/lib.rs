@@ -697,6 +697,25 @@ impl SessionStore for PgStore {
             .await
             .map_err(|e| conv("sessions", e))
     }
+
+    async fn compter(
+        &self,
+        espece: EspeceSession,
+        inactive_avant: DateTime<Utc>,
+        creee_avant: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        let n: i64 = self
+            .client()
+            .await?
+            .query_one(
+                "SELECT count(*) FROM sessions WHERE espece = $1 AND vue >= $2 AND creee >= $3",
+                &[&espece.code(), &inactive_avant, &creee_avant],
+            )
+            .await
+            .map_err(|e| conv("sessions", e))?
+            .get(0);
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
 }
 
 #[async_trait]

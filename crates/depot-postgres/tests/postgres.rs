@@ -56,6 +56,7 @@ async fn conformite_complete() {
     testkit::conformite_identifiants(&s).await;
     testkit::conformite_cles(&s).await;
     testkit::conformite_sessions(&s).await;
+    testkit::conformite_compte_sessions(&s, true).await;
     testkit::conformite_compteurs(&s).await;
     testkit::conformite_cas_concurrent(Arc::new(s.clone()), 16, |f| async move {
         tokio::spawn(f).await.unwrap_or(false)

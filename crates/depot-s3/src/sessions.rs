@@ -155,4 +155,33 @@ impl SessionStore for S3Store {
         }
         Ok(n)
     }
+
+    /// From the listing alone (no read per session): the sessions whose object was written
+    /// at or after `inactive_avant` — the object is rewritten when its recorded last use
+    /// moves, so its modification time is that last use (the server's clock). The 12-hour
+    /// limit (`creee_avant`) is not applied: a session used without a break for longer is
+    /// counted until its next use refuses it and a purge removes it.
+    async fn compter(
+        &self,
+        espece: EspeceSession,
+        inactive_avant: DateTime<Utc>,
+        _creee_avant: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        let prefixe = format!("{}-", espece.code());
+        let metas: Vec<_> = self
+            .s3
+            .list(Some(&self.chemin("sessions")))
+            .try_collect()
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(metas
+            .iter()
+            .filter(|m| {
+                m.location
+                    .filename()
+                    .is_some_and(|f| f.starts_with(&prefixe))
+                    && m.last_modified >= inactive_avant
+            })
+            .count() as u64)
+    }
 }

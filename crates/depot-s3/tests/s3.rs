@@ -65,6 +65,7 @@ async fn moto_conformite_complete() {
     testkit::conformite_pieces(&s).await;
     testkit::conformite_identifiants(&s).await;
     testkit::conformite_sessions(&s).await;
+    testkit::conformite_compte_sessions(&s, false).await;
     testkit::conformite_cas_concurrent(Arc::new(s.clone()), 8, |f| async move {
         tokio::spawn(f).await.unwrap_or(false)
     })

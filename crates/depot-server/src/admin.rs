@@ -9,6 +9,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -44,6 +45,26 @@ pub(crate) fn installer() -> Result<PrometheusHandle, ErreurServeur> {
     Ok(handle)
 }
 
+/// The sessions' store, for the gauge of open sessions (set once the application is built).
+pub(crate) static SESSIONS: std::sync::OnceLock<Arc<dyn SessionStore>> = std::sync::OnceLock::new();
+
+/// `depot_sessions_ouvertes{espace}`: the sessions open now, counted at each scrape (the
+/// store answers from its index, its files or its listing; never on a request's path).
+async fn jauger_sessions() {
+    let Some(store) = SESSIONS.get() else {
+        return;
+    };
+    let now = depot_core::Clock::now(&depot_core::HorlogeSysteme);
+    for espece in [EspeceSession::Candidat, EspeceSession::Gestion] {
+        match depot_core::session::sessions_ouvertes(&**store, espece, now).await {
+            Ok(n) => {
+                metrics::gauge!("depot_sessions_ouvertes", "espace" => espece.code()).set(n as f64)
+            }
+            Err(e) => tracing::warn!(code = e.code(), "compte des sessions ouvertes"),
+        }
+    }
+}
+
 /// Serves `GET /metrics` on `ecoute` until the process ends.
 pub(crate) async fn servir(ecoute: tokio::net::TcpListener, handle: PrometheusHandle) {
     let app = axum::Router::new().route(
@@ -51,6 +72,7 @@ pub(crate) async fn servir(ecoute: tokio::net::TcpListener, handle: PrometheusHa
         axum::routing::get(move || {
             let handle = handle.clone();
             async move {
+                jauger_sessions().await;
                 (
                     [(
                         axum::http::header::CONTENT_TYPE,
@@ -196,5 +218,17 @@ where
     ) -> Result<u64, StorageError> {
         self.mesurer("purger", self.interieur.purger(inactive_avant, creee_avant))
             .await
+    }
+    async fn compter(
+        &self,
+        espece: EspeceSession,
+        inactive_avant: DateTime<Utc>,
+        creee_avant: DateTime<Utc>,
+    ) -> Result<u64, StorageError> {
+        self.mesurer(
+            "compter",
+            self.interieur.compter(espece, inactive_avant, creee_avant),
+        )
+        .await
     }
 }

@@ -432,6 +432,9 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
         compteurs: compteurs.clone(),
         recherche: e.recherche.clone(),
     };
+    // For the operators' gauge of open sessions (a second build in one process keeps the
+    // first store: only tests build twice).
+    let _ = admin::SESSIONS.set(sessions.clone());
     tokio::spawn(menage(sessions, compteurs));
     let espace = Arc::new(Espace::new(concours, ports).map_err(ErreurServeur::Espace)?);
     for c in espace.concours() {

@@ -50,6 +50,9 @@ async fn metriques_sur_l_ecoute_d_administration() {
         "depot_stockage_duree_secondes_bucket{port=\"dossiers\",operation=\"save\"",
         "depot_stockage_duree_secondes_bucket{port=\"pieces\",operation=\"put\"",
         "depot_stockage_duree_secondes_bucket{port=\"sessions\",operation=\"lire\"",
+        // The candidate logged in above is still logged in; no staff member is.
+        "depot_sessions_ouvertes{espace=\"candidat\"} 1",
+        "depot_sessions_ouvertes{espace=\"gestion\"} 0",
     ] {
         assert!(
             texte.contains(attendu),
