@@ -12,6 +12,8 @@
 //! <prefix>/pieces/<NUMERO>/<ID>        one object per content, write-once
 //! <prefix>/sonde/<random>              the start-up probe's sentinel (deleted after)
 //! <prefix>/sessions/…                  sessions, by the token's SHA-256 (see [`sessions`])
+//! <prefix>/cles/recepisse.ed25519     the récépissé signing key's seed, created once
+//! <prefix>/cles/publiees.json         every public key ever published (compare-and-swap)
 //! ```
 //!
 //! Every key is derived from ids the core generated and validated; nothing comes from a
@@ -47,6 +49,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+mod cles;
 pub mod sessions;
 
 use async_trait::async_trait;

@@ -66,6 +66,7 @@ async fn moto_conformite_complete() {
     testkit::conformite_identifiants(&s).await;
     testkit::conformite_sessions(&s).await;
     testkit::conformite_compte_sessions(&s, false).await;
+    testkit::conformite_cles(&s).await;
     testkit::conformite_cas_concurrent(Arc::new(s.clone()), 8, |f| async move {
         tokio::spawn(f).await.unwrap_or(false)
     })
@@ -299,4 +300,42 @@ async fn pannes_reseau_reessayees_ou_indisponible_jamais_a_moitie() {
         direct.load(d.numero()).await,
         Err(StorageError::NotFound(_))
     ));
+}
+
+/// Issue 15: with records on S3, every instance signs with the same key. Eight stores on
+/// one prefix (eight instances starting together) propose eight seeds: one is stored, all
+/// read it; each publishes a key of its own at the same time: none is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_cle_partagee_entre_instances() {
+    use depot_core::SystemRandom;
+    use depot_core::signature::{KeyStore, Signataire, SignataireEd25519};
+    let Some(c) = serveur("MOTO") else { return };
+    let taches: Vec<_> = (0..8u8)
+        .map(|i| {
+            let s = S3Store::new(&c).unwrap();
+            tokio::spawn(async move {
+                let graine = s
+                    .graine_ou_creer(zeroize::Zeroizing::new([i; 32]))
+                    .await
+                    .unwrap();
+                let cle =
+                    SignataireEd25519::generer(&SystemRandom, testkit::pendant_preinscription())
+                        .cle_publique();
+                s.publier(cle.clone()).await.unwrap();
+                (*graine, cle.id)
+            })
+        })
+        .collect();
+    let mut graines = std::collections::BTreeSet::new();
+    let mut ids = Vec::new();
+    for t in taches {
+        let (g, id) = t.await.unwrap();
+        graines.insert(g);
+        ids.push(id);
+    }
+    assert_eq!(graines.len(), 1, "one seed for every instance");
+    let publiees = S3Store::new(&c).unwrap().publiees().await.unwrap();
+    for id in ids {
+        assert!(publiees.cles.iter().any(|k| k.id == id), "key {id} kept");
+    }
 }

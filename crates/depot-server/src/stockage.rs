@@ -74,6 +74,36 @@ pub(crate) struct Enregistrements {
     pub(crate) partages: bool,
 }
 
+/// Records on S3 used to keep the signing key in the data directory: when that directory
+/// holds one, it becomes the key on S3 if S3 has none yet, and every key it published is
+/// published on S3 — récépissés already signed keep verifying. Nothing to do without it.
+async fn reprendre_cle_locale(
+    data: &std::path::Path,
+    s3: &depot_s3::S3Store,
+) -> Result<(), ErreurServeur> {
+    if !data.join("cles").join("recepisse.ed25519").exists() {
+        return Ok(());
+    }
+    let fs = FsStore::open(data)?;
+    // The stored seed (it exists: nothing is proposed for real).
+    let locale = fs
+        .graine_ou_creer(zeroize::Zeroizing::new([0u8; 32]))
+        .await?;
+    let retenue = s3.graine_ou_creer(locale.clone()).await?;
+    for cle in fs.publiees().await?.cles {
+        s3.publier(cle).await?;
+    }
+    println!(
+        "clé de signature du répertoire de données reprise sur S3{}",
+        if *retenue == *locale {
+            ""
+        } else {
+            " (S3 en avait déjà une : seules ses clés publiques sont reprises)"
+        }
+    );
+    Ok(())
+}
+
 impl OptionsStockage {
     /// The S3 store, when S3 is named for records or contents.
     pub(crate) fn s3(&self) -> Result<depot_s3::S3Store, ErreurServeur> {
@@ -133,13 +163,15 @@ impl OptionsStockage {
                     None => self.s3()?,
                 };
                 s.sonder().await?;
+                reprendre_cle_locale(&self.data, &s).await?;
                 Enregistrements {
                     dossiers: Arc::new(s.clone()),
                     identifiants: Arc::new(s.clone()),
-                    // Sessions on S3 (a restart keeps them); the key in the data directory
-                    // and the throttling counts in memory — S3 has no atomic change of
-                    // several objects —: S3 records serve one instance (several: PostgreSQL).
-                    cles: Arc::new(ouvrir_fs()?),
+                    // Sessions and the signing key on S3 (a restart keeps them, every
+                    // instance signs alike); the throttling counts in memory — S3 has no
+                    // atomic change of several objects —: S3 records serve one instance
+                    // (several: PostgreSQL).
+                    cles: Arc::new(s.clone()),
                     sessions: Arc::new(s.clone()),
                     compteurs: Arc::new(depot_core::memoire::MemoireCompteurs::default()),
                     recherche: None,

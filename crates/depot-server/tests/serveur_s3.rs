@@ -93,9 +93,18 @@ async fn l_espace_sur_moto_de_bout_en_bout() {
     assert_eq!(r1.etat, "cloture", "{r1:?}");
     let r2 = s.cloturer().await.unwrap();
     assert_eq!(r1.recepisse, r2.recepisse);
+    let octets = s.recepisse().await.unwrap();
+    let cles_a = depot_client::Client::new(&serveur.url)
+        .unwrap()
+        .cles()
+        .await
+        .unwrap();
     drop(serveur);
+    // The signing key lives on S3, not on the first server's disk.
+    assert!(!dir.path().join("a/cles/recepisse.ed25519").exists());
 
-    // A second server, another machine's disk, the same bucket: the dossier is there.
+    // A second server, another machine's disk, the same bucket: the dossier is there, and
+    // it signs with the same key (issue 15: the key on S3 with S3 records).
     let autre = commun::lancer(&dir.path().join("b"), &args, &env)
         .await
         .unwrap();
@@ -106,6 +115,62 @@ async fn l_espace_sur_moto_de_bout_en_bout() {
         .unwrap();
     assert_eq!(v.etat, "cloture");
     assert_eq!(v.fichiers().count(), 2);
+    let cles_b = depot_client::Client::new(&autre.url)
+        .unwrap()
+        .cles()
+        .await
+        .unwrap();
+    assert_eq!(cles_a, cles_b, "one key list for both servers");
+    let cles: depot_core::Cles = serde_json::from_value(cles_b).unwrap();
+    assert_eq!(cles.cles.len(), 1, "one key: the second server made none");
+    depot_core::verifier_recepisse(&octets, &cles).expect("the récépissé verifies");
+}
+
+/// A server that kept S3 records with its signing key on its disk (before the key moved to
+/// S3): at its next start the key goes to S3 and récépissés it signed keep verifying.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn la_cle_du_disque_passe_sur_s3() {
+    let Some(s3) = serveur_s3("MOTO") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("a");
+    // The key an earlier version kept in the data directory: an fs server's key.
+    let ancien = commun::lancer(&data, &[], &[]).await.unwrap();
+    let cles_disque = depot_client::Client::new(&ancien.url)
+        .unwrap()
+        .cles()
+        .await
+        .unwrap();
+    drop(ancien);
+    assert!(data.join("cles/recepisse.ed25519").exists());
+    let cfg = fichier_s3(dir.path(), &s3, &prefixe());
+    let env = [("DEPOT_S3_SECRET_ACCESS_KEY", s3.secret.as_str())];
+    let args = ["--stockage-dossiers", "s3", "--s3", cfg.to_str().unwrap()];
+    let repris = commun::lancer(&data, &args, &env).await.unwrap();
+    assert!(
+        repris
+            .sortie
+            .iter()
+            .any(|l| l.contains("clé de signature du répertoire de données reprise sur S3")),
+        "{:?}",
+        repris.sortie
+    );
+    let cles_s3 = depot_client::Client::new(&repris.url)
+        .unwrap()
+        .cles()
+        .await
+        .unwrap();
+    assert_eq!(cles_s3, cles_disque, "the same key, now from S3");
+    drop(repris);
+    // Another server, without that disk, signs with it too.
+    let autre = commun::lancer(&dir.path().join("b"), &args, &env)
+        .await
+        .unwrap();
+    let cles_autre = depot_client::Client::new(&autre.url)
+        .unwrap()
+        .cles()
+        .await
+        .unwrap();
+    assert_eq!(cles_autre, cles_disque);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
