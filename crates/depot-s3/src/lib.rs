@@ -14,6 +14,7 @@
 //! <prefix>/sessions/…                  sessions, by the token's SHA-256 (see [`sessions`])
 //! <prefix>/cles/recepisse.ed25519     the récépissé signing key's seed, created once
 //! <prefix>/cles/publiees.json         every public key ever published (compare-and-swap)
+//! <prefix>/compteurs/…                throttling counts, changed under leases (see [`compteurs`])
 //! ```
 //!
 //! Every key is derived from ids the core generated and validated; nothing comes from a
@@ -50,6 +51,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod cles;
+pub mod compteurs;
 pub mod sessions;
 
 use async_trait::async_trait;

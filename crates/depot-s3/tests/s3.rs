@@ -67,6 +67,7 @@ async fn moto_conformite_complete() {
     testkit::conformite_sessions(&s).await;
     testkit::conformite_compte_sessions(&s, false).await;
     testkit::conformite_cles(&s).await;
+    testkit::conformite_compteurs(&s).await;
     testkit::conformite_cas_concurrent(Arc::new(s.clone()), 8, |f| async move {
         tokio::spawn(f).await.unwrap_or(false)
     })
@@ -338,4 +339,50 @@ async fn moto_cle_partagee_entre_instances() {
     for id in ids {
         assert!(publiees.cles.iter().any(|k| k.id == id), "key {id} kept");
     }
+}
+
+/// A lease left by an instance that died (lapsed) is taken over: the count goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_bail_d_une_instance_morte_repris() {
+    use depot_core::limitation::{CompteurStore, Instants};
+    use object_store::ObjectStoreExt as _;
+    let Some(c) = serveur("MOTO") else { return };
+    let prefixe = c.prefix.clone();
+    let s = S3Store::new(&c).unwrap();
+    let cle = "ip:203.0.113.7".to_owned();
+    let nom = depot_core::Sha256::de(cle.as_bytes()).hex();
+    // The lease of a holder that died 40 s into a 30 s lease.
+    let brut = object_store::aws::AmazonS3Builder::new()
+        .with_endpoint(c.endpoint.clone().unwrap())
+        .with_region(&c.region)
+        .with_bucket_name(&c.bucket)
+        .with_access_key_id(&c.access_key_id)
+        .with_secret_access_key(secrecy::ExposeSecret::expose_secret(&c.secret_access_key))
+        .with_allow_http(true)
+        .build()
+        .unwrap();
+    let bail = format!(
+        r#"{{"porteur":"mort","jusqu_a":"{}"}}"#,
+        (chrono::Utc::now() - chrono::Duration::seconds(10)).to_rfc3339()
+    );
+    let chemin = object_store::path::Path::from(format!("{prefixe}/compteurs/{nom}.verrou"));
+    brut.put(&chemin, bail.into_bytes().into()).await.unwrap();
+    let debut = std::time::Instant::now();
+    s.modifier(std::slice::from_ref(&cle), &mut |l: &mut [Instants]| {
+        l[0].push(testkit::pendant_preinscription())
+    })
+    .await
+    .unwrap();
+    assert!(debut.elapsed() < std::time::Duration::from_secs(5));
+    assert!(
+        brut.head(&chemin).await.is_err(),
+        "the dead holder's lease was taken over, then given back"
+    );
+    let mut n = 0;
+    s.modifier(std::slice::from_ref(&cle), &mut |l: &mut [Instants]| {
+        n = l[0].len()
+    })
+    .await
+    .unwrap();
+    assert_eq!(n, 1);
 }

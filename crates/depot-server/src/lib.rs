@@ -335,15 +335,12 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
     if args.instances_multiples {
         let local = match (o.stockage_dossiers, args.stockage_pieces) {
             (StockageDossiers::Fs, _) => Some("les dossiers sont dans le répertoire de données"),
-            (StockageDossiers::S3, _) => {
-                Some("avec des dossiers sur S3, les compteurs de limitation restent en mémoire")
-            }
             (_, StockagePieces::Fs) => Some("les pièces sont dans le répertoire de données"),
             _ => None,
         };
         if let Some(pourquoi) = local {
             return Err(ErreurServeur::InstancesMultiples(format!(
-                "{pourquoi}, propre à une seule instance (--stockage-dossiers postgres, --stockage-pieces s3)"
+                "{pourquoi}, propre à une seule instance (--stockage-dossiers postgres ou s3, --stockage-pieces s3)"
             )));
         }
     }

@@ -167,15 +167,15 @@ impl OptionsStockage {
                 Enregistrements {
                     dossiers: Arc::new(s.clone()),
                     identifiants: Arc::new(s.clone()),
-                    // Sessions and the signing key on S3 (a restart keeps them, every
-                    // instance signs alike); the throttling counts in memory — S3 has no
-                    // atomic change of several objects —: S3 records serve one instance
-                    // (several: PostgreSQL).
+                    // Sessions, the signing key and the throttling counts on S3 too (the
+                    // counts under leases: depot_s3::compteurs): several instances share
+                    // them, at the price of a few requests per login (PostgreSQL: one
+                    // transaction).
                     cles: Arc::new(s.clone()),
                     sessions: Arc::new(s.clone()),
-                    compteurs: Arc::new(depot_core::memoire::MemoireCompteurs::default()),
+                    compteurs: Arc::new(s),
                     recherche: None,
-                    partages: false,
+                    partages: true,
                 }
             }
             StockageDossiers::Postgres => {

@@ -211,3 +211,59 @@ async fn garage_refuse_les_dossiers_accepte_les_pieces() {
         .unwrap();
     assert_eq!(s.voir(&f.id).await.unwrap().to_vec(), pdf_minimal());
 }
+
+/// Issue 15: records on S3 serve several instances now that the throttling counts are on S3
+/// too: `--instances-multiples` starts, a candidate's token works on both, and failures
+/// spread over the two are counted together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deux_instances_sur_s3_seul() {
+    let Some(s3) = serveur_s3("MOTO") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = fichier_s3(dir.path(), &s3, &prefixe());
+    let env = [("DEPOT_S3_SECRET_ACCESS_KEY", s3.secret.as_str())];
+    let args = [
+        "--instances-multiples",
+        "--stockage-dossiers",
+        "s3",
+        "--stockage-pieces",
+        "s3",
+        "--s3",
+        cfg.to_str().unwrap(),
+    ];
+    let a = commun::lancer(&dir.path().join("a"), &args, &env)
+        .await
+        .unwrap_or_else(|(s, j)| panic!("{s}\n{j}"));
+    let b = commun::lancer(&dir.path().join("b"), &args, &env)
+        .await
+        .unwrap_or_else(|(s, j)| panic!("{s}\n{j}"));
+    let (numero, mdp) = a.demo();
+    let session = commun::connexion(&a.url, &numero, &mdp).await;
+    commun::deposer(&session, "piece-identite", "cni.pdf", pdf_minimal())
+        .await
+        .unwrap();
+    let sur_b = depot_client::Client::new(&b.url)
+        .unwrap()
+        .reprendre(session.jeton().to_owned());
+    assert_eq!(sur_b.dossier().await.unwrap().fichiers().count(), 1);
+    let http = reqwest::Client::new();
+    let essai = |url: String| {
+        let http = http.clone();
+        let numero = numero.clone();
+        async move {
+            http.post(format!("{url}/api/v1/connexion"))
+                .json(&serde_json::json!({ "numero": numero, "mot_de_passe": "pas le bon mot de passe" }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    for i in 0..10 {
+        let url = if i % 2 == 0 { &a.url } else { &b.url };
+        assert_eq!(essai(url.clone()).await, 401, "attempt {i}");
+    }
+    for url in [&a.url, &b.url] {
+        assert_eq!(essai(url.clone()).await, 429, "held back on {url}");
+    }
+}
