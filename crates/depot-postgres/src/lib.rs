@@ -32,7 +32,7 @@
 //! - **Throttling counts**: one transaction that creates the missing rows, locks the rows
 //!   of the call's keys in key order (`SELECT … FOR UPDATE`), and writes them back; a
 //!   deadlock or serialisation failure runs it again.
-//! - **Migrations** ([`migrer`]) are numbered SQL files embedded in the binary, applied in
+//! - **Migrations** ([`migrer`](PgStore::migrer)) are numbered SQL files embedded in the binary, applied in
 //!   order in one transaction under an advisory lock (instances starting together apply
 //!   them once), and recorded in `depot_migrations`.
 //!
