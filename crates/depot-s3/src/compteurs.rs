@@ -11,7 +11,9 @@
 //! object created with `If-None-Match: *`, naming its holder and when it lapses. Holding them
 //! all, the call reads the lists, applies its change, writes them back, then gives the
 //! leases back. A lease whose holder died lapses after [`BAIL`]; the next caller takes it
-//! over with `If-Match: <etag>` — only one of several callers can. Waiting for a lease is
+//! over with `If-Match: <etag>` — only one of several callers can. Lapsing is judged on each
+//! instance's clock: the instances' clocks must agree within a few seconds (NTP), far less
+//! than the lease. Waiting for a lease is
 //! bounded ([`ATTENTE_MAX`]): beyond it the call fails as unavailable, and the login it
 //! counts for is refused, never let through unchecked.
 //!
