@@ -6,7 +6,8 @@
 # - schemathesis (PyPI, same venv) for the API contract test, exported as
 #   DEPOT_TEST_SCHEMATHESIS;
 # - PostgreSQL (Debian) for depot-postgres: a throw-away cluster under target/, on a free
-#   loopback port, exported as DEPOT_TEST_POSTGRES;
+#   loopback port, exported as DEPOT_TEST_POSTGRES (TLS available, its authority in
+#   DEPOT_TEST_POSTGRES_CA);
 # - moto_server (PyPI, in a venv under target/) and Garage (crates.io, built once into
 #   target/tools/) for the S3 tests, started on free loopback ports; their endpoints are
 #   exported as DEPOT_TEST_S3_MOTO and DEPOT_TEST_S3_GARAGE.
@@ -82,14 +83,29 @@ if [ -n "$pgbin" ]; then
   fi
   "${comme[@]}" "$pgbin/initdb" -D "$pg/data" -U depot -A trust -E UTF8 --no-sync >"$pg/initdb.log" 2>&1 \
     || { cat "$pg/initdb.log" >&2; exit 1; }
+  if ! command -v openssl >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+  fi
+  # TLS for the tests that ask for it: a certificate authority of the run's own and a
+  # server certificate it signs for 127.0.0.1 (clients without sslmode=require use none).
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=depot-test-ca" -keyout "$pg/ca.key" -out "$pg/ca.crt" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$pg/server.key" -out "$pg/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$pg/ext.cnf"
+  openssl x509 -req -in "$pg/server.csr" -CA "$pg/ca.crt" -CAkey "$pg/ca.key" -CAcreateserial \
+    -days 2 -extfile "$pg/ext.cnf" -out "$pg/server.crt" 2>/dev/null
+  chmod 600 "$pg/server.key"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$pg/server.key" "$pg/server.crt"; fi
   port_pg=$(port_libre)
   "${comme[@]}" "$pgbin/pg_ctl" -D "$pg/data" -l "$pg/postgres.log" -w -t 60 \
-    -o "-p $port_pg -k $pg -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null \
+    -o "-p $port_pg -k $pg -c listen_addresses=127.0.0.1 -c max_connections=300 -c ssl=on -c ssl_cert_file=$pg/server.crt -c ssl_key_file=$pg/server.key" start >/dev/null \
     || { cat "$pg/postgres.log" >&2; exit 1; }
   arrets+=("${comme[*]} $pgbin/pg_ctl -D $pg/data -m fast stop")
   "$pgbin/createdb" -h 127.0.0.1 -p "$port_pg" -U depot depot_test
   export DEPOT_TEST_POSTGRES="postgres://depot@127.0.0.1:$port_pg/depot_test"
   export DEPOT_TEST_POSTGRES_BIN="$pgbin" DEPOT_TEST_POSTGRES_DATA="$pg/data"
+  export DEPOT_TEST_POSTGRES_CA="$pg/ca.crt"
   echo "== postgresql on 127.0.0.1:$port_pg"
 fi
 

@@ -12,8 +12,10 @@
 //! against a real server, no compile-time database (sqlx's macros need one at build time,
 //! or a committed cache), a small dependency tree, and the PostgreSQL types depot needs
 //! (`timestamptz`, `jsonb`, arrays) through its chrono and serde_json features.
-//! Connections are made without TLS: use a Unix socket, the loopback or a private network
-//! (a TLS connector is the next step for a database reached across a shared network).
+//! Connections are made without TLS unless the URL says `sslmode=require`: then with TLS
+//! (rustls), the server's certificate and name verified against the authorities given in
+//! [`ConfigPg::ca`] — a database reached across a shared network. Without it, use a Unix
+//! socket, the loopback or a private network.
 //!
 //! ## How each contract is kept
 //!
@@ -68,6 +70,10 @@ pub struct ConfigPg {
     pub schema: Option<String>,
     /// Connections in the pool.
     pub connexions: usize,
+    /// The certificate authorities (PEM) that sign the server's certificate. Used when the
+    /// URL asks for TLS (`sslmode=require`), which then verifies the server's certificate
+    /// and name; required with it.
+    pub ca: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for ConfigPg {
@@ -76,6 +82,7 @@ impl std::fmt::Debug for ConfigPg {
         f.debug_struct("ConfigPg")
             .field("schema", &self.schema)
             .field("connexions", &self.connexions)
+            .field("ca", &self.ca)
             .finish_non_exhaustive()
     }
 }
@@ -91,9 +98,47 @@ pub enum ErreurConfigPg {
     /// A schema name with other characters than letters, digits and `_`.
     #[error("nom de schéma invalide « {0} » (lettres, chiffres et _ seulement)")]
     Schema(String),
+    /// TLS asked without the authorities to check the server with, or unreadable ones.
+    #[error("TLS vers PostgreSQL : {0}")]
+    Tls(String),
     /// The pool could not be built.
     #[error("pool de connexions PostgreSQL : {0}")]
     Pool(String),
+}
+
+/// The TLS connector that trusts the authorities of `ca` (PEM) only.
+fn connecteur_tls(
+    ca: Option<&std::path::Path>,
+) -> Result<tokio_postgres_rustls::MakeRustlsConnect, ErreurConfigPg> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let ca = ca.ok_or_else(|| {
+        ErreurConfigPg::Tls(
+            "sslmode=require demande les autorités qui signent le certificat du serveur (--postgres-ca FICHIER.pem)".to_owned(),
+        )
+    })?;
+    let mut racines = rustls::RootCertStore::empty();
+    let certificats: Vec<_> = CertificateDer::pem_file_iter(ca)
+        .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| ErreurConfigPg::Tls(format!("{} : {e}", ca.display())))?;
+    for c in certificats {
+        racines
+            .add(c)
+            .map_err(|e| ErreurConfigPg::Tls(format!("{} : {e}", ca.display())))?;
+    }
+    if racines.is_empty() {
+        return Err(ErreurConfigPg::Tls(format!(
+            "{} : aucun certificat",
+            ca.display()
+        )));
+    }
+    let fournisseur = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(fournisseur)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ErreurConfigPg::Tls(e.to_string()))?
+        .with_root_certificates(racines)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 /// depot's stores on PostgreSQL. Cheap to clone (a pool).
@@ -156,13 +201,18 @@ impl PgStore {
             pg.options(format!("-c search_path={s}"));
         }
         pg.application_name("depot");
-        let manager = Manager::from_config(
-            pg,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let gestion = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        // TLS when the URL requires it (`sslmode=require`), with the server's certificate
+        // and name verified against `ca`; otherwise none is attempted (`prefer`, the
+        // default, would accept a server whose certificate nobody checked).
+        let manager = if pg.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+            Manager::from_config(pg, connecteur_tls(config.ca.as_deref())?, gestion)
+        } else {
+            pg.ssl_mode(tokio_postgres::config::SslMode::Disable);
+            Manager::from_config(pg, NoTls, gestion)
+        };
         let pool = Pool::builder(manager)
             .max_size(config.connexions.max(1))
             .wait_timeout(Some(std::time::Duration::from_secs(10)))
@@ -300,6 +350,20 @@ impl PgStore {
         }
         t.commit().await.map_err(|e| conv("migrations", e))?;
         Ok(appliquees)
+    }
+
+    /// Whether this store's connections are encrypted (TLS), as the server sees them.
+    pub async fn session_chiffree(&self) -> Result<bool, StorageError> {
+        let ligne = self
+            .client()
+            .await?
+            .query_one(
+                "SELECT coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)",
+                &[],
+            )
+            .await
+            .map_err(|e| conv("TLS", e))?;
+        Ok(ligne.get(0))
     }
 
     /// Checks that the database answers (readiness).

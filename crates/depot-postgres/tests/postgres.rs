@@ -39,6 +39,7 @@ async fn store_dans(schema: &str) -> Option<PgStore> {
         url: url()?,
         schema: Some(schema.to_owned()),
         connexions: 8,
+        ca: None,
     })
     .unwrap();
     s.migrer().await.unwrap();
@@ -192,6 +193,7 @@ async fn migrations_une_seule_fois_meme_a_plusieurs() {
                     url,
                     schema: Some(schema),
                     connexions: 2,
+                    ca: None,
                 })
                 .unwrap()
                 .migrer()
@@ -216,6 +218,7 @@ async fn configuration_refusee_sans_montrer_le_mot_de_passe() {
         url: "postgres://depot:secret-tres-long@[::1".into(),
         schema: None,
         connexions: 1,
+        ca: None,
     })
     .unwrap_err();
     assert!(!e.to_string().contains("secret"), "{e}");
@@ -223,6 +226,7 @@ async fn configuration_refusee_sans_montrer_le_mot_de_passe() {
         url: "postgres://depot@127.0.0.1/x".into(),
         schema: Some("x; DROP TABLE dossiers".into()),
         connexions: 1,
+        ca: None,
     })
     .unwrap_err();
     assert!(e.to_string().contains("schéma"), "{e}");
@@ -230,6 +234,7 @@ async fn configuration_refusee_sans_montrer_le_mot_de_passe() {
         url: "postgres://depot:secret-tres-long@127.0.0.1/x".into(),
         schema: None,
         connexions: 1,
+        ca: None,
     };
     assert!(!format!("{c:?}").contains("secret"));
 }
@@ -244,6 +249,7 @@ async fn base_injoignable_indisponible() {
         url: format!("postgres://depot@127.0.0.1:{port}/x"),
         schema: None,
         connexions: 1,
+        ca: None,
     })
     .unwrap();
     let d = dossier_exemple(Voie::Externe);
@@ -311,4 +317,78 @@ async fn cas_entre_processus() {
     }
     let v = s.load(d.numero()).await.unwrap();
     assert_eq!(v.version, 181, "no lost update");
+}
+
+/// The URL with `sslmode=require` added.
+fn avec_tls(url: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}sslmode=require")
+}
+
+/// With `sslmode=require` the connection is encrypted (`pg_stat_ssl`) and the server's
+/// certificate checked against the given authorities (`DEPOT_TEST_POSTGRES_CA`, the
+/// self-signed certificate scripts/test.sh gives the test server): another authority is
+/// refused, and so is TLS asked without any. Without `sslmode`, no TLS is attempted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_verifie_le_serveur() {
+    let Some(url) = url() else { return };
+    let ca = match std::env::var("DEPOT_TEST_POSTGRES_CA") {
+        Ok(c) => std::path::PathBuf::from(c),
+        Err(_) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!(
+                "CI=true: DEPOT_TEST_POSTGRES_CA is not set — scripts/test.sh gives the server a certificate"
+            )
+        }
+        Err(_) => {
+            eprintln!("\n*** SKIPPED: DEPOT_TEST_POSTGRES_CA not set (run scripts/test.sh) ***\n");
+            return;
+        }
+    };
+    let chiffre = |ca: Option<std::path::PathBuf>, url: String| async move {
+        let s = PgStore::new(&ConfigPg {
+            url,
+            schema: None,
+            connexions: 1,
+            ca,
+        })?;
+        Ok::<_, depot_postgres::ErreurConfigPg>(s.session_chiffree().await)
+    };
+    assert_eq!(
+        chiffre(Some(ca.clone()), avec_tls(&url)).await.unwrap(),
+        Ok(true),
+        "TLS with the server's authority"
+    );
+    assert_eq!(
+        chiffre(None, url.clone()).await.unwrap(),
+        Ok(false),
+        "no TLS asked"
+    );
+    // Another authority: the server's certificate is refused.
+    let dir = tempfile::tempdir().unwrap();
+    let autre = dir.path().join("autre.pem");
+    let o = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args(["-nodes", "-days", "1", "-subj", "/CN=autre", "-keyout"])
+        .arg(dir.path().join("autre.key"))
+        .arg("-out")
+        .arg(&autre)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        chiffre(Some(autre), avec_tls(&url)).await.unwrap().is_err(),
+        "a certificate signed by another authority is refused"
+    );
+    // TLS without an authority: refused at configuration.
+    assert!(matches!(
+        chiffre(None, avec_tls(&url)).await,
+        Err(depot_postgres::ErreurConfigPg::Tls(_))
+    ));
 }

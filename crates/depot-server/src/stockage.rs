@@ -58,6 +58,11 @@ pub(crate) struct OptionsStockage {
     /// Connections of the PostgreSQL pool.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub(crate) postgres_connexions: usize,
+    /// With `sslmode=require` in the PostgreSQL URL: the authorities (PEM) that sign the
+    /// server's certificate.
+    /// (or `DEPOT_POSTGRES_CA`).
+    #[arg(long, value_name = "FICHIER")]
+    pub(crate) postgres_ca: Option<PathBuf>,
 }
 
 /// The stores of records and state, opened.
@@ -127,6 +132,10 @@ impl OptionsStockage {
             url,
             schema: self.postgres_schema.clone(),
             connexions: self.postgres_connexions,
+            ca: self
+                .postgres_ca
+                .clone()
+                .or_else(|| std::env::var_os("DEPOT_POSTGRES_CA").map(PathBuf::from)),
         })?)
     }
 
