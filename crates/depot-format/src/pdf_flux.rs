@@ -195,7 +195,12 @@ pub(crate) struct Renvois {
     /// In-use entries' offsets, with the section that holds them.
     entrees: Vec<(u32, u64)>,
     startxref: Option<u64>,
+    /// More sections or entries than kept: some went unchecked, so the file is refused.
+    deborde: bool,
 }
+
+/// Most cross-reference sections kept (a file saved incrementally has a few dozen).
+pub(crate) const SECTIONS_MAX: usize = 4096;
 
 /// One cross-reference section: where it starts (the `xref` keyword of a table, the
 /// `N G obj` of a stream) and the sections it points to.
@@ -208,7 +213,8 @@ struct Section {
 
 impl Renvois {
     fn section(&mut self, debut: u64, prev: Option<u64>) -> Option<u32> {
-        if self.sections.len() >= FLUX_MAX {
+        if self.sections.len() >= SECTIONS_MAX {
+            self.deborde = true;
             return None;
         }
         self.sections.push(Section {
@@ -222,6 +228,8 @@ impl Renvois {
     fn entree(&mut self, section: u32, offset: u64) {
         if self.entrees.len() < FLUX_MAX {
             self.entrees.push((section, offset));
+        } else {
+            self.deborde = true;
         }
     }
 
@@ -1159,6 +1167,11 @@ impl ScannerPdf {
             let i = plages.partition_point(|(d, _)| *d <= o);
             i > 0 && plages.get(i - 1).is_some_and(|(d, f)| o >= *d && o < *f)
         };
+        if xref.deborde {
+            self.constats
+                .illisible
+                .get_or_insert("trop de tables de références pour les vérifier");
+        }
         let actives = xref.chaine_active();
         let suivie = |k: u32| {
             actives
@@ -1345,5 +1358,24 @@ mod tests {
         s.lire(&pdf[..pdf.len() - 20]);
         s.lire(b"startxref\n3\n%%EOF\n");
         assert_eq!(s.xref.chaine_active(), None);
+    }
+
+    /// More cross-reference sections than the scanner keeps: what it did not keep went
+    /// unchecked, so the file is unreadable — never accepted unchecked, never a memory
+    /// blow-up (a few bytes per `xref` keyword would otherwise cost 40 per section).
+    #[test]
+    fn trop_de_sections_illisible() {
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        for _ in 0..=SECTIONS_MAX {
+            pdf.extend_from_slice(b"xref\n0 0\n");
+        }
+        pdf.extend_from_slice(b"%%EOF\n");
+        let mut s = ScannerPdf::default();
+        s.lire(&pdf);
+        assert!(s.xref.sections.len() <= SECTIONS_MAX);
+        assert_eq!(
+            s.terminer().illisible,
+            Some("trop de tables de références pour les vérifier")
+        );
     }
 }
