@@ -228,6 +228,30 @@ impl CompteurStore for S3Store {
             .await
             .map_err(|e| self.err(e))?;
         let mut n = 0;
+        let comptes: std::collections::HashSet<String> = metas
+            .iter()
+            .filter_map(|m| {
+                m.location
+                    .filename()?
+                    .strip_suffix(".json")
+                    .map(str::to_owned)
+            })
+            .collect();
+        for m in &metas {
+            // A lease left by a holder that died, on a key with no count, last written
+            // before `avant` (long lapsed: a lease lasts seconds): taken over the usual way
+            // (so that no live holder could lose it) and given back, which removes it.
+            if let Some(nom) = m
+                .location
+                .filename()
+                .and_then(|f| f.strip_suffix(".verrou"))
+                && !comptes.contains(nom)
+                && m.last_modified < avant
+            {
+                let nom = [nom.to_owned()];
+                self.sous_baux(&nom, async { Ok(()) }).await?;
+            }
+        }
         for m in metas {
             let Some(nom) = m
                 .location

@@ -366,7 +366,9 @@ async fn moto_bail_d_une_instance_morte_repris() {
         (chrono::Utc::now() - chrono::Duration::seconds(10)).to_rfc3339()
     );
     let chemin = object_store::path::Path::from(format!("{prefixe}/compteurs/{nom}.verrou"));
-    brut.put(&chemin, bail.into_bytes().into()).await.unwrap();
+    brut.put(&chemin, bail.clone().into_bytes().into())
+        .await
+        .unwrap();
     let debut = std::time::Instant::now();
     s.modifier(std::slice::from_ref(&cle), &mut |l: &mut [Instants]| {
         l[0].push(testkit::pendant_preinscription())
@@ -385,4 +387,17 @@ async fn moto_bail_d_une_instance_morte_repris() {
     .await
     .unwrap();
     assert_eq!(n, 1);
+    // A dead holder's lease on a key that has no count: the cleanup removes it.
+    let autre = depot_core::Sha256::de(b"ip:198.51.100.9").hex();
+    let chemin2 = object_store::path::Path::from(format!("{prefixe}/compteurs/{autre}.verrou"));
+    brut.put(&chemin2, bail.clone().into_bytes().into())
+        .await
+        .unwrap();
+    s.nettoyer(chrono::Utc::now() + chrono::Duration::minutes(1))
+        .await
+        .unwrap();
+    assert!(
+        brut.head(&chemin2).await.is_err(),
+        "a dead holder's lease is cleaned up"
+    );
 }
