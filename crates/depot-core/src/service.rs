@@ -24,7 +24,9 @@ use crate::auth::{
     Argon2Authenticator, Argon2id, Authenticator, CredentialStore, Hacheur, MotDePasse,
 };
 use crate::config::{Concours, Voie};
-use crate::dossier::{Dossier, Fichier, Identite, Journal, Quoi, reconstituer_journal};
+use crate::dossier::{
+    Dossier, Fichier, Identite, Journal, Quoi, RuptureJournal, reconstituer_journal,
+};
 use crate::erreur::{ErreurEnvoi, ErreurEspace, Refus, StorageError};
 use crate::format::Analyse;
 use crate::ids::{FichierId, NumeroDossier};
@@ -187,6 +189,18 @@ pub struct Consultation {
     pub concours: Arc<Concours>,
     /// The instant it was read at.
     pub maintenant: DateTime<Utc>,
+}
+
+/// The journal of `dossier` as `store` holds it, rebuilt from the record's head: a storage
+/// failure outside, a break of the chain inside. A record of an earlier version still holds
+/// its entries until its next write: they count.
+pub async fn lire_journal(
+    store: &dyn DossierStore,
+    dossier: &Dossier,
+) -> Result<Result<Journal, RuptureJournal>, StorageError> {
+    let mut entrees = store.journal(dossier.numero()).await?;
+    entrees.extend(dossier.entrees_a_ecrire().iter().cloned());
+    Ok(reconstituer_journal(entrees, dossier.derniere_entree()))
 }
 
 /// The espace sécurisé of one or more concours sessions.
@@ -423,12 +437,12 @@ impl Espace {
 
     /// The journal of a dossier already loaded.
     pub async fn journal_de(&self, dossier: &Dossier) -> Result<Journal, ErreurEspace> {
-        let mut entrees = self.ports.dossiers.journal(dossier.numero()).await?;
-        // A record of an earlier version still holds its entries until its next write.
-        entrees.extend(dossier.entrees_a_ecrire().iter().cloned());
-        reconstituer_journal(entrees, dossier.derniere_entree()).map_err(|r| {
-            StorageError::Corrupt(format!("journal du dossier {} : {r}", dossier.numero())).into()
-        })
+        lire_journal(&*self.ports.dossiers, dossier)
+            .await?
+            .map_err(|r| {
+                StorageError::Corrupt(format!("journal du dossier {} : {r}", dossier.numero()))
+                    .into()
+            })
     }
 
     /// A member of the service concours reads a dossier: the read is journaled (who, when)
@@ -438,11 +452,21 @@ impl Espace {
         qui: &Gestionnaire,
         numero: &NumeroDossier,
     ) -> Result<(Consultation, Journal), ErreurEspace> {
-        self.journaliser_lecture(qui, numero, Quoi::Consultation { fichier: None })
-            .await?;
-        let c = self.consulter(numero).await?;
-        let j = self.journal_de(&c.dossier).await?;
-        Ok((c, j))
+        // The dossier as this read journaled it: no second load.
+        let dossier = self
+            .modifier(numero, |d, _, now| {
+                d.journaliser_lecture(qui, Quoi::Consultation { fichier: None }, now)?;
+                Ok::<_, Refus>(d.clone())
+            })
+            .await
+            .map_err(ErreurEspace::from)?;
+        let journal = self.journal_de(&dossier).await?;
+        let c = Consultation {
+            concours: self.concours_de(&dossier)?,
+            dossier,
+            maintenant: self.now(),
+        };
+        Ok((c, journal))
     }
 
     /// A member of the service concours downloads a file: journaled, then « voir ». An

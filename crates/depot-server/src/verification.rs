@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use depot_core::signature::{Cles, verifier_recepisse};
-use depot_core::{Etat, NumeroDossier, Quoi, reconstituer_journal, verifier_journal};
+use depot_core::{Etat, NumeroDossier, Quoi, verifier_journal};
 
 use crate::ErreurServeur;
 use crate::stockage::{Enregistrements, OptionsStockage};
@@ -62,22 +62,17 @@ pub(crate) async fn journaux(
                 continue;
             }
         };
-        // The chain the record's head names, rebuilt from the stored entries (a record of an
-        // earlier version still holds its own until its next write).
-        let mut stockees = match store.journal(&n).await {
-            Ok(v) => v,
+        // The chain the record's head names, rebuilt from the stored entries.
+        let journal = match depot_core::service::lire_journal(&*store, &d).await {
+            Ok(Ok(j)) => j,
+            Ok(Err(e)) => {
+                intacts = false;
+                rapport.push_str(&format!("dossier {n} : {e}\n"));
+                continue;
+            }
             Err(e) => {
                 intacts = false;
                 rapport.push_str(&format!("dossier {n} : journal illisible : {e}\n"));
-                continue;
-            }
-        };
-        stockees.extend(d.entrees_a_ecrire().iter().cloned());
-        let journal = match reconstituer_journal(stockees, d.derniere_entree()) {
-            Ok(j) => j,
-            Err(e) => {
-                intacts = false;
-                rapport.push_str(&format!("dossier {n} : {e}\n"));
                 continue;
             }
         };
