@@ -18,7 +18,7 @@
 use async_trait::async_trait;
 use depot_core::StorageError;
 use depot_core::signature::{ClePublique, Cles, KeyStore};
-use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutPayload, UpdateVersion};
+use object_store::{ObjectStore, PutMode, PutPayload, UpdateVersion};
 use zeroize::Zeroizing;
 
 use crate::S3Store;
@@ -31,11 +31,10 @@ const ESSAIS: usize = 16;
 impl S3Store {
     async fn lire_graine(&self) -> Result<Option<Zeroizing<[u8; 32]>>, StorageError> {
         let cle = self.chemin(GRAINE);
-        let octets = match self.s3.get(&cle).await {
-            Ok(r) => Zeroizing::new(r.bytes().await.map_err(|e| self.err(e))?.to_vec()),
-            Err(object_store::Error::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(self.err(e)),
+        let Some((octets, _)) = self.lire_objet(&cle).await? else {
+            return Ok(None);
         };
+        let octets = Zeroizing::new(octets.to_vec());
         let mut graine = Zeroizing::new([0u8; 32]);
         let texte = std::str::from_utf8(&octets).unwrap_or("");
         hex::decode_to_slice(texte.trim(), &mut *graine).map_err(|_| {
@@ -49,19 +48,10 @@ impl S3Store {
 
     /// The published list and its ETag (`None`: no list yet).
     async fn lire_publiees(&self) -> Result<(Cles, Option<String>), StorageError> {
-        let cle = self.chemin(PUBLIEES);
-        match self.s3.get(&cle).await {
-            Ok(r) => {
-                let etag = r.meta.e_tag.clone();
-                let octets = r.bytes().await.map_err(|e| self.err(e))?;
-                let cles = serde_json::from_slice(&octets).map_err(|e| {
-                    StorageError::Corrupt(format!("s3://{}/{cle} : {e}", self.bucket))
-                })?;
-                Ok((cles, Some(etag.unwrap_or_default())))
-            }
-            Err(object_store::Error::NotFound { .. }) => Ok((Cles { cles: Vec::new() }, None)),
-            Err(e) => Err(self.err(e)),
-        }
+        Ok(match self.lire_json(&self.chemin(PUBLIEES)).await? {
+            Some((cles, etag)) => (cles, Some(etag.unwrap_or_default())),
+            None => (Cles { cles: Vec::new() }, None),
+        })
     }
 }
 

@@ -28,7 +28,6 @@ use chrono::{DateTime, Utc};
 use depot_core::limitation::{CompteurStore, Instants, Modification};
 use depot_core::ports::{Random, SystemRandom};
 use depot_core::{Sha256, StorageError};
-use futures_util::TryStreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutPayload, UpdateVersion};
 use serde::{Deserialize, Serialize};
@@ -78,10 +77,8 @@ impl S3Store {
                 Err(e) => return Err(self.err(e)),
             }
             // Held: taken over if it lapsed (its holder died), otherwise wait.
-            match self.s3.get(&cle).await {
-                Ok(r) => {
-                    let etag = r.meta.e_tag.clone();
-                    let octets = r.bytes().await.map_err(|e| self.err(e))?;
+            match self.lire_objet(&cle).await? {
+                Some((octets, etag)) => {
                     let echu = serde_json::from_slice::<Bail>(&octets)
                         .map_or(true, |b| b.jusqu_a < Utc::now());
                     if echu && etag.is_some() {
@@ -102,8 +99,7 @@ impl S3Store {
                     }
                 }
                 // Given back meanwhile: try again at once.
-                Err(object_store::Error::NotFound { .. }) => continue,
-                Err(e) => return Err(self.err(e)),
+                None => continue,
             }
             if debut.elapsed() > ATTENTE_MAX {
                 return Err(StorageError::Unavailable(format!(
@@ -126,16 +122,11 @@ impl S3Store {
     }
 
     async fn lire_compteur(&self, nom: &str) -> Result<Instants, StorageError> {
-        let cle = self.cle_compteur(nom, "json");
-        match self.s3.get(&cle).await {
-            Ok(r) => {
-                let octets = r.bytes().await.map_err(|e| self.err(e))?;
-                serde_json::from_slice(&octets)
-                    .map_err(|e| StorageError::Corrupt(format!("s3://{}/{cle} : {e}", self.bucket)))
-            }
-            Err(object_store::Error::NotFound { .. }) => Ok(Vec::new()),
-            Err(e) => Err(self.err(e)),
-        }
+        Ok(self
+            .lire_json(&self.cle_compteur(nom, "json"))
+            .await?
+            .map(|(l, _)| l)
+            .unwrap_or_default())
     }
 
     async fn ecrire_compteur(&self, nom: &str, instants: &Instants) -> Result<(), StorageError> {
@@ -221,12 +212,7 @@ impl CompteurStore for S3Store {
     }
 
     async fn nettoyer(&self, avant: DateTime<Utc>) -> Result<u64, StorageError> {
-        let metas: Vec<_> = self
-            .s3
-            .list(Some(&self.chemin("compteurs")))
-            .try_collect()
-            .await
-            .map_err(|e| self.err(e))?;
+        let metas = self.lister("compteurs").await?;
         let mut n = 0;
         let comptes: std::collections::HashSet<String> = metas
             .iter()

@@ -261,19 +261,56 @@ impl S3Store {
         conv(&self.bucket, e)
     }
 
-    /// The last component of every key under `suite` (dossier records, a dossier's
-    /// contents).
-    async fn noms_sous(&self, suite: &str) -> Result<Vec<String>, StorageError> {
-        let metas: Vec<_> = self
-            .s3
+    /// Every object under `suite`, with its listing's metadata.
+    pub(crate) async fn lister(
+        &self,
+        suite: &str,
+    ) -> Result<Vec<object_store::ObjectMeta>, StorageError> {
+        self.s3
             .list(Some(&self.chemin(suite)))
             .try_collect()
             .await
-            .map_err(|e| self.err(e))?;
-        Ok(metas
+            .map_err(|e| self.err(e))
+    }
+
+    /// The last component of every key under `suite` (dossier records, a dossier's
+    /// contents).
+    async fn noms_sous(&self, suite: &str) -> Result<Vec<String>, StorageError> {
+        Ok(self
+            .lister(suite)
+            .await?
             .into_iter()
             .filter_map(|m| m.location.filename().map(str::to_owned))
             .collect())
+    }
+
+    /// The object at `cle` and its ETag, or `None` when there is none.
+    pub(crate) async fn lire_objet(
+        &self,
+        cle: &Path,
+    ) -> Result<Option<(Bytes, Option<String>)>, StorageError> {
+        match self.s3.get(cle).await {
+            Ok(r) => {
+                let etag = r.meta.e_tag.clone();
+                let octets = r.bytes().await.map_err(|e| self.err(e))?;
+                Ok(Some((octets, etag)))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.err(e)),
+        }
+    }
+
+    /// The JSON object at `cle`, read, and its ETag, or `None` when there is none.
+    pub(crate) async fn lire_json<T: serde::de::DeserializeOwned>(
+        &self,
+        cle: &Path,
+    ) -> Result<Option<(T, Option<String>)>, StorageError> {
+        let Some((octets, etag)) = self.lire_objet(cle).await? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&octets)
+            .map(|v| Some((v, etag)))
+            .map_err(|e| StorageError::Corrupt(format!("s3://{}/{cle} : {e}", self.bucket)))
     }
 
     /// Checks that the server applies conditional writes: a second create of a sentinel key
@@ -460,25 +497,16 @@ impl DossierStore for S3Store {
     }
 
     async fn journal(&self, numero: &NumeroDossier) -> Result<Vec<Evenement>, StorageError> {
-        let metas: Vec<_> = self
-            .s3
-            .list(Some(&self.chemin(&format!("journal/{}", numero.as_str()))))
-            .try_collect()
-            .await
-            .map_err(|e| self.err(e))?;
+        let metas = self.lister(&format!("journal/{}", numero.as_str())).await?;
         futures_util::stream::iter(metas)
             .map(|m| async move {
-                let octets = self
-                    .s3
-                    .get(&m.location)
-                    .await
-                    .map_err(|e| self.err(e))?
-                    .bytes()
-                    .await
-                    .map_err(|e| self.err(e))?;
-                serde_json::from_slice::<Evenement>(&octets).map_err(|x| {
-                    StorageError::Corrupt(format!("s3://{}/{} : {x}", self.bucket, m.location))
-                })
+                match self.lire_json::<Evenement>(&m.location).await? {
+                    Some((e, _)) => Ok(e),
+                    None => Err(StorageError::NotFound(format!(
+                        "s3://{}/{} : listée puis absente",
+                        self.bucket, m.location
+                    ))),
+                }
             })
             .buffer_unordered(8)
             .try_collect()
@@ -634,17 +662,13 @@ impl CredentialStore for S3Store {
 
     async fn lire(&self, numero: &NumeroDossier) -> Result<Option<HashMotDePasse>, StorageError> {
         let cle = self.chemin(&format!("identifiants/{}.phc", numero.as_str()));
-        match self.s3.get(&cle).await {
-            Ok(r) => {
-                let o = r.bytes().await.map_err(|e| self.err(e))?;
-                let s = String::from_utf8(o.to_vec()).map_err(|_| {
-                    StorageError::Corrupt(format!("s3://{}/{cle} : pas de l'UTF-8", self.bucket))
-                })?;
-                Ok(Some(HashMotDePasse::depuis_phc(s)))
-            }
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(self.err(e)),
-        }
+        let Some((o, _)) = self.lire_objet(&cle).await? else {
+            return Ok(None);
+        };
+        let s = String::from_utf8(o.to_vec()).map_err(|_| {
+            StorageError::Corrupt(format!("s3://{}/{cle} : pas de l'UTF-8", self.bucket))
+        })?;
+        Ok(Some(HashMotDePasse::depuis_phc(s)))
     }
 }
 

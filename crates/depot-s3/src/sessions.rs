@@ -13,7 +13,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use depot_core::session::{EspeceSession, SessionStockee, SessionStore};
 use depot_core::{Sha256, StorageError};
-use futures_util::TryStreamExt;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutPayload, UpdateVersion};
 
@@ -33,16 +32,7 @@ impl S3Store {
         &self,
         cle: &Path,
     ) -> Result<Option<(SessionStockee, Option<String>)>, StorageError> {
-        let r = match self.s3.get(cle).await {
-            Ok(r) => r,
-            Err(object_store::Error::NotFound { .. }) => return Ok(None),
-            Err(e) => return Err(self.err(e)),
-        };
-        let etag = r.meta.e_tag.clone();
-        let octets = r.bytes().await.map_err(|e| self.err(e))?;
-        let s = serde_json::from_slice(&octets)
-            .map_err(|e| StorageError::Corrupt(format!("s3://{}/{cle} : {e}", self.bucket)))?;
-        Ok(Some((s, etag)))
+        self.lire_json(cle).await
     }
 }
 
@@ -130,12 +120,7 @@ impl SessionStore for S3Store {
         inactive_avant: DateTime<Utc>,
         creee_avant: DateTime<Utc>,
     ) -> Result<u64, StorageError> {
-        let metas: Vec<_> = self
-            .s3
-            .list(Some(&self.chemin("sessions")))
-            .try_collect()
-            .await
-            .map_err(|e| self.err(e))?;
+        let metas = self.lister("sessions").await?;
         let mut n = 0;
         for m in metas {
             let perimee = match self.lire_session(&m.location).await {
@@ -168,12 +153,7 @@ impl SessionStore for S3Store {
         _creee_avant: DateTime<Utc>,
     ) -> Result<u64, StorageError> {
         let prefixe = format!("{}-", espece.code());
-        let metas: Vec<_> = self
-            .s3
-            .list(Some(&self.chemin("sessions")))
-            .try_collect()
-            .await
-            .map_err(|e| self.err(e))?;
+        let metas = self.lister("sessions").await?;
         Ok(metas
             .iter()
             .filter(|m| {
