@@ -309,7 +309,7 @@ impl SessionStore for MemoireSessions {
     ) -> Result<u64, StorageError> {
         let mut m = verrou(&self.sessions);
         let avant = m.len();
-        m.retain(|_, s| s.vue >= inactive_avant && s.creee >= creee_avant);
+        m.retain(|_, s| s.ouverte(inactive_avant, creee_avant));
         Ok((avant - m.len()) as u64)
     }
 
@@ -321,7 +321,7 @@ impl SessionStore for MemoireSessions {
     ) -> Result<u64, StorageError> {
         Ok(verrou(&self.sessions)
             .iter()
-            .filter(|((e, _), s)| *e == espece && s.vue >= inactive_avant && s.creee >= creee_avant)
+            .filter(|((e, _), s)| *e == espece && s.ouverte(inactive_avant, creee_avant))
             .count() as u64)
     }
 }

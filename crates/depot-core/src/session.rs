@@ -68,6 +68,12 @@ impl SessionStockee {
     pub fn expire_le(&self) -> DateTime<Utc> {
         (self.vue + INACTIVITE).min(self.creee + DUREE_MAX)
     }
+
+    /// Whether it is still open for a store's `purger` and `compter`: last used at or after
+    /// `inactive_avant`, created at or after `creee_avant`.
+    pub fn ouverte(&self, inactive_avant: DateTime<Utc>, creee_avant: DateTime<Utc>) -> bool {
+        self.vue >= inactive_avant && self.creee >= creee_avant
+    }
 }
 
 /// Where sessions live, keyed by the SHA-256 of their token.

@@ -175,23 +175,15 @@ impl SessionStore for FsStore {
     ) -> Result<u64, StorageError> {
         let dir = self.dir_sessions();
         bloquant(move || {
-            let entrees = match fs::read_dir(&dir) {
-                Ok(e) => e,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
-                Err(e) => return Err(conv("lecture des sessions", e)),
-            };
             let mut n = 0;
-            for e in entrees.flatten() {
-                if e.file_name().to_string_lossy().starts_with('.') {
-                    continue;
-                }
-                let perimee = match lire_session(&e.path()) {
-                    Ok(Some(s)) => s.vue < inactive_avant || s.creee < creee_avant,
+            for chemin in fichiers_de_session(&dir, "")? {
+                let perimee = match lire_session(&chemin) {
+                    Ok(Some(s)) => !s.ouverte(inactive_avant, creee_avant),
                     Ok(None) => false,
                     // What cannot be read can never be used again.
                     Err(_) => true,
                 };
-                if perimee && fs::remove_file(e.path()).is_ok() {
+                if perimee && fs::remove_file(&chemin).is_ok() {
                     n += 1;
                 }
             }
@@ -209,22 +201,34 @@ impl SessionStore for FsStore {
         let dir = self.dir_sessions();
         let prefixe = format!("{}-", espece.code());
         bloquant(move || {
-            let entrees = match fs::read_dir(&dir) {
-                Ok(e) => e,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
-                Err(e) => return Err(conv("lecture des sessions", e)),
-            };
-            Ok(entrees
-                .flatten()
-                .filter(|e| e.file_name().to_string_lossy().starts_with(&prefixe))
-                .filter(|e| {
-                    matches!(lire_session(&e.path()),
-                        Ok(Some(s)) if s.vue >= inactive_avant && s.creee >= creee_avant)
+            Ok(fichiers_de_session(&dir, &prefixe)?
+                .iter()
+                .filter(|c| {
+                    matches!(lire_session(c), Ok(Some(s)) if s.ouverte(inactive_avant, creee_avant))
                 })
                 .count() as u64)
         })
         .await
     }
+}
+
+/// The session files of `dir` whose name starts with `prefixe` (temporary files, named
+/// with a leading dot, left out); none when the directory does not exist yet.
+fn fichiers_de_session(dir: &Path, prefixe: &str) -> Result<Vec<PathBuf>, StorageError> {
+    let entrees = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(conv("lecture des sessions", e)),
+    };
+    Ok(entrees
+        .flatten()
+        .filter(|e| {
+            let nom = e.file_name();
+            let nom = nom.to_string_lossy();
+            !nom.starts_with('.') && nom.starts_with(prefixe)
+        })
+        .map(|e| e.path())
+        .collect())
 }
 
 /// A counter file opened and locked; `None` content when new.

@@ -124,7 +124,7 @@ impl SessionStore for S3Store {
         let mut n = 0;
         for m in metas {
             let perimee = match self.lire_session(&m.location).await {
-                Ok(Some((s, _))) => s.vue < inactive_avant || s.creee < creee_avant,
+                Ok(Some((s, _))) => !s.ouverte(inactive_avant, creee_avant),
                 Ok(None) => false,
                 // What cannot be read can never be used again.
                 Err(StorageError::Corrupt(_)) => true,
