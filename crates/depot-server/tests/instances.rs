@@ -113,13 +113,7 @@ async fn trois_instances_un_seul_espace() {
     // Every instance publishes the same keys, and the récépissé verifies with them.
     let mut listes = Vec::new();
     for url in [a, b, c] {
-        listes.push(
-            depot_client::Client::new(url)
-                .unwrap()
-                .cles()
-                .await
-                .unwrap(),
-        );
+        listes.push(commun::cles(url).await);
     }
     assert!(listes.iter().all(|l| *l == listes[0]), "{listes:?}");
     let cles: depot_core::Cles = serde_json::from_value(listes[0].clone()).unwrap();
@@ -136,26 +130,16 @@ async fn trois_instances_un_seul_espace() {
 
     // Throttling counts across instances: 10 failures spread over A, B, C, then the 11th
     // attempt is held back whichever instance it reaches.
-    let http = reqwest::Client::new();
-    let essai = |url: String| {
-        let http = http.clone();
-        let numero = numero.clone();
-        async move {
-            http.post(format!("{url}/api/v1/connexion"))
-                .json(&serde_json::json!({ "numero": numero, "mot_de_passe": "pas le bon mot de passe" }))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
     for i in 0..10 {
-        let url = serveurs[i % 3].url.clone();
-        assert_eq!(essai(url).await, 401, "attempt {i}");
+        let url = &serveurs[i % 3].url;
+        assert_eq!(commun::essai_refuse(url, &numero).await, 401, "attempt {i}");
     }
     for url in [a, b, c] {
-        assert_eq!(essai(url.clone()).await, 429, "held back on {url}");
+        assert_eq!(
+            commun::essai_refuse(url, &numero).await,
+            429,
+            "held back on {url}"
+        );
     }
 
     // The records' CLI reads the same database.

@@ -41,11 +41,7 @@ async fn le_recepisse_se_verifie_hors_ligne() {
     assert_eq!(&serde_json::from_slice::<Value>(&a).unwrap(), recepisse);
     let fichier = dir.path().join("recepisse.json");
     std::fs::write(&fichier, &a).unwrap();
-    let v = depot_client::Client::new(&serveur.url)
-        .unwrap()
-        .cles()
-        .await
-        .unwrap();
+    let v = commun::cles(&serveur.url).await;
     let cles = serde_json::to_vec(&v).unwrap();
     assert_eq!(v["cles"][0]["id"], recepisse["cle_id"]);
     let fichier_cles = dir.path().join("cles.json");

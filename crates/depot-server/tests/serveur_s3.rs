@@ -94,11 +94,7 @@ async fn l_espace_sur_moto_de_bout_en_bout() {
     let r2 = s.cloturer().await.unwrap();
     assert_eq!(r1.recepisse, r2.recepisse);
     let octets = s.recepisse().await.unwrap();
-    let cles_a = depot_client::Client::new(&serveur.url)
-        .unwrap()
-        .cles()
-        .await
-        .unwrap();
+    let cles_a = commun::cles(&serveur.url).await;
     drop(serveur);
     // The signing key lives on S3, not on the first server's disk.
     assert!(!dir.path().join("a/cles/recepisse.ed25519").exists());
@@ -115,11 +111,7 @@ async fn l_espace_sur_moto_de_bout_en_bout() {
         .unwrap();
     assert_eq!(v.etat, "cloture");
     assert_eq!(v.fichiers().count(), 2);
-    let cles_b = depot_client::Client::new(&autre.url)
-        .unwrap()
-        .cles()
-        .await
-        .unwrap();
+    let cles_b = commun::cles(&autre.url).await;
     assert_eq!(cles_a, cles_b, "one key list for both servers");
     let cles: depot_core::Cles = serde_json::from_value(cles_b).unwrap();
     assert_eq!(cles.cles.len(), 1, "one key: the second server made none");
@@ -135,11 +127,7 @@ async fn la_cle_du_disque_passe_sur_s3() {
     let data = dir.path().join("a");
     // The key an earlier version kept in the data directory: an fs server's key.
     let ancien = commun::lancer(&data, &[], &[]).await.unwrap();
-    let cles_disque = depot_client::Client::new(&ancien.url)
-        .unwrap()
-        .cles()
-        .await
-        .unwrap();
+    let cles_disque = commun::cles(&ancien.url).await;
     drop(ancien);
     assert!(data.join("cles/recepisse.ed25519").exists());
     let cfg = fichier_s3(dir.path(), &s3, &prefixe());
@@ -154,22 +142,14 @@ async fn la_cle_du_disque_passe_sur_s3() {
         "{:?}",
         repris.sortie
     );
-    let cles_s3 = depot_client::Client::new(&repris.url)
-        .unwrap()
-        .cles()
-        .await
-        .unwrap();
+    let cles_s3 = commun::cles(&repris.url).await;
     assert_eq!(cles_s3, cles_disque, "the same key, now from S3");
     drop(repris);
     // Another server, without that disk, signs with it too.
     let autre = commun::lancer(&dir.path().join("b"), &args, &env)
         .await
         .unwrap();
-    let cles_autre = depot_client::Client::new(&autre.url)
-        .unwrap()
-        .cles()
-        .await
-        .unwrap();
+    let cles_autre = commun::cles(&autre.url).await;
     assert_eq!(cles_autre, cles_disque);
 }
 
@@ -245,25 +225,15 @@ async fn deux_instances_sur_s3_seul() {
         .unwrap()
         .reprendre(session.jeton().to_owned());
     assert_eq!(sur_b.dossier().await.unwrap().fichiers().count(), 1);
-    let http = reqwest::Client::new();
-    let essai = |url: String| {
-        let http = http.clone();
-        let numero = numero.clone();
-        async move {
-            http.post(format!("{url}/api/v1/connexion"))
-                .json(&serde_json::json!({ "numero": numero, "mot_de_passe": "pas le bon mot de passe" }))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
     for i in 0..10 {
         let url = if i % 2 == 0 { &a.url } else { &b.url };
-        assert_eq!(essai(url.clone()).await, 401, "attempt {i}");
+        assert_eq!(commun::essai_refuse(url, &numero).await, 401, "attempt {i}");
     }
     for url in [&a.url, &b.url] {
-        assert_eq!(essai(url.clone()).await, 429, "held back on {url}");
+        assert_eq!(
+            commun::essai_refuse(url, &numero).await,
+            429,
+            "held back on {url}"
+        );
     }
 }

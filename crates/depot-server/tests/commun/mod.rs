@@ -103,6 +103,28 @@ pub(crate) async fn connexion(url: &str, numero: &str, mdp: &str) -> depot_clien
         .unwrap_or_else(|e| panic!("login: {e}"))
 }
 
+/// The signing keys a running server publishes (`GET /api/v1/recepisse/cles`).
+pub(crate) async fn cles(url: &str) -> serde_json::Value {
+    depot_client::Client::new(url)
+        .unwrap()
+        .cles()
+        .await
+        .unwrap()
+}
+
+/// A login with a wrong password on a running server: the answer's status (401, or 429
+/// once held back).
+pub(crate) async fn essai_refuse(url: &str, numero: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{url}/api/v1/connexion"))
+        .json(&serde_json::json!({ "numero": numero, "mot_de_passe": "pas le bon mot de passe" }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// Uploads a file for a piece: the recorded file, or the refusal's status and code.
 pub(crate) async fn deposer(
     s: &depot_client::Session,
