@@ -166,5 +166,7 @@ export DEPOT_TEST_S3_GARAGE_KEY="$cle_garage" DEPOT_TEST_S3_GARAGE_SECRET="$secr
 echo "== garage on $DEPOT_TEST_S3_GARAGE"
 
 # ---- The tests ---------------------------------------------------------------------------
-# Unit, integration, documentation and example tests of every crate.
+# Unit, integration, documentation and example tests of every crate. Incremental state is
+# for repeated edits, not for one build: without it the target directory is gigabytes smaller.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 cargo test --workspace --locked
