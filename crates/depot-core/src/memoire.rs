@@ -259,6 +259,17 @@ impl MemoireSessions {
 
 #[async_trait]
 impl SessionStore for MemoireSessions {
+    async fn supprimer_titulaire(
+        &self,
+        espece: EspeceSession,
+        titulaire: &str,
+    ) -> Result<u64, StorageError> {
+        let mut m = verrou(&self.sessions);
+        let avant = m.len();
+        m.retain(|(e, _), s| *e != espece || s.titulaire != titulaire);
+        Ok((avant - m.len()) as u64)
+    }
+
     async fn creer(
         &self,
         espece: EspeceSession,

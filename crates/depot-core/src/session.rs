@@ -84,7 +84,9 @@ impl SessionStockee {
 ///   back a deleted session (a logout that races a request stays a logout);
 /// - [`supprimer`](Self::supprimer) of what is not there succeeds;
 /// - [`purger`](Self::purger) removes every session idle since `inactive_avant` or created
-///   before `creee_avant`, and only those.
+///   before `creee_avant`, and only those;
+/// - [`supprimer_titulaire`](Self::supprimer_titulaire) removes every session of one holder,
+///   and only those.
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     /// Stores a new session.
@@ -116,6 +118,15 @@ pub trait SessionStore: Send + Sync {
         espece: EspeceSession,
         empreinte: &Sha256,
     ) -> Result<(), StorageError>;
+
+    /// Ends every session of `titulaire` (as [`Titulaire::encoder`] wrote it), e.g. after
+    /// a password reset; returns how many. Not on a request's path: a store may read every
+    /// session to answer.
+    async fn supprimer_titulaire(
+        &self,
+        espece: EspeceSession,
+        titulaire: &str,
+    ) -> Result<u64, StorageError>;
 
     /// Removes the expired sessions; returns how many.
     async fn purger(
@@ -278,6 +289,13 @@ impl<T: Titulaire> Sessions<T> {
     /// Ends a session (logout).
     pub async fn fermer(&self, jeton: &str) -> Result<(), StorageError> {
         self.store.supprimer(T::ESPECE, &empreinte(jeton)).await
+    }
+
+    /// Ends every session of `titulaire`; returns how many.
+    pub async fn fermer_toutes(&self, titulaire: &T) -> Result<u64, StorageError> {
+        self.store
+            .supprimer_titulaire(T::ESPECE, &titulaire.encoder())
+            .await
     }
 }
 

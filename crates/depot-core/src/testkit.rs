@@ -702,13 +702,54 @@ pub async fn conformite_sessions(store: &dyn SessionStore) {
     assert_eq!(store.lire(g, &ka).await, Ok(None), "too old session purged");
     assert_eq!(
         store.lire(g, &kv).await,
-        Ok(Some(s)),
+        Ok(Some(s.clone())),
         "a live session is kept"
     );
     store
         .supprimer(g, &kv)
         .await
         .unwrap_or_else(|e| panic!("supprimer: {e}"));
+    // Every session of one holder, of one kind, and only those.
+    let mut hasard = [0u8; 6];
+    SystemRandom.remplir(&mut hasard);
+    let lui = format!("2025-ANI-{}", hex::encode(hasard));
+    let a_lui = SessionStockee {
+        titulaire: lui.clone(),
+        ..s.clone()
+    };
+    let (k1, k2, k3, k4) = (cle(), cle(), cle(), cle());
+    for (e, k, s) in [
+        (c, &k1, &a_lui),
+        (c, &k2, &a_lui),
+        (g, &k3, &a_lui),
+        (c, &k4, &s),
+    ] {
+        store
+            .creer(e, k, s)
+            .await
+            .unwrap_or_else(|e| panic!("creer: {e}"));
+    }
+    assert_eq!(
+        store.supprimer_titulaire(c, &lui).await,
+        Ok(2),
+        "supprimer_titulaire ends the holder's two sessions"
+    );
+    assert_eq!(store.lire(c, &k1).await, Ok(None), "holder's session ended");
+    assert_eq!(store.lire(c, &k2).await, Ok(None), "holder's session ended");
+    assert!(
+        matches!(store.lire(g, &k3).await, Ok(Some(_))),
+        "the other kind is kept"
+    );
+    assert!(
+        matches!(store.lire(c, &k4).await, Ok(Some(_))),
+        "another holder's session is kept"
+    );
+    for (e, k) in [(g, &k3), (c, &k4)] {
+        store
+            .supprimer(e, k)
+            .await
+            .unwrap_or_else(|e| panic!("supprimer: {e}"));
+    }
 }
 
 /// `SessionStore::compter`, against the real clock (a store may count from its listing's

@@ -168,6 +168,31 @@ impl SessionStore for FsStore {
         .await
     }
 
+    async fn supprimer_titulaire(
+        &self,
+        espece: EspeceSession,
+        titulaire: &str,
+    ) -> Result<u64, StorageError> {
+        let dir = self.dir_sessions();
+        let titulaire = titulaire.to_owned();
+        bloquant(move || {
+            let mut n = 0;
+            for chemin in fichiers_de_session(&dir, espece.code())? {
+                if let Ok(Some(s)) = lire_session(&chemin)
+                    && s.titulaire == titulaire
+                {
+                    match fs::remove_file(&chemin) {
+                        Ok(()) => n += 1,
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(conv("fin de session", e)),
+                    }
+                }
+            }
+            Ok(n)
+        })
+        .await
+    }
+
     async fn purger(
         &self,
         inactive_avant: DateTime<Utc>,

@@ -667,6 +667,21 @@ impl KeyStore for PgStore {
 
 #[async_trait]
 impl SessionStore for PgStore {
+    async fn supprimer_titulaire(
+        &self,
+        espece: EspeceSession,
+        titulaire: &str,
+    ) -> Result<u64, StorageError> {
+        self.client()
+            .await?
+            .execute(
+                "DELETE FROM sessions WHERE espece = $1 AND titulaire = $2",
+                &[&espece.code(), &titulaire],
+            )
+            .await
+            .map_err(|e| conv("session", e))
+    }
+
     async fn creer(
         &self,
         espece: EspeceSession,

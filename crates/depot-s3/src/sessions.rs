@@ -115,6 +115,34 @@ impl SessionStore for S3Store {
         }
     }
 
+    async fn supprimer_titulaire(
+        &self,
+        espece: EspeceSession,
+        titulaire: &str,
+    ) -> Result<u64, StorageError> {
+        let prefixe = format!("{}-", espece.code());
+        let mut n = 0;
+        for m in self.lister("sessions").await? {
+            if !m
+                .location
+                .filename()
+                .is_some_and(|f| f.starts_with(&prefixe))
+            {
+                continue;
+            }
+            if let Some((s, _)) = self.lire_session(&m.location).await?
+                && s.titulaire == titulaire
+            {
+                match self.s3.delete(&m.location).await {
+                    Ok(()) => n += 1,
+                    Err(object_store::Error::NotFound { .. }) => {}
+                    Err(e) => return Err(self.err(e)),
+                }
+            }
+        }
+        Ok(n)
+    }
+
     async fn purger(
         &self,
         inactive_avant: DateTime<Utc>,

@@ -211,6 +211,17 @@ where
         self.mesurer("supprimer", self.interieur.supprimer(espece, empreinte))
             .await
     }
+    async fn supprimer_titulaire(
+        &self,
+        espece: EspeceSession,
+        titulaire: &str,
+    ) -> Result<u64, StorageError> {
+        self.mesurer(
+            "supprimer_titulaire",
+            self.interieur.supprimer_titulaire(espece, titulaire),
+        )
+        .await
+    }
     async fn purger(
         &self,
         inactive_avant: DateTime<Utc>,
