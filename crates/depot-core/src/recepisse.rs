@@ -135,6 +135,19 @@ impl Recepisse {
     pub fn empreinte_valide(&self) -> bool {
         Sha256::de(&self.contenu.forme_canonique()) == self.empreinte
     }
+
+    /// The signed JSON file, as the espace serves it and the closure e-mail attaches it:
+    /// what [`crate::signature::verifier_recepisse`] takes.
+    pub fn json(&self) -> Vec<u8> {
+        #[allow(clippy::expect_used)] // a récépissé into memory: cannot fail
+        serde_json::to_vec_pretty(self).expect("récépissé sérialisable")
+    }
+
+    /// The récépissé as a one-page PDF: the text, the fingerprint, the key id and the
+    /// signature, so that a printed or archived copy carries what is needed to check it.
+    pub fn pdf(&self) -> Vec<u8> {
+        crate::recepisse_pdf::recepisse_pdf(self)
+    }
 }
 
 impl ContenuRecepisse {

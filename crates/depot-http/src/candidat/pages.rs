@@ -732,14 +732,9 @@ async fn recepisse_fichier(
 ) -> Result<Response, ErreurApi> {
     let r = recepisse_de(&etat, &auth).await?;
     let (corps, type_, ext) = if uri.path().ends_with(".pdf") {
-        (crate::pdf::recepisse_pdf(&r), "application/pdf", "pdf")
+        (r.pdf(), "application/pdf", "pdf")
     } else {
-        (
-            #[allow(clippy::expect_used)] // a récépissé into memory: cannot fail
-            serde_json::to_vec_pretty(&r).expect("récépissé sérialisable"),
-            "application/json",
-            "json",
-        )
+        (r.json(), "application/json", "json")
     };
     let nom = format!(
         "attachment; filename=\"recepisse-{}.{ext}\"",

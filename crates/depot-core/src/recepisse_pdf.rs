@@ -1,7 +1,7 @@
 //! The récépissé as a small PDF: the text, the fingerprint, the key id and the signature, so
 //! that a printed or archived copy carries what is needed to check it.
 
-use depot_core::Recepisse;
+use crate::recepisse::Recepisse;
 use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document, Object, Stream, dictionary};
 
@@ -33,8 +33,8 @@ fn ligne(ops: &mut Vec<Operation>, taille: f32, texte: &str) {
     ops.push(Operation::new("T*", vec![]));
 }
 
-/// The PDF bytes.
-pub fn recepisse_pdf(r: &Recepisse) -> Vec<u8> {
+/// The PDF bytes: what the espace serves and the closure e-mail attaches.
+pub(crate) fn recepisse_pdf(r: &Recepisse) -> Vec<u8> {
     let c = &r.contenu;
     let mut ops = vec![
         Operation::new("BT", vec![]),
