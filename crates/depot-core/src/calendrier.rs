@@ -77,6 +77,37 @@ impl DateLimite {
         format!("{} (heure de Paris)", self.libelle_dans(Paris))
     }
 
+    /// The last day on time, in Paris: the day before the exclusive instant of a
+    /// day-deadline, the instant's own day otherwise.
+    pub fn dernier_jour(&self) -> NaiveDate {
+        let p = self.paris();
+        if self.precision == Precision::Jour {
+            p.date_naive().pred_opt().unwrap_or(NaiveDate::MIN)
+        } else {
+            // An exact instant at 00:00 closes the day before.
+            (p - chrono::Duration::nanoseconds(1)).date_naive()
+        }
+    }
+
+    /// The deadline as an e-mail says it, without ambiguity about midnight: « le jeudi 17
+    /// avril 2025 à 23 h 59, heure de Paris », or for an exact instant « le jeudi 17 avril
+    /// 2025 avant 18 h 00, heure de Paris ».
+    pub fn au_plus_tard(&self) -> String {
+        if self.precision == Precision::Jour {
+            return format!(
+                "le {} à 23 h 59, heure de Paris",
+                date_en_lettres(self.dernier_jour())
+            );
+        }
+        let p = self.paris();
+        format!(
+            "le {} avant {} h {:02}, heure de Paris",
+            date_en_lettres(p.date_naive()),
+            p.hour(),
+            p.minute()
+        )
+    }
+
     /// The same instant in another zone, e.g. a candidate in `America/Guadeloupe`:
     /// « jeudi 17 avril 2025 à 18 h 00 ». A day-deadline is said « à minuit » only in Paris,
     /// where that is what it means.

@@ -13,6 +13,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::calendrier::{DateLimite, date_en_lettres, instant_en_lettres};
 use crate::config::{Concours, Exigence, PieceSpec, Voie};
+use crate::courriel::{CourrielEnAttente, IssueCourriel, Reinitialisation};
 use crate::erreur::{ErreurEspace, PieceNommee, Refus};
 use crate::format::{Analyse, Caracteristiques, Format, Rejet};
 use crate::ids::{CodeConcours, CodeDeclaration, CodePiece, FichierId, NumeroDossier, Sha256};
@@ -301,6 +302,20 @@ pub enum Quoi {
     },
     /// The dossier went into an export of the service concours (its files and récépissé).
     Export,
+    /// An e-mail left, or was given up: its kind and Message-ID, never its body.
+    Courriel {
+        /// Its kind ([`crate::courriel::SorteCourriel::code`]).
+        sorte: String,
+        /// Its Message-ID.
+        message_id: String,
+        /// Sent or given up.
+        #[serde(flatten)]
+        issue: IssueCourriel,
+    },
+    /// « Mot de passe oublié »: a reset link was requested (n° and address matched).
+    DemandeReinitialisation,
+    /// The password was changed through a reset link; every session of the dossier ended.
+    Reinitialisation,
 }
 
 /// One entry of the dossier's journal: append-only and hash-chained (each entry carries the
@@ -513,6 +528,12 @@ pub struct Dossier {
     pub(crate) tete: Option<Evenement>,
     /// Entries not yet in the store's journal: appended by the next write of the record.
     pub(crate) a_ecrire: Vec<Evenement>,
+    /// The outbox: messages queued with the change that caused them ([`crate::courriel`]).
+    pub(crate) courriels: Vec<CourrielEnAttente>,
+    /// The reminder slots queued already.
+    pub(crate) rappels: BTreeSet<String>,
+    /// A password-reset link requested and not used.
+    pub(crate) reinitialisation: Option<Reinitialisation>,
 }
 
 impl Dossier {
@@ -571,6 +592,9 @@ impl Dossier {
             cree_le: now,
             tete: None,
             a_ecrire: Vec::new(),
+            courriels: Vec::new(),
+            rappels: BTreeSet::new(),
+            reinitialisation: None,
         };
         let evt = dossier.journaliser(now, Acteur::Candidat, Quoi::Preinscription { voie });
         Ok((dossier, evt))

@@ -101,6 +101,9 @@ pub enum Refus {
         /// The code as received.
         code: String,
     },
+    /// A password-reset link that is unknown, expired, used or replaced by a newer one.
+    #[error("lien de réinitialisation invalide")]
+    JetonInvalide,
 }
 
 /// What kind of refusal: what an adapter needs to choose its answer (an HTTP status), so
@@ -131,6 +134,7 @@ impl Refus {
             Refus::PieceInconnue { .. } | Refus::FichierInconnu | Refus::ConcoursInconnu { .. } => {
                 Categorie::Introuvable
             }
+            Refus::JetonInvalide => Categorie::Saisie,
             Refus::TropDeFichiers { .. }
             | Refus::DossierCloture
             | Refus::DelaiDepasse { .. }
@@ -157,6 +161,7 @@ impl Refus {
         "concours_inconnu",
         "action_non_autorisee",
         "transition_interdite",
+        "jeton_invalide",
     ];
 
     /// Every stable code a refusal can carry: the format's ([`Rejet::CODES`]) then the
@@ -214,6 +219,7 @@ impl Refus {
                 etat: "recevable",
                 action: "rejeter",
             },
+            Refus::JetonInvalide,
         ]);
         v
     }
@@ -235,6 +241,7 @@ impl Refus {
             Refus::ConcoursInconnu { .. } => "concours_inconnu",
             Refus::ActionNonAutorisee => "action_non_autorisee",
             Refus::TransitionInterdite { .. } => "transition_interdite",
+            Refus::JetonInvalide => "jeton_invalide",
         }
     }
 
@@ -293,6 +300,9 @@ impl Refus {
             Refus::ConcoursInconnu { code } => format!(
                 "Le concours « {code} » n'est pas ouvert sur ce site. Vérifiez le lien suivi depuis le site du centre de gestion."
             ),
+            Refus::JetonInvalide => {
+                "Ce lien de réinitialisation n'est plus valable : il a expiré (30 minutes), a déjà servi ou a été remplacé par une demande plus récente. Demandez un nouveau lien depuis « Mot de passe oublié ? ».".to_owned()
+            }
         }
     }
 }

@@ -63,6 +63,7 @@
 pub mod auth;
 pub mod calendrier;
 pub mod config;
+pub mod courriel;
 pub mod dossier;
 pub mod erreur;
 pub use depot_format::exemples;
@@ -74,6 +75,7 @@ pub mod memoire;
 pub mod pool;
 pub mod ports;
 pub mod recepisse;
+mod recepisse_pdf;
 pub mod recherche;
 pub mod service;
 pub mod session;

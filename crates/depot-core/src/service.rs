@@ -24,6 +24,7 @@ use crate::auth::{
     Argon2Authenticator, Argon2id, Authenticator, CredentialStore, Hacheur, MotDePasse,
 };
 use crate::config::{Concours, Voie};
+use crate::courriel::{Courrier, SorteCourriel};
 use crate::dossier::{
     Dossier, Fichier, Identite, Journal, Quoi, RuptureJournal, reconstituer_journal,
 };
@@ -76,6 +77,9 @@ pub struct Ports {
     pub compteurs: Arc<dyn CompteurStore>,
     /// The staff's search from a store's index; `None`: every dossier is read and filtered.
     pub recherche: Option<Arc<dyn Recherche>>,
+    /// E-mail: where messages go. `None`: the espace queues none (an integrator that sends
+    /// its own); with it, every message is queued with its cause ([`crate::courriel`]).
+    pub courrier: Option<Courrier>,
 }
 
 impl Ports {
@@ -116,6 +120,7 @@ impl Ports {
             sessions: Arc::new(MemoireSessions::default()),
             compteurs: Arc::new(MemoireCompteurs::default()),
             recherche: None,
+            courrier: None,
         }
     }
 
@@ -139,6 +144,12 @@ impl Ports {
     ) -> Self {
         self.sessions = sessions;
         self.compteurs = compteurs;
+        self
+    }
+
+    /// The same ports, sending e-mail through `courrier`.
+    pub fn avec_courrier(mut self, courrier: Courrier) -> Self {
+        self.courrier = Some(courrier);
         self
     }
 
@@ -207,6 +218,10 @@ pub async fn lire_journal(
 pub struct Espace {
     concours: BTreeMap<String, Arc<Concours>>,
     ports: Ports,
+    /// This process, in the reservations of the messages it sends.
+    instance: String,
+    /// Dossiers whose messages this process queued since its mail worker last looked.
+    recents: std::sync::Mutex<std::collections::BTreeSet<NumeroDossier>>,
 }
 
 impl fmt::Debug for Espace {
@@ -227,7 +242,30 @@ impl Espace {
                 return Err(Refus::ConcoursInconnu { code });
             }
         }
-        Ok(Self { concours: m, ports })
+        let instance = crate::courriel::identifiant(&*ports.hasard);
+        Ok(Self {
+            concours: m,
+            ports,
+            instance,
+            recents: std::sync::Mutex::default(),
+        })
+    }
+
+    /// This process's id in the reservations of the messages it sends.
+    pub(crate) fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// Notes that a message of `numero` was queued here: the mail worker's next quick
+    /// round sends it.
+    pub(crate) fn signaler(&self, numero: &NumeroDossier) {
+        self.recents().insert(numero.clone());
+    }
+
+    pub(crate) fn recents(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<NumeroDossier>> {
+        self.recents.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Now, from the espace's clock: what the rules use, for the adapters' display.
@@ -326,14 +364,16 @@ impl Espace {
         for _ in 0..TENTATIVES_MAX {
             let numero =
                 NumeroDossier::generer(concours.session, &concours.code, &*self.ports.hasard);
-            let (dossier, _evt) = Dossier::preinscrire(
+            let now = self.now();
+            let (mut dossier, _evt) = Dossier::preinscrire(
                 numero.clone(),
                 &concours,
                 demande.voie,
                 identite.clone(),
                 &demande.declarations,
-                self.now(),
+                now,
             )?;
+            self.programmer(&mut dossier, SorteCourriel::Preinscription, now);
             match self.ports.dossiers.create(&dossier).await {
                 Ok(()) => {
                     // The dossier exists before its password: if this write fails, nobody
@@ -748,7 +788,9 @@ impl Espace {
                     pieces,
                     message,
                     date_limite,
-                } => d.demander_complements(c, qui, pieces, message, *date_limite, now),
+                } => d
+                    .demander_complements(c, qui, pieces, message, *date_limite, now)
+                    .inspect(|_| self.programmer(d, SorteCourriel::Complements, now)),
                 Decision::Recevable => d.declarer_recevable(c, qui, now),
                 Decision::Rejet { motif, texte } => {
                     d.rejeter(c, qui, *motif, texte.as_deref(), now)
@@ -779,9 +821,9 @@ impl Espace {
     async fn cloturer_seulement(&self, numero: &NumeroDossier) -> Result<Recepisse, ErreurEspace> {
         let resultat = self
             .modifier(numero, |dossier, concours, now| {
-                dossier
-                    .cloturer(concours, now, &*self.ports.signataire)
-                    .map(|(r, _evt)| r)
+                let (r, _evt) = dossier.cloturer(concours, now, &*self.ports.signataire)?;
+                self.programmer(dossier, SorteCourriel::Cloture, now);
+                Ok::<_, ErreurEspace>(r)
             })
             .await;
         match resultat {
@@ -799,8 +841,9 @@ impl Espace {
     }
 
     /// Load, apply, compare-and-swap; start again on conflict with a fresh `now`.
-    /// A change that produces no event (closing a closed dossier) is not saved.
-    async fn modifier<T, E: Into<ErreurEspace>>(
+    /// A change that produces no event and touches no outbox (closing a closed dossier) is
+    /// not saved.
+    pub(crate) async fn modifier<T, E: Into<ErreurEspace>>(
         &self,
         numero: &NumeroDossier,
         regle: impl Fn(&mut Dossier, &Concours, DateTime<Utc>) -> Result<T, E>,
@@ -821,7 +864,11 @@ impl Espace {
                     ErreurEspace::Stockage(s) => Echec::Stockage(s),
                     autre => Echec::Autre(autre),
                 })?;
-            if dossier.longueur_journal() == avant {
+            let inchange = dossier.longueur_journal() == avant
+                && dossier.courriels == v.valeur.courriels
+                && dossier.rappels == v.valeur.rappels
+                && dossier.reinitialisation == v.valeur.reinitialisation;
+            if inchange {
                 return Ok(sortie);
             }
             match self.ports.dossiers.save(&dossier, v.version).await {
@@ -841,7 +888,7 @@ impl Espace {
     }
 }
 
-enum Echec {
+pub(crate) enum Echec {
     /// A rule refused: nothing was written.
     Regle(Refus),
     /// Storage failed: the outcome of a save may be unknown.

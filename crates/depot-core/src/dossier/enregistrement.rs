@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Dossier, Etat, Evenement, Fichier, Identite};
 use crate::config::Voie;
+use crate::courriel::{CourrielEnAttente, Reinitialisation};
 use crate::ids::{CodeConcours, CodeDeclaration, NumeroDossier};
 use crate::instruction::{Instruction, Reouverture};
 use crate::recepisse::Recepisse;
@@ -51,6 +52,12 @@ pub(super) struct Enregistrement {
     instruction: Option<Instruction>,
     #[serde(default)]
     reouverture: Option<Reouverture>,
+    #[serde(default)]
+    courriels: Vec<CourrielEnAttente>,
+    #[serde(default)]
+    rappels: BTreeSet<String>,
+    #[serde(default)]
+    reinitialisation: Option<Reinitialisation>,
 }
 
 /// A dossier as written, borrowed (saving does not copy the dossier). Same fields, same
@@ -71,6 +78,12 @@ struct EnregistrementRef<'a> {
     instruction: Option<&'a Instruction>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reouverture: Option<&'a Reouverture>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    courriels: &'a [CourrielEnAttente],
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    rappels: &'a BTreeSet<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reinitialisation: Option<&'a Reinitialisation>,
 }
 
 impl From<Enregistrement> for Dossier {
@@ -101,6 +114,9 @@ impl From<Enregistrement> for Dossier {
             cree_le: e.cree_le,
             tete: e.evenements.last().cloned().or(e.journal),
             a_ecrire: e.evenements,
+            courriels: e.courriels,
+            rappels: e.rappels,
+            reinitialisation: e.reinitialisation,
         }
     }
 }
@@ -134,6 +150,9 @@ impl Serialize for Dossier {
             journal: self.tete.as_ref(),
             instruction,
             reouverture,
+            courriels: &self.courriels,
+            rappels: &self.rappels,
+            reinitialisation: self.reinitialisation.as_ref(),
         }
         .serialize(s)
     }
