@@ -53,6 +53,7 @@ impl ErreurApi {
         "erreur_interne",
         "trop_de_preinscriptions",
         "trop_d_operations",
+        "trop_de_demandes",
     ];
 
     /// A plain error.
@@ -100,6 +101,16 @@ impl ErreurApi {
         Self::trop("trop_de_preinscriptions", secondes, |minutes| {
             format!(
                 "Trop de préinscriptions ont été faites depuis votre connexion internet. Réessayez dans {minutes} minute(s), ou depuis une autre connexion."
+            )
+        })
+    }
+
+    /// 429: too many « oubli » requests (password, n°) for this n°, this address or from
+    /// this connection in the last hour.
+    pub fn trop_de_demandes(secondes: u64) -> Self {
+        Self::trop("trop_de_demandes", secondes, |minutes| {
+            format!(
+                "Trop de demandes ont été faites en peu de temps pour ce dossier, cette adresse ou depuis votre connexion internet. Réessayez dans {minutes} minute(s) ; un courriel déjà envoyé reste valable."
             )
         })
     }

@@ -39,7 +39,6 @@ mod extraction;
 pub mod gestion;
 mod metriques;
 pub mod openapi;
-pub mod pdf;
 mod reponse;
 mod sante;
 pub mod serveur;
@@ -108,6 +107,10 @@ pub struct AppState {
     pub preinscriptions: session::Quota,
     /// File operations per dossier.
     pub operations: session::Quota,
+    /// « Oubli » requests per n° and per e-mail address typed.
+    pub oublis: session::Quota,
+    /// « Oubli » requests per client address.
+    pub oublis_ip: session::Quota,
     /// Settings.
     pub config: Config,
 }
@@ -153,6 +156,16 @@ pub fn router(espace: Arc<Espace>, config: Config) -> Router {
             config.preinscriptions_par_heure,
         ),
         operations: session::Quota::new(ports.compteurs.clone(), "op", config.operations_par_heure),
+        oublis: session::Quota::new(
+            ports.compteurs.clone(),
+            "oubli",
+            candidat::oubli::PAR_CLE_ET_HEURE,
+        ),
+        oublis_ip: session::Quota::new(
+            ports.compteurs.clone(),
+            "oubli-ip",
+            candidat::oubli::PAR_IP_ET_HEURE,
+        ),
         config,
     });
     let depots = Router::new()
@@ -161,6 +174,7 @@ pub fn router(espace: Arc<Espace>, config: Config) -> Router {
         .layer(DefaultBodyLimit::max(corps_depot));
     let reste = Router::new()
         .merge(api::routes())
+        .merge(candidat::oubli::routes())
         .merge(gestion::routes())
         .merge(pages::routes())
         .merge(gestion::routes_pages())

@@ -28,6 +28,15 @@ pub enum ErreurServeur {
         #[source]
         source: ErreurConfig,
     },
+    /// The e-mail settings are wrong.
+    #[error("courriels : {0}")]
+    ConfigCourriel(#[from] depot_courriel::ErreurConfiguration),
+    /// A round of the mail worker failed.
+    #[error("courriels : {0}")]
+    Courriels(#[source] ErreurEspace),
+    /// A message cannot be previewed.
+    #[error("aperçu : {0}")]
+    Apercu(String),
     /// The staff accounts file is not valid.
     #[error("{} : {source}", chemin.display())]
     Gestionnaires {

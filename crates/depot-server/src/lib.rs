@@ -21,6 +21,7 @@ use zeroize::Zeroizing;
 
 mod admin;
 mod cles;
+mod courriels;
 mod erreur;
 mod stockage;
 mod verification;
@@ -57,6 +58,56 @@ enum Commande {
         #[command(subcommand)]
         action: ActionGestionnaire,
     },
+    /// E-mails to candidates.
+    Courriels {
+        #[command(subcommand)]
+        action: ActionCourriels,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ActionCourriels {
+    /// Queues the reminders due now and sends every message due (idempotent: the server's
+    /// worker does the same every minute); with --a-blanc, only lists the reminders due.
+    Rappels {
+        #[command(flatten)]
+        espace: OptionsEspace,
+        /// List, change nothing, send nothing.
+        #[arg(long)]
+        a_blanc: bool,
+    },
+    /// Prints a message as it would be sent to a fictitious candidate, for proofreading:
+    /// preinscription, cloture, rappel, complements, rappel_complements, pieces_differees,
+    /// mot_de_passe, numeros.
+    Apercu {
+        /// The kind of message.
+        sorte: String,
+        /// The concours (default: the demo concours).
+        #[arg(long = "config", value_name = "FICHIER")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        courriel: courriels::OptionsCourriel,
+        /// The whole MIME message (what the SMTP server receives) instead of its text.
+        #[arg(long)]
+        mime: bool,
+    },
+}
+
+/// What serves the espace: concours, storage, e-mail. Shared by the server and the
+/// subcommands that act on dossiers.
+#[derive(Debug, clap::Args)]
+pub struct OptionsEspace {
+    /// A concours file (TOML, see examples/concours/); repeat for several concours.
+    /// Without it, a demo concours relative to today is served.
+    #[arg(long = "config", value_name = "FICHIER")]
+    config: Vec<PathBuf>,
+    #[command(flatten)]
+    stockage: OptionsStockage,
+    /// Where file contents live.
+    #[arg(long, value_enum, default_value = "fs")]
+    stockage_pieces: StockagePieces,
+    #[command(flatten)]
+    courriel: courriels::OptionsCourriel,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -116,12 +167,8 @@ enum ActionJournal {
 pub struct Args {
     #[command(subcommand)]
     commande: Option<Commande>,
-    /// A concours file (TOML, see examples/concours/); repeat for several concours.
-    /// Without it, a demo concours relative to today is served.
-    #[arg(long = "config", value_name = "FICHIER")]
-    config: Vec<PathBuf>,
     #[command(flatten)]
-    stockage: OptionsStockage,
+    espace: OptionsEspace,
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -135,9 +182,6 @@ pub struct Args {
     /// Mark cookies Secure (when served behind TLS).
     #[arg(long)]
     cookies_securises: bool,
-    /// Where file contents live.
-    #[arg(long, value_enum, default_value = "fs")]
-    stockage_pieces: StockagePieces,
     /// Several instances serve the same concours behind a load balancer: refuse at start
     /// the stores one instance alone can use (the data directory for records or contents,
     /// S3 records whose sessions stay in memory).
@@ -170,6 +214,10 @@ pub struct Args {
     /// Connections open at once; beyond, new ones wait to be accepted.
     #[arg(long, value_name = "N", default_value_t = 1024)]
     connexions_max: usize,
+    /// Seconds between two full rounds of the mail worker (reminders due, messages to
+    /// retry); messages queued by this instance leave within seconds regardless.
+    #[arg(long, value_name = "S", default_value_t = 60)]
+    courriels_intervalle_s: u64,
 }
 
 /// `10.0.0.0/24`, or one address (`10.0.0.5`, `::1`).
@@ -314,6 +362,66 @@ async fn arret() {
 /// Builds the whole application from command-line style arguments (storage opened, keys
 /// loaded, demo dossier created when serving the demo): what `depot-server` serves.
 pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
+    let url_defaut = format!("http://{}", args.listen);
+    let o = ouvrir(&args.espace, args.instances_multiples, &url_defaut).await?;
+    let espace = o.espace;
+    if args.espace.config.is_empty() {
+        dossier_demo(&espace, &args.espace.stockage.data).await?;
+    }
+    tokio::spawn(courriels::facteur(
+        espace.clone(),
+        args.courriels_intervalle_s,
+    ));
+    let n = o.liste.list().await.map(|v| v.len()).unwrap_or(0);
+    println!(
+        "données : {} ({n} dossier(s))",
+        args.espace.stockage.data.display()
+    );
+    let gestionnaires = match &args.gestionnaires {
+        Some(f) => {
+            #[derive(serde::Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Fichier {
+                gestionnaires: Vec<depot_http::gestion::CompteGestionnaire>,
+            }
+            let t = std::fs::read_to_string(f).map_err(ErreurServeur::lecture(f))?;
+            toml::from_str::<Fichier>(&t)
+                .map_err(|source| ErreurServeur::Gestionnaires {
+                    chemin: f.clone(),
+                    source,
+                })?
+                .gestionnaires
+        }
+        None => Vec::new(),
+    };
+    println!("gestionnaires : {}", gestionnaires.len());
+    Ok(depot_http::router(
+        espace,
+        depot_http::Config {
+            cookies_securises: args.cookies_securises,
+            cles_publiees: o.cles,
+            gestionnaires,
+            proxys_de_confiance: args.proxys_de_confiance.clone(),
+            preinscriptions_par_heure: args.preinscriptions_par_heure,
+            ..Default::default()
+        },
+    ))
+}
+
+/// An espace opened on its stores.
+struct Ouvert {
+    espace: Arc<Espace>,
+    cles: depot_core::Cles,
+    liste: Arc<dyn DossierStore>,
+}
+
+/// Loads the concours, opens the stores, the signing key and the mail, and builds the
+/// espace (the server's and the subcommands').
+async fn ouvrir(
+    args: &OptionsEspace,
+    instances_multiples: bool,
+    url_defaut: &str,
+) -> Result<Ouvert, ErreurServeur> {
     let demo = args.config.is_empty();
     let mut concours = Vec::new();
     if demo {
@@ -332,7 +440,7 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
         );
     }
     let o = &args.stockage;
-    if args.instances_multiples {
+    if instances_multiples {
         let local = match (o.stockage_dossiers, args.stockage_pieces) {
             (StockageDossiers::Fs, _) => Some("les dossiers sont dans le répertoire de données"),
             (_, StockagePieces::Fs) => Some("les pièces sont dans le répertoire de données"),
@@ -380,24 +488,6 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
     let sessions: Arc<dyn depot_core::SessionStore> =
         Arc::new(admin::Mesure::new(e.sessions.clone(), "sessions"));
     let (identifiants, compteurs) = (e.identifiants.clone(), e.compteurs.clone());
-    let gestionnaires = match &args.gestionnaires {
-        Some(f) => {
-            #[derive(serde::Deserialize)]
-            #[serde(deny_unknown_fields)]
-            struct Fichier {
-                gestionnaires: Vec<depot_http::gestion::CompteGestionnaire>,
-            }
-            let t = std::fs::read_to_string(f).map_err(ErreurServeur::lecture(f))?;
-            toml::from_str::<Fichier>(&t)
-                .map_err(|source| ErreurServeur::Gestionnaires {
-                    chemin: f.clone(),
-                    source,
-                })?
-                .gestionnaires
-        }
-        None => Vec::new(),
-    };
-    println!("gestionnaires : {}", gestionnaires.len());
     let cle_imposee = std::env::var("DEPOT_CLE_SIGNATURE")
         .ok()
         .map(Zeroizing::new);
@@ -428,6 +518,7 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
         sessions: sessions.clone(),
         compteurs: compteurs.clone(),
         recherche: e.recherche.clone(),
+        courrier: Some(args.courriel.courrier(&o.data, url_defaut)?),
     };
     // For the operators' gauge of open sessions (a second build in one process keeps the
     // first store: only tests build twice).
@@ -442,22 +533,12 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
             c.calendrier.depot_cloture.libelle()
         );
     }
-    if demo {
-        dossier_demo(&espace, &o.data).await?;
-    }
-    let n = liste.list().await.map(|v| v.len()).unwrap_or(0);
-    println!("données : {} ({n} dossier(s))", o.data.display());
-    Ok(depot_http::router(
+    let _ = demo;
+    Ok(Ouvert {
         espace,
-        depot_http::Config {
-            cookies_securises: args.cookies_securises,
-            cles_publiees: cles,
-            gestionnaires,
-            proxys_de_confiance: args.proxys_de_confiance.clone(),
-            preinscriptions_par_heure: args.preinscriptions_par_heure,
-            ..Default::default()
-        },
-    ))
+        cles,
+        liste,
+    })
 }
 
 async fn lancer(args: Args) -> Result<(), ErreurServeur> {
@@ -569,6 +650,27 @@ pub fn principal() {
                 action: ActionJournal::Verifier { stockage, dossier },
             } => match en_tache(verification::journaux(stockage, dossier.as_deref())) {
                 Ok((t, ok)) => (t.trim_end().to_owned(), ok),
+                Err(e) => (e.to_string(), false),
+            },
+            Commande::Courriels {
+                action: ActionCourriels::Rappels { espace, a_blanc },
+            } => match en_tache(async {
+                let o = ouvrir(espace, false, "http://127.0.0.1:8080").await?;
+                courriels::rappels(&o.espace, *a_blanc).await
+            }) {
+                Ok(t) => (t, true),
+                Err(e) => (e.to_string(), false),
+            },
+            Commande::Courriels {
+                action:
+                    ActionCourriels::Apercu {
+                        sorte,
+                        config,
+                        courriel,
+                        mime,
+                    },
+            } => match en_tache(courriels::apercu(sorte, config.as_deref(), courriel, *mime)) {
+                Ok(t) => (t, true),
                 Err(e) => (e.to_string(), false),
             },
         };

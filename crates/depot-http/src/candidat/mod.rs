@@ -1,4 +1,5 @@
 //! The candidate's side: the JSON API for vendors and the French pages, on the same rules.
 
 pub mod api;
+pub mod oubli;
 pub mod pages;
