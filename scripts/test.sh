@@ -8,6 +8,9 @@
 # - PostgreSQL (Debian) for depot-postgres: a throw-away cluster under target/, on a free
 #   loopback port, exported as DEPOT_TEST_POSTGRES (TLS available, its authority in
 #   DEPOT_TEST_POSTGRES_CA);
+# - aiosmtpd (PyPI, same venv) for the e-mail tests: scripts/boite_smtp.py on a free
+#   loopback port, each message it accepts written to a file; exported as DEPOT_TEST_SMTP and
+#   DEPOT_TEST_SMTP_BOITE;
 # - moto_server (PyPI, in a venv under target/) and Garage (crates.io, built once into
 #   target/tools/) for the S3 tests, started on free loopback ports; their endpoints are
 #   exported as DEPOT_TEST_S3_MOTO and DEPOT_TEST_S3_GARAGE.
@@ -122,6 +125,21 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
   "$venv/bin/pip" install -q "schemathesis==4.32.5"
 fi
 export DEPOT_TEST_SCHEMATHESIS="$venv/bin/schemathesis"
+# aiosmtpd, the SMTP server of the e-mail tests.
+if ! "$venv/bin/python" -c "import aiosmtpd" 2>/dev/null; then
+  echo "== installing aiosmtpd into target/venv-moto"
+  "$venv/bin/pip" install -q "aiosmtpd==1.4.6"
+fi
+
+# ---- SMTP (aiosmtpd) ---------------------------------------------------------------------
+boite="$racine/target/boite-smtp"
+rm -rf "$boite" && mkdir -p "$boite"
+port_smtp=$(port_libre)
+"$venv/bin/python" "$racine/scripts/boite_smtp.py" 127.0.0.1 "$port_smtp" "$boite" >"$racine/target/smtp.log" 2>&1 &
+pids+=($!)
+attendre_port 127.0.0.1 "$port_smtp" 60 || { echo "aiosmtpd did not start" >&2; cat "$racine/target/smtp.log" >&2; exit 1; }
+export DEPOT_TEST_SMTP="127.0.0.1:$port_smtp" DEPOT_TEST_SMTP_BOITE="$boite"
+echo "== aiosmtpd on $DEPOT_TEST_SMTP, messages in $boite"
 
 port_moto=$(port_libre)
 "$venv/bin/moto_server" -H 127.0.0.1 -p "$port_moto" >"$racine/target/moto.log" 2>&1 &

@@ -297,6 +297,7 @@ pub fn catalogue() -> Vec<ErreurApi> {
         ErreurApi::erreur_interne(),
         ErreurApi::trop_de_preinscriptions(3000),
         ErreurApi::trop_d_operations(1200),
+        ErreurApi::trop_de_demandes(3600),
     ]);
     v
 }

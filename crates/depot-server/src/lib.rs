@@ -215,7 +215,9 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 1024)]
     connexions_max: usize,
     /// Seconds between two full rounds of the mail worker (reminders due, messages to
-    /// retry); messages queued by this instance leave within seconds regardless.
+    /// retry); messages queued by this instance leave within seconds regardless. 0: this
+    /// instance queues messages but sends none (another instance, or `depot-server
+    /// courriels rappels` from a scheduler, sends them).
     #[arg(long, value_name = "S", default_value_t = 60)]
     courriels_intervalle_s: u64,
 }
@@ -368,10 +370,16 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
     if args.espace.config.is_empty() {
         dossier_demo(&espace, &args.espace.stockage.data).await?;
     }
-    tokio::spawn(courriels::facteur(
-        espace.clone(),
-        args.courriels_intervalle_s,
-    ));
+    if args.courriels_intervalle_s > 0 {
+        tokio::spawn(courriels::facteur(
+            espace.clone(),
+            args.courriels_intervalle_s,
+        ));
+    } else {
+        println!(
+            "courriels : mis en file ici, envoyés par une autre instance (--courriels-intervalle-s 0)"
+        );
+    }
     let n = o.liste.list().await.map(|v| v.len()).unwrap_or(0);
     println!(
         "données : {} ({n} dossier(s))",

@@ -1,0 +1,332 @@
+//! E-mail through the real binary: the demo's `.eml` files, a password reset end to end
+//! through aiosmtpd, the answers that tell nothing, throttling, and a message queued by a
+//! server killed with SIGKILL before it could send, sent by the next start.
+//!
+//! Needs `DEPOT_TEST_SMTP` and `DEPOT_TEST_SMTP_BOITE` (set by `scripts/test.sh`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
+
+mod commun;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use mail_parser::MessageParser;
+use serde_json::{Value, json};
+
+/// The plain-text bodies of the messages aiosmtpd received for `a`, waiting up to 15 s for
+/// `combien`.
+async fn messages_pour(boite: &Path, a: &str, combien: usize) -> Vec<(String, String)> {
+    let mut trouves = Vec::new();
+    for _ in 0..150 {
+        trouves.clear();
+        for e in std::fs::read_dir(boite).unwrap().flatten() {
+            if e.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let octets = std::fs::read(e.path()).unwrap();
+            let m = MessageParser::default().parse(&octets).unwrap();
+            let pour = m
+                .to()
+                .and_then(|t| t.first())
+                .and_then(|x| x.address())
+                .unwrap_or_default()
+                .to_owned();
+            if pour.eq_ignore_ascii_case(a) {
+                trouves.push((
+                    m.subject().unwrap_or_default().to_owned(),
+                    m.body_text(0).unwrap_or_default().into_owned(),
+                ));
+            }
+        }
+        if trouves.len() >= combien {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    trouves
+}
+
+async fn preinscrire(url: &str, email: &str, mdp: &str) -> String {
+    let r = reqwest::Client::new()
+        .post(format!("{url}/api/v1/preinscriptions"))
+        .json(&json!({ "voie": "externe", "nom": "Durand", "prenom": "Camille", "email": email, "mot_de_passe": mdp }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["numero"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn poster(url: &str, chemin: &str, corps: Value) -> (u16, String, Duration) {
+    let debut = Instant::now();
+    let r = reqwest::Client::new()
+        .post(format!("{url}{chemin}"))
+        .json(&corps)
+        .send()
+        .await
+        .unwrap();
+    let statut = r.status().as_u16();
+    let texte = r.text().await.unwrap();
+    (statut, texte, debut.elapsed())
+}
+
+async fn connexion(url: &str, numero: &str, mdp: &str) -> u16 {
+    poster(
+        url,
+        "/api/v1/connexion",
+        json!({ "numero": numero, "mot_de_passe": mdp }),
+    )
+    .await
+    .0
+}
+
+fn mediane(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+const MDP: &str = "lune verte sur le toit de Laval";
+
+#[tokio::test]
+async fn sans_smtp_la_demo_ecrit_ses_courriels_en_eml() {
+    let data = tempfile::tempdir().unwrap();
+    let s = commun::lancer(data.path(), &[], &[]).await.unwrap();
+    assert!(
+        s.sortie
+            .iter()
+            .any(|l| l.starts_with("courriels : aucun serveur SMTP")),
+        "{:?}",
+        s.sortie
+    );
+    let (numero, _) = s.demo();
+    let dir = data.path().join("courriels");
+    let mut eml = Vec::new();
+    for _ in 0..100 {
+        eml = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        if !eml.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(eml.len(), 1, "the demo dossier's pré-inscription message");
+    let octets = std::fs::read(&eml[0]).unwrap();
+    let m = MessageParser::default().parse(&octets).unwrap();
+    assert!(m.subject().unwrap().contains(&numero));
+    assert!(m.body_text(0).unwrap().contains("23 h 59, heure de Paris"));
+}
+
+#[tokio::test]
+async fn mot_de_passe_oublie_par_l_api_et_aiosmtpd() {
+    let (Some(smtp), Some(boite)) = (
+        commun::requis("DEPOT_TEST_SMTP"),
+        commun::requis("DEPOT_TEST_SMTP_BOITE"),
+    ) else {
+        return;
+    };
+    let boite = Path::new(&boite);
+    let data = tempfile::tempdir().unwrap();
+    let s = commun::lancer(
+        data.path(),
+        &[
+            "--smtp",
+            &format!("smtp://{smtp}"),
+            "--expediteur",
+            "CDG de test <concours@cdg-test.fr>",
+            "--url-publique",
+            "https://concours.cdg-test.fr",
+            "--preinscriptions-par-heure",
+            "0",
+        ],
+        &[],
+    )
+    .await
+    .unwrap();
+    let url = &s.url;
+    let lot = commun::unique();
+    let email = |i: usize| format!("reinit{i}-{lot}@exemple.fr");
+    let mut numeros = Vec::new();
+    for i in 0..6 {
+        numeros.push(preinscrire(url, &email(i), MDP).await);
+    }
+    // The pré-inscription message arrives by SMTP.
+    let pre = messages_pour(boite, &email(0), 1).await;
+    assert_eq!(pre.len(), 1);
+    assert!(pre[0].0.contains(&numeros[0]) && pre[0].1.contains(&numeros[0]));
+
+    // No enumeration: matching pairs and non-matching ones get the same status and body,
+    // in a similar time (the lookup runs after the answer).
+    let mut avec = Vec::new();
+    let mut sans = Vec::new();
+    let mut corps = std::collections::BTreeSet::new();
+    for i in 1..6 {
+        let (st, b, d) = poster(
+            url,
+            "/api/v1/mot-de-passe/oubli",
+            json!({ "numero": numeros[i], "email": email(i) }),
+        )
+        .await;
+        assert_eq!(st, 202, "{b}");
+        corps.insert(b);
+        avec.push(d);
+        let (st, b, d) = poster(url, "/api/v1/mot-de-passe/oubli", json!({ "numero": format!("2025-DEM-{}{i}", &lot[..5].to_uppercase()), "email": format!("inconnu{i}-{lot}@exemple.fr") })).await;
+        assert_eq!(st, 202, "{b}");
+        corps.insert(b);
+        sans.push(d);
+    }
+    assert_eq!(corps.len(), 1, "one body for all: {corps:?}");
+    let (ma, ms) = (mediane(avec), mediane(sans));
+    println!("median time to answer: matching {ma:?}, not matching {ms:?}");
+    let ecart = ma.abs_diff(ms);
+    assert!(
+        ecart < Duration::from_millis(25) + ma.min(ms) / 2,
+        "matching {ma:?} vs not matching {ms:?}"
+    );
+
+    // The link, from the e-mail.
+    let recus = messages_pour(boite, &email(1), 2).await;
+    let (_, texte) = recus
+        .iter()
+        .find(|(sujet, _)| sujet.starts_with("Nouveau mot de passe"))
+        .expect("the reset e-mail");
+    let debut = texte
+        .find("https://concours.cdg-test.fr/mot-de-passe/nouveau?jeton=")
+        .expect("the link");
+    let lien = texte[debut..].split_whitespace().next().unwrap();
+    let jeton = lien.split("jeton=").nth(1).unwrap();
+    // The page of the link opens.
+    let page = reqwest::get(format!("{url}/mot-de-passe/nouveau?jeton={jeton}"))
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Choisir un nouveau mot de passe")
+    );
+    // A session open before the reset ends with it.
+    let avant = commun::connexion(url, &numeros[1], MDP).await;
+    let nouveau = "grand phare bleu sur la digue de Brest";
+    let (st, b, _) = poster(
+        url,
+        "/api/v1/mot-de-passe/nouveau",
+        json!({ "jeton": jeton, "mot_de_passe": nouveau }),
+    )
+    .await;
+    assert_eq!(st, 204, "{b}");
+    assert_eq!(
+        connexion(url, &numeros[1], MDP).await,
+        401,
+        "the old password is refused"
+    );
+    assert_eq!(connexion(url, &numeros[1], nouveau).await, 200);
+    assert!(
+        avant.dossier().await.is_err(),
+        "the session of before is closed"
+    );
+    let (st, b, _) = poster(
+        url,
+        "/api/v1/mot-de-passe/nouveau",
+        json!({ "jeton": jeton, "mot_de_passe": "encore un autre long mot de passe" }),
+    )
+    .await;
+    assert_eq!(st, 422);
+    assert_eq!(
+        serde_json::from_str::<Value>(&b).unwrap()["code"],
+        "jeton_invalide"
+    );
+
+    // Throttling: a 4th request in the hour for one n°, whatever the address, waits.
+    for i in 0..3 {
+        let (st, _, _) = poster(
+            url,
+            "/api/v1/mot-de-passe/oubli",
+            json!({ "numero": numeros[0], "email": format!("essai{i}-{lot}@exemple.fr") }),
+        )
+        .await;
+        assert_eq!(st, 202);
+    }
+    let (st, b, _) = poster(
+        url,
+        "/api/v1/mot-de-passe/oubli",
+        json!({ "numero": numeros[0], "email": email(0) }),
+    )
+    .await;
+    assert_eq!(st, 429, "{b}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&b).unwrap()["code"],
+        "trop_de_demandes"
+    );
+
+    // « N° oublié »: the list arrives.
+    let (st, _, _) = poster(url, "/api/v1/numero/oubli", json!({ "email": email(5) })).await;
+    assert_eq!(st, 202);
+    let recus = messages_pour(boite, &email(5), 3).await;
+    assert!(
+        recus
+            .iter()
+            .any(|(sujet, texte)| sujet == "Vos numéros de dossier" && texte.contains(&numeros[5])),
+        "{recus:?}"
+    );
+}
+
+#[tokio::test]
+async fn un_courriel_en_file_survit_a_kill_9() {
+    let (Some(smtp), Some(boite)) = (
+        commun::requis("DEPOT_TEST_SMTP"),
+        commun::requis("DEPOT_TEST_SMTP_BOITE"),
+    ) else {
+        return;
+    };
+    let boite = Path::new(&boite);
+    let data = tempfile::tempdir().unwrap();
+    let smtp_url = format!("smtp://{smtp}");
+    // This instance queues and does not send: the message waits in the record.
+    let mut s = commun::lancer(
+        data.path(),
+        &["--smtp", &smtp_url, "--courriels-intervalle-s", "0"],
+        &[],
+    )
+    .await
+    .unwrap();
+    let email = format!("kill9-{}@exemple.fr", commun::unique());
+    let numero = preinscrire(&s.url, &email, MDP).await;
+    s.enfant.start_kill().unwrap();
+    s.enfant.wait().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        messages_pour_sans_attendre(boite, &email).len(),
+        0,
+        "nothing sent before the crash"
+    );
+    // The next start sends it, once.
+    let _s = commun::lancer(data.path(), &["--smtp", &smtp_url], &[])
+        .await
+        .unwrap();
+    let recus = messages_pour(boite, &email, 1).await;
+    assert_eq!(recus.len(), 1);
+    assert!(recus[0].0.contains(&numero));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(messages_pour_sans_attendre(boite, &email).len(), 1, "once");
+}
+
+fn messages_pour_sans_attendre(boite: &Path, a: &str) -> Vec<String> {
+    std::fs::read_dir(boite)
+        .unwrap()
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(|e| {
+            let octets = std::fs::read(e.path()).ok()?;
+            let m = MessageParser::default().parse(&octets)?;
+            let pour = m.to()?.first()?.address()?.to_owned();
+            pour.eq_ignore_ascii_case(a)
+                .then(|| m.subject().unwrap_or_default().to_owned())
+        })
+        .collect()
+}
