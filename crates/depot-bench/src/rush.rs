@@ -695,6 +695,11 @@ fn demarrer_serveur(data: &Path) -> Result<String, String> {
         // Every simulated candidate comes from this machine's one address.
         "--preinscriptions-par-heure".as_ref(),
         "0".as_ref(),
+        // A server in this process cannot be stopped before its data directory is removed:
+        // its mail worker is off (messages are still queued with their causes). With
+        // --server-bin the child sends them, as in production.
+        "--courriels-intervalle-s".as_ref(),
+        "0".as_ref(),
     ])
     .map_err(|e| e.to_string())?;
     let (tx, rx) = std::sync::mpsc::channel();

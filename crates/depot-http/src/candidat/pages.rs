@@ -131,6 +131,11 @@ fn formulaire_connexion(
                 }
                 p { button type="submit" class="principal" { "Connexion" } }
             }
+            p {
+                a href=(etat.chemin("/mot-de-passe/oubli")) { "Mot de passe oublié ?" }
+                " · "
+                a href=(etat.chemin("/numero/oubli")) { "N° de dossier oublié ?" }
+            }
             p { "Pas encore de dossier ? " a href=(etat.chemin("/preinscription")) { "Se préinscrire" } }
         },
     )
