@@ -1,7 +1,8 @@
 //! `cargo bench -p depot-bench`: format validation throughput, the upload pipeline against
 //! the raw durable-write floor (a ratio measured in the same run), an upload/delete cycle on
 //! a dossier with a long history against a fresh one (the record must not grow with the
-//! journal), the rules on a 20-piece dossier, and one argon2id hash (the login floor).
+//! journal), the mail worker's round against reading every dossier, the rules on a 20-piece
+//! dossier, and one argon2id hash (the login floor).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -48,6 +49,19 @@ fn espace_fs(
     depot_fs::FsStore,
     Espace,
 ) {
+    espace_fs_avec(concours, None)
+}
+
+/// The same, sending e-mail through `courrier`.
+fn espace_fs_avec(
+    concours: &Concours,
+    courrier: Option<depot_core::courriel::Courrier>,
+) -> (
+    tokio::runtime::Runtime,
+    tempfile::TempDir,
+    depot_fs::FsStore,
+    Espace,
+) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -62,6 +76,10 @@ fn espace_fs(
     )
     .avec_horloge(Arc::new(HorlogeFixe::new(pendant_preinscription())))
     .avec_blocking(Arc::new(ThreadPool::new()));
+    let ports = match courrier {
+        Some(c) => ports.avec_courrier(c),
+        None => ports,
+    };
     let espace = Espace::new(vec![concours.clone()], ports).unwrap();
     (rt, dir, store, espace)
 }
@@ -212,6 +230,88 @@ fn historique(c: &mut Criterion) {
     g.finish();
 }
 
+/// A mail server that takes everything at once.
+struct Avaloir;
+
+#[async_trait::async_trait]
+impl depot_core::courriel::Messagerie for Avaloir {
+    async fn envoyer(
+        &self,
+        _: &depot_core::courriel::Courriel,
+    ) -> Result<(), depot_core::courriel::ErreurMessagerie> {
+        Ok(())
+    }
+}
+
+/// The mail worker's full round over 2,000 dossiers with nothing due, against reading every
+/// dossier (the floor of any round over the store), alternated; then what one message costs
+/// to send (reserve, render, hand over, record: two record writes) on 200 dossiers.
+fn courriels(c: &mut Criterion) {
+    let concours = Concours::from_toml(include_str!(
+        "../../../examples/concours/animateur-2025.toml"
+    ))
+    .unwrap();
+    let courrier = depot_core::courriel::Courrier {
+        messagerie: Arc::new(Avaloir),
+        url_publique: "https://concours.cdg-exemple.fr".into(),
+    };
+    let (rt, _dir, store, espace) = espace_fs_avec(&concours, Some(courrier));
+    for _ in 0..2_000 {
+        rt.block_on(store.create(&preinscrit(&concours))).unwrap();
+    }
+    let lire_tout = |_| {
+        let t = Instant::now();
+        assert_eq!(rt.block_on(espace.lister()).unwrap().len(), 2_000);
+        t.elapsed()
+    };
+    let tournee = |_| {
+        let t = Instant::now();
+        let b = rt.block_on(espace.distribuer_courriels()).unwrap();
+        assert_eq!(b, Default::default());
+        t.elapsed()
+    };
+    let (t_lire, t_tournee, ratios) = paires(lire_tout, tournee);
+    println!(
+        "mail worker round over 2,000 dossiers, nothing due: median {:.1} ms; reading every dossier: median {:.1} ms; ratio round/read: median of pairs {:.2} (quartiles {:.2}–{:.2})",
+        t_tournee.as_secs_f64() * 1e3,
+        t_lire.as_secs_f64() * 1e3,
+        ratios[0],
+        ratios[1],
+        ratios[2]
+    );
+    let (rt2, _dir2, store2, espace2) = espace_fs_avec(
+        &concours,
+        Some(depot_core::courriel::Courrier {
+            messagerie: Arc::new(Avaloir),
+            url_publique: "https://x.fr".into(),
+        }),
+    );
+    for i in 0..200 {
+        let mut d = preinscrit(&concours);
+        d.programmer_courriel(
+            depot_core::courriel::SorteCourriel::Preinscription,
+            format!("{i:032x}"),
+            pendant_preinscription(),
+        );
+        rt2.block_on(store2.create(&d)).unwrap();
+    }
+    let t = Instant::now();
+    let b = rt2.block_on(espace2.distribuer_courriels()).unwrap();
+    let d = t.elapsed();
+    assert_eq!(b.envoyes, 200);
+    println!(
+        "sending 200 queued messages (fs, fsync on): {:.1} ms, {:.2} ms per message",
+        d.as_secs_f64() * 1e3,
+        d.as_secs_f64() * 1e3 / 200.0
+    );
+    let mut g = c.benchmark_group("courriels");
+    g.sample_size(10).measurement_time(Duration::from_secs(5));
+    g.bench_function("tournee-2000-dossiers-rien-a-envoyer", |b| {
+        b.iter(|| rt.block_on(espace.distribuer_courriels()).unwrap())
+    });
+    g.finish();
+}
+
 /// The upload as every caller runs it, without HTTP: 64 KiB chunks handed to
 /// `Espace::deposer_flux` (checked while the store writes, fsyncs and hashes them, then
 /// recorded).
@@ -315,6 +415,7 @@ criterion_group!(
     validation,
     televersement,
     historique,
+    courriels,
     regles,
     argon2
 );

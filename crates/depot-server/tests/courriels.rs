@@ -277,6 +277,73 @@ async fn mot_de_passe_oublie_par_l_api_et_aiosmtpd() {
 }
 
 #[tokio::test]
+async fn l_accuse_de_cloture_porte_le_recepisse_verifiable_avec_les_cles_publiees() {
+    let (Some(smtp), Some(boite)) = (
+        commun::requis("DEPOT_TEST_SMTP"),
+        commun::requis("DEPOT_TEST_SMTP_BOITE"),
+    ) else {
+        return;
+    };
+    let boite = Path::new(&boite);
+    let data = tempfile::tempdir().unwrap();
+    let s = commun::lancer(data.path(), &["--smtp", &format!("smtp://{smtp}")], &[])
+        .await
+        .unwrap();
+    let email = format!("cloture-{}@exemple.fr", commun::unique());
+    let numero = preinscrire(&s.url, &email, MDP).await;
+    let session = commun::connexion(&s.url, &numero, MDP).await;
+    let d = session.dossier().await.unwrap();
+    for code in &d.pieces_manquantes {
+        commun::deposer(
+            &session,
+            code,
+            "piece.pdf",
+            depot_core::exemples::pdf_minimal(),
+        )
+        .await
+        .unwrap();
+    }
+    session.cloturer().await.unwrap();
+    let servi = session.recepisse().await.unwrap();
+    // The accusé de réception, parsed as MIME: its JSON is the one the espace serves, and it
+    // verifies with the keys the server publishes.
+    let mut octets = None;
+    for _ in 0..150 {
+        octets = std::fs::read_dir(boite)
+            .unwrap()
+            .flatten()
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .filter_map(|e| std::fs::read(e.path()).ok())
+            .find(|o| {
+                MessageParser::default().parse(o).is_some_and(|m| {
+                    m.to().and_then(|t| t.first()).and_then(|a| a.address()) == Some(email.as_str())
+                        && m.subject()
+                            .is_some_and(|x| x.starts_with("Dossier clôturé"))
+                })
+            });
+        if octets.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let octets = octets.expect("the closure e-mail");
+    let m = MessageParser::default().parse(&octets).unwrap();
+    use mail_parser::MimeHeaders;
+    let json = m
+        .attachments()
+        .find(|p| p.attachment_name().is_some_and(|n| n.ends_with(".json")))
+        .expect("the JSON récépissé")
+        .contents()
+        .to_vec();
+    assert_eq!(json, servi.to_vec(), "the bytes the espace serves");
+    let cles: depot_core::signature::Cles =
+        serde_json::from_value(commun::cles(&s.url).await).unwrap();
+    let contenu = depot_core::signature::verifier_recepisse(&json, &cles).unwrap();
+    assert_eq!(contenu.numero.as_str(), numero);
+    assert!(m.attachments().any(|p| p.contents().starts_with(b"%PDF-")));
+}
+
+#[tokio::test]
 async fn un_courriel_en_file_survit_a_kill_9() {
     let (Some(smtp), Some(boite)) = (
         commun::requis("DEPOT_TEST_SMTP"),
@@ -329,4 +396,55 @@ fn messages_pour_sans_attendre(boite: &Path, a: &str) -> Vec<String> {
                 .then(|| m.subject().unwrap_or_default().to_owned())
         })
         .collect()
+}
+
+#[test]
+fn la_ligne_de_commande_des_courriels() {
+    let bin = env!("CARGO_BIN_EXE_depot-server");
+    // A message as it would leave, for proofreading.
+    let o = std::process::Command::new(bin)
+        .args([
+            "courriels",
+            "apercu",
+            "cloture",
+            "--expediteur",
+            "CDG de test <concours@cdg-test.fr>",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let t = String::from_utf8(o.stdout).unwrap();
+    assert!(t.contains("Subject: "), "{t}");
+    assert!(t.contains("Auto-Submitted: auto-generated"), "{t}");
+    assert!(
+        t.contains("Pièce jointe: recepisse-") && t.contains(".pdf (application/pdf"),
+        "{t}"
+    );
+    assert!(
+        t.contains("Votre dossier est clôturé, il est en cours d'instruction."),
+        "{t}"
+    );
+    let o = std::process::Command::new(bin)
+        .args(["courriels", "apercu", "inconnue"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("sorte de courriel inconnue"));
+    // The reminders due on the demo's data: none the day a dossier is created.
+    let data = tempfile::tempdir().unwrap();
+    for args in [vec!["--a-blanc"], vec![]] {
+        let o = std::process::Command::new(bin)
+            .args(["courriels", "rappels", "--data"])
+            .arg(data.path())
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{o:?}");
+        let t = String::from_utf8(o.stdout).unwrap();
+        if args.is_empty() {
+            assert!(t.contains("rappels programmés : 0"), "{t}");
+        } else {
+            assert!(t.contains("0 rappel(s) dû(s)"), "{t}");
+        }
+    }
 }

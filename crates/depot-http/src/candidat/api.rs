@@ -443,13 +443,18 @@ async fn transmettre(
     .into_response())
 }
 
-/// The récépissé of a closed dossier (the same bytes every time).
+/// The récépissé of a closed dossier: the same bytes every time, and the same as the pages'
+/// download and the closure e-mail's attachment.
 #[utoipa::path(get, path = "/api/v1/dossier/recepisse", tag = "candidat", security(("jeton" = [])),
     responses((status = 200, description = "the récépissé", body = Object), (status = 404, description = "pas_de_recepisse", body = Erreur)))]
 async fn recepisse(State(etat): State<SharedState>, auth: AuthApi) -> Result<Response, ErreurApi> {
     let c = etat.espace.consulter(&auth.numero).await?;
     match c.dossier.recepisse() {
-        Some(r) => Ok(Json(recepisse_json(r)).into_response()),
+        Some(r) => Ok((
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            r.json(),
+        )
+            .into_response()),
         None => Err(ErreurApi::pas_de_recepisse()),
     }
 }
