@@ -69,6 +69,23 @@ fn cle_email(e: &str) -> String {
     e.trim().to_lowercase().chars().take(254).collect()
 }
 
+/// A field of an « oubli » form: present, and not longer than anything depot ever issued.
+fn champ(champ: &'static str, valeur: &str, max: usize) -> Result<(), ErreurApi> {
+    let n = valeur.trim().chars().count();
+    if n == 0 || valeur.chars().count() > max {
+        return Err(depot_core::Refus::ChampInvalide {
+            champ,
+            raison: if n == 0 {
+                "ce champ est obligatoire.".to_owned()
+            } else {
+                format!("au plus {max} caractères.")
+            },
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// Counts a request of `ip` on `cles` (each its own hourly count); 429 when one is over.
 async fn compter(etat: &SharedState, ip: IpAddr, cles: &[String]) -> Result<(), ErreurApi> {
     let now = etat.now();
@@ -98,6 +115,8 @@ async fn oubli_mot_de_passe(
     numero: &str,
     email: &str,
 ) -> Result<(), ErreurApi> {
+    champ("numero", numero, 64)?;
+    champ("email", email, 254)?;
     compter(
         etat,
         ip,
@@ -118,6 +137,7 @@ async fn oubli_mot_de_passe(
 }
 
 async fn oubli_numero(etat: &SharedState, ip: IpAddr, email: &str) -> Result<(), ErreurApi> {
+    champ("email", email, 254)?;
     compter(etat, ip, &[format!("m:{}", cle_email(email))]).await?;
     let (espace, email) = (etat.espace.clone(), email.to_owned());
     en_arriere_plan("numero", async move {
@@ -131,10 +151,10 @@ async fn oubli_numero(etat: &SharedState, ip: IpAddr, email: &str) -> Result<(),
 #[serde(deny_unknown_fields)]
 pub struct CorpsOubliMotDePasse {
     /// The n° de dossier.
-    #[schema(max_length = 64)]
+    #[schema(min_length = 1, max_length = 64)]
     pub numero: String,
     /// The address given at pré-inscription.
-    #[schema(max_length = 254)]
+    #[schema(min_length = 1, max_length = 254)]
     pub email: String,
 }
 
@@ -143,7 +163,7 @@ pub struct CorpsOubliMotDePasse {
 #[serde(deny_unknown_fields)]
 pub struct CorpsOubliNumero {
     /// The address given at pré-inscription.
-    #[schema(max_length = 254)]
+    #[schema(min_length = 1, max_length = 254)]
     pub email: String,
 }
 
