@@ -303,3 +303,221 @@ async fn preinscription_par_le_formulaire() {
         ["demande_amenagement", "parent_trois_enfants"]
     );
 }
+
+/// Posts `champs` to `chemin` with the CSRF token of the form at `chemin` (GET first).
+async fn formulaire(
+    c: &reqwest::Client,
+    base: &str,
+    page: &str,
+    cible: &str,
+    champs: &[(&str, &str)],
+    jeton_faux: bool,
+) -> (u16, String) {
+    let r = c.get(format!("{base}{page}")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{page}");
+    let paire = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let jeton = if jeton_faux {
+        "0".repeat(48)
+    } else {
+        csrf(&r.text().await.unwrap())
+    };
+    let mut f = vec![("csrf", jeton.as_str())];
+    f.extend_from_slice(champs);
+    let r = c
+        .post(format!("{base}{cible}"))
+        .header("cookie", &paire)
+        .form(&f)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mot_de_passe_et_numero_oublies_par_les_pages() {
+    use depot_core::courriel::{Courriel, Courrier, ErreurMessagerie, Messagerie};
+    #[derive(Default)]
+    struct Boite(std::sync::Mutex<Vec<Courriel>>);
+    #[async_trait::async_trait]
+    impl Messagerie for Boite {
+        async fn envoyer(&self, c: &Courriel) -> Result<(), ErreurMessagerie> {
+            self.0.lock().unwrap().push(c.clone());
+            Ok(())
+        }
+    }
+    let boite = Arc::new(Boite::default());
+    let horloge = Arc::new(HorlogeFixe::new(pendant_preinscription()));
+    let espace = Arc::new(
+        Espace::new(
+            vec![concours_du_seed()],
+            Ports::en_memoire()
+                .avec_horloge(horloge)
+                .avec_courrier(Courrier {
+                    messagerie: boite.clone(),
+                    url_publique: "https://concours.cdg-exemple.fr".into(),
+                }),
+        )
+        .unwrap(),
+    );
+    let mdp = "lune verte sur le toit de Laval";
+    let numero = espace
+        .preinscrire(
+            None,
+            DemandePreinscription {
+                voie: Voie::Externe,
+                nom: "Durand".into(),
+                prenom: "Camille".into(),
+                email: "camille@exemple.fr".into(),
+                declarations: vec![],
+                mot_de_passe: MotDePasse::from(mdp),
+            },
+        )
+        .await
+        .unwrap();
+    let base = commun::servir(depot_http::router(espace.clone(), Default::default())).await;
+    let c = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    // The login page leads to both forms.
+    let connexion = c
+        .get(format!("{base}/connexion"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        connexion.contains("href=\"/mot-de-passe/oubli\"")
+            && connexion.contains("href=\"/numero/oubli\"")
+    );
+    // A form whose token is not its cookie's: refused, nothing asked.
+    let champs = [("numero", numero.as_str()), ("email", "camille@exemple.fr")];
+    let (st, page) = formulaire(
+        &c,
+        &base,
+        "/mot-de-passe/oubli",
+        "/mot-de-passe/oubli",
+        &champs,
+        true,
+    )
+    .await;
+    assert_eq!(st, 403);
+    assert!(page.contains("Ce formulaire a expiré"), "{page}");
+    // The request, then the link from the e-mail.
+    let (st, page) = formulaire(
+        &c,
+        &base,
+        "/mot-de-passe/oubli",
+        "/mot-de-passe/oubli",
+        &champs,
+        false,
+    )
+    .await;
+    assert_eq!(st, 200);
+    assert!(page.contains("un courriel vient d'y être envoyé"), "{page}");
+    let mut lien = None;
+    for _ in 0..100 {
+        espace.distribuer_courriels().await.unwrap();
+        lien = boite
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|m| m.sorte == "mot_de_passe")
+            .map(|m| {
+                let i = m.texte.find("/mot-de-passe/nouveau?jeton=").unwrap();
+                m.texte[i..].split_whitespace().next().unwrap().to_owned()
+            });
+        if lien.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let lien = lien.expect("the reset e-mail");
+    let jeton = lien.split("jeton=").nth(1).unwrap().to_owned();
+    // Two different passwords: said, nothing changed.
+    let nouveau = "grand phare bleu sur la digue de Brest";
+    let (st, page) = formulaire(
+        &c,
+        &base,
+        &lien,
+        "/mot-de-passe/nouveau",
+        &[
+            ("jeton", &jeton),
+            ("mot_de_passe", nouveau),
+            ("confirmation", "autre chose encore"),
+        ],
+        false,
+    )
+    .await;
+    assert_eq!(st, 422);
+    assert!(
+        page.contains("Les deux mots de passe saisis sont différents"),
+        "{page}"
+    );
+    let (st, page) = formulaire(
+        &c,
+        &base,
+        &lien,
+        "/mot-de-passe/nouveau",
+        &[
+            ("jeton", &jeton),
+            ("mot_de_passe", nouveau),
+            ("confirmation", nouveau),
+        ],
+        false,
+    )
+    .await;
+    assert_eq!(st, 200, "{page}");
+    assert!(page.contains("Votre nouveau mot de passe est enregistré"));
+    assert!(
+        espace
+            .connecter(numero.as_str(), &MotDePasse::from(nouveau))
+            .await
+            .is_ok()
+    );
+    // The link served once.
+    let (st, page) = formulaire(
+        &c,
+        &base,
+        &lien,
+        "/mot-de-passe/nouveau",
+        &[
+            ("jeton", &jeton),
+            ("mot_de_passe", "encore un autre long mot"),
+            ("confirmation", "encore un autre long mot"),
+        ],
+        false,
+    )
+    .await;
+    assert_eq!(st, 422);
+    assert!(
+        page.contains("Ce lien de réinitialisation n'est plus valable"),
+        "{page}"
+    );
+    // « N° oublié »: the same confirmation whatever the address.
+    for email in ["camille@exemple.fr", "personne@exemple.fr"] {
+        let (st, page) = formulaire(
+            &c,
+            &base,
+            "/numero/oubli",
+            "/numero/oubli",
+            &[("email", email)],
+            false,
+        )
+        .await;
+        assert_eq!(st, 200);
+        assert!(
+            page.contains("un courriel vient d'y être envoyé avec vos n° de dossier"),
+            "{page}"
+        );
+    }
+}

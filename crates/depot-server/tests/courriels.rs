@@ -14,37 +14,55 @@ use std::time::{Duration, Instant};
 use mail_parser::MessageParser;
 use serde_json::{Value, json};
 
-/// The plain-text bodies of the messages aiosmtpd received for `a`, waiting up to 15 s for
-/// `combien`.
-async fn messages_pour(boite: &Path, a: &str, combien: usize) -> Vec<(String, String)> {
+/// A message aiosmtpd received: its subject, plain text and raw bytes.
+struct Recu {
+    sujet: String,
+    texte: String,
+    octets: Vec<u8>,
+}
+
+/// The messages in aiosmtpd's directory addressed to `a`.
+fn lire_boite(boite: &Path, a: &str) -> Vec<Recu> {
+    std::fs::read_dir(boite)
+        .unwrap()
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(|e| {
+            let octets = std::fs::read(e.path()).ok()?;
+            let m = MessageParser::default().parse(&octets)?;
+            let pour = m.to()?.first()?.address()?.to_owned();
+            let (sujet, texte) = (
+                m.subject().unwrap_or_default().to_owned(),
+                m.body_text(0).unwrap_or_default().into_owned(),
+            );
+            pour.eq_ignore_ascii_case(a).then_some(Recu {
+                sujet,
+                texte,
+                octets,
+            })
+        })
+        .collect()
+}
+
+/// The same, waiting up to 15 s for `combien` of them.
+async fn messages_pour(boite: &Path, a: &str, combien: usize) -> Vec<Recu> {
     let mut trouves = Vec::new();
     for _ in 0..150 {
-        trouves.clear();
-        for e in std::fs::read_dir(boite).unwrap().flatten() {
-            if e.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            let octets = std::fs::read(e.path()).unwrap();
-            let m = MessageParser::default().parse(&octets).unwrap();
-            let pour = m
-                .to()
-                .and_then(|t| t.first())
-                .and_then(|x| x.address())
-                .unwrap_or_default()
-                .to_owned();
-            if pour.eq_ignore_ascii_case(a) {
-                trouves.push((
-                    m.subject().unwrap_or_default().to_owned(),
-                    m.body_text(0).unwrap_or_default().into_owned(),
-                ));
-            }
-        }
+        trouves = lire_boite(boite, a);
         if trouves.len() >= combien {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     trouves
+}
+
+/// aiosmtpd's address and directory, from `scripts/test.sh`.
+fn smtp() -> Option<(String, std::path::PathBuf)> {
+    Some((
+        commun::requis("DEPOT_TEST_SMTP")?,
+        commun::requis("DEPOT_TEST_SMTP_BOITE")?.into(),
+    ))
 }
 
 async fn preinscrire(url: &str, email: &str, mdp: &str) -> String {
@@ -123,13 +141,10 @@ async fn sans_smtp_la_demo_ecrit_ses_courriels_en_eml() {
 
 #[tokio::test]
 async fn mot_de_passe_oublie_par_l_api_et_aiosmtpd() {
-    let (Some(smtp), Some(boite)) = (
-        commun::requis("DEPOT_TEST_SMTP"),
-        commun::requis("DEPOT_TEST_SMTP_BOITE"),
-    ) else {
+    let Some((smtp, boite)) = smtp() else {
         return;
     };
-    let boite = Path::new(&boite);
+    let boite = boite.as_path();
     let data = tempfile::tempdir().unwrap();
     let s = commun::lancer(
         data.path(),
@@ -157,7 +172,7 @@ async fn mot_de_passe_oublie_par_l_api_et_aiosmtpd() {
     // The pré-inscription message arrives by SMTP.
     let pre = messages_pour(boite, &email(0), 1).await;
     assert_eq!(pre.len(), 1);
-    assert!(pre[0].0.contains(&numeros[0]) && pre[0].1.contains(&numeros[0]));
+    assert!(pre[0].sujet.contains(&numeros[0]) && pre[0].texte.contains(&numeros[0]));
 
     // No enumeration: matching pairs and non-matching ones get the same status and body,
     // in a similar time (the lookup runs after the answer).
@@ -190,10 +205,11 @@ async fn mot_de_passe_oublie_par_l_api_et_aiosmtpd() {
 
     // The link, from the e-mail.
     let recus = messages_pour(boite, &email(1), 2).await;
-    let (_, texte) = recus
+    let texte = &recus
         .iter()
-        .find(|(sujet, _)| sujet.starts_with("Nouveau mot de passe"))
-        .expect("the reset e-mail");
+        .find(|r| r.sujet.starts_with("Nouveau mot de passe"))
+        .expect("the reset e-mail")
+        .texte;
     let debut = texte
         .find("https://concours.cdg-test.fr/mot-de-passe/nouveau?jeton=")
         .expect("the link");
@@ -271,20 +287,18 @@ async fn mot_de_passe_oublie_par_l_api_et_aiosmtpd() {
     assert!(
         recus
             .iter()
-            .any(|(sujet, texte)| sujet == "Vos numéros de dossier" && texte.contains(&numeros[5])),
-        "{recus:?}"
+            .any(|r| r.sujet == "Vos numéros de dossier" && r.texte.contains(&numeros[5])),
+        "{:?}",
+        recus.iter().map(|r| &r.sujet).collect::<Vec<_>>()
     );
 }
 
 #[tokio::test]
 async fn l_accuse_de_cloture_porte_le_recepisse_verifiable_avec_les_cles_publiees() {
-    let (Some(smtp), Some(boite)) = (
-        commun::requis("DEPOT_TEST_SMTP"),
-        commun::requis("DEPOT_TEST_SMTP_BOITE"),
-    ) else {
+    let Some((smtp, boite)) = smtp() else {
         return;
     };
-    let boite = Path::new(&boite);
+    let boite = boite.as_path();
     let data = tempfile::tempdir().unwrap();
     let s = commun::lancer(data.path(), &["--smtp", &format!("smtp://{smtp}")], &[])
         .await
@@ -307,25 +321,11 @@ async fn l_accuse_de_cloture_porte_le_recepisse_verifiable_avec_les_cles_publiee
     let servi = session.recepisse().await.unwrap();
     // The accusé de réception, parsed as MIME: its JSON is the one the espace serves, and it
     // verifies with the keys the server publishes.
-    let mut octets = None;
-    for _ in 0..150 {
-        octets = std::fs::read_dir(boite)
-            .unwrap()
-            .flatten()
-            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-            .filter_map(|e| std::fs::read(e.path()).ok())
-            .find(|o| {
-                MessageParser::default().parse(o).is_some_and(|m| {
-                    m.to().and_then(|t| t.first()).and_then(|a| a.address()) == Some(email.as_str())
-                        && m.subject()
-                            .is_some_and(|x| x.starts_with("Dossier clôturé"))
-                })
-            });
-        if octets.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let recus = messages_pour(boite, &email, 2).await;
+    let octets = recus
+        .iter()
+        .find(|r| r.sujet.starts_with("Dossier clôturé"))
+        .map(|r| r.octets.clone());
     let octets = octets.expect("the closure e-mail");
     let m = MessageParser::default().parse(&octets).unwrap();
     use mail_parser::MimeHeaders;
@@ -345,13 +345,10 @@ async fn l_accuse_de_cloture_porte_le_recepisse_verifiable_avec_les_cles_publiee
 
 #[tokio::test]
 async fn un_courriel_en_file_survit_a_kill_9() {
-    let (Some(smtp), Some(boite)) = (
-        commun::requis("DEPOT_TEST_SMTP"),
-        commun::requis("DEPOT_TEST_SMTP_BOITE"),
-    ) else {
+    let Some((smtp, boite)) = smtp() else {
         return;
     };
-    let boite = Path::new(&boite);
+    let boite = boite.as_path();
     let data = tempfile::tempdir().unwrap();
     let smtp_url = format!("smtp://{smtp}");
     // This instance queues and does not send: the message waits in the record.
@@ -368,7 +365,7 @@ async fn un_courriel_en_file_survit_a_kill_9() {
     s.enfant.wait().await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
-        messages_pour_sans_attendre(boite, &email).len(),
+        lire_boite(boite, &email).len(),
         0,
         "nothing sent before the crash"
     );
@@ -378,24 +375,9 @@ async fn un_courriel_en_file_survit_a_kill_9() {
         .unwrap();
     let recus = messages_pour(boite, &email, 1).await;
     assert_eq!(recus.len(), 1);
-    assert!(recus[0].0.contains(&numero));
+    assert!(recus[0].sujet.contains(&numero));
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(messages_pour_sans_attendre(boite, &email).len(), 1, "once");
-}
-
-fn messages_pour_sans_attendre(boite: &Path, a: &str) -> Vec<String> {
-    std::fs::read_dir(boite)
-        .unwrap()
-        .flatten()
-        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .filter_map(|e| {
-            let octets = std::fs::read(e.path()).ok()?;
-            let m = MessageParser::default().parse(&octets)?;
-            let pour = m.to()?.first()?.address()?.to_owned();
-            pour.eq_ignore_ascii_case(a)
-                .then(|| m.subject().unwrap_or_default().to_owned())
-        })
-        .collect()
+    assert_eq!(lire_boite(boite, &email).len(), 1, "once");
 }
 
 #[test]

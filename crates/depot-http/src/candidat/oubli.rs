@@ -327,13 +327,6 @@ fn confirmation(etat: &SharedState, titre: &str, message: &str) -> Response {
     )
 }
 
-fn trop(e: &ErreurApi, r: &mut Response) {
-    if let Some(s) = e.reessayer_apres {
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(s));
-    }
-}
-
 async fn page_oubli_mot_de_passe(State(etat): State<SharedState>) -> Response {
     avec_csrf(&etat, StatusCode::OK, |c| {
         formulaire_mot_de_passe(&etat, c, "", "", None)
@@ -353,19 +346,41 @@ async fn form_oubli_mot_de_passe(
     headers: HeaderMap,
     Form(f): Form<FormOubliMotDePasse>,
 ) -> Response {
-    if !csrf_valide(&headers, &f.csrf) {
-        return avec_csrf(&etat, StatusCode::FORBIDDEN, |c| {
-            formulaire_mot_de_passe(&etat, c, &f.numero, &f.email, Some(FORMULAIRE_EXPIRE))
+    repondre(
+        &etat,
+        &headers,
+        &f.csrf,
+        |c, e| formulaire_mot_de_passe(&etat, c, &f.numero, &f.email, e),
+        oubli_mot_de_passe(&etat, ip, &f.numero, &f.email),
+        ("Mot de passe oublié", MESSAGE_MOT_DE_PASSE),
+    )
+    .await
+}
+
+/// What a posted form of this module answers: the form again with a fresh token when its
+/// token is not the cookie's (and `action` does not run), the confirmation when `action`
+/// succeeded, the form with the error otherwise (and `Retry-After` when throttled).
+async fn repondre(
+    etat: &SharedState,
+    headers: &HeaderMap,
+    csrf: &str,
+    formulaire: impl Fn(&str, Option<&str>) -> Markup,
+    action: impl std::future::Future<Output = Result<(), ErreurApi>>,
+    (titre, message): (&str, &str),
+) -> Response {
+    if !csrf_valide(headers, csrf) {
+        return avec_csrf(etat, StatusCode::FORBIDDEN, |c| {
+            formulaire(c, Some(FORMULAIRE_EXPIRE))
         });
     }
-    match oubli_mot_de_passe(&etat, ip, &f.numero, &f.email).await {
-        Ok(()) => confirmation(&etat, "Mot de passe oublié", MESSAGE_MOT_DE_PASSE),
+    match action.await {
+        Ok(()) => confirmation(etat, titre, message),
         Err(e) => {
-            let mut r = rendu(
-                e.statut,
-                formulaire_mot_de_passe(&etat, &f.csrf, &f.numero, &f.email, Some(&e.message)),
-            );
-            trop(&e, &mut r);
+            let mut r = rendu(e.statut, formulaire(csrf, Some(&e.message)));
+            if let Some(s) = e.reessayer_apres {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(s));
+            }
             r
         }
     }
@@ -389,22 +404,15 @@ async fn form_oubli_numero(
     headers: HeaderMap,
     Form(f): Form<FormOubliNumero>,
 ) -> Response {
-    if !csrf_valide(&headers, &f.csrf) {
-        return avec_csrf(&etat, StatusCode::FORBIDDEN, |c| {
-            formulaire_numero(&etat, c, &f.email, Some(FORMULAIRE_EXPIRE))
-        });
-    }
-    match oubli_numero(&etat, ip, &f.email).await {
-        Ok(()) => confirmation(&etat, "N° de dossier oublié", MESSAGE_NUMERO),
-        Err(e) => {
-            let mut r = rendu(
-                e.statut,
-                formulaire_numero(&etat, &f.csrf, &f.email, Some(&e.message)),
-            );
-            trop(&e, &mut r);
-            r
-        }
-    }
+    repondre(
+        &etat,
+        &headers,
+        &f.csrf,
+        |c, e| formulaire_numero(&etat, c, &f.email, e),
+        oubli_numero(&etat, ip, &f.email),
+        ("N° de dossier oublié", MESSAGE_NUMERO),
+    )
+    .await
 }
 
 fn formulaire_nouveau(etat: &SharedState, csrf: &str, jeton: &str, erreur: Option<&str>) -> Markup {
@@ -462,37 +470,26 @@ async fn form_nouveau_mot_de_passe(
     Form(f): Form<FormNouveau>,
 ) -> Response {
     let jeton: String = f.jeton.chars().take(200).collect();
-    if !csrf_valide(&headers, &f.csrf) {
-        return avec_csrf(&etat, StatusCode::FORBIDDEN, |c| {
-            formulaire_nouveau(&etat, c, &jeton, Some(FORMULAIRE_EXPIRE))
-        });
-    }
-    if f.mot_de_passe.exposer() != f.confirmation.exposer() {
-        return rendu(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            formulaire_nouveau(
-                &etat,
-                &f.csrf,
-                &jeton,
-                Some(
-                    "Les deux mots de passe saisis sont différents. Saisissez le même mot de passe deux fois.",
-                ),
-            ),
-        );
-    }
-    match nouveau_mot_de_passe(&etat, ip, &jeton, &f.mot_de_passe).await {
-        Ok(()) => confirmation(
-            &etat,
+    let action = async {
+        if f.mot_de_passe.exposer() != f.confirmation.exposer() {
+            return Err(ErreurApi::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "champ_invalide",
+                "Les deux mots de passe saisis sont différents. Saisissez le même mot de passe deux fois.",
+            ));
+        }
+        nouveau_mot_de_passe(&etat, ip, &jeton, &f.mot_de_passe).await
+    };
+    repondre(
+        &etat,
+        &headers,
+        &f.csrf,
+        |c, e| formulaire_nouveau(&etat, c, &jeton, e),
+        action,
+        (
             "Mot de passe changé",
             "Votre nouveau mot de passe est enregistré. Connectez-vous avec votre n° de dossier et ce mot de passe.",
         ),
-        Err(e) => {
-            let mut r = rendu(
-                e.statut,
-                formulaire_nouveau(&etat, &f.csrf, &jeton, Some(&e.message)),
-            );
-            trop(&e, &mut r);
-            r
-        }
-    }
+    )
+    .await
 }
