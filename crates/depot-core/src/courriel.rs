@@ -99,7 +99,7 @@ pub enum SorteCourriel {
     /// A password-reset link.
     MotDePasse {
         /// The link's token (only until the message leaves).
-        jeton: String,
+        jeton: JetonLien,
         /// Its end of validity.
         expire_le: DateTime<Utc>,
     },
@@ -129,6 +129,25 @@ impl SorteCourriel {
 impl std::fmt::Display for SorteCourriel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.code())
+    }
+}
+
+/// A reset link's token: printed by `Debug` as `***`, so that a dossier or an outbox entry
+/// written to a log never carries it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JetonLien(String);
+
+impl JetonLien {
+    /// The token, for the link.
+    pub fn exposer(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for JetonLien {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JetonLien(***)")
     }
 }
 
@@ -475,7 +494,14 @@ impl Dossier {
         self.courriels.retain(|c| {
             !matches!(c.sorte, SorteCourriel::MotDePasse { .. }) || c.reservation.is_some()
         });
-        self.programmer_courriel(SorteCourriel::MotDePasse { jeton, expire_le }, id, now);
+        self.programmer_courriel(
+            SorteCourriel::MotDePasse {
+                jeton: JetonLien(jeton),
+                expire_le,
+            },
+            id,
+            now,
+        );
         self.journaliser(now, Acteur::Candidat, Quoi::DemandeReinitialisation);
     }
 

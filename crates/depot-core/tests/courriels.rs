@@ -544,6 +544,19 @@ fn mot_de_passe_oublie_de_bout_en_bout() {
     // The record keeps only the token's hash once the message left.
     let record = serde_json::to_string(&block_on(b.espace.consulter(&n)).unwrap().dossier).unwrap();
     assert!(!record.contains(&jeton));
+    // While it waits, a log of the dossier never shows it.
+    block_on(
+        b.espace
+            .demander_reinitialisation(n.as_str(), "camille.durand@exemple.fr"),
+    )
+    .unwrap();
+    let en_attente = block_on(b.espace.consulter(&n)).unwrap().dossier;
+    let SorteCourriel::MotDePasse { jeton: j, .. } = &en_attente.courriels()[0].sorte else {
+        panic!("a reset link queued");
+    };
+    assert!(!format!("{en_attente:?}").contains(j.exposer()));
+    b.tournee();
+    let jeton = lien_du_courriel(&b.boite.prendre().pop().unwrap());
     // A weak password is refused and the link still works.
     let e = block_on(
         b.espace

@@ -375,7 +375,7 @@ pub fn rediger(
         }
         SorteCourriel::MotDePasse { jeton, expire_le } => {
             let en_vigueur = dossier.reinitialisation.as_ref().is_some_and(|r| {
-                r.empreinte == Sha256::de(jeton.as_bytes()) && r.expire_le > now
+                r.empreinte == Sha256::de(jeton.exposer().as_bytes()) && r.expire_le > now
             });
             if !en_vigueur || *expire_le <= now {
                 return None;
@@ -392,7 +392,10 @@ pub fn rediger(
                             "Pour le choisir, suivez ce lien. Il ne sert qu'une fois et expire le {} :",
                             instant_en_lettres(*expire_le)
                         ),
-                        lien(url_publique, &format!("/mot-de-passe/nouveau?jeton={jeton}")),
+                        lien(
+                            url_publique,
+                            &format!("/mot-de-passe/nouveau?jeton={}", jeton.exposer()),
+                        ),
                     ),
                     Bloc::Paragraphe("Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe actuel reste valable.".to_owned()),
                 ],
