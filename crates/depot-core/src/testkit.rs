@@ -163,6 +163,35 @@ pub async fn conformite_dossiers(store: &dyn DossierStore) {
         vec!["preinscription", "depot"],
         "save appends its entry; a refused save adds nothing to the chain"
     );
+    // The outbox, the reminders sent and a reset request travel with the record, exactly.
+    let mut avec_courriels = d2.clone();
+    avec_courriels.demander_reinitialisation(
+        format!("{}.{}", d2.numero(), "A".repeat(43)),
+        "0123456789abcdef0123456789abcdef".into(),
+        pendant_preinscription(),
+    );
+    avec_courriels.programmer_courriel(
+        crate::courriel::SorteCourriel::Numeros {
+            dossiers: vec![(d2.numero().clone(), "« Concours », session 2025".into())],
+        },
+        "fedcba9876543210fedcba9876543210".into(),
+        pendant_preinscription(),
+    );
+    assert_eq!(
+        store.save(&avec_courriels, 2).await,
+        Ok(3),
+        "save with an outbox"
+    );
+    assert_eq!(
+        store.load(d.numero()).await.ok().map(|v| v.valeur),
+        Some(avec_courriels.tel_qu_enregistre()),
+        "the outbox read back as written"
+    );
+    assert_eq!(
+        journal_de(store, &avec_courriels).await,
+        vec!["preinscription", "depot", "demande_reinitialisation"],
+        "the reset request is journaled with the record"
+    );
     // Unknown dossier: an empty journal.
     match store.journal(autre_numero()).await {
         Ok(v) if v.is_empty() => {}
@@ -209,7 +238,7 @@ pub async fn conformite_dossiers(store: &dyn DossierStore) {
         .await
         .unwrap_or_else(|e| panic!("create: {e}"));
     assert_eq!(store.save(&avec_un_fichier(&autre), 1).await, Ok(2));
-    assert_eq!(store.load(d.numero()).await.map(|v| v.version), Ok(2));
+    assert_eq!(store.load(d.numero()).await.map(|v| v.version), Ok(3));
     // Round trip keeps a closed dossier's récépissé exactly.
     let c = concours_du_seed();
     let mut ferme = avec_un_fichier(&dossier_exemple(Voie::Externe));
