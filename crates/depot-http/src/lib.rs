@@ -175,6 +175,7 @@ pub fn router(espace: Arc<Espace>, config: Config) -> Router {
     let reste = Router::new()
         .merge(api::routes())
         .merge(candidat::oubli::routes())
+        .merge(candidat::verifier::routes())
         .merge(gestion::routes())
         .merge(pages::routes())
         .merge(gestion::routes_pages())

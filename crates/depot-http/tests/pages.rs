@@ -521,3 +521,103 @@ async fn mot_de_passe_et_numero_oublies_par_les_pages() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn la_page_publique_verifie_un_recepisse() {
+    let horloge = Arc::new(HorlogeFixe::new(pendant_preinscription()));
+    let espace = Arc::new(
+        Espace::new(
+            vec![concours_du_seed()],
+            Ports::en_memoire().avec_horloge(horloge),
+        )
+        .unwrap(),
+    );
+    let numero = espace
+        .preinscrire(
+            None,
+            DemandePreinscription {
+                voie: Voie::Externe,
+                nom: "Durand".into(),
+                prenom: "Camille".into(),
+                email: "camille@exemple.fr".into(),
+                declarations: vec![],
+                mot_de_passe: MotDePasse::from("lune verte sur le toit de Laval"),
+            },
+        )
+        .await
+        .unwrap();
+    let c = espace.consulter(&numero).await.unwrap();
+    for p in c.dossier.pieces_manquantes(&c.concours) {
+        espace
+            .deposer(&numero, p.code.as_str(), "cni.pdf", pdf_minimal().into())
+            .await
+            .unwrap();
+    }
+    let r = espace.cloturer(&numero).await.unwrap();
+    let base = commun::servir(depot_http::router(
+        espace.clone(),
+        depot_http::Config {
+            cles_publiees: depot_core::signature::Cles {
+                cles: vec![espace.cle_publique()],
+            },
+            ..Default::default()
+        },
+    ))
+    .await;
+    let c = reqwest::Client::new();
+    let page = c.get(format!("{base}/verifier")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Vérifier un récépissé"));
+    let envoyer = |champ: &'static str, octets: Vec<u8>| {
+        let (c, base) = (c.clone(), base.clone());
+        async move {
+            let partie = if champ == "fichier" {
+                reqwest::multipart::Part::bytes(octets).file_name("recepisse.json")
+            } else {
+                reqwest::multipart::Part::bytes(octets)
+            };
+            let r = c
+                .post(format!("{base}/verifier"))
+                .multipart(reqwest::multipart::Form::new().part(champ, partie))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    // Authentic, as a file or pasted: what it certifies.
+    for champ in ["fichier", "texte"] {
+        let (st, page) = envoyer(champ, r.json()).await;
+        assert_eq!(st, 200, "{champ}: {page}");
+        assert!(page.contains("Récépissé authentique."), "{page}");
+        assert!(page.contains(numero.as_str()) && page.contains("Camille Durand"));
+        assert!(page.contains(&r.contenu.cloture_le_libelle));
+    }
+    // One field changed: said so.
+    let mut faux: serde_json::Value = serde_json::from_slice(&r.json()).unwrap();
+    faux["contenu"]["nom"] = "Dupont".into();
+    let (st, page) = envoyer("fichier", serde_json::to_vec(&faux).unwrap()).await;
+    assert_eq!(st, 422);
+    assert!(
+        page.contains("n'est pas authentique") && page.contains("récépissé modifié"),
+        "{page}"
+    );
+    // Signed by a key this espace does not publish.
+    let autre =
+        depot_core::SignataireEd25519::generer(&depot_core::SystemRandom, pendant_preinscription());
+    let mut etranger: serde_json::Value = serde_json::from_slice(&r.json()).unwrap();
+    etranger["cle_id"] = depot_core::Signataire::cle_id(&autre).into();
+    let (st, page) = envoyer("fichier", serde_json::to_vec(&etranger).unwrap()).await;
+    assert_eq!(st, 422);
+    assert!(page.contains("clé de signature inconnue"), "{page}");
+    // Not a récépissé at all, or nothing.
+    let (st, page) = envoyer("fichier", b"%PDF-1.7 pas un json".to_vec()).await;
+    assert_eq!(st, 422);
+    assert!(page.contains("n'est pas un récépissé lisible"), "{page}");
+    let (st, page) = envoyer("texte", b"   ".to_vec()).await;
+    assert_eq!(st, 422);
+    assert!(
+        page.contains("Choisissez le fichier du récépissé"),
+        "{page}"
+    );
+}

@@ -3,3 +3,4 @@
 pub mod api;
 pub mod oubli;
 pub mod pages;
+pub mod verifier;

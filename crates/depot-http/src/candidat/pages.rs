@@ -724,6 +724,10 @@ async fn recepisse(State(etat): State<SharedState>, auth: AuthPage) -> Result<Re
                 " · "
                 a href=(etat.chemin("/dossier/recepisse.json")) { "le récépissé signé (JSON, pour vérification)" }
             }
+            p class="non-imprime" {
+                "Quiconque peut vérifier ce récépissé (le fichier JSON) sur la page "
+                a href=(etat.chemin("/verifier")) { "Vérifier un récépissé" } "."
+            }
             p class="non-imprime" { a href=(etat.chemin("/dossier")) { "Revenir à mon dossier" } }
                 },
         ),
