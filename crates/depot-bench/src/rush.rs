@@ -9,7 +9,9 @@
 //! Against several instances (`--url` repeated), requests go round-robin and a candidate's
 //! token is used on whichever instance the next request reaches. A request that meets an
 //! instance down (connection refused or cut, 502/503/504) is sent again to the next one:
-//! it counts in `retried`, not in `errors`. The read-back then checks every acknowledged
+//! it counts in `retried`, not in `errors`; an upload sent again is then reconciled by its
+//! content (the first try may have been recorded by an instance that died before answering:
+//! one copy is kept, the others removed). The read-back then checks every acknowledged
 //! file and closure, and verifies every récépissé with the published keys.
 
 use std::path::{Path, PathBuf};
@@ -460,21 +462,66 @@ impl Contexte {
         let octets = contenu(i, j, self.taille, place.pdf);
         let sha = Sha256::de(&octets).hex();
         let nom = if place.pdf { "piece.pdf" } else { "piece.jpg" };
-        let fichier = self
+        let envois = AtomicUsize::new(0);
+        let envoi = self
             .partout(|c| {
+                envois.fetch_add(1, Ordering::Relaxed);
                 let (s, octets) = (c.reprendre(jeton.clone()), octets.clone());
                 async move { s.deposer(&place.piece, nom, octets).await }
             })
-            .await?;
-        if fichier.sha256 != sha {
-            return Err("empreinte annoncée différente de l'envoi".into());
-        }
-        let id = fichier.id;
+            .await;
+        let id = if envois.load(Ordering::Relaxed) > 1 {
+            // Sent again after an instance went down: the first try may have been recorded
+            // before the instance died without answering. Reconcile by content, as a careful
+            // client does: keep one file with this content, remove the others.
+            self.reconcilier(&jeton, &sha, envoi).await?
+        } else {
+            let fichier = envoi?;
+            if fichier.sha256 != sha {
+                return Err("empreinte annoncée différente de l'envoi".into());
+            }
+            fichier.id
+        };
         self.candidats[i].lock().await.fichiers.push((id, sha));
         if let Some(p) = &self.progression {
             p.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
+    }
+
+    /// After an upload sent more than once: the id of the one file kept with content `sha`
+    /// (the acknowledged one if an answer came, otherwise one the dossier lists), the other
+    /// copies removed.
+    async fn reconcilier(
+        &self,
+        jeton: &str,
+        sha: &str,
+        envoi: Result<depot_client::Fichier, String>,
+    ) -> Result<String, String> {
+        let v = self
+            .partout(|c| {
+                let s = c.reprendre(jeton.to_owned());
+                async move { s.dossier().await }
+            })
+            .await?;
+        let memes: Vec<String> = v
+            .fichiers()
+            .filter(|f| f.sha256 == sha)
+            .map(|f| f.id.clone())
+            .collect();
+        let garde = match envoi {
+            Ok(f) if f.sha256 == sha => f.id,
+            Ok(_) => return Err("empreinte annoncée différente de l'envoi".into()),
+            Err(e) => memes.first().cloned().ok_or(e)?,
+        };
+        for id in memes.iter().filter(|id| **id != garde) {
+            self.partout(|c| {
+                let (s, id) = (c.reprendre(jeton.to_owned()), id.clone());
+                async move { s.supprimer(&id).await }
+            })
+            .await?;
+        }
+        Ok(garde)
     }
 
     async fn dossier_vu(&self, i: usize) -> Result<(), String> {
