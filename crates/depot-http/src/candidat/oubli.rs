@@ -22,11 +22,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::extraction::{Corps, Ip};
-use crate::web::cookies::poser_cookie;
+use crate::web::csrf::{COOKIE_CANDIDAT, page_avec_jeton};
 use crate::web::layout::{alerte, page, rendu};
 use crate::{ErreurApi, SharedState};
-
-const COOKIE_CSRF: &str = "depot_csrf";
 
 /// Requests per hour per n° and per e-mail address typed.
 pub const PAR_CLE_ET_HEURE: usize = 3;
@@ -247,17 +245,11 @@ async fn nouveau_mot_de_passe(
 // ---- Pages -------------------------------------------------------------------------------
 
 fn avec_csrf(etat: &SharedState, statut: StatusCode, f: impl FnOnce(&str) -> Markup) -> Response {
-    let csrf = crate::web::csrf::nouveau_jeton(etat);
-    let mut r = rendu(statut, f(&csrf));
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        poser_cookie(etat, COOKIE_CSRF, &csrf, Some(3600)),
-    );
-    r
+    page_avec_jeton(etat, statut, COOKIE_CANDIDAT, f)
 }
 
 fn csrf_valide(headers: &HeaderMap, recu: &str) -> bool {
-    crate::web::csrf::double_soumission_valide(headers, COOKIE_CSRF, recu)
+    crate::web::csrf::double_soumission_valide(headers, COOKIE_CANDIDAT, recu)
 }
 
 const FORMULAIRE_EXPIRE: &str = "Ce formulaire a expiré. Saisissez de nouveau vos informations.";

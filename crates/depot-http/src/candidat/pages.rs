@@ -28,13 +28,14 @@ use crate::reponse::reponse_fichier;
 use crate::session::SessionOuverte;
 use crate::vue::est_ouvert;
 use crate::web::cookies::{cookie, poser_cookie};
+use crate::web::csrf::page_avec_jeton;
 use crate::web::erreur::page_erreur;
 use crate::web::layout::{alerte, page, rendu, taille_en_mots};
 use crate::{ErreurApi, SharedState};
 
 const COOKIE_SESSION: &str = "depot_session";
 
-const COOKIE_CSRF: &str = "depot_csrf";
+const COOKIE_CSRF: &str = crate::web::csrf::COOKIE_CANDIDAT;
 
 /// The page routes (the upload POST is routed in [`crate::router`]).
 pub fn routes() -> Router<SharedState> {
@@ -142,13 +143,9 @@ fn formulaire_connexion(
 }
 
 async fn connexion_page(State(etat): State<SharedState>) -> Response {
-    let csrf = crate::web::csrf::nouveau_jeton(&etat);
-    let mut r = rendu(StatusCode::OK, formulaire_connexion(&etat, &csrf, "", None));
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        poser_cookie(&etat, COOKIE_CSRF, &csrf, Some(3600)),
-    );
-    r
+    page_avec_jeton(&etat, StatusCode::OK, COOKIE_CSRF, |csrf| {
+        formulaire_connexion(&etat, csrf, "", None)
+    })
 }
 
 #[derive(Deserialize)]
@@ -167,21 +164,14 @@ async fn connexion(
     // Double-submit token: the hidden field must match the cookie set with the form.
     let csrf_ok = crate::web::csrf::double_soumission_valide(&headers, COOKIE_CSRF, &f.csrf);
     if !csrf_ok {
-        let csrf = crate::web::csrf::nouveau_jeton(&etat);
-        let mut r = rendu(
-            StatusCode::FORBIDDEN,
+        return page_avec_jeton(&etat, StatusCode::FORBIDDEN, COOKIE_CSRF, |csrf| {
             formulaire_connexion(
                 &etat,
-                &csrf,
+                csrf,
                 &f.numero,
                 Some("Ce formulaire a expiré. Saisissez de nouveau votre mot de passe."),
-            ),
-        );
-        r.headers_mut().append(
-            header::SET_COOKIE,
-            poser_cookie(&etat, COOKIE_CSRF, &csrf, Some(3600)),
-        );
-        return r;
+            )
+        });
     }
     match ouvrir_session(&etat, ip, &f.numero, f.mot_de_passe).await {
         Ok((jeton, _)) => {
@@ -273,16 +263,9 @@ fn formulaire_preinscription(etat: &SharedState, csrf: &str, erreur: Option<&str
 }
 
 async fn preinscription_page(State(etat): State<SharedState>) -> Response {
-    let csrf = crate::web::csrf::nouveau_jeton(&etat);
-    let mut r = rendu(
-        StatusCode::OK,
-        formulaire_preinscription(&etat, &csrf, None),
-    );
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        poser_cookie(&etat, COOKIE_CSRF, &csrf, Some(3600)),
-    );
-    r
+    page_avec_jeton(&etat, StatusCode::OK, COOKIE_CSRF, |csrf| {
+        formulaire_preinscription(&etat, csrf, None)
+    })
 }
 
 /// The pré-inscription form as a browser sends it: a box ticked once per declaration, and

@@ -51,13 +51,9 @@ fn formulaire_connexion(etat: &SharedState, csrf: &str, erreur: Option<&str>) ->
 }
 
 fn avec_csrf(etat: &SharedState, statut: StatusCode, erreur: Option<&str>) -> Response {
-    let csrf = crate::web::csrf::nouveau_jeton(etat);
-    let mut r = rendu(statut, formulaire_connexion(etat, &csrf, erreur));
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        poser_cookie(etat, COOKIE_CSRF_GESTION, &csrf, Some(3600)),
-    );
-    r
+    crate::web::csrf::page_avec_jeton(etat, statut, COOKIE_CSRF_GESTION, |csrf| {
+        formulaire_connexion(etat, csrf, erreur)
+    })
 }
 
 async fn connexion_page(State(etat): State<SharedState>) -> Response {

@@ -1,9 +1,34 @@
 //! CSRF tokens: compared in constant time, an empty token never matches.
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use maud::Markup;
 use subtle::ConstantTimeEq;
 
 use crate::SharedState;
+use crate::web::cookies::poser_cookie;
+use crate::web::layout::rendu;
+
+/// The cookie of the candidate side's forms without a session (login, pré-inscription,
+/// « oubli »).
+pub(crate) const COOKIE_CANDIDAT: &str = "depot_csrf";
+
+/// A form page without a session: `formulaire` drawn with a fresh token, and the token set
+/// in the cookie `nom_cookie` (an hour), for the double submit.
+pub(crate) fn page_avec_jeton(
+    etat: &SharedState,
+    statut: StatusCode,
+    nom_cookie: &'static str,
+    formulaire: impl FnOnce(&str) -> Markup,
+) -> Response {
+    let csrf = nouveau_jeton(etat);
+    let mut r = rendu(statut, formulaire(&csrf));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        poser_cookie(etat, nom_cookie, &csrf, Some(3600)),
+    );
+    r
+}
 
 /// A fresh token for a form without a session (logins, pré-inscription): 192 random bits in
 /// hex, set both in a cookie and in the form's hidden field (double submit).
