@@ -648,6 +648,13 @@ fn verdict_pdf(
             element,
         });
     }
+    if c.js_indirect && copie.is_none() {
+        // Code in another object: only the whole parse resolves it to judge it.
+        return Err(Rejet::PdfContenuActif {
+            nom: nom.to_owned(),
+            element: "/JavaScript".to_owned(),
+        });
+    }
     if c.chiffre {
         // Strings and stream data (object streams among them) are encrypted, so the scan saw
         // only part of the file. A document that opens without a password (an owner

@@ -172,8 +172,13 @@ enum Conteneur {
         /// A JavaScript action (`/S /JavaScript`, or a `/JS` key): judged when the
         /// dictionary closes, by its code ([`crate::js_af`]).
         javascript: bool,
-        /// Its `/JS`: `Some(true)` when a literal string holding one allowed `AF…` call.
+        /// Its `/JS`: `Some(true)` when every literal string it was given (a key written
+        /// twice counts twice: readers differ on which they keep) holds one allowed `AF…`
+        /// call.
         code_admis: Option<bool>,
+        /// Its `/JS` refers to another object (`/JS 12 0 R`, a stream in practice): only
+        /// the whole-file parse can resolve it.
+        reference: bool,
     },
     Tableau,
 }
@@ -185,6 +190,9 @@ pub(crate) struct Constats {
     pub actif: Option<String>,
     pub illisible: Option<&'static str>,
     pub pages: u64,
+    /// A JavaScript action whose code is another object (Acrobat writes a form field's
+    /// formatting call in a stream): judged by the whole-file parse, refused without it.
+    pub js_indirect: bool,
 }
 
 /// The cross-reference sections met, their entries, and the last `startxref`: what decides
@@ -597,6 +605,14 @@ impl Syntaxe {
             // A number or `R` of an indirect reference, in key position: not a key.
             return;
         }
+        if let Some(Conteneur::Dict { cle, reference, .. }) = self.pile.last_mut()
+            && cle == b"JS"
+            && n.is_some()
+        {
+            // `/JS 12 0 R`: left to the whole-file parse, not refused here.
+            *reference = true;
+            self.code_js_admis = Some(true);
+        }
         self.noter(None, n);
         self.valeur_scalaire();
     }
@@ -705,9 +721,9 @@ impl Syntaxe {
                 ..
             }) => {
                 if cle == b"JS" {
-                    // A string judged above; anything else (a reference to a stream, a
-                    // number, a dictionary) cannot be read here: not admitted.
-                    *code_admis = Some(admis.unwrap_or(false));
+                    // A string judged above, or a reference noted by `mot`; anything else (a
+                    // name, a dictionary) is no code: not admitted.
+                    *code_admis = Some(code_admis.unwrap_or(true) && admis.unwrap_or(false));
                 }
                 *attend_cle = true;
             }
@@ -731,6 +747,7 @@ impl Syntaxe {
                 cle: Vec::new(),
                 javascript: false,
                 code_admis: None,
+                reference: false,
             }
         } else {
             Conteneur::Tableau
@@ -742,11 +759,13 @@ impl Syntaxe {
             Some(Conteneur::Dict {
                 javascript,
                 code_admis,
+                reference,
                 ..
             }) if dict => {
                 if javascript && code_admis != Some(true) && c.actif.is_none() {
                     c.actif = Some("/JavaScript".to_owned());
                 }
+                c.js_indirect |= javascript && reference;
             }
             Some(Conteneur::Tableau) if !dict => {}
             _ => {

@@ -1112,3 +1112,58 @@ fn javascript_de_mise_en_forme_des_formulaires() {
     );
     assert_eq!(code("niveau-document.pdf", &doc), "pdf_contenu_actif");
 }
+
+/// Acrobat writes a field's formatting call in a stream (`/JS 5 0 R`): the whole parse
+/// reads it and judges it; the streaming scan alone cannot reach it and refuses.
+#[test]
+fn javascript_de_mise_en_forme_dans_un_flux() {
+    let avec_code = |code: &[u8], compresse: bool| {
+        let flux = if compresse {
+            stream("/Filter /FlateDecode", &zlib(code))
+        } else {
+            stream("", code)
+        };
+        pdf_avec(
+            "/AcroForm << /Fields [4 0 R] >>",
+            vec![
+                b"<< /FT /Tx /T (montant) /Rect [100 700 300 720] /Subtype /Widget /P 3 0 R /AA << /F << /S /JavaScript /JS 5 0 R >> >> >>".to_vec(),
+                flux,
+            ],
+            "",
+        )
+    };
+    let format_af = br#"AFNumber_Format(2, 0, 0, 0, "", true);"#;
+    for compresse in [false, true] {
+        let pdf = avec_code(format_af, compresse);
+        assert_eq!(
+            analyser("cerfa.pdf", &pdf, LES_DEUX, 10).map(drop),
+            Ok(()),
+            "compressed: {compresse}"
+        );
+        for morceau in [1, 4096] {
+            assert_eq!(
+                par_morceaux("cerfa.pdf", &pdf, morceau, usize::MAX),
+                "accepte"
+            );
+            assert_eq!(
+                par_morceaux("cerfa.pdf", &pdf, morceau, 0),
+                "pdf_contenu_actif",
+                "scan alone, chunks of {morceau}"
+            );
+        }
+        let alerte = avec_code(b"app.alert(1);", compresse);
+        assert_eq!(code("alerte.pdf", &alerte), "pdf_contenu_actif");
+    }
+    // A key written twice: whichever a reader keeps, both codes must be allowed.
+    for actions in [
+        r#"/F << /S /JavaScript /JS (app.alert\(1\)) /JS (AFDate_FormatEx\("dd/mm/yyyy"\);) >>"#,
+        r#"/F << /S /JavaScript /JS (AFDate_FormatEx\("dd/mm/yyyy"\);) /JS (app.alert\(1\)) >>"#,
+        r#"/F << /S /JavaScript /JS (app.alert\(1\)) /JS 9 0 R >>"#,
+    ] {
+        assert_eq!(
+            code("double.pdf", &formulaire(actions)),
+            "pdf_contenu_actif",
+            "{actions}"
+        );
+    }
+}
