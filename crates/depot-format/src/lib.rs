@@ -16,8 +16,8 @@
 //! 5. a PDF has `%%EOF` in its last KiB, trailing NUL/white-space padding aside (not
 //!    truncated), opens without a password (one encrypted with an owner password only is
 //!    decrypted by the whole parse and checked whole; without the whole parse, refused),
-//!    has at least one
-//!    page, and carries no active content: `/JavaScript`, `/JS`, `/Launch`,
+//!    has at least one page its page tree reaches (the whole parse walks it; the scan
+//!    counts page dictionaries), and carries no active content: `/JavaScript`, `/JS`, `/Launch`,
 //!    `/EmbeddedFile(s)`, an embedded file stream `/EF` or a `/FileAttachment` annotation
 //!    (attachments by structure, with or without their optional `/Type`),
 //!    `/RichMedia`, `/XFA`, actions that import, submit or open another file (`/ImportData`,
@@ -723,14 +723,71 @@ fn analyser_pdf(nom: &str, contenu: &[u8]) -> Result<Caracteristiques, Rejet> {
             element,
         });
     }
-    let pages =
-        catch_unwind(AssertUnwindSafe(|| doc.get_pages().len())).map_err(|_| illisible())?;
+    let pages = compter_pages(&doc);
     if pages == 0 {
         return Err(illisible());
     }
     Ok(Caracteristiques::Pdf {
         pages: u32::try_from(pages).unwrap_or(u32::MAX),
     })
+}
+
+/// Pages a reader reaches from the catalogue: the trailer's `/Root`, its `/Pages`, then
+/// `/Kids` down to the leaves, counting only the leaves that resolve to a dictionary.
+///
+/// lopdf's own count keeps a kid that does not load as a blank page (as MuPDF renders it),
+/// so a page tree lost in a broken object stream still counted its pages; here a kid that
+/// does not resolve counts for nothing, and a document with no page that resolves is
+/// unreadable (issue 14). No recursion (a node stack), each node visited once (a loop of
+/// `/Kids` ends), and at most as many steps as the document has objects.
+fn compter_pages(doc: &lopdf::Document) -> usize {
+    use lopdf::Object;
+    type Noeud<'a> = (Option<lopdf::ObjectId>, &'a lopdf::Dictionary);
+    fn resoudre<'a>(doc: &'a lopdf::Document, o: &'a Object) -> Option<Noeud<'a>> {
+        match o {
+            Object::Reference(id) => match doc.objects.get(id) {
+                Some(Object::Dictionary(d)) => Some((Some(*id), d)),
+                _ => None,
+            },
+            Object::Dictionary(d) => Some((None, d)),
+            _ => None,
+        }
+    }
+    let Some((_, catalogue)) = doc.trailer.get(b"Root").ok().and_then(|o| resoudre(doc, o)) else {
+        return 0;
+    };
+    let Some(racine) = catalogue.get(b"Pages").ok().and_then(|o| resoudre(doc, o)) else {
+        return 0;
+    };
+    let mut vus = std::collections::HashSet::new();
+    let mut pile = vec![racine];
+    let mut pas = doc.objects.len().saturating_add(1);
+    let mut pages = 0usize;
+    while let Some((id, noeud)) = pile.pop() {
+        if pas == 0 {
+            break;
+        }
+        pas -= 1;
+        if id.is_some_and(|id| !vus.insert(id)) {
+            continue;
+        }
+        let kids = match noeud.get(b"Kids") {
+            Ok(Object::Array(a)) => Some(a),
+            Ok(Object::Reference(r)) => match doc.objects.get(r) {
+                Some(Object::Array(a)) => Some(a),
+                _ => None,
+            },
+            _ => None,
+        };
+        match (noeud.get(b"Type"), kids) {
+            (Ok(Object::Name(t)), _) if t == b"Page" => pages += 1,
+            (_, Some(kids)) => pile.extend(kids.iter().filter_map(|k| resoudre(doc, k))),
+            // A leaf without `/Type`: readers take it for a page.
+            (Err(_), None) => pages += 1,
+            _ => {}
+        }
+    }
+    pages
 }
 
 /// Walks every parsed object (object streams included) without recursion, so a deeply

@@ -1113,6 +1113,123 @@ fn javascript_de_mise_en_forme_des_formulaires() {
     assert_eq!(code("niveau-document.pdf", &doc), "pdf_contenu_actif");
 }
 
+/// A PDF whose page tree (objects 2 and 3) is stored in an object stream (object 4) whose
+/// header gives object 3 at `decalage_3` (`None`: where it is), indexed by a
+/// cross-reference stream (object 5) declaring `longueur_xref` (`None`: its true length).
+fn arbre_en_flux_d_objets(decalage_3: Option<usize>, longueur_xref: Option<usize>) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n".to_vec();
+    let pos1 = out.len();
+    out.extend_from_slice(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+    let (o2, o3) = (
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    );
+    let entete = format!("2 0 3 {:<5}", decalage_3.unwrap_or(o2.len() + 1));
+    let objstm = zlib(format!("{entete}{o2}\n{o3}").as_bytes());
+    let pos4 = out.len();
+    out.extend_from_slice(b"4 0 obj\n");
+    out.extend_from_slice(&stream(
+        &format!(
+            "/Type /ObjStm /N 2 /First {} /Filter /FlateDecode",
+            entete.len()
+        ),
+        &objstm,
+    ));
+    out.extend_from_slice(b"\nendobj\n");
+    let pos5 = out.len();
+    let mut lignes = Vec::new();
+    for (t, a, b) in [
+        (0u8, 0u32, 65535u16),
+        (1, pos1 as u32, 0),
+        (2, 4, 0),
+        (2, 4, 1),
+        (1, pos4 as u32, 0),
+        (1, pos5 as u32, 0),
+    ] {
+        lignes.push(t);
+        lignes.extend_from_slice(&a.to_be_bytes());
+        lignes.extend_from_slice(&b.to_be_bytes());
+    }
+    let lignes = zlib(&lignes);
+    let longueur = longueur_xref.unwrap_or(lignes.len());
+    out.extend_from_slice(
+        format!(
+            "5 0 obj\n<< /Type /XRef /Size 6 /W [1 4 2] /Root 1 0 R /Filter /FlateDecode /Length {longueur} >>\nstream\n"
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(&lignes);
+    out.extend_from_slice(format!("\nendstream\nendobj\nstartxref\n{pos5}\n%%EOF\n").as_bytes());
+    out
+}
+
+/// Issue 14, false acceptance 3: a page tree no reader can resolve. lopdf counts a kid that
+/// does not load as a (blank) page; the whole parse walks the tree itself and counts only
+/// pages that resolve. Decided by the whole parse: the streaming scan alone (files above
+/// `PDF_ANALYSE_COMPLETE_MAX`) counts page dictionaries, wherever they are.
+#[test]
+fn arbre_des_pages_introuvable_illisible() {
+    let complet = |nom: &str, pdf: &[u8]| match analyser(nom, pdf, LES_DEUX, 10) {
+        Ok(_) => "accepte",
+        Err(r) => r.code(),
+    };
+    assert_eq!(
+        complet("sain.pdf", &arbre_en_flux_d_objets(None, None)),
+        "accepte"
+    );
+    assert_eq!(
+        complet("objet-perdu.pdf", &arbre_en_flux_d_objets(Some(9999), None)),
+        "pdf_illisible"
+    );
+    // A cross-reference stream with a wrong `/Length` and one `endstream`: readers (and
+    // lopdf) find its end and open the file; with its object stream broken too, nothing
+    // resolves.
+    for longueur in [3, 4000] {
+        for (decalage, verdict) in [(None, "accepte"), (Some(9999), "pdf_illisible")] {
+            assert_eq!(
+                complet(
+                    &format!("xref-longueur-{longueur}.pdf"),
+                    &arbre_en_flux_d_objets(decalage, Some(longueur))
+                ),
+                verdict,
+                "{longueur} {decalage:?}"
+            );
+        }
+    }
+    // A kid that is not there, while a page dictionary nobody points to is.
+    let orphelin = pdf_depuis_objets(
+        &[
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            b"<< /Type /Pages /Kids [9 0 R] /Count 1 >>".to_vec(),
+            b"<< /Type /Page /MediaBox [0 0 595 842] >>".to_vec(),
+        ],
+        1,
+        "",
+    );
+    assert_eq!(complet("page-orpheline.pdf", &orphelin), "pdf_illisible");
+    // A loop of /Kids ends, a leaf without /Type is a page, and a tree of two levels counts
+    // its leaves.
+    let boucle = pdf_depuis_objets(
+        &[
+            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+            b"<< /Type /Pages /Kids [3 0 R 2 0 R 4 0 R] /Count 3 >>".to_vec(),
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>".to_vec(),
+            b"<< /Type /Pages /Kids [5 0 R 6 0 R] /Count 2 /Parent 2 0 R >>".to_vec(),
+            b"<< /Type /Page /Parent 4 0 R /MediaBox [0 0 595 842] >>".to_vec(),
+            b"<< /Parent 4 0 R /MediaBox [0 0 595 842] >>".to_vec(),
+        ],
+        1,
+        "",
+    );
+    match analyser("boucle.pdf", &boucle, LES_DEUX, 10) {
+        Ok(e) => assert!(
+            matches!(e.caracteristiques, Caracteristiques::Pdf { pages: 3 }),
+            "{e:?}"
+        ),
+        Err(r) => panic!("boucle.pdf: {r:?}"),
+    }
+}
+
 /// Acrobat writes a field's formatting call in a stream (`/JS 5 0 R`): the whole parse
 /// reads it and judges it; the streaming scan alone cannot reach it and refuses.
 #[test]
