@@ -1131,7 +1131,9 @@ impl ScannerPdf {
         match &mut f.contenu {
             Contenu::Ignore => {}
             Contenu::ObjetsBruts(s) => {
-                lire_objets(s, octets, c);
+                if !lire_objets(s, octets, c) {
+                    f.contenu = Contenu::Ignore;
+                }
             }
             Contenu::XrefBrut(d) => {
                 if let Err(e) = d.lire(octets, xref) {
@@ -1141,8 +1143,11 @@ impl ScannerPdf {
             }
             Contenu::ObjetsComprimes(z, s) => {
                 let r = decompresser(z, octets, &mut f.decompresse, |morceau| {
-                    lire_objets(s, morceau, c);
-                    Ok(())
+                    if lire_objets(s, morceau, c) {
+                        Ok(())
+                    } else {
+                        Err("flux dans un flux d'objets")
+                    }
                 });
                 if let Err(e) = r {
                     c.illisible.get_or_insert(e);
@@ -1206,16 +1211,20 @@ impl ScannerPdf {
     }
 }
 
-fn lire_objets(s: &mut Syntaxe, mut octets: &[u8], c: &mut Constats) {
+/// Reads data of an object stream; `false` when it holds a stream (not PDF): the file is
+/// unreadable and the rest of this object stream is not read — whatever the chunking, so
+/// that the verdict does not depend on where the chunks end (found by the fuzzer).
+fn lire_objets(s: &mut Syntaxe, mut octets: &[u8], c: &mut Constats) -> bool {
     let mut rien = Renvois::default();
     while !octets.is_empty() {
         let (n, action) = s.lire(octets, 0, c, &mut rien);
         octets = &octets[n..];
         if let Action::DebutFlux = action {
             c.illisible.get_or_insert("flux dans un flux d'objets");
-            return;
+            return false;
         }
     }
+    true
 }
 
 /// Inflates `entree`, handing the output to `sortie` in pieces, within the per-stream
