@@ -89,9 +89,10 @@ impl DateLimite {
         }
     }
 
-    /// The deadline as an e-mail says it, without ambiguity about midnight: « le jeudi 17
-    /// avril 2025 à 23 h 59, heure de Paris », or for an exact instant « le jeudi 17 avril
-    /// 2025 avant 18 h 00, heure de Paris ».
+    /// The last minute on time, as the pages and e-mails say it after « au plus tard »,
+    /// without ambiguity about midnight: « le jeudi 17 avril 2025 à 23 h 59, heure de
+    /// Paris »; for an exact instant, the minute before it (18:00 → « à 17 h 59 »; a
+    /// reopening until 00:00 → the day before « à 23 h 59 »).
     pub fn au_plus_tard(&self) -> String {
         if self.precision == Precision::Jour {
             return format!(
@@ -99,13 +100,43 @@ impl DateLimite {
                 date_en_lettres(self.dernier_jour())
             );
         }
-        let p = self.paris();
+        let p = (self.instant - chrono::Duration::seconds(1)).with_timezone(&Paris);
         format!(
-            "le {} avant {} h {:02}, heure de Paris",
+            "le {} à {} h {:02}, heure de Paris",
             date_en_lettres(p.date_naive()),
             p.hour(),
             p.minute()
         )
+    }
+
+    /// What is left before the deadline, for a candidate looking at the page at `now`:
+    /// « il vous reste 13 jours » (calendar days in Paris up to the last day on time), on the
+    /// last day « il vous reste 5 h 12 min » (« il vous reste 8 min », « il vous reste moins
+    /// d'une minute »), and « la date limite est dépassée » after it.
+    pub fn temps_restant(&self, now: DateTime<Utc>) -> String {
+        if self.est_depassee(now) {
+            return "la date limite est dépassée".to_owned();
+        }
+        let aujourd_hui = now.with_timezone(&Paris).date_naive();
+        let jours = (self.dernier_jour() - aujourd_hui).num_days();
+        if jours > 1 {
+            return format!("il vous reste {jours} jours");
+        }
+        if jours == 1 {
+            return "il vous reste 1 jour".to_owned();
+        }
+        let minutes = (self.instant - now).num_minutes();
+        match (minutes / 60, minutes % 60) {
+            (0, 0) => "il vous reste moins d'une minute".to_owned(),
+            (0, m) => format!("il vous reste {m} min"),
+            (h, m) => format!("il vous reste {h} h {m:02} min"),
+        }
+    }
+
+    /// Whether `now` is in the last 48 hours before the deadline (the pages then show a
+    /// banner).
+    pub fn est_proche(&self, now: DateTime<Utc>) -> bool {
+        !self.est_depassee(now) && self.instant - now <= chrono::Duration::hours(48)
     }
 
     /// The same instant in another zone, e.g. a candidate in `America/Guadeloupe`:
@@ -292,6 +323,55 @@ mod tests {
         assert!(d.est_depassee(t("2025-04-18T00:00:00.000+02:00")));
         assert_eq!(d.libelle(), "jeudi 17 avril 2025 à minuit (heure de Paris)");
         assert_eq!(rfc3339_paris(d.instant()), "2025-04-18T00:00:00.000+02:00");
+    }
+
+    #[test]
+    fn temps_restant_en_jours_puis_en_heures() {
+        let d = DateSaisie::parse("2026-12-14")
+            .unwrap()
+            .comme_limite()
+            .unwrap();
+        let reste = |s: &str| d.temps_restant(t(s));
+        assert_eq!(reste("2026-12-01T08:00:00+01:00"), "il vous reste 13 jours");
+        // Calendar days in Paris: 23:30 on the 12th is 2 days before the last day.
+        assert_eq!(reste("2026-12-12T23:30:00+01:00"), "il vous reste 2 jours");
+        assert_eq!(reste("2026-12-13T00:10:00+01:00"), "il vous reste 1 jour");
+        assert_eq!(
+            reste("2026-12-14T18:48:00+01:00"),
+            "il vous reste 5 h 12 min"
+        );
+        assert_eq!(reste("2026-12-14T23:40:00+01:00"), "il vous reste 20 min");
+        assert_eq!(
+            reste("2026-12-14T23:59:30+01:00"),
+            "il vous reste moins d'une minute"
+        );
+        assert_eq!(
+            reste("2026-12-15T00:00:00+01:00"),
+            "la date limite est dépassée"
+        );
+        assert!(!d.est_proche(t("2026-12-12T23:59:59+01:00")));
+        assert!(d.est_proche(t("2026-12-13T00:00:00+01:00")));
+        assert!(d.est_proche(t("2026-12-14T23:59:59+01:00")));
+        assert!(!d.est_proche(t("2026-12-15T00:00:00+01:00")));
+        // An exact-instant deadline at 17:00: its own day is the last.
+        let h = DateLimite::a_l_instant(t("2026-03-29T17:00:00+02:00"));
+        assert_eq!(
+            h.temps_restant(t("2026-03-28T17:00:00+01:00")),
+            "il vous reste 1 jour"
+        );
+        assert_eq!(
+            h.temps_restant(t("2026-03-29T09:30:00+02:00")),
+            "il vous reste 7 h 30 min"
+        );
+        assert_eq!(
+            h.au_plus_tard(),
+            "le dimanche 29 mars 2026 à 16 h 59, heure de Paris"
+        );
+        let minuit = DateLimite::a_l_instant(t("2025-04-22T00:00:00+02:00"));
+        assert_eq!(
+            minuit.au_plus_tard(),
+            "le lundi 21 avril 2025 à 23 h 59, heure de Paris"
+        );
     }
 
     #[test]

@@ -59,6 +59,24 @@ impl Identite {
     pub fn parse(nom: &str, prenom: &str, email: &str) -> Result<Self, Refus> {
         let nom = texte_propre("nom", nom, 100)?;
         let prenom = texte_propre("prenom", prenom, 100)?;
+        let email = Self::verifier_email(email)?;
+        Ok(Self { nom, prenom, email })
+    }
+
+    /// Every field's refusal at once, in the form's order (a form shows them all, next to
+    /// each field): the same rules as [`Identite::parse`], which stops at the first.
+    pub fn erreurs(nom: &str, prenom: &str, email: &str) -> Vec<Refus> {
+        [
+            texte_propre("nom", nom, 100).err(),
+            texte_propre("prenom", prenom, 100).err(),
+            Self::verifier_email(email).err(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    fn verifier_email(email: &str) -> Result<String, Refus> {
         let email = texte_propre("email", email, 254)?;
         let valide = match email.split_once('@') {
             Some((local, domaine)) => {
@@ -77,7 +95,7 @@ impl Identite {
                 raison: "saisissez une adresse de la forme prenom.nom@exemple.fr.".to_owned(),
             });
         }
-        Ok(Self { nom, prenom, email })
+        Ok(email)
     }
 
     /// Family name.
@@ -787,7 +805,8 @@ impl Dossier {
                 "Votre dossier est clôturé, il est en cours d'instruction.".to_owned()
             }
             EtatLu::Ouvert => format!(
-                "Votre inscription ne sera prise en compte qu'après la clôture de votre dossier : déposez les pièces demandées, puis cliquez sur « Clôturer mon inscription » avant le {limite}."
+                "Votre inscription ne sera prise en compte qu'après la clôture de votre dossier : déposez les pièces demandées, puis cliquez sur « Clôturer mon inscription » au plus tard {}.",
+                self.limite_depot(concours).au_plus_tard()
             ),
             EtatLu::NonClotureHorsDelai => format!(
                 "Votre dossier n'a pas été clôturé avant le {limite} : votre inscription n'est pas prise en compte."

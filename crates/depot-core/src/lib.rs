@@ -91,7 +91,7 @@ pub use auth::{
 pub use calendrier::{DateLimite, DateSaisie, ErreurDate};
 pub use config::{Calendrier, Concours, Declaration, ErreurConfig, Exigence, PieceSpec, Voie};
 pub use dossier::{
-    Dossier, Etat, EtatLu, Evenement, Fichier, Identite, Journal, Quoi, RuptureJournal,
+    Acteur, Dossier, Etat, EtatLu, Evenement, Fichier, Identite, Journal, Quoi, RuptureJournal,
     StatutPiece, reconstituer_journal, verifier_journal,
 };
 pub use erreur::{Categorie, ErreurEnvoi, ErreurEspace, PieceNommee, Refus, StorageError};

@@ -332,7 +332,7 @@ fn forclusion_et_reouverture() {
         let c = b.e.consulter(&n).await.unwrap();
         let m = c.dossier.message_etat(&c.concours, c.maintenant);
         assert!(
-            m.contains("avant le mardi 22 avril 2025 à 0 h 00 (heure de Paris)"),
+            m.contains("au plus tard le lundi 21 avril 2025 à 23 h 59, heure de Paris"),
             "{m}"
         );
         // Reopening an open dossier is not a thing.

@@ -69,3 +69,32 @@ fn les_pannes_de_stockage_ne_fuient_pas_vers_le_candidat() {
     assert!(!e.message().contains("bucket"));
     println!("{:<26} {}", e.code(), e.message());
 }
+
+/// A form shows every field's problem at once: `Identite::erreurs` gives them all, in the
+/// form's order, with the same rules as `Identite::parse` (which stops at the first).
+#[test]
+fn identite_toutes_les_erreurs_a_la_fois() {
+    use depot_core::Identite;
+    let champs = |n: &str, p: &str, e: &str| {
+        Identite::erreurs(n, p, e)
+            .into_iter()
+            .map(|r| match r {
+                Refus::ChampInvalide { champ, .. } => champ,
+                autre => panic!("{autre:?}"),
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(champs("", " ", "x"), ["nom", "prenom", "email"]);
+    assert_eq!(champs("Durand", "", "camille@exemple.fr"), ["prenom"]);
+    assert_eq!(
+        champs(&"a".repeat(101), "Camille", "pas une adresse"),
+        ["nom", "email"]
+    );
+    assert!(champs("Durand", "Camille", "camille@exemple.fr").is_empty());
+    assert!(Identite::parse("Durand", "Camille", "camille@exemple.fr").is_ok());
+    // The first of `erreurs` is what `parse` refuses with.
+    assert_eq!(
+        Identite::parse("", "Camille", "x").unwrap_err(),
+        Identite::erreurs("", "Camille", "x")[0]
+    );
+}
