@@ -2,7 +2,8 @@
 # Runs every test of the workspace on a fresh machine: installs and starts what the tests
 # need, runs them, stops what it started. Used by CI (.ci/run) and by developers alike.
 #
-# - Chromium and chromedriver (Debian) for the browser test;
+# - Chromium and chromedriver (Debian) for the browser test, with axe-core (npm, into
+#   target/tools/) for its accessibility checks, exported as DEPOT_TEST_AXE;
 # - schemathesis (PyPI, same venv) for the API contract test, exported as
 #   DEPOT_TEST_SCHEMATHESIS;
 # - PostgreSQL (Debian) for depot-postgres: a throw-away cluster under target/, on a free
@@ -34,6 +35,26 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   else
     echo "== chromium/chromedriver missing and cannot be installed here: the browser test will say so" >&2
   fi
+fi
+
+# ---- axe-core (npm) for the accessibility checks of the browser test ---------------------
+axe_version=4.10.3
+axe="$outils/axe-$axe_version/node_modules/axe-core/axe.min.js"
+if [ ! -f "$axe" ]; then
+  if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing npm"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+  fi
+  if command -v npm >/dev/null 2>&1; then
+    echo "== installing axe-core $axe_version (npm)"
+    npm install --silent --no-audit --no-fund --prefix "$outils/axe-$axe_version" "axe-core@$axe_version" >/dev/null
+  fi
+fi
+if [ -f "$axe" ]; then
+  export DEPOT_TEST_AXE="$axe"
+else
+  echo "== axe-core missing and cannot be installed here: the browser test will say so" >&2
 fi
 
 port_libre() {

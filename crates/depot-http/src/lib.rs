@@ -51,6 +51,7 @@ pub use extraction::{Corps, Ip};
 
 pub use erreur::ErreurApi;
 use session::{Limiteur, SessionOuverte, Sessions};
+pub use web::marque::{Couleur, Logo, Marque};
 
 /// HTTP-level settings.
 #[derive(Debug, Clone)]
@@ -75,6 +76,8 @@ pub struct Config {
     pub preinscriptions_par_heure: usize,
     /// File operations (deposits and deletions) allowed per dossier per hour (0: no limit).
     pub operations_par_heure: usize,
+    /// The CDG's name, logo and colour on the pages.
+    pub marque: web::marque::Marque,
 }
 
 impl Default for Config {
@@ -89,6 +92,7 @@ impl Default for Config {
             limitation: session::Regles::default(),
             preinscriptions_par_heure: 10,
             operations_par_heure: 100,
+            marque: web::marque::Marque::default(),
         }
     }
 }
@@ -183,6 +187,10 @@ pub fn router(espace: Arc<Espace>, config: Config) -> Router {
     depots
         .merge(reste)
         .route("/static/depot.css", get(web::layout::css))
+        .route("/static/depot.js", get(web::layout::js))
+        .route("/static/marque.css", get(web::marque::css))
+        .route("/static/logo", get(web::marque::logo))
+        .route("/accessibilite", get(web::accessibilite::declaration))
         .merge(sante::routes())
         .layer(middleware::from_fn_with_state(
             etat.clone(),

@@ -158,3 +158,15 @@ pub fn est_ouvert(c: &Consultation) -> bool {
 pub fn recepisse_json(r: &Recepisse) -> serde_json::Value {
     serde_json::to_value(r).unwrap_or(serde_json::Value::Null)
 }
+
+/// The colour of the state box: green only for good news.
+pub(crate) fn classe_etat(e: depot_core::EtatLu) -> &'static str {
+    use depot_core::EtatLu as E;
+    match e {
+        E::Cloture | E::Recevable => "succes",
+        E::Ouvert => "info",
+        E::Incomplet => "attention",
+        E::NonClotureHorsDelai | E::Rejete => "erreur",
+        _ => "info",
+    }
+}

@@ -218,9 +218,45 @@ async fn cookies_csrf_et_en_tetes() {
             "{chemin}: {page}"
         );
     }
-    // Without a session, pages redirect to the login.
+    // Without a session, pages redirect to the login, which returns there afterwards; with
+    // a session that ended, it says so.
     let r = c.get(format!("{base}/dossier")).send().await.unwrap();
-    assert_eq!(r.headers()["location"], "/connexion");
+    assert_eq!(r.headers()["location"], "/connexion?retour=/dossier");
+    let r = c
+        .get(format!("{base}/dossier/pieces/piece-identite"))
+        .header("cookie", "depot_session=plus-valable")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["location"],
+        "/connexion?retour=/dossier/pieces/piece-identite&expiree=1"
+    );
+    // The script's requests get 401, not a redirect they would follow.
+    let r = c
+        .get(format!("{base}/dossier/session"))
+        .header("x-depot-script", "session")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // Only the candidate's own pages are places to return to.
+    for ailleurs in [
+        "https%3A%2F%2Fexemple.org%2F",
+        "%2F%2Fexemple.org%2Fdossier",
+        "/dossier/../gestion",
+        "/gestion",
+    ] {
+        let page = c
+            .get(format!("{base}/connexion?retour={ailleurs}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!page.contains("name=\"retour\""), "{ailleurs}");
+    }
     // The API does not accept the cookie (no CSRF protection there): Bearer only.
     let r = c
         .get(format!("{base}/api/v1/dossier"))
@@ -277,13 +313,36 @@ async fn preinscription_par_le_formulaire() {
         ("prenom", "Camille"),
         ("email", "camille@exemple.fr"),
         ("mot_de_passe", "lune verte sur le toit de Laval"),
+        ("confirmation", "lune verte sur le toit de Laval"),
     ];
     // No voie chosen (a radio left empty sends nothing): the rules' French sentence, with
     // the form again, not a malformed-request error.
     let r = envoyer(identite.to_vec()).await;
     assert_eq!(r.status(), 422);
     let page = r.text().await.unwrap();
-    assert!(page.contains("voie"), "{page}");
+    assert!(page.contains("Voie d'accès : choisissez"), "{page}");
+    // Every problem at once, each linked to its field, what was typed kept.
+    let r = envoyer(vec![
+        ("voie", "interne"),
+        ("nom", "Durand"),
+        ("prenom", ""),
+        ("email", "camille"),
+        ("mot_de_passe", "lune verte sur le toit de Laval"),
+        ("confirmation", "lune verte sur le toit"),
+    ])
+    .await;
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Le formulaire contient 3 erreurs"), "{page}");
+    for lien in ["href=\"#prenom\"", "href=\"#email\"", "href=\"#mdp2\""] {
+        assert!(page.contains(lien), "{lien}: {page}");
+    }
+    assert!(page.contains("value=\"Durand\"") && page.contains("value=\"camille\""));
+    assert!(page.contains("aria-describedby=\"email-erreur\""));
+    assert!(
+        !page.contains("lune verte"),
+        "passwords are never written back"
+    );
     // Two ticked boxes: two declarations.
     let mut champs = identite.to_vec();
     champs.extend([
@@ -620,4 +679,90 @@ async fn la_page_publique_verifie_un_recepisse() {
         page.contains("Choisissez le fichier du récépissé"),
         "{page}"
     );
+}
+
+/// The deadline on the pages: the time left, a banner in the last 48 hours (hours and
+/// minutes on the last day), the login page saying it too, nothing left to count after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn la_date_limite_et_le_temps_qui_reste() {
+    let horloge = Arc::new(HorlogeFixe::new(pendant_preinscription()));
+    let espace = Arc::new(
+        Espace::new(
+            vec![concours_du_seed()],
+            Ports::en_memoire().avec_horloge(horloge.clone()),
+        )
+        .unwrap(),
+    );
+    let mdp = "lune verte sur le toit de Laval";
+    let numero = espace
+        .preinscrire(
+            None,
+            DemandePreinscription {
+                voie: Voie::Externe,
+                nom: "D".into(),
+                prenom: "C".into(),
+                email: "c@exemple.fr".into(),
+                declarations: vec![],
+                mot_de_passe: MotDePasse::from(mdp),
+            },
+        )
+        .await
+        .unwrap();
+    let base = commun::servir(depot_http::router(espace.clone(), Default::default())).await;
+    let c = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    // Each instant: a fresh login (the clock jumps days), then the dossier page.
+    let voir = |quand: &'static str| {
+        let (c, base, horloge, numero) = (c.clone(), base.clone(), horloge.clone(), numero.clone());
+        async move {
+            horloge.regler(quand.parse().unwrap());
+            let r = c.get(format!("{base}/connexion")).send().await.unwrap();
+            let paire = r.headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_owned();
+            let connexion = r.text().await.unwrap();
+            let r = c
+                .post(format!("{base}/connexion"))
+                .header("cookie", &paire)
+                .form(&[
+                    ("csrf", csrf(&connexion).as_str()),
+                    ("numero", numero.as_str()),
+                    ("mot_de_passe", mdp),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let session = r
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .find(|v| v.starts_with("depot_session="))
+                .unwrap();
+            let session = session.split(';').next().unwrap().to_owned();
+            let dossier = commun::page(&c, &format!("{base}/dossier"), &session).await;
+            (connexion, dossier)
+        }
+    };
+    let (connexion, dossier) = voir("2025-04-10T10:00:00+02:00").await;
+    assert!(connexion.contains("il vous reste 7 jours"), "{connexion}");
+    assert!(dossier.contains("il vous reste 7 jours"));
+    assert!(!dossier.contains("Date limite proche"));
+    let (connexion, dossier) = voir("2025-04-16T12:00:00+02:00").await;
+    assert!(dossier.contains("Date limite proche"), "{dossier}");
+    assert!(dossier.contains("il vous reste 1 jour"));
+    assert!(connexion.contains("echeance alerte attention"));
+    let (_, dossier) = voir("2025-04-17T23:40:00+02:00").await;
+    assert!(dossier.contains("Date limite proche"));
+    assert!(dossier.contains("il vous reste 20 min"), "{dossier}");
+    let (connexion, dossier) = voir("2025-04-18T00:00:00+02:00").await;
+    assert!(!dossier.contains("Date limite proche") && !dossier.contains("il vous reste"));
+    assert!(dossier.contains("n'a pas été clôturé"), "{dossier}");
+    assert!(!connexion.contains("clôturez votre inscription au plus tard"));
 }

@@ -30,6 +30,7 @@ use crate::vue::est_ouvert;
 use crate::web::cookies::{cookie, poser_cookie};
 use crate::web::csrf::page_avec_jeton;
 use crate::web::erreur::page_erreur;
+use crate::web::flash::Flash;
 use crate::web::layout::{alerte, page, rendu, taille_en_mots};
 use crate::{ErreurApi, SharedState};
 
@@ -48,6 +49,7 @@ pub fn routes() -> Router<SharedState> {
             get(preinscription_page).post(preinscription),
         )
         .route("/dossier", get(dossier))
+        .route("/dossier/session", get(session_restante))
         .route("/dossier/pieces/{code}", get(piece))
         .route("/dossier/fichiers/{id}", get(voir))
         .route(
@@ -72,18 +74,56 @@ impl AuthPage {
     }
 }
 
+/// The header the pages' script sends with its requests: a refusal then comes as a status
+/// the script reads, not as a redirect it would follow.
+pub(crate) const ENTETE_SCRIPT: &str = "x-depot-script";
+
 impl FromRequestParts<SharedState> for AuthPage {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, etat: &SharedState) -> Result<Self, Response> {
-        let vers_connexion = || Redirect::to(&etat.chemin("/connexion")).into_response();
-        let jeton = cookie(&parts.headers, COOKIE_SESSION).ok_or_else(vers_connexion)?;
-        match etat.sessions.verifier(&jeton, etat.now()).await {
-            Ok(Some(session)) => Ok(Self { session }),
-            Ok(None) => Err(vers_connexion()),
-            Err(e) => Err(ErreurApi::from(e).into_response()),
+        let jeton = cookie(&parts.headers, COOKIE_SESSION);
+        if let Some(j) = &jeton {
+            match etat.sessions.verifier(j, etat.now()).await {
+                Ok(Some(session)) => return Ok(Self { session }),
+                Ok(None) => {}
+                Err(e) => return Err(ErreurApi::from(e).into_response()),
+            }
         }
+        if parts.headers.contains_key(ENTETE_SCRIPT) {
+            return Err(StatusCode::UNAUTHORIZED.into_response());
+        }
+        // Back to the login, which returns here afterwards; « expirée » when a session
+        // cookie came (it ended while the candidate was away).
+        let mut cible = format!("/connexion?retour={}", parts.uri.path());
+        if jeton.is_some() {
+            cible.push_str("&expiree=1");
+        }
+        let cible = if retour_valide(parts.uri.path()).is_some() {
+            cible
+        } else {
+            "/connexion".to_owned()
+        };
+        Err(Redirect::to(&etat.chemin(&cible)).into_response())
     }
+}
+
+/// A page of the candidate's own espace to return to after login: `/dossier` and below,
+/// plain characters only (never another site, never a path a client could bend).
+fn retour_valide(chemin: &str) -> Option<&str> {
+    let propre = chemin.len() <= 200
+        && (chemin == "/dossier" || chemin.starts_with("/dossier/"))
+        && !chemin.contains("//")
+        && !chemin.contains("..")
+        && chemin
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.'));
+    // A form's address that has no page of its own leads to the dossier.
+    propre.then_some(if chemin == "/dossier/complements" {
+        "/dossier"
+    } else {
+        chemin
+    })
 }
 
 fn verifier_csrf(auth: &AuthPage, recu: &str) -> Result<(), ErreurApi> {
@@ -109,19 +149,37 @@ async fn accueil(
     })))
 }
 
+/// Where the login form was reached from: the page to return to, and whether a session
+/// had just expired.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ParamsConnexion {
+    retour: Option<String>,
+    expiree: Option<String>,
+}
+
 fn formulaire_connexion(
     etat: &SharedState,
     csrf: &str,
     numero: &str,
     erreur: Option<&str>,
+    params: &ParamsConnexion,
 ) -> Markup {
+    let retour = params.retour.as_deref().and_then(retour_valide);
     page(
         etat,
         "Connexion à votre espace sécurisé",
         html! {
             @if let Some(e) = erreur { (alerte(e)) }
+            @else if params.expiree.is_some() {
+                div class="alerte attention" role="status" {
+                    p { strong { "Votre session a expiré" } " après 30 minutes sans activité, pour protéger votre dossier. Reconnectez-vous : vous reviendrez à la page où vous étiez. Un fichier que vous étiez en train d'envoyer n'a pas été enregistré : déposez-le de nouveau." }
+                }
+            }
+            (echeances_connexion(etat))
             form method="post" action=(etat.chemin("/connexion")) class="carte" {
                 input type="hidden" name="csrf" value=(csrf);
+                @if let Some(r) = retour { input type="hidden" name="retour" value=(r); }
                 p {
                     label for="numero" { "Identifiant (n° de dossier présent sur votre dossier d'inscription)" }
                     input id="numero" name="numero" type="text" required autocomplete="username" value=(numero) placeholder="2025-ANI-7K3Q9P";
@@ -142,9 +200,29 @@ fn formulaire_connexion(
     )
 }
 
-async fn connexion_page(State(etat): State<SharedState>) -> Response {
+/// The deadlines of the concours served, on the login page: a candidate who has not logged
+/// in yet sees how long is left.
+fn echeances_connexion(etat: &SharedState) -> Markup {
+    let now = etat.now();
+    html! {
+        @for k in etat.espace.concours() {
+            @let limite = k.calendrier.depot_cloture;
+            @if !limite.est_depassee(now) {
+                p class=(if limite.est_proche(now) { "echeance alerte attention" } else { "echeance" }) {
+                    (k.intitule) " : clôturez votre inscription au plus tard "
+                    strong { (limite.au_plus_tard()) } " — " (limite.temps_restant(now)) "."
+                }
+            }
+        }
+    }
+}
+
+async fn connexion_page(
+    State(etat): State<SharedState>,
+    Query(params): Query<ParamsConnexion>,
+) -> Response {
     page_avec_jeton(&etat, StatusCode::OK, COOKIE_CSRF, |csrf| {
-        formulaire_connexion(&etat, csrf, "", None)
+        formulaire_connexion(&etat, csrf, "", None, &params)
     })
 }
 
@@ -153,6 +231,8 @@ struct FormConnexion {
     csrf: String,
     numero: String,
     mot_de_passe: MotDePasse,
+    #[serde(default)]
+    retour: Option<String>,
 }
 
 async fn connexion(
@@ -163,6 +243,10 @@ async fn connexion(
 ) -> Response {
     // Double-submit token: the hidden field must match the cookie set with the form.
     let csrf_ok = crate::web::csrf::double_soumission_valide(&headers, COOKIE_CSRF, &f.csrf);
+    let params = ParamsConnexion {
+        retour: f.retour.clone(),
+        expiree: None,
+    };
     if !csrf_ok {
         return page_avec_jeton(&etat, StatusCode::FORBIDDEN, COOKIE_CSRF, |csrf| {
             formulaire_connexion(
@@ -170,12 +254,18 @@ async fn connexion(
                 csrf,
                 &f.numero,
                 Some("Ce formulaire a expiré. Saisissez de nouveau votre mot de passe."),
+                &params,
             )
         });
     }
     match ouvrir_session(&etat, ip, &f.numero, f.mot_de_passe).await {
         Ok((jeton, _)) => {
-            let mut r = Redirect::to(&etat.chemin("/dossier")).into_response();
+            let cible = f
+                .retour
+                .as_deref()
+                .and_then(retour_valide)
+                .unwrap_or("/dossier");
+            let mut r = Redirect::to(&etat.chemin(cible)).into_response();
             r.headers_mut().append(
                 header::SET_COOKIE,
                 poser_cookie(&etat, COOKIE_SESSION, &jeton, None),
@@ -190,7 +280,7 @@ async fn connexion(
             let statut = e.statut;
             let mut r = rendu(
                 statut,
-                formulaire_connexion(&etat, &f.csrf, &f.numero, Some(&e.message)),
+                formulaire_connexion(&etat, &f.csrf, &f.numero, Some(&e.message), &params),
             );
             if let Some(s) = e.reessayer_apres {
                 r.headers_mut()
@@ -225,46 +315,135 @@ async fn deconnexion(
     Ok(r)
 }
 
-fn formulaire_preinscription(etat: &SharedState, csrf: &str, erreur: Option<&str>) -> Markup {
+/// A field's problem on a form: the id of the field it is about, and what to do.
+struct ErreurChamp {
+    id: &'static str,
+    message: String,
+}
+
+/// The summary of a form's problems, at the top, each linked to its field.
+fn resume_erreurs(erreurs: &[ErreurChamp]) -> Markup {
+    html! {
+        @if !erreurs.is_empty() {
+            div class="alerte erreur resume-erreurs" role="alert" id="resume-erreurs" tabindex="-1" {
+                p { strong {
+                    @if erreurs.len() == 1 { "Le formulaire contient une erreur :" }
+                    @else { "Le formulaire contient " (erreurs.len()) " erreurs :" }
+                } }
+                ul { @for e in erreurs { li { a href=(format!("#{}", e.id)) { (e.message) } } } }
+            }
+        }
+    }
+}
+
+/// The message next to field `id`, if it has one.
+fn erreur_de<'e>(erreurs: &'e [ErreurChamp], id: &str) -> Option<&'e str> {
+    erreurs
+        .iter()
+        .find(|e| e.id == id)
+        .map(|e| e.message.as_str())
+}
+
+/// A text field with its label, required mark, message and `aria-describedby`.
+fn champ_texte(
+    id: &'static str,
+    nom: &str,
+    libelle: &str,
+    type_: &str,
+    autocomplete: &str,
+    valeur: &str,
+    erreurs: &[ErreurChamp],
+) -> Markup {
+    let erreur = erreur_de(erreurs, id);
+    let id_erreur = format!("{id}-erreur");
+    html! {
+        p {
+            label for=(id) { (libelle) " " span class="requis" aria-hidden="true" { "*" } }
+            @if let Some(e) = erreur { span class="erreur-champ" id=(id_erreur) { (e) } }
+            input id=(id) name=(nom) type=(type_) required autocomplete=(autocomplete) value=(valeur)
+                aria-invalid=[erreur.map(|_| "true")] aria-describedby=[erreur.map(|_| id_erreur.as_str())];
+        }
+    }
+}
+
+fn formulaire_preinscription(
+    etat: &SharedState,
+    csrf: &str,
+    valeurs: &FormPreinscription,
+    erreurs: &[ErreurChamp],
+    erreur: Option<&str>,
+) -> Markup {
+    let plusieurs = etat.espace.concours().count() > 1;
     page(
         etat,
         "Préinscription",
         html! {
             @if let Some(e) = erreur { (alerte(e)) }
-            form method="post" action=(etat.chemin("/preinscription")) class="carte" {
+            (resume_erreurs(erreurs))
+            (echeances_connexion(etat))
+            p { "Les champs marqués d'un astérisque (" span class="requis" { "*" } ") sont obligatoires." }
+            form method="post" action=(etat.chemin("/preinscription")) class="carte" novalidate {
                 input type="hidden" name="csrf" value=(csrf);
-                @let plusieurs = etat.espace.concours().count() > 1;
-                @for c in etat.espace.concours() {
-                    fieldset {
+                @for (i, c) in etat.espace.concours().enumerate() {
+                    @let code = c.code.as_str();
+                    @let ce_concours = !plusieurs || valeurs.concours.as_deref() == Some(code);
+                    fieldset class="choix" {
                         legend { (c.intitule) " — session " (c.session) " (" (c.organisateur) ")" }
                         @if plusieurs {
-                            p { label { input type="radio" name="concours" value=(c.code.as_str()) required; " Ce concours" } }
+                            @let id = if i == 0 { "concours-0".to_owned() } else { format!("concours-{i}") };
+                            p { label for=(id) { input type="radio" id=(id) name="concours" value=(code) required checked[ce_concours]; " Je m'inscris à ce concours" } }
                         }
-                        p { "Voie d'accès :" }
-                        @for v in &c.voies {
-                            p { label { input type="radio" name="voie" value=(v.code()) required; " " (v.libelle()) } }
+                        fieldset class="choix" aria-describedby=[erreur_de(erreurs, "voie-0").map(|_| "voie-erreur")] {
+                            legend { "Voie d'accès " span class="requis" aria-hidden="true" { "*" } }
+                            @if let Some(e) = erreur_de(erreurs, "voie-0").filter(|_| ce_concours || i == 0) {
+                                p class="erreur-champ" id="voie-erreur" { (e) }
+                            }
+                            @for (j, v) in c.voies.iter().enumerate() {
+                                @let id = if i == 0 && j == 0 { "voie-0".to_owned() } else { format!("voie-{i}-{j}") };
+                                label for=(id) { input type="radio" id=(id) name="voie" value=(v.code()) required checked[ce_concours && valeurs.voie == v.code()]; " " (v.libelle()) }
+                            }
                         }
-                        @for d in &c.declarations {
-                            p { label { input type="checkbox" name="declarations" value=(d.code.as_str()); " " (d.libelle) } }
+                        @if !c.declarations.is_empty() {
+                            fieldset class="choix" {
+                                legend { "Votre situation (cochez ce qui vous concerne)" }
+                                @for (j, d) in c.declarations.iter().enumerate() {
+                                    @let id = format!("declaration-{i}-{j}");
+                                    label for=(id) { input type="checkbox" id=(id) name="declarations" value=(d.code.as_str()) checked[ce_concours && valeurs.declarations.iter().any(|x| x == d.code.as_str())]; " " (d.libelle) }
+                                }
+                            }
                         }
                     }
                 }
-                p { label for="nom" { "Nom" } input id="nom" name="nom" required autocomplete="family-name"; }
-                p { label for="prenom" { "Prénom" } input id="prenom" name="prenom" required autocomplete="given-name"; }
-                p { label for="email" { "Adresse électronique" } input id="email" name="email" type="email" required autocomplete="email"; }
+                (champ_texte("nom", "nom", "Nom", "text", "family-name", &valeurs.nom, erreurs))
+                (champ_texte("prenom", "prenom", "Prénom", "text", "given-name", &valeurs.prenom, erreurs))
+                (champ_texte("email", "email", "Adresse électronique (exemple : prenom.nom@exemple.fr)", "email", "email", &valeurs.email, erreurs))
+                @let e_mdp = erreur_de(erreurs, "mdp");
                 p {
-                    label for="mdp" { "Mot de passe (au moins 12 caractères ; une phrase facile à retenir convient)" }
-                    input id="mdp" name="mot_de_passe" type="password" required minlength="12" maxlength="128" autocomplete="new-password";
+                    label for="mdp" { "Mot de passe " span class="requis" aria-hidden="true" { "*" } }
+                    span class="aide" id="mdp-aide" { "Au moins 12 caractères ; une phrase facile à retenir pour vous convient, par exemple quatre mots sans rapport entre eux." }
+                    @if let Some(e) = e_mdp { span class="erreur-champ" id="mdp-erreur" { (e) } }
+                    input id="mdp" name="mot_de_passe" type="password" required minlength="12" maxlength="128" autocomplete="new-password"
+                        aria-invalid=[e_mdp.map(|_| "true")] aria-describedby=(if e_mdp.is_some() { "mdp-aide mdp-erreur" } else { "mdp-aide" });
+                    button type="button" class="lien" data-montrer="mdp" aria-pressed="false" hidden { "Afficher le mot de passe" }
+                }
+                @let e_conf = erreur_de(erreurs, "mdp2");
+                p {
+                    label for="mdp2" { "Confirmation du mot de passe " span class="requis" aria-hidden="true" { "*" } }
+                    @if let Some(e) = e_conf { span class="erreur-champ" id="mdp2-erreur" { (e) } }
+                    input id="mdp2" name="confirmation" type="password" required maxlength="128" autocomplete="new-password"
+                        aria-invalid=[e_conf.map(|_| "true")] aria-describedby=[e_conf.map(|_| "mdp2-erreur")];
+                    button type="button" class="lien" data-montrer="mdp2" aria-pressed="false" hidden { "Afficher la confirmation" }
                 }
                 p { button type="submit" class="principal" { "Me préinscrire" } }
             }
+            p { "Déjà préinscrit(e) ? " a href=(etat.chemin("/connexion")) { "Connexion à votre espace sécurisé" } }
         },
     )
 }
 
 async fn preinscription_page(State(etat): State<SharedState>) -> Response {
     page_avec_jeton(&etat, StatusCode::OK, COOKIE_CSRF, |csrf| {
-        formulaire_preinscription(&etat, csrf, None)
+        formulaire_preinscription(&etat, csrf, &FormPreinscription::default(), &[], None)
     })
 }
 
@@ -282,6 +461,59 @@ struct FormPreinscription {
     email: String,
     declarations: Vec<String>,
     mot_de_passe: MotDePasse,
+    confirmation: MotDePasse,
+}
+
+/// Every problem of the form at once, with the core's rules, in the form's order.
+fn erreurs_preinscription(etat: &SharedState, f: &FormPreinscription) -> Vec<ErreurChamp> {
+    let mut erreurs = Vec::new();
+    let plusieurs = etat.espace.concours().count() > 1;
+    let concours = match &f.concours {
+        Some(c) => etat.espace.concours().find(|k| k.code.as_str() == c),
+        None if !plusieurs => etat.espace.concours().next(),
+        None => None,
+    };
+    if concours.is_none() {
+        erreurs.push(ErreurChamp {
+            id: "concours-0",
+            message: "Concours : choisissez le concours auquel vous vous inscrivez.".to_owned(),
+        });
+    }
+    if depot_core::Voie::parse(&f.voie).is_none() {
+        erreurs.push(ErreurChamp {
+            id: "voie-0",
+            message: "Voie d'accès : choisissez la voie par laquelle vous vous présentez (externe, interne ou troisième concours).".to_owned(),
+        });
+    }
+    for r in depot_core::Identite::erreurs(&f.nom, &f.prenom, &f.email) {
+        if let Refus::ChampInvalide { champ, raison } = r {
+            let (id, libelle) = match champ {
+                "nom" => ("nom", "Nom"),
+                "prenom" => ("prenom", "Prénom"),
+                _ => ("email", "Adresse électronique"),
+            };
+            erreurs.push(ErreurChamp {
+                id,
+                message: format!("{libelle} : {raison}"),
+            });
+        }
+    }
+    let intitule = concours.map(|k| k.intitule.as_str()).unwrap_or_default();
+    if let Err(r) = f
+        .mot_de_passe
+        .verifier_politique(&[&f.nom, &f.prenom, &f.email, intitule])
+    {
+        erreurs.push(ErreurChamp {
+            id: "mdp",
+            message: format!("Mot de passe : {}", r.message()),
+        });
+    } else if f.confirmation.exposer() != f.mot_de_passe.exposer() {
+        erreurs.push(ErreurChamp {
+            id: "mdp2",
+            message: "Confirmation : elle ne correspond pas au mot de passe ; saisissez deux fois le même.".to_owned(),
+        });
+    }
+    erreurs
 }
 
 async fn preinscription(
@@ -290,26 +522,35 @@ async fn preinscription(
     headers: HeaderMap,
     axum_extra::extract::Form(f): axum_extra::extract::Form<FormPreinscription>,
 ) -> Response {
-    let csrf = f.csrf;
-    let c = CorpsPreinscription {
-        concours: f.concours,
-        voie: f.voie,
-        nom: f.nom,
-        prenom: f.prenom,
-        email: f.email,
-        declarations: f.declarations,
-        mot_de_passe: f.mot_de_passe,
-    };
-    if !crate::web::csrf::double_soumission_valide(&headers, COOKIE_CSRF, &csrf) {
-        return rendu(
-            StatusCode::FORBIDDEN,
+    if !crate::web::csrf::double_soumission_valide(&headers, COOKIE_CSRF, &f.csrf) {
+        return page_avec_jeton(&etat, StatusCode::FORBIDDEN, COOKIE_CSRF, |csrf| {
             formulaire_preinscription(
                 &etat,
-                &csrf,
-                Some("Ce formulaire a expiré. Rechargez la page, puis recommencez."),
-            ),
+                csrf,
+                &f,
+                &[],
+                Some(
+                    "Ce formulaire a expiré. Vos réponses sont conservées : saisissez de nouveau le mot de passe, puis envoyez le formulaire.",
+                ),
+            )
+        });
+    }
+    let erreurs = erreurs_preinscription(&etat, &f);
+    if !erreurs.is_empty() {
+        return rendu(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            formulaire_preinscription(&etat, &f.csrf, &f, &erreurs, None),
         );
     }
+    let c = CorpsPreinscription {
+        concours: f.concours.clone(),
+        voie: f.voie.clone(),
+        nom: f.nom.clone(),
+        prenom: f.prenom.clone(),
+        email: f.email.clone(),
+        declarations: f.declarations.clone(),
+        mot_de_passe: MotDePasse::new(f.mot_de_passe.exposer().to_owned()),
+    };
     match preinscrire_depuis(&etat, ip, c).await {
         Ok(numero) => rendu(
             StatusCode::CREATED,
@@ -319,7 +560,10 @@ async fn preinscription(
                 html! {
                     div class="alerte succes" role="status" {
                         p { "Votre n° de dossier est " strong class="numero" { (numero) } "." }
-                        p { "Notez-le : c'est votre identifiant pour vous connecter à votre espace sécurisé, avec le mot de passe que vous venez de choisir." }
+                        p {
+                            "Notez-le : c'est votre identifiant pour vous connecter à votre espace sécurisé, avec le mot de passe que vous venez de choisir."
+                            @if etat.espace.courrier().is_some() { " Il vous est aussi envoyé par courriel." }
+                        }
                     }
                     p { a class="bouton principal" href=(etat.chemin("/connexion")) { "Connexion espace sécurisé" } }
                 },
@@ -328,7 +572,7 @@ async fn preinscription(
         Err(e) => {
             let mut r = rendu(
                 e.statut,
-                formulaire_preinscription(&etat, &csrf, Some(&e.message)),
+                formulaire_preinscription(&etat, &f.csrf, &f, &[], Some(&e.message)),
             );
             if let Some(s) = e.reessayer_apres {
                 r.headers_mut()
@@ -339,56 +583,159 @@ async fn preinscription(
     }
 }
 
+/// Icons drawn inline (no image request, no font): hidden from assistive technologies,
+/// the text next to each says what it does.
+fn icone(nom: &str) -> Markup {
+    let chemin = match nom {
+        // An eye.
+        "oeil" => {
+            "M12 5C6.5 5 2.7 9.4 1.5 12c1.2 2.6 5 7 10.5 7s9.3-4.4 10.5-7C21.3 9.4 17.5 5 12 5zm0 11.5a4.5 4.5 0 1 1 0-9 4.5 4.5 0 0 1 0 9zm0-2.5a2 2 0 1 0 0-4 2 2 0 0 0 0 4z"
+        }
+        // A bin.
+        "poubelle" => {
+            "M9 3h6l1 2h4v2H4V5h4l1-2zm-3 6h12l-1 12H7L6 9zm4 2v8h1.5v-8H10zm3.5 0v8H15v-8h-1.5z"
+        }
+        // A folder.
+        _ => "M3 5h6l2 2h10v12H3V5z",
+    };
+    html! {
+        svg class="icone" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false" {
+            path d=(chemin) fill="currentColor" {}
+        }
+    }
+}
+
+/// The deadline as the pages say it, with the time left: « au plus tard le lundi 14
+/// décembre 2026 à 23 h 59, heure de Paris — il vous reste 13 jours ».
+fn echeance(limite: &depot_core::DateLimite, now: chrono::DateTime<chrono::Utc>) -> Markup {
+    html! {
+        "au plus tard " strong { (limite.au_plus_tard()) }
+        @if !limite.est_depassee(now) { " — " (limite.temps_restant(now)) }
+    }
+}
+
+/// The warning shown (by the script) five minutes before the session ends, with a button
+/// that keeps it open. Hidden without the script, which would not count down anyway.
+fn avertissement_session(etat: &SharedState, auth: &AuthPage) -> Markup {
+    let restante = (auth.session.expire_le - etat.now()).num_seconds().max(0);
+    let retour = etat.chemin("/connexion?retour=/dossier&expiree=1");
+    html! {
+        div id="session" class="alerte attention fenetre" role="alertdialog" aria-labelledby="session-titre" aria-describedby="session-texte" hidden data-restante=(restante) data-url=(etat.chemin("/dossier/session")) {
+            div class="avant" {
+                p id="session-titre" { strong { "Votre session va bientôt expirer" } }
+                p id="session-texte" { "Sans action de votre part, vous serez déconnecté(e) dans " span class="compte" { "5 min" } ". Vos fichiers déjà enregistrés sont conservés." }
+                p { button type="button" class="principal" { "Rester connecté(e)" } }
+            }
+            div class="apres" hidden {
+                p { strong { "Votre session a expiré." } " " a href=(retour) { "Reconnectez-vous" } " pour continuer." }
+            }
+        }
+    }
+}
+
 fn vue_dossier_page(
     etat: &SharedState,
     auth: &AuthPage,
     c: &Consultation,
     erreur: Option<&str>,
+    flash: Option<&Flash>,
 ) -> Markup {
     let d = &c.dossier;
     let k = &c.concours;
+    let now = c.maintenant;
     let ouvert = est_ouvert(c);
+    let cloture = d.cloture_le().is_some();
+    let limite = d.limite_depot(k);
+    let differees = k.calendrier.pieces_differees_cloture;
+    let manquantes = d.pieces_manquantes(k);
     page(
         etat,
         "Mon dossier d'inscription",
         html! {
+            (avertissement_session(etat, auth))
             @if let Some(e) = erreur { (alerte(e)) }
+            @if let Some(Flash::Transmis) = flash {
+                div class="alerte succes" role="status" { p { "Vos compléments ont été transmis au service concours." } }
+            }
+            @if ouvert && limite.est_proche(now) {
+                div class="alerte attention bandeau-echeance" role="note" {
+                    p { strong { "Date limite proche : " } "clôturez votre inscription " (echeance(&limite, now)) "." }
+                }
+            }
             section class="carte" aria-labelledby="titre-concours" {
                 h2 id="titre-concours" { (k.intitule) " — session " (k.session) }
                 p { (k.organisateur) }
                 p { "N° de dossier : " strong class="numero" { (d.numero()) } " · " (d.voie().libelle()) }
-                @let cloture = d.cloture_le().is_some();
-                div class=(if cloture { "alerte succes" } else if ouvert { "alerte info" } else { "alerte erreur" }) role="status" id="etat" {
-                    p { (d.message_etat(k, c.maintenant)) }
+                div class=(format!("alerte {}", crate::vue::classe_etat(d.etat_lu(k, now)))) role="status" id="etat" {
+                    p { (d.message_etat(k, now)) }
                 }
                 @if let Some(le) = d.cloture_le() {
                     p { "Clôturé le " (instant_en_lettres(le)) ". " a href=(etat.chemin("/dossier/recepisse")) { "Voir et imprimer le récépissé" } }
-                } @else {
-                    p { "Date limite de clôture : " strong { (d.limite_depot(k).libelle()) } "." }
+                } @else if ouvert {
+                    p id="echeance" { "Date limite de clôture : " (echeance(&limite, now)) "." }
+                    p id="manquantes" {
+                        @match manquantes.len() {
+                            0 => { "Toutes les pièces obligatoires sont déposées." }
+                            1 => { strong { "1 pièce obligatoire" } " reste à déposer." }
+                            n => { strong { (n) " pièces obligatoires" } " restent à déposer." }
+                        }
+                    }
                 }
             }
             section aria-labelledby="titre-pieces" {
                 h2 id="titre-pieces" { "Pièces justificatives demandées" }
-                p class="aide" { "Les pièces doivent être au format PDF ou JPEG. Cliquez sur le dossier à droite de la pièce pour déposer, vérifier ou supprimer un fichier." }
-                table class="pieces" {
-                    thead { tr { th scope="col" { "Pièce" } th scope="col" { "Statut" } th scope="col" { "Fichiers" } th scope="col" { span class="invisible" { "Gérer" } } } }
-                    tbody {
-                        @for p in d.pieces(k) {
-                            @let statut = d.statut(p);
-                            tr {
-                                td { (p.libelle) br; small { (p.exigence.libelle()) } }
-                                td { span class=(format!("statut {}", statut.code())) { (statut.libelle()) } }
-                                td { (d.fichiers_de(&p.code).count()) " / " (p.max_fichiers) }
-                                td { a class="dossier" href=(etat.chemin(&format!("/dossier/pieces/{}", p.code))) aria-label=(format!("Gérer la pièce : {}", p.libelle)) { "Ouvrir" } }
+                p class="aide" {
+                    @if ouvert {
+                        "Les pièces doivent être au format PDF ou JPEG. Pour chaque pièce, « Déposer ou gérer » permet d'ajouter un fichier, de le voir (l'œil) ou de le supprimer (la poubelle)."
+                    } @else if cloture {
+                        "Votre dossier est clôturé : vous pouvez voir vos fichiers. Les pièces qui peuvent être transmises après la clôture restent ouvertes au dépôt jusqu'à leur date limite."
+                    } @else {
+                        "Le dépôt est fermé : vous pouvez voir vos fichiers."
+                    }
+                }
+                ul class="pieces" {
+                    @for p in d.pieces(k) {
+                        @let statut = d.statut(p);
+                        @let fichiers: Vec<_> = d.fichiers_de(&p.code).collect();
+                        li class="piece" {
+                            h3 { (p.libelle) }
+                            p class="badges" {
+                                span class=(format!("badge {}", statut.code())) { (statut.libelle()) }
+                                @if statut.libelle() != p.exigence.libelle() {
+                                    " " span class="badge exigence" { (p.exigence.libelle()) }
+                                }
+                            }
+                            @if p.exigence == depot_core::Exigence::Differable {
+                                @if let Some(l) = differees {
+                                    p class="echeance-piece" { "À transmettre " (echeance(&l, now)) "." }
+                                }
+                            }
+                            @if !fichiers.is_empty() {
+                                ul class="fichiers-piece" {
+                                    @for f in &fichiers {
+                                        li {
+                                            a class="oeil" target="_blank" rel="noopener" href=(etat.chemin(&format!("/dossier/fichiers/{}", f.id))) {
+                                                (icone("oeil")) span { "Voir " span class="nom" { (f.nom) } }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            p {
+                                a class="bouton dossier" href=(etat.chemin(&format!("/dossier/pieces/{}", p.code))) {
+                                    (icone("dossier"))
+                                    @if d.controler_depot(k, p.code.as_str(), now).is_ok() { "Déposer ou gérer" } @else { "Voir" }
+                                    span class="invisible" { " : " (p.libelle) }
+                                }
                             }
                         }
                     }
                 }
             }
-            @if d.etat_lu(k, c.maintenant) == depot_core::EtatLu::Incomplet {
+            @if d.etat_lu(k, now) == depot_core::EtatLu::Incomplet {
                 section class="carte" aria-labelledby="titre-complements" {
                     h2 id="titre-complements" { "Compléments demandés" }
-                    p { "Déposez les pièces demandées (ouvrez leur dossier ci-dessus), puis transmettez-les au service concours." }
+                    p { "Déposez les pièces demandées (« Déposer ou gérer » ci-dessus), puis transmettez-les au service concours." }
                     form method="post" action=(etat.chemin("/dossier/complements")) {
                         input type="hidden" name="csrf" value=(auth.session.csrf);
                         button type="submit" class="principal" id="transmettre" { "Transmettre les compléments" }
@@ -398,13 +745,14 @@ fn vue_dossier_page(
             @if ouvert {
                 section class="carte" aria-labelledby="titre-cloture" {
                     h2 id="titre-cloture" { "Finaliser l'envoi de votre dossier" }
-                    @let manquantes = d.pieces_manquantes(k);
-                    @if !manquantes.is_empty() {
-                        p { "Avant de clôturer, déposez : " }
-                        ul { @for p in &manquantes { li { (p.libelle) } } }
+                    @if manquantes.is_empty() {
+                        p { "Sans clôture au plus tard " strong { (limite.au_plus_tard()) } ", votre inscription ne sera pas prise en compte." }
+                        p { a class="bouton principal" id="cloturer" href=(etat.chemin("/dossier/cloture")) { "Clôturer mon inscription" } }
+                    } @else {
+                        p id="cloture-impossible" { "Vous pourrez clôturer votre inscription quand ces pièces obligatoires seront déposées :" }
+                        ul { @for p in &manquantes { li { a href=(etat.chemin(&format!("/dossier/pieces/{}", p.code))) { (p.libelle) } } } }
+                        p { "Sans clôture au plus tard " strong { (limite.au_plus_tard()) } ", votre inscription ne sera pas prise en compte." }
                     }
-                    p { "Sans clôture avant le " (d.limite_depot(k).libelle()) ", votre inscription ne sera pas prise en compte." }
-                    p { a class="bouton principal" id="cloturer" href=(etat.chemin("/dossier/cloture")) { "Clôturer mon inscription" } }
                 }
             }
             form method="post" action=(etat.chemin("/deconnexion")) {
@@ -415,17 +763,32 @@ fn vue_dossier_page(
     )
 }
 
-async fn dossier(State(etat): State<SharedState>, auth: AuthPage) -> Result<Response, ErreurApi> {
+async fn dossier(
+    State(etat): State<SharedState>,
+    auth: AuthPage,
+    headers: HeaderMap,
+) -> Result<Response, ErreurApi> {
     let c = etat.espace.consulter(auth.numero()).await?;
-    Ok(rendu(
+    let flash = crate::web::flash::prendre(&etat, &headers);
+    let mut r = rendu(
         StatusCode::OK,
-        vue_dossier_page(&etat, &auth, &c, None),
-    ))
+        vue_dossier_page(&etat, &auth, &c, None, flash.as_ref().map(|(f, _)| f)),
+    );
+    if let Some((_, effacer)) = flash {
+        r.headers_mut().append(header::SET_COOKIE, effacer);
+    }
+    Ok(r)
 }
 
-#[derive(Deserialize)]
-struct ParamsPiece {
-    enregistre: Option<String>,
+/// `GET /dossier/session` (the script's « Rester connecté(e) »): using the session keeps it
+/// open; answers how long it has left.
+async fn session_restante(State(etat): State<SharedState>, auth: AuthPage) -> Response {
+    let restante = (auth.session.expire_le - etat.now()).num_seconds().max(0);
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(serde_json::json!({ "restante_s": restante })),
+    )
+        .into_response()
 }
 
 fn vue_piece(
@@ -433,19 +796,20 @@ fn vue_piece(
     auth: &AuthPage,
     c: &Consultation,
     code: &str,
-    enregistre: bool,
+    flash: Option<&Flash>,
     erreur: Option<&str>,
 ) -> Result<Markup, ErreurApi> {
     let d = &c.dossier;
     let k = &c.concours;
+    let now = c.maintenant;
     let p = d
         .pieces(k)
         .find(|p| p.code.as_str() == code)
         .ok_or(Refus::PieceInconnue {
             code: code.chars().take(64).collect(),
         })?;
-    let possible = d.controler_depot(k, code, c.maintenant);
-    let modifiable = est_ouvert(c);
+    let possible = d.controler_depot(k, code, now);
+    let modifiable = possible.is_ok();
     let accept = p
         .formats
         .iter()
@@ -455,16 +819,52 @@ fn vue_piece(
         })
         .collect::<Vec<_>>()
         .join(",");
+    let extensions = p
+        .formats
+        .iter()
+        .flat_map(|f| f.extensions().iter().copied())
+        .collect::<Vec<_>>()
+        .join(",");
+    let admis = depot_core::format::formats_en_mots(&p.formats);
+    const NOM: &str = "\u{ab}NOM\u{bb}";
+    let msg_taille = depot_core::Rejet::FichierTropVolumineux {
+        nom: NOM.to_owned(),
+        taille_max_mo: p.taille_max_mo,
+    }
+    .message();
+    let msg_format = depot_core::Rejet::FormatRefuse {
+        nom: NOM.to_owned(),
+        detecte: None,
+        admis: admis.clone(),
+    }
+    .message();
+    let msg_vide = depot_core::Rejet::FichierVide {
+        nom: NOM.to_owned(),
+    }
+    .message();
+    let msg_session = "Votre session a expiré (30 minutes sans activité) : le fichier n'a pas été enregistré. Rechargez la page pour vous reconnecter, puis déposez-le de nouveau.";
     Ok(page(
         etat,
         "Gestion du document",
         html! {
+            (avertissement_session(etat, auth))
             h2 { (p.libelle) }
-            @if enregistre {
-                div class="alerte succes fenetre" role="alertdialog" aria-labelledby="enregistre" id="fichier-enregistre" {
-                    p id="enregistre" { strong { "Fichier enregistré" } }
-                    p { a class="bouton principal" id="ok" href=(etat.chemin(&format!("/dossier/pieces/{code}"))) autofocus { "OK" } }
+            p class="badges" {
+                span class=(format!("badge {}", d.statut(p).code())) { (d.statut(p).libelle()) }
+            }
+            @match flash {
+                Some(Flash::Enregistre(nom)) => {
+                    div class="alerte succes fenetre" role="alertdialog" aria-labelledby="enregistre" id="fichier-enregistre" {
+                        p id="enregistre" { strong { "Fichier « " (nom) " » enregistré" } }
+                        p { a class="bouton principal" id="ok" href=(etat.chemin(&format!("/dossier/pieces/{code}"))) autofocus { "OK" } }
+                    }
                 }
+                Some(Flash::Supprime(nom)) => {
+                    div class="alerte succes" role="status" id="fichier-supprime" {
+                        p { "Fichier « " (nom) " » supprimé." }
+                    }
+                }
+                _ => {}
             }
             @if let Some(e) = erreur { (alerte(e)) }
             @let fichiers: Vec<_> = d.fichiers_de(&p.code).collect();
@@ -474,13 +874,18 @@ fn vue_piece(
                 ul class="fichiers" {
                     @for f in &fichiers {
                         li {
-                            span class="nom" { (f.nom) } " "
-                            small { "(" (f.format.libelle()) ", " (taille_en_mots(f.taille)) ", déposé le " (instant_en_lettres(f.depose_le)) ")" }
-                            " "
-                            a class="oeil" target="_blank" rel="noopener" href=(etat.chemin(&format!("/dossier/fichiers/{}", f.id))) aria-label=(format!("Voir le fichier {}", f.nom)) { "Voir" }
-                            @if modifiable {
-                                " "
-                                a class="poubelle" href=(etat.chemin(&format!("/dossier/fichiers/{}/supprimer", f.id))) aria-label=(format!("Supprimer le fichier {}", f.nom)) { "Supprimer" }
+                            p class="nom-fichier" { span class="nom" { (f.nom) } }
+                            p { small { (f.format.libelle()) ", " (taille_en_mots(f.taille)) ", déposé le " (instant_en_lettres(f.depose_le)) } }
+                            p class="actions" {
+                                a class="bouton oeil" target="_blank" rel="noopener" href=(etat.chemin(&format!("/dossier/fichiers/{}", f.id))) {
+                                    (icone("oeil")) "Voir" span class="invisible" { " le fichier " (f.nom) }
+                                }
+                                @if modifiable {
+                                    " "
+                                    a class="bouton poubelle" href=(etat.chemin(&format!("/dossier/fichiers/{}/supprimer", f.id))) {
+                                        (icone("poubelle")) "Supprimer" span class="invisible" { " le fichier " (f.nom) }
+                                    }
+                                }
                             }
                         }
                     }
@@ -488,13 +893,21 @@ fn vue_piece(
             }
             @match possible {
                 Ok(_) => {
-                    form method="post" enctype="multipart/form-data" action=(etat.chemin(&format!("/dossier/pieces/{code}"))) class="carte" {
+                    form method="post" enctype="multipart/form-data" action=(etat.chemin(&format!("/dossier/pieces/{code}"))) class="carte" data-envoi
+                        data-max-octets=(p.taille_max_octets()) data-extensions=(extensions)
+                        data-message-taille=(msg_taille) data-message-format=(msg_format) data-message-vide=(msg_vide) data-message-session=(msg_session) {
                         input type="hidden" name="csrf" value=(auth.session.csrf);
                         p {
                             label for="fichier" { "Choisir un fichier" }
-                            input id="fichier" name="fichier" type="file" required accept=(accept);
-                            br; small { "Format " (depot_core::format::formats_en_mots(&p.formats)) ", " (p.taille_max_mo) " Mo au plus, " (p.max_fichiers) " fichier(s) au plus." }
+                            span class="aide" id="fichier-aide" { "Format " (admis) ", " (p.taille_max_mo) " Mo au plus, " (p.max_fichiers) " fichier(s) au plus pour cette pièce." }
+                            input id="fichier" name="fichier" type="file" required accept=(accept) aria-describedby="fichier-aide";
                         }
+                        div class="progression" hidden {
+                            label for="progression" { "Envoi du fichier" }
+                            progress id="progression" max="100" value="0" {}
+                            span class="pourcent" aria-live="polite" { "0 %" }
+                        }
+                        div class="retour-envoi" role="alert" hidden {}
                         p { button type="submit" class="principal" id="ajouter" { "Ajouter le fichier" } }
                     }
                 }
@@ -509,27 +922,56 @@ async fn piece(
     State(etat): State<SharedState>,
     auth: AuthPage,
     Path(code): Path<String>,
-    Query(q): Query<ParamsPiece>,
+    headers: HeaderMap,
 ) -> Result<Response, ErreurApi> {
     let c = etat.espace.consulter(auth.numero()).await?;
-    let m = vue_piece(&etat, &auth, &c, &code, q.enregistre.is_some(), None)?;
-    Ok(rendu(StatusCode::OK, m))
+    let flash = crate::web::flash::prendre(&etat, &headers);
+    let m = vue_piece(
+        &etat,
+        &auth,
+        &c,
+        &code,
+        flash.as_ref().map(|(f, _)| f),
+        None,
+    )?;
+    let mut r = rendu(StatusCode::OK, m);
+    if let Some((_, effacer)) = flash {
+        r.headers_mut().append(header::SET_COOKIE, effacer);
+    }
+    Ok(r)
 }
 
 /// `POST /dossier/pieces/{code}` from the page: the CSRF field comes first in the form.
+/// Recorded: to the piece's page with « Fichier « … » enregistré » (the script, which sends
+/// [`ENTETE_SCRIPT`], gets 204 and that page's address in `X-Depot-Suite`); refused: the
+/// piece's page with the refusal.
 pub async fn deposer(
     State(etat): State<SharedState>,
     auth: AuthPage,
     Path(code): Path<String>,
+    headers: HeaderMap,
     mut corps: Multipart,
 ) -> Response {
     match recevoir(&etat, &auth, &code, &mut corps).await {
-        Ok(()) => Redirect::to(&etat.chemin(&format!("/dossier/pieces/{code}?enregistre=1")))
-            .into_response(),
+        Ok(f) => {
+            let suite = etat.chemin(&format!("/dossier/pieces/{code}"));
+            let mut r = if headers.contains_key(ENTETE_SCRIPT) {
+                let mut r = StatusCode::NO_CONTENT.into_response();
+                if let Ok(v) = HeaderValue::from_str(&suite) {
+                    r.headers_mut().insert("x-depot-suite", v);
+                }
+                r
+            } else {
+                Redirect::to(&suite).into_response()
+            };
+            r.headers_mut()
+                .append(header::SET_COOKIE, Flash::Enregistre(f.nom).cookie(&etat));
+            r
+        }
         Err(e) => {
             let statut = e.statut;
             let mut r = match etat.espace.consulter(auth.numero()).await {
-                Ok(c) => match vue_piece(&etat, &auth, &c, &code, false, Some(&e.message)) {
+                Ok(c) => match vue_piece(&etat, &auth, &c, &code, None, Some(&e.message)) {
                     Ok(m) => rendu(statut, m),
                     Err(_) => page_erreur(&etat, e),
                 },
@@ -547,7 +989,7 @@ async fn recevoir(
     auth: &AuthPage,
     code: &str,
     corps: &mut Multipart,
-) -> Result<(), ErreurApi> {
+) -> Result<depot_core::Fichier, ErreurApi> {
     let mut csrf_ok = false;
     while let Some(champ) = corps.next_field().await.map_err(erreur_corps)? {
         match champ.name() {
@@ -560,10 +1002,10 @@ async fn recevoir(
                 csrf_ok = true;
             }
             Some("fichier") if csrf_ok => {
-                deposer_champ(etat, auth.numero(), code, champ).await?;
-                return Ok(());
+                return deposer_champ(etat, auth.numero(), code, champ).await;
             }
-            Some("fichier") => return verifier_csrf(auth, ""),
+            // The file before the token: not a form of this page.
+            Some("fichier") => return Err(ErreurApi::formulaire_expire()),
             _ => {}
         }
     }
@@ -620,10 +1062,10 @@ async fn supprimer(
 ) -> Result<Response, ErreurApi> {
     verifier_csrf(&auth, &f.csrf)?;
     let c = etat.espace.consulter(auth.numero()).await?;
-    let piece = c
+    let (piece, nom) = c
         .dossier
         .fichier(&id)
-        .map(|f| f.piece.to_string())
+        .map(|f| (f.piece.to_string(), f.nom.clone()))
         .ok_or(Refus::FichierInconnu)?;
     crate::depot::operation(
         &etat,
@@ -631,7 +1073,10 @@ async fn supprimer(
         etat.espace.supprimer(auth.numero(), &id),
     )
     .await?;
-    Ok(Redirect::to(&etat.chemin(&format!("/dossier/pieces/{piece}"))).into_response())
+    let mut r = Redirect::to(&etat.chemin(&format!("/dossier/pieces/{piece}"))).into_response();
+    r.headers_mut()
+        .append(header::SET_COOKIE, Flash::Supprime(nom).cookie(&etat));
+    Ok(r)
 }
 
 async fn cloture_page(
@@ -685,34 +1130,54 @@ async fn recepisse(State(etat): State<SharedState>, auth: AuthPage) -> Result<Re
             &etat,
             "Récépissé de clôture",
             html! {
-                    div class="recepisse" {
-                        p { strong { (x.organisateur) } }
-                        p { (x.concours_intitule) " — session " (x.session) " — " (x.voie.libelle()) }
-                        p { "Dossier n° " strong class="numero" { (x.numero) } " — " (x.prenom) " " (x.nom) }
-                        p { "Clôturé le " strong { (x.cloture_le_libelle) } " (" (x.cloture_le.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)) ")." }
+                div class="recepisse" {
+                    div class="alerte succes" role="status" {
+                        p { strong { "Votre dossier est clôturé, il est en cours d'instruction." } }
+                    }
+                    p { strong { (x.organisateur) } }
+                    p {
+                        "Ce récépissé atteste que " strong { (x.prenom) " " (x.nom) } ", dossier n° "
+                        strong class="numero" { (x.numero) } ", a clôturé son inscription au "
+                        (x.concours_intitule) " — session " (x.session) " (" (x.voie.libelle()) ") le "
+                        strong { (x.cloture_le_libelle) } "."
+                    }
+                    h2 { "Fichiers transmis" }
+                    @if x.fichiers.is_empty() {
+                        p { "Aucun fichier." }
+                    } @else {
+                        ul class="fichiers-recepisse" {
+                            @for l in &x.fichiers {
+                                li { (l.piece_libelle) " : " span class="nom" { (l.nom) } " (" (taille_en_mots(l.taille)) ")" }
+                            }
+                        }
+                    }
+                    h2 { "Vérification" }
+                    p { "Ce récépissé est signé par le service concours. Chaque fichier y est identifié par son empreinte SHA-256 : un fichier modifié, même d'un octet, n'a plus la même empreinte." }
+                    div class="table-defilante" role="region" aria-label="Empreintes des fichiers" tabindex="0" {
                         table {
-                            thead { tr { th { "Pièce" } th { "Fichier" } th { "Taille" } th { "SHA-256" } } }
+                            thead { tr { th scope="col" { "Fichier" } th scope="col" { "SHA-256" } } }
                             tbody {
                                 @for l in &x.fichiers {
-                                    tr { td { (l.piece_libelle) } td { (l.nom) } td { (taille_en_mots(l.taille)) } td { code { (l.sha256) } } }
+                                    tr { td { (l.nom) } td { code { (l.sha256) } } }
                                 }
                             }
                         }
-                        p { "Empreinte du récépissé (SHA-256) : " code id="empreinte" { (r.empreinte) } }
-                        p { "Votre dossier est clôturé, il est en cours d'instruction." }
                     }
-                    p class="non-imprime" {
-                "Télécharger : "
-                a href=(etat.chemin("/dossier/recepisse.pdf")) { "le récépissé en PDF" }
-                " · "
-                a href=(etat.chemin("/dossier/recepisse.json")) { "le récépissé signé (JSON, pour vérification)" }
-            }
-            p class="non-imprime" {
-                "Quiconque peut vérifier ce récépissé (le fichier JSON) sur la page "
-                a href=(etat.chemin("/verifier")) { "Vérifier un récépissé" } "."
-            }
-            p class="non-imprime" { a href=(etat.chemin("/dossier")) { "Revenir à mon dossier" } }
-                },
+                    p { "Clôture : " code { (x.cloture_le.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)) } " (UTC)." }
+                    p { "Empreinte du récépissé (SHA-256) : " code id="empreinte" { (r.empreinte) } }
+                }
+                p class="non-imprime" {
+                    "Télécharger : "
+                    a href=(etat.chemin("/dossier/recepisse.pdf")) { "le récépissé en PDF" }
+                    " · "
+                    a href=(etat.chemin("/dossier/recepisse.json")) { "le récépissé signé (JSON, pour vérification)" }
+                }
+                p class="non-imprime" {
+                    "Quiconque peut vérifier ce récépissé (le fichier JSON) sur la page "
+                    a href=(etat.chemin("/verifier")) { "Vérifier un récépissé" } "."
+                }
+                p class="non-imprime" { a href=(etat.chemin("/dossier")) { "Revenir à mon dossier" } }
+            },
         ),
     ))
 }
@@ -753,7 +1218,14 @@ async fn transmettre(
         Ok::<_, ErreurApi>(etat.espace.transmettre_complements(auth.numero()).await?)
     }
     .await;
-    retour_au_dossier(&etat, &auth, r.map(|_| ())).await
+    let transmis = r.is_ok();
+    let mut reponse = retour_au_dossier(&etat, &auth, r.map(|_| ())).await;
+    if transmis {
+        reponse
+            .headers_mut()
+            .append(header::SET_COOKIE, Flash::Transmis.cookie(&etat));
+    }
+    reponse
 }
 
 /// After an action on the dossier page: back to it, or the page again with the refusal.
@@ -766,7 +1238,10 @@ async fn retour_au_dossier(
         return Redirect::to(&etat.chemin("/dossier")).into_response();
     };
     match etat.espace.consulter(auth.numero()).await {
-        Ok(c) => rendu(e.statut, vue_dossier_page(etat, auth, &c, Some(&e.message))),
+        Ok(c) => rendu(
+            e.statut,
+            vue_dossier_page(etat, auth, &c, Some(&e.message), None),
+        ),
         Err(_) => page_erreur(etat, e),
     }
 }

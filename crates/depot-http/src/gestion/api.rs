@@ -74,6 +74,16 @@ pub struct Filtres {
     par_page: Option<usize>,
 }
 
+impl Filtres {
+    /// The list page's selection: one state, or every dossier.
+    pub(crate) fn par_etat(etat: Option<String>) -> Self {
+        Self {
+            etat,
+            ..Self::default()
+        }
+    }
+}
+
 /// A whole number as JSON writes it (`5`, or `5.0`, which JSON Schema also calls an
 /// integer) or as a query string does (`"5"`).
 fn entier<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<usize>, D::Error> {

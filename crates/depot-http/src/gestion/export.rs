@@ -163,8 +163,18 @@ pub(crate) async fn exporter(
     AuthGestion(qui): AuthGestion,
     Corps(f): Corps<Filtres>,
 ) -> Result<Response, ErreurApi> {
-    let (selection, _) = filtre(&f)?;
-    let (_, liste) = rechercher(&etat, selection, depot_core::Page::TOUT).await?;
+    zip_selection(&etat, qui, &f).await
+}
+
+/// The ZIP of the dossiers `f` selects, streamed (the API's export and the list page's
+/// button).
+pub(crate) async fn zip_selection(
+    etat: &SharedState,
+    qui: Gestionnaire,
+    f: &Filtres,
+) -> Result<Response, ErreurApi> {
+    let (selection, _) = filtre(f)?;
+    let (_, liste) = rechercher(etat, selection, depot_core::Page::TOUT).await?;
     for c in &liste {
         audit(&qui, "export", c.dossier.numero().as_str(), None);
     }

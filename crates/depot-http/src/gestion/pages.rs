@@ -26,6 +26,7 @@ pub fn routes_pages() -> Router<SharedState> {
         .route("/gestion", get(liste_page))
         .route("/gestion/dossiers/{numero}", get(dossier_page))
         .route("/gestion/dossiers/{numero}/decision", post(decision_page))
+        .route("/gestion/export", post(export_page))
         .route(
             "/gestion/dossiers/{numero}/fichiers/{id}",
             get(fichier_page),
@@ -175,13 +176,23 @@ async fn liste_page(
                     }
                     a href=(etat.chemin("/gestion")) { "tous" }
                 }
+                form method="post" action=(etat.chemin("/gestion/export")) class="non-imprime" {
+                    input type="hidden" name="csrf" value=(auth.csrf);
+                    @if let Some(e) = &f.etat { input type="hidden" name="etat" value=(e); }
+                    button type="submit" id="exporter" {
+                        "Exporter "
+                        @if f.etat.is_some() { "ces " (total) " dossier(s)" } @else { "les " (total) " dossier(s)" }
+                        " (ZIP : tableau et fichiers)"
+                    }
+                }
                 p {
                     (total) " dossier(s) — page " (page_demandee.numero) " sur " (pages)
                     @if page_demandee.numero > 1 { " · " a href=(vers(page_demandee.numero - 1)) { "page précédente" } }
                     @if page_demandee.numero < pages { " · " a href=(vers(page_demandee.numero + 1)) { "page suivante" } }
                 }
+                div class="table-defilante" role="region" aria-label="Liste des dossiers" tabindex="0" {
                 table {
-                    thead { tr { th { "N°" } th { "Nom" } th { "Voie" } th { "État" } th { "Clôturé le" } th { "Pièces manquantes" } } }
+                    thead { tr { th scope="col" { "N°" } th scope="col" { "Nom" } th scope="col" { "Voie" } th scope="col" { "État" } th scope="col" { "Clôturé le" } th scope="col" { "Pièces manquantes" } } }
                     tbody {
                         @for c in &liste {
                             @let d = &c.dossier;
@@ -195,6 +206,7 @@ async fn liste_page(
                             }
                         }
                     }
+                }
                 }
             },
         ),
@@ -221,7 +233,7 @@ async fn dossier_page(
             &format!("Dossier {}", d.numero()),
             html! {
                 p { (d.identite().prenom()) " " (d.identite().nom()) " — " (d.identite().email()) " — " (d.voie().libelle()) }
-                div class="alerte info" id="etat" { p { strong { (d.etat_lu(&c.concours, c.maintenant).libelle()) } " — " (d.message_etat(&c.concours, c.maintenant)) } }
+                div class=(format!("alerte {}", crate::vue::classe_etat(d.etat_lu(&c.concours, c.maintenant)))) id="etat" { p { strong { (d.etat_lu(&c.concours, c.maintenant).libelle()) } " — " (d.message_etat(&c.concours, c.maintenant)) } }
                 h2 { "Pièces" }
                 ul {
                     @for p in d.pieces(&c.concours) {
@@ -235,12 +247,12 @@ async fn dossier_page(
                 }
                 @if auth.qui.role == Role::Instruction {
                     h2 { "Décisions" }
-                    form method="post" action=(action) class="carte" {
+                    form method="post" action=(action) class="carte" data-confirmer=(format!("Déclarer le dossier {} recevable ? Le candidat en sera informé.", d.numero())) {
                         input type="hidden" name="csrf" value=(auth.csrf);
                         input type="hidden" name="decision" value="recevable";
                         button type="submit" class="principal" id="recevable" { "Déclarer recevable" }
                     }
-                    form method="post" action=(action) class="carte" {
+                    form method="post" action=(action) class="carte" data-confirmer=(format!("Demander des compléments pour le dossier {} ? Le candidat en sera informé.", d.numero())) {
                         input type="hidden" name="csrf" value=(auth.csrf);
                         input type="hidden" name="decision" value="complements";
                         fieldset { legend { "Pièces demandées" }
@@ -248,10 +260,10 @@ async fn dossier_page(
                                 p { input type="checkbox" name="pieces" id=(format!("piece-{}", p.code.as_str())) value=(p.code.as_str()); " " label for=(format!("piece-{}", p.code.as_str())) { (p.libelle) } }
                             } }
                         p { label for="message" { "Message au candidat" } input id="message" name="message" required; }
-                        p { label for="date_limite" { "Date limite (AAAA-MM-JJ)" } input id="date_limite" name="date_limite" required; }
+                        p { label for="date_limite" { "Date limite (jour inclus, heure de Paris)" } input id="date_limite" name="date_limite" type="date" required; }
                         button type="submit" id="complements" { "Demander des compléments" }
                     }
-                    form method="post" action=(action) class="carte" {
+                    form method="post" action=(action) class="carte" data-confirmer=(format!("Rejeter le dossier {} ? Le candidat en sera informé.", d.numero())) {
                         input type="hidden" name="csrf" value=(auth.csrf);
                         input type="hidden" name="decision" value="rejet";
                         p { label for="motif" { "Motif" }
@@ -271,15 +283,65 @@ async fn dossier_page(
                     }
                 }
                 h2 { "Journal" }
-                ol start="0" {
-                    @for e in &journal.entrees {
-                        li { code { (serde_json::to_string(e).unwrap_or_else(|err| err.to_string())) } }
+                div class="table-defilante" role="region" aria-label="Journal du dossier" tabindex="0" {
+                    table class="journal" {
+                        thead { tr { th scope="col" { "N°" } th scope="col" { "Quand" } th scope="col" { "Par" } th scope="col" { "Événement" } th scope="col" { "Détail" } } }
+                        tbody {
+                            @for e in &journal.entrees {
+                                @let (sorte, detail) = evenement_en_mots(&e.quoi);
+                                tr {
+                                    td { (e.position) }
+                                    td { (depot_core::calendrier::instant_en_lettres(e.quand)) }
+                                    td { (acteur_en_mots(&e.acteur)) }
+                                    td { (sorte) }
+                                    td { (detail) }
+                                }
+                            }
+                        }
                     }
                 }
                 p { a href=(etat.chemin("/gestion")) { "Retour à la liste" } }
             },
         ),
     ))
+}
+
+/// Who acted, for the journal table.
+fn acteur_en_mots(a: &depot_core::Acteur) -> String {
+    match serde_json::to_value(a) {
+        Ok(serde_json::Value::String(s)) if s == "candidat" => "le candidat".to_owned(),
+        Ok(serde_json::Value::String(s)) if s == "systeme" => "depot".to_owned(),
+        Ok(serde_json::Value::Object(o)) => o
+            .get("gestionnaire")
+            .and_then(|g| g.get("id"))
+            .and_then(|i| i.as_str())
+            .map_or_else(|| "?".to_owned(), |i| format!("gestionnaire {i}")),
+        _ => "?".to_owned(),
+    }
+}
+
+/// A journal entry's kind and its fields, readable: « depot_fichier » and « piece :
+/// piece-identite · nom : CNI.pdf · … ».
+fn evenement_en_mots(q: &depot_core::Quoi) -> (String, String) {
+    let Ok(serde_json::Value::Object(mut o)) = serde_json::to_value(q) else {
+        return ("?".to_owned(), String::new());
+    };
+    let sorte = match o.remove("type") {
+        Some(serde_json::Value::String(t)) => t.replace('_', " "),
+        _ => "?".to_owned(),
+    };
+    let detail = o
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                serde_json::Value::String(s) => s.clone(),
+                autre => autre.to_string(),
+            };
+            format!("{} : {v}", k.replace('_', " "))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
+    (sorte, detail)
 }
 
 #[derive(Deserialize)]
@@ -321,4 +383,24 @@ async fn fichier_page(
         .await
         .map_err(dossier_inconnu_si_absent)?;
     Ok(reponse_fichier(&f, flux))
+}
+
+#[derive(Deserialize)]
+struct FormExport {
+    csrf: String,
+    etat: Option<String>,
+}
+
+/// « Exporter » on the list: the API's export of the list's selection, from the page's
+/// session.
+async fn export_page(
+    State(etat): State<SharedState>,
+    auth: AuthGestionPage,
+    axum::extract::Form(f): axum::extract::Form<FormExport>,
+) -> Result<Response, ErreurApi> {
+    if !crate::web::csrf::jeton_valide(&f.csrf, &auth.csrf) {
+        return Err(ErreurApi::formulaire_expire());
+    }
+    let filtres = crate::gestion::api::Filtres::par_etat(f.etat);
+    crate::gestion::export::zip_selection(&etat, auth.qui, &filtres).await
 }
