@@ -220,6 +220,66 @@ pub struct Args {
     /// courriels rappels` from a scheduler, sends them).
     #[arg(long, value_name = "S", default_value_t = 60)]
     courriels_intervalle_s: u64,
+    #[command(flatten)]
+    marque: OptionsMarque,
+}
+
+/// How the pages present the CDG (no State branding: the DSFR is reserved to State
+/// services).
+#[derive(Debug, clap::Args)]
+struct OptionsMarque {
+    /// The CDG's name in the banner, the footer and the accessibility statement (or
+    /// DEPOT_ORGANISME); default: the first concours' organiser.
+    #[arg(long, value_name = "NOM")]
+    organisme: Option<String>,
+    /// Accent colour, #RRGGBB, dark enough for white text (contrast ≥ 4.5:1, checked; or
+    /// DEPOT_COULEUR).
+    #[arg(long, value_name = "#RRGGBB")]
+    couleur: Option<String>,
+    /// Logo shown in the banner (PNG, JPEG or SVG, 512 KB at most; or DEPOT_LOGO).
+    #[arg(long, value_name = "FICHIER")]
+    logo: Option<PathBuf>,
+    /// Where to report an accessibility problem (an address, or an https:// page), given
+    /// in the accessibility statement (or DEPOT_CONTACT_ACCESSIBILITE).
+    #[arg(long, value_name = "CONTACT")]
+    contact_accessibilite: Option<String>,
+}
+
+impl OptionsMarque {
+    fn charger(&self) -> Result<depot_http::Marque, ErreurServeur> {
+        let ou_env = |v: &Option<String>, nom: &str| {
+            v.clone()
+                .or_else(|| std::env::var(nom).ok().filter(|s| !s.is_empty()))
+        };
+        let couleur = ou_env(&self.couleur, "DEPOT_COULEUR")
+            .as_deref()
+            .map(depot_http::Couleur::parse)
+            .transpose()
+            .map_err(ErreurServeur::Marque)?;
+        let logo = self
+            .logo
+            .clone()
+            .or_else(|| std::env::var_os("DEPOT_LOGO").map(PathBuf::from));
+        let logo = match &logo {
+            Some(f) => {
+                let octets = std::fs::read(f).map_err(ErreurServeur::lecture(f))?;
+                Some(
+                    depot_http::Logo::depuis_octets(octets)
+                        .map_err(|e| ErreurServeur::Marque(format!("{} : {e}", f.display())))?,
+                )
+            }
+            None => None,
+        };
+        Ok(depot_http::Marque {
+            nom: ou_env(&self.organisme, "DEPOT_ORGANISME").unwrap_or_default(),
+            couleur,
+            logo,
+            contact_accessibilite: ou_env(
+                &self.contact_accessibilite,
+                "DEPOT_CONTACT_ACCESSIBILITE",
+            ),
+        })
+    }
 }
 
 /// `10.0.0.0/24`, or one address (`10.0.0.5`, `::1`).
@@ -411,6 +471,7 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
             gestionnaires,
             proxys_de_confiance: args.proxys_de_confiance.clone(),
             preinscriptions_par_heure: args.preinscriptions_par_heure,
+            marque: args.marque.charger()?,
             ..Default::default()
         },
     ))
