@@ -108,6 +108,12 @@ pub enum SorteCourriel {
         /// Each dossier: its n° and its concours' title.
         dossiers: Vec<(NumeroDossier, String)>,
     },
+    /// A file recorded while the antivirus was unavailable was found infected: it is
+    /// quarantined, the candidate deposits another copy.
+    FichierInfecte {
+        /// The file.
+        fichier: crate::ids::FichierId,
+    },
 }
 
 impl SorteCourriel {
@@ -122,6 +128,7 @@ impl SorteCourriel {
             SorteCourriel::PiecesDifferees => "pieces_differees",
             SorteCourriel::MotDePasse { .. } => "mot_de_passe",
             SorteCourriel::Numeros { .. } => "numeros",
+            SorteCourriel::FichierInfecte { .. } => "fichier_infecte",
         }
     }
 }

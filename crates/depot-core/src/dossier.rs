@@ -133,6 +133,27 @@ pub struct Fichier {
     pub depose_le: DateTime<Utc>,
     /// Deposited after closure (a deferred piece).
     pub apres_cloture: bool,
+    /// Its antivirus analysis; none when the espace scans nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub antivirus: Option<crate::antivirus::AnalyseAntivirus>,
+}
+
+impl Fichier {
+    /// Whether staff may open it (and an export include it): found clean, or the espace
+    /// scans nothing.
+    pub fn servable_au_service(&self) -> bool {
+        self.antivirus
+            .as_ref()
+            .is_none_or(crate::antivirus::AnalyseAntivirus::servable)
+    }
+
+    /// Whether it is quarantined (found infected after it was recorded): served to nobody.
+    pub fn en_quarantaine(&self) -> bool {
+        matches!(
+            self.antivirus.as_ref().map(|a| &a.statut),
+            Some(crate::antivirus::StatutAnalyse::Infectee { .. })
+        )
+    }
 }
 
 /// Where a dossier stands. One value holds everything the rules look at, so that an
@@ -334,6 +355,28 @@ pub enum Quoi {
     DemandeReinitialisation,
     /// The password was changed through a reset link; every session of the dossier ended.
     Reinitialisation,
+    /// An upload refused by the antivirus: nothing was stored.
+    VirusDetecte {
+        /// The piece it was sent for.
+        piece: CodePiece,
+        /// Its display name.
+        nom: String,
+        /// SHA-256 of the refused content.
+        sha256: Sha256,
+        /// The signature found.
+        signature: String,
+    },
+    /// A file recorded while the antivirus was unavailable got its verdict: clean, or
+    /// infected (then quarantined: kept, never served).
+    Analyse {
+        /// The file.
+        fichier: FichierId,
+        /// `saine` or `infectee`.
+        statut: String,
+        /// The signature found, if infected.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<String>,
+    },
 }
 
 /// One entry of the dossier's journal: append-only and hash-chained (each entry carries the
@@ -863,6 +906,68 @@ impl Dossier {
         self.fichiers.iter().filter(move |f| &f.piece == code)
     }
 
+    /// The files of one piece that count: a quarantined file counts for nothing (the
+    /// candidate replaces it).
+    fn fichiers_valables<'a>(
+        &'a self,
+        code: &'a CodePiece,
+    ) -> impl Iterator<Item = &'a Fichier> {
+        self.fichiers_de(code).filter(|f| !f.en_quarantaine())
+    }
+
+    /// The antivirus' verdict on a file recorded pending (or a later rescan): recorded,
+    /// journaled when it changes the file's standing. `None` when the file is gone or
+    /// already had that verdict.
+    pub fn noter_analyse(
+        &mut self,
+        id: &FichierId,
+        analyse: crate::antivirus::AnalyseAntivirus,
+        now: DateTime<Utc>,
+    ) -> Option<Evenement> {
+        use crate::antivirus::StatutAnalyse;
+        let f = self.fichiers.iter_mut().find(|f| &f.id == id)?;
+        let avant = f.antivirus.as_ref().map(|a| a.statut.clone());
+        let statut = analyse.statut.clone();
+        f.antivirus = Some(analyse);
+        if avant.as_ref() == Some(&statut) || statut == StatutAnalyse::EnAttente {
+            return None;
+        }
+        let signature = match &statut {
+            StatutAnalyse::Infectee { signature } => Some(signature.clone()),
+            _ => None,
+        };
+        Some(self.journaliser(
+            now,
+            Acteur::Systeme,
+            Quoi::Analyse {
+                fichier: id.clone(),
+                statut: statut.code().to_owned(),
+                signature,
+            },
+        ))
+    }
+
+    /// An upload the antivirus refused, in the journal (nothing else changes).
+    pub fn noter_virus(
+        &mut self,
+        piece: CodePiece,
+        nom: String,
+        sha256: Sha256,
+        signature: String,
+        now: DateTime<Utc>,
+    ) -> Evenement {
+        self.journaliser(
+            now,
+            Acteur::Candidat,
+            Quoi::VirusDetecte {
+                piece,
+                nom,
+                sha256,
+                signature,
+            },
+        )
+    }
+
     /// Whether the piece blocks closure for this dossier.
     pub fn est_requise(&self, piece: &PieceSpec) -> bool {
         piece.exigence == Exigence::Obligatoire && piece.concerne(self.voie, &self.declarations)
@@ -870,7 +975,7 @@ impl Dossier {
 
     /// Where a piece stands.
     pub fn statut(&self, piece: &PieceSpec) -> StatutPiece {
-        if self.fichiers_de(&piece.code).next().is_some() {
+        if self.fichiers_valables(&piece.code).next().is_some() {
             StatutPiece::Deposee
         } else {
             match piece.exigence {
@@ -924,6 +1029,8 @@ impl Dossier {
                     }
                 }
                 Some(StatutInstruction::Rejete { .. }) => return Err(Refus::DossierCloture),
+                // A file found infected after it was recorded: the candidate replaces it.
+                _ if self.fichiers_de(&piece.code).any(Fichier::en_quarantaine) => {}
                 _ if piece.exigence != Exigence::Differable => {
                     return Err(Refus::DossierCloture);
                 }
@@ -935,7 +1042,7 @@ impl Dossier {
                 },
             },
         }
-        let deja = self.fichiers_de(&piece.code).count();
+        let deja = self.fichiers_valables(&piece.code).count();
         if deja >= piece.max_fichiers as usize {
             return Err(Refus::TropDeFichiers {
                 piece: piece.libelle.clone(),
@@ -981,6 +1088,7 @@ impl Dossier {
             caracteristiques: analyse.caracteristiques,
             depose_le: now,
             apres_cloture,
+            antivirus: analyse.antivirus.clone(),
         };
         let evt = self.journaliser(
             now,

@@ -104,6 +104,23 @@ pub enum Refus {
     /// A password-reset link that is unknown, expired, used or replaced by a newer one.
     #[error("lien de réinitialisation invalide")]
     JetonInvalide,
+    /// The antivirus found a signature in the file: nothing was stored.
+    #[error("virus détecté dans « {nom} » : {signature}")]
+    VirusDetecte {
+        /// Display name of the file.
+        nom: String,
+        /// The signature's name.
+        signature: String,
+        /// SHA-256 of the refused content (journaled).
+        sha256: crate::ids::Sha256,
+    },
+    /// Staff: the file was not scanned yet (the antivirus was unavailable); it is served
+    /// once found clean.
+    #[error("analyse antivirus en attente")]
+    AnalyseEnAttente,
+    /// Staff: the file was found infected after it was recorded; it is quarantined.
+    #[error("fichier infecté")]
+    FichierInfecte,
 }
 
 /// What kind of refusal: what an adapter needs to choose its answer (an HTTP status), so
@@ -140,7 +157,10 @@ impl Refus {
             | Refus::DelaiDepasse { .. }
             | Refus::PiecesManquantes { .. }
             | Refus::PreinscriptionFermee { .. }
-            | Refus::TransitionInterdite { .. } => Categorie::Etat,
+            | Refus::TransitionInterdite { .. }
+            | Refus::AnalyseEnAttente
+            | Refus::FichierInfecte => Categorie::Etat,
+            Refus::VirusDetecte { .. } => Categorie::Fichier(crate::format::Nature::Contenu),
             Refus::ActionNonAutorisee => Categorie::Interdit,
             Refus::MotDePasseFaible { .. } | Refus::ChampInvalide { .. } => Categorie::Saisie,
         }
@@ -162,6 +182,9 @@ impl Refus {
         "action_non_autorisee",
         "transition_interdite",
         "jeton_invalide",
+        "virus_detecte",
+        "analyse_en_attente",
+        "fichier_infecte",
     ];
 
     /// Every stable code a refusal can carry: the format's ([`Rejet::CODES`]) then the
@@ -220,6 +243,13 @@ impl Refus {
                 action: "rejeter",
             },
             Refus::JetonInvalide,
+            Refus::VirusDetecte {
+                nom: "CNI.pdf".into(),
+                signature: "Win.Test.EICAR_HDB-1".into(),
+                sha256: crate::ids::Sha256::de(b"X5O!P%@AP"),
+            },
+            Refus::AnalyseEnAttente,
+            Refus::FichierInfecte,
         ]);
         v
     }
@@ -242,6 +272,9 @@ impl Refus {
             Refus::ActionNonAutorisee => "action_non_autorisee",
             Refus::TransitionInterdite { .. } => "transition_interdite",
             Refus::JetonInvalide => "jeton_invalide",
+            Refus::VirusDetecte { .. } => "virus_detecte",
+            Refus::AnalyseEnAttente => "analyse_en_attente",
+            Refus::FichierInfecte => "fichier_infecte",
         }
     }
 
@@ -302,6 +335,15 @@ impl Refus {
             ),
             Refus::JetonInvalide => {
                 "Ce lien de réinitialisation n'est plus valable : il a expiré (30 minutes), a déjà servi ou a été remplacé par une demande plus récente. Demandez un nouveau lien depuis « Mot de passe oublié ? ».".to_owned()
+            }
+            Refus::VirusDetecte { nom, signature, .. } => format!(
+                "Le fichier « {nom} » est détecté comme contenant un virus ({signature}) : il n'a pas été enregistré. Analysez votre ordinateur ou votre téléphone avec un antivirus à jour, puis envoyez une autre copie du document (par exemple une nouvelle numérisation)."
+            ),
+            Refus::AnalyseEnAttente => {
+                "Ce fichier n'a pas encore été analysé par l'antivirus : il pourra être ouvert dès qu'il aura été trouvé sain (l'analyse est relancée automatiquement).".to_owned()
+            }
+            Refus::FichierInfecte => {
+                "Ce fichier a été détecté comme infecté après son dépôt : il est en quarantaine et ne peut pas être ouvert. Le candidat a été invité à en déposer une autre copie.".to_owned()
             }
         }
     }

@@ -27,6 +27,8 @@ pub struct Analyse {
     pub sha256: Sha256,
     /// Pages or dimensions.
     pub caracteristiques: Caracteristiques,
+    /// The antivirus' analysis, when one is configured.
+    pub antivirus: Option<crate::antivirus::AnalyseAntivirus>,
 }
 
 impl Analyse {
@@ -39,6 +41,7 @@ impl Analyse {
             taille: examen.taille,
             sha256,
             caracteristiques: examen.caracteristiques,
+            antivirus: None,
         }
     }
 }

@@ -61,6 +61,7 @@
 //! ```
 
 pub mod auth;
+pub mod antivirus;
 pub mod calendrier;
 pub mod config;
 pub mod courriel;

@@ -80,6 +80,9 @@ pub struct Ports {
     /// E-mail: where messages go. `None`: the espace queues none (an integrator that sends
     /// its own); with it, every message is queued with its cause ([`crate::courriel`]).
     pub courrier: Option<Courrier>,
+    /// The antivirus every upload goes through ([`crate::antivirus`]); `None`: files are
+    /// recorded without an analysis.
+    pub antivirus: Option<Arc<dyn crate::antivirus::Antivirus>>,
 }
 
 impl Ports {
@@ -121,6 +124,7 @@ impl Ports {
             compteurs: Arc::new(MemoireCompteurs::default()),
             recherche: None,
             courrier: None,
+            antivirus: None,
         }
     }
 
@@ -144,6 +148,12 @@ impl Ports {
     ) -> Self {
         self.sessions = sessions;
         self.compteurs = compteurs;
+        self
+    }
+
+    /// The same ports, scanning every upload with `antivirus`.
+    pub fn avec_antivirus(mut self, antivirus: Arc<dyn crate::antivirus::Antivirus>) -> Self {
+        self.antivirus = Some(antivirus);
         self
     }
 
@@ -517,6 +527,15 @@ impl Espace {
         numero: &NumeroDossier,
         id: &FichierId,
     ) -> Result<(Fichier, FluxOctets), ErreurEspace> {
+        // Fails closed: a file not found clean by the antivirus is not opened.
+        let v = self.charger(numero).await?;
+        let f = v.valeur.fichier(id).ok_or(Refus::FichierInconnu)?;
+        if f.en_quarantaine() {
+            return Err(Refus::FichierInfecte.into());
+        }
+        if !f.servable_au_service() {
+            return Err(Refus::AnalyseEnAttente.into());
+        }
         self.journaliser_lecture(
             qui,
             numero,
@@ -535,6 +554,33 @@ impl Espace {
         numero: &NumeroDossier,
     ) -> Result<(), ErreurEspace> {
         self.journaliser_lecture(qui, numero, Quoi::Export).await
+    }
+
+    /// Journals an upload the antivirus refused (best effort: the refusal stands even if
+    /// the journal cannot be written now).
+    async fn journaliser_virus(
+        &self,
+        numero: &NumeroDossier,
+        code_piece: &str,
+        nom: &str,
+        signature: &str,
+        sha256: crate::ids::Sha256,
+    ) {
+        let Ok(piece) = crate::ids::CodePiece::parse(code_piece) else {
+            return;
+        };
+        let _ = self
+            .modifier(numero, |d, _, now| {
+                d.noter_virus(
+                    piece.clone(),
+                    nom.to_owned(),
+                    sha256,
+                    signature.to_owned(),
+                    now,
+                );
+                Ok::<_, Refus>(())
+            })
+            .await;
     }
 
     async fn journaliser_lecture(
@@ -625,12 +671,31 @@ impl Espace {
         let analyse = crate::upload::recevoir(
             &*self.ports.pieces,
             &*self.ports.blocking,
+            self.ports.antivirus.as_deref(),
             &cle,
             &piece,
             nom,
             flux,
+            self.now(),
         )
-        .await?;
+        .await;
+        let analyse = match analyse {
+            Err(ErreurEspace::Refus(Refus::VirusDetecte {
+                nom,
+                signature,
+                sha256,
+            })) => {
+                self.journaliser_virus(numero, code_piece, &nom, &signature, sha256)
+                    .await;
+                return Err(Refus::VirusDetecte {
+                    nom,
+                    signature,
+                    sha256,
+                }
+                .into());
+            }
+            autre => autre?,
+        };
         self.enregistrer_contenu(numero, code_piece, cle, analyse)
             .await
     }
@@ -693,6 +758,10 @@ impl Espace {
     ) -> Result<(Fichier, FluxOctets), ErreurEspace> {
         let v = self.charger(numero).await?;
         let fichier = v.valeur.fichier(id).cloned().ok_or(Refus::FichierInconnu)?;
+        // Quarantined: kept as evidence, served to nobody.
+        if fichier.en_quarantaine() {
+            return Err(Refus::FichierInfecte.into());
+        }
         let cle = CleContenu {
             numero: numero.clone(),
             fichier: id.clone(),
@@ -867,7 +936,8 @@ impl Espace {
             let inchange = dossier.longueur_journal() == avant
                 && dossier.courriels == v.valeur.courriels
                 && dossier.rappels == v.valeur.rappels
-                && dossier.reinitialisation == v.valeur.reinitialisation;
+                && dossier.reinitialisation == v.valeur.reinitialisation
+                && dossier.fichiers() == v.valeur.fichiers();
             if inchange {
                 return Ok(sortie);
             }

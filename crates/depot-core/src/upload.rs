@@ -21,7 +21,11 @@ use futures_core::Stream;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{SinkExt, StreamExt};
 
+use chrono::{DateTime, Utc};
+
+use crate::antivirus::{AnalyseAntivirus, AnalyseEnCours, Antivirus, StatutAnalyse, Verdict};
 use crate::config::PieceSpec;
+use crate::ids::Sha256;
 use crate::erreur::{ErreurEnvoi, ErreurEspace, Refus, StorageError};
 use crate::format::{Analyse, AnalyseFlux, Examen, Rejet};
 use crate::ports::{Blocking, CleContenu, ContenuStocke, FluxOctets, PieceStore, executer};
@@ -40,8 +44,9 @@ enum Issue {
 
 /// How reading the caller's stream ended.
 enum Lecture {
-    /// The whole file was read and accepted; the store was told the file ended.
-    Acceptee(Examen),
+    /// The whole file was read and accepted (and its antivirus analysis, when one is
+    /// configured); the store was told the file ended.
+    Acceptee(Examen, Option<AnalyseAntivirus>),
     /// The file was refused or its bytes stopped: the store was told nothing more.
     Refusee(ErreurEspace),
     /// The store stopped taking chunks before the end: its own error is the answer.
@@ -51,13 +56,16 @@ enum Lecture {
 /// Streams `flux` into `pieces` under `cle`, checking it against `piece`'s rules on the
 /// way. On success the content is published and its analysis (with the SHA-256 the store
 /// computed) returned; on any error nothing is left under `cle`.
+#[allow(clippy::too_many_arguments)] // the upload's parts, each a port or a rule
 pub(crate) async fn recevoir<S>(
     pieces: &dyn PieceStore,
     blocking: &dyn Blocking,
+    antivirus: Option<&dyn Antivirus>,
     cle: &CleContenu,
     piece: &PieceSpec,
     nom: &str,
     flux: S,
+    now: DateTime<Utc>,
 ) -> Result<Analyse, ErreurEspace>
 where
     S: Stream<Item = Result<Bytes, ErreurEnvoi>> + Send,
@@ -66,7 +74,7 @@ where
     let (envoi, reception) = mpsc::channel::<Morceau>(1);
     let ecriture = pieces.put(cle, flux_du_stockage(reception));
     let analyse = AnalyseFlux::new(nom, &piece.formats, piece.taille_max_mo);
-    let lecture = lire(flux, analyse, piece, blocking, envoi);
+    let lecture = lire(flux, analyse, piece, blocking, antivirus, envoi, now);
     // Both run in this future; each is polled only when its own waker fired (a plain
     // `join` polls both on every wake-up, the store's handle included, for every chunk).
     let mut deux: FuturesUnordered<Pin<Box<dyn Future<Output = Issue> + Send + '_>>> =
@@ -84,8 +92,8 @@ where
         // Both futures ran to their end above.
         return Err(StorageError::Unavailable("dépôt interrompu".into()).into());
     };
-    let examen = match lu {
-        Lecture::Acceptee(examen) => examen,
+    let (examen, antivirus) = match lu {
+        Lecture::Acceptee(examen, antivirus) => (examen, antivirus),
         Lecture::Refusee(e) => {
             if ecrit.is_ok() {
                 // Cannot happen (no end-of-file was sent); never leave it behind.
@@ -113,7 +121,73 @@ where
         ))
         .into());
     }
-    Ok(Analyse::new(examen, stocke.sha256))
+    let mut analyse = Analyse::new(examen, stocke.sha256);
+    analyse.antivirus = antivirus;
+    Ok(analyse)
+}
+
+/// The antivirus' side of an upload: a scan fed the same chunks, or, once the scanner
+/// failed, nothing more (the file will be scanned again later).
+struct Balayage {
+    en_cours: Option<Box<dyn AnalyseEnCours>>,
+    /// SHA-256 of what was read, for the journal of an infected file.
+    empreinte: sha2::Sha256,
+}
+
+impl Balayage {
+    async fn ouvrir(antivirus: &dyn Antivirus) -> Self {
+        use sha2::Digest;
+        // Unavailable: the file is recorded pending and scanned again later.
+        let en_cours = antivirus.ouvrir().await.ok();
+        Self {
+            en_cours,
+            empreinte: sha2::Sha256::new(),
+        }
+    }
+
+    async fn nourrir(&mut self, morceau: &Bytes) {
+        use sha2::Digest;
+        self.empreinte.update(morceau);
+        if let Some(a) = self.en_cours.as_mut()
+            && a.nourrir(morceau.clone()).await.is_err()
+        {
+            self.en_cours = None;
+        }
+    }
+
+    /// The verdict: clean or pending (recorded with the file), or the infected file's
+    /// refusal.
+    async fn conclure(
+        self,
+        antivirus: &dyn Antivirus,
+        nom: &str,
+        now: DateTime<Utc>,
+    ) -> Result<AnalyseAntivirus, Refus> {
+        use sha2::Digest;
+        let en_attente = AnalyseAntivirus {
+            statut: StatutAnalyse::EnAttente,
+            moteur: None,
+            le: now,
+            tentatives: 0,
+        };
+        let Some(a) = self.en_cours else {
+            return Ok(en_attente);
+        };
+        match a.verdict().await {
+            Ok(Verdict::Sain) => Ok(AnalyseAntivirus {
+                statut: StatutAnalyse::Saine,
+                moteur: antivirus.moteur().await.ok(),
+                le: now,
+                tentatives: 0,
+            }),
+            Ok(Verdict::Infecte { signature }) => Err(Refus::VirusDetecte {
+                nom: nom.to_owned(),
+                signature,
+                sha256: Sha256::depuis_octets(self.empreinte.finalize().into()),
+            }),
+            Err(_) => Ok(en_attente),
+        }
+    }
 }
 
 /// The store's side of the channel: chunks until the end-of-file message; a channel closed
@@ -142,13 +216,19 @@ async fn lire<S>(
     mut analyse: AnalyseFlux,
     piece: &PieceSpec,
     blocking: &dyn Blocking,
+    antivirus: Option<&dyn Antivirus>,
     envoi: mpsc::Sender<Morceau>,
+    now: DateTime<Utc>,
 ) -> Lecture
 where
     S: Stream<Item = Result<Bytes, ErreurEnvoi>> + Send,
 {
     let mut flux = std::pin::pin!(flux);
     let mut envoi = Some(envoi);
+    let mut balayage = match antivirus {
+        Some(a) => Some(Balayage::ouvrir(a).await),
+        None => None,
+    };
     while let Some(morceau) = flux.next().await {
         let morceau = match morceau {
             Ok(m) => m,
@@ -168,6 +248,10 @@ where
         // stores nothing more: dropping the sender makes the store abort now.
         if analyse.refus_certain() {
             envoi = None;
+            balayage = None;
+        }
+        if let Some(b) = balayage.as_mut() {
+            b.nourrir(&morceau).await;
         }
         if let Some(e) = envoi.as_mut()
             && e.send(Morceau::Donnees(morceau)).await.is_err()
@@ -175,16 +259,25 @@ where
             return Lecture::StockageArrete;
         }
     }
+    let nom = analyse.nom().to_owned();
     let verdict = match executer(blocking, move || analyse.terminer()).await {
         Ok(v) => v,
         Err(arret) => return Lecture::Refusee(arret.into()),
     };
     match (verdict, envoi) {
         (Ok(examen), Some(mut e)) => {
+            // The antivirus' verdict is awaited before the content is published.
+            let analyse_antivirus = match (balayage, antivirus) {
+                (Some(b), Some(a)) => match b.conclure(a, &nom, now).await {
+                    Ok(x) => Some(x),
+                    Err(refus) => return Lecture::Refusee(refus.into()),
+                },
+                _ => None,
+            };
             if e.send(Morceau::Fin).await.is_err() {
                 return Lecture::StockageArrete;
             }
-            Lecture::Acceptee(examen)
+            Lecture::Acceptee(examen, analyse_antivirus)
         }
         // Accepted, but nothing was forwarded: cannot happen (only a refusal stops the
         // forwarding); the store aborted, so report its error.

@@ -352,6 +352,9 @@ impl Espace {
 }
 
 /// See [`super::redaction::apercu`].
+/// The marker the preview's in-memory antivirus finds.
+const MARQUEUR_APERCU: &[u8] = b"APERCU-MARQUEUR-VIRAL";
+
 pub(super) async fn apercu(
     concours: &Concours,
     code: &str,
@@ -386,6 +389,11 @@ pub(super) async fn apercu(
         messagerie: garde.clone(),
         url_publique: url_publique.to_owned(),
     });
+    // The quarantine message needs a file found infected after it was recorded.
+    let marqueur = crate::antivirus::AntivirusMarqueur::new(MARQUEUR_APERCU, "Apercu.Test.Marqueur");
+    if code == "fichier_infecte" {
+        ports.antivirus = Some(Arc::new(marqueur.clone()));
+    }
     let espace = Espace::new(vec![concours.clone()], ports).map_err(|x| x.to_string())?;
     // The deferred pieces' reminder needs a voie that has some.
     let voie = concours
@@ -447,6 +455,27 @@ pub(super) async fn apercu(
                 .rappeler_numeros("camille.durand@exemple.fr")
                 .await
                 .map_err(e)?;
+            espace.distribuer_courriels().await.map_err(e)?;
+            return sortie(vider());
+        }
+        "fichier_infecte" => {
+            // Uploaded while the antivirus was down, found infected on the rescan.
+            let dossier = espace.consulter(&numero).await.map_err(e)?.dossier;
+            let p = dossier
+                .pieces(concours)
+                .find(|p| p.formats.contains(&crate::format::Format::Pdf))
+                .ok_or("aucune pièce PDF dans ce concours")?;
+            let mut pdf = crate::exemples::pdf_minimal();
+            pdf.extend_from_slice(b"%");
+            pdf.extend_from_slice(MARQUEUR_APERCU);
+            pdf.extend_from_slice(b"\n");
+            marqueur.rendre_disponible(false);
+            espace
+                .deposer(&numero, p.code.as_str(), "attestation.pdf", pdf.into())
+                .await
+                .map_err(e)?;
+            marqueur.rendre_disponible(true);
+            espace.analyser_en_attente().await.map_err(e)?;
             espace.distribuer_courriels().await.map_err(e)?;
             return sortie(vider());
         }

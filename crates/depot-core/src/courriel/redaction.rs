@@ -420,6 +420,27 @@ pub fn rediger(
             ],
             pieces_jointes: Vec::new(),
         },
+        SorteCourriel::FichierInfecte { fichier } => {
+            // Still quarantined (not deleted since): otherwise there is nothing to say.
+            let f = dossier.fichier(fichier).filter(|f| f.en_quarantaine())?;
+            let piece = concours
+                .piece(f.piece.as_str())
+                .map_or_else(|| f.piece.to_string(), |p| p.libelle.clone());
+            Message {
+                sujet: format!("Fichier à remplacer — dossier n° {n}"),
+                blocs: vec![
+                    Bloc::Paragraphe(format!(
+                        "Le fichier « {} », déposé le {} pour la pièce « {piece} » de votre dossier d'inscription ({}), a été détecté comme contenant un virus lors de son analyse. Il a été mis de côté : le service concours ne l'ouvrira pas.",
+                        f.nom,
+                        instant_en_lettres(f.depose_le),
+                        intitule(concours)
+                    )),
+                    Bloc::Important("Analysez votre ordinateur ou votre téléphone avec un antivirus à jour, puis déposez une autre copie de ce document (par exemple une nouvelle numérisation) depuis votre espace, même si votre dossier est clôturé.".to_owned()),
+                    lien_espace,
+                ],
+                pieces_jointes: Vec::new(),
+            }
+        }
     };
     let id = dossier.identite();
     let salutation = format!("Bonjour {} {},", id.prenom(), id.nom());
@@ -439,7 +460,7 @@ pub fn rediger(
 }
 
 /// Every kind of message, by code, for `courriels apercu`.
-pub const SORTES: [&str; 8] = [
+pub const SORTES: [&str; 9] = [
     "preinscription",
     "cloture",
     "rappel",
@@ -448,6 +469,7 @@ pub const SORTES: [&str; 8] = [
     "pieces_differees",
     "mot_de_passe",
     "numeros",
+    "fichier_infecte",
 ];
 
 /// A message of kind `code` as it would be sent to a fictitious candidate of `concours`:
