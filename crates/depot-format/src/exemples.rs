@@ -180,6 +180,43 @@ pub fn jpeg_minimal() -> Vec<u8> {
     jpeg_gris(64, 48, 0)
 }
 
+/// A valid one-page PDF whose page draws `texte` from a FlateDecode content stream (the
+/// text is not in the file's raw bytes: an antivirus must decompress to see it).
+pub fn pdf_texte_compresse(texte: &str) -> Vec<u8> {
+    use std::io::Write;
+    // Enough repeated drawing around it that the compressor codes the text (a short
+    // stream could be stored as is).
+    let mut contenu = String::new();
+    for i in 0..40 {
+        let _ = writeln!(contenu, "0.9 g 72 {} 451 10 re f", 700 - 12 * i);
+    }
+    let _ = writeln!(contenu, "0 g BT /F1 12 Tf 72 720 Td ({texte}) Tj ET");
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = z.write_all(contenu.as_bytes());
+    let comprime = z.finish().unwrap_or_default();
+    let objets = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>".to_vec(),
+        flux("/Filter /FlateDecode", &comprime),
+    ];
+    pdf_depuis_objets(&objets, 1, "")
+}
+
+/// A small valid JPEG carrying `commentaire` in a COM segment.
+pub fn jpeg_commentaire(commentaire: &[u8]) -> Vec<u8> {
+    let j = jpeg_minimal();
+    let n = u16::try_from(commentaire.len() + 2).unwrap_or(u16::MAX);
+    let mut o = j[..2].to_vec();
+    o.extend_from_slice(&[0xFF, 0xFE]);
+    o.extend_from_slice(&n.to_be_bytes());
+    o.extend_from_slice(&commentaire[..usize::from(n) - 2]);
+    o.extend_from_slice(&j[2..]);
+    o
+}
+
 /// A PNG signature followed by an image header (enough to be recognised as PNG).
 pub fn png_minimal() -> Vec<u8> {
     let mut o = b"\x89PNG\r\n\x1a\n".to_vec();
