@@ -11,7 +11,7 @@
 //!   the upload is **accepted** with its analysis [`StatutAnalyse::EnAttente`]: an
 //!   infrastructure fault never costs a candidate their registration on deadline night.
 //!   [`Espace::analyser_en_attente`](crate::Espace::analyser_en_attente) scans those files
-//!   again until a verdict.
+//!   again until a verdict (next round, then 10 s, 20 s… at most ten minutes apart).
 //! - The staff side **fails closed**: a file whose analysis is not [`StatutAnalyse::Saine`]
 //!   is not served to staff nor exported. A file found infected later is quarantined (kept,
 //!   never served, not even to the candidate), the candidate is told and may deposit a
@@ -123,13 +123,14 @@ impl AnalyseAntivirus {
     }
 
     /// When the worker should try a pending file again: at its next round after the
-    /// upload, then 1, 2, 4… minutes after each failed attempt, at most an hour apart.
+    /// upload, then 10, 20, 40… seconds after each failed attempt, at most ten minutes
+    /// apart (clamd restarted after an update is back within the minute).
     pub fn prochain_essai(&self) -> DateTime<Utc> {
         if self.tentatives == 0 {
             return self.le;
         }
-        let minutes = 1i64 << (self.tentatives - 1).min(6);
-        self.le + chrono::Duration::minutes(minutes.min(60))
+        let secondes = 10i64 << (self.tentatives - 1).min(6);
+        self.le + chrono::Duration::seconds(secondes.min(600))
     }
 }
 
@@ -274,7 +275,7 @@ impl crate::Espace {
     /// unavailable when it was uploaded) whose next try is due is scanned again from the
     /// store. Clean → served to staff from now on; infected → quarantined, journaled, the
     /// candidate told by e-mail and allowed to deposit a replacement; still unavailable →
-    /// tried again after 1, 2, 4… minutes (at most an hour apart). Idempotent; several
+    /// tried again after 10, 20, 40… seconds (at most ten minutes apart). Idempotent; several
     /// instances may run it (a verdict is recorded by compare-and-swap).
     pub async fn analyser_en_attente(&self) -> Result<BilanAnalyses, crate::ErreurEspace> {
         let mut bilan = BilanAnalyses::default();
@@ -344,9 +345,10 @@ impl crate::Espace {
                 let r = self
                     .modifier(&n, |d, _, now| {
                         // Only a file still pending: another instance may have been first.
-                        let encore = d.fichier(&id).and_then(|f| f.antivirus.as_ref()).is_some_and(
-                            |a| a.statut == StatutAnalyse::EnAttente,
-                        );
+                        let encore = d
+                            .fichier(&id)
+                            .and_then(|f| f.antivirus.as_ref())
+                            .is_some_and(|a| a.statut == StatutAnalyse::EnAttente);
                         if encore {
                             d.noter_analyse(&id, nouvelle.clone(), now);
                             if infecte {

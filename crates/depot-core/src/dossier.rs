@@ -908,10 +908,7 @@ impl Dossier {
 
     /// The files of one piece that count: a quarantined file counts for nothing (the
     /// candidate replaces it).
-    fn fichiers_valables<'a>(
-        &'a self,
-        code: &'a CodePiece,
-    ) -> impl Iterator<Item = &'a Fichier> {
+    fn fichiers_valables<'a>(&'a self, code: &'a CodePiece) -> impl Iterator<Item = &'a Fichier> {
         self.fichiers_de(code).filter(|f| !f.en_quarantaine())
     }
 

@@ -60,8 +60,8 @@
 //! # }).unwrap();
 //! ```
 
-pub mod auth;
 pub mod antivirus;
+pub mod auth;
 pub mod calendrier;
 pub mod config;
 pub mod courriel;

@@ -25,9 +25,9 @@ use chrono::{DateTime, Utc};
 
 use crate::antivirus::{AnalyseAntivirus, AnalyseEnCours, Antivirus, StatutAnalyse, Verdict};
 use crate::config::PieceSpec;
-use crate::ids::Sha256;
 use crate::erreur::{ErreurEnvoi, ErreurEspace, Refus, StorageError};
 use crate::format::{Analyse, AnalyseFlux, Examen, Rejet};
+use crate::ids::Sha256;
 use crate::ports::{Blocking, CleContenu, ContenuStocke, FluxOctets, PieceStore, executer};
 
 /// What travels to the store: a chunk, or the end of an accepted file.

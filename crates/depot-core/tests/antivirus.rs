@@ -31,7 +31,9 @@ struct Banc {
 }
 
 fn banc() -> Banc {
-    let horloge = Arc::new(HorlogeFixe::new("2025-04-01T10:00:00+02:00".parse().unwrap()));
+    let horloge = Arc::new(HorlogeFixe::new(
+        "2025-04-01T10:00:00+02:00".parse().unwrap(),
+    ));
     let pieces = Arc::new(MemoirePieces::new());
     let av = AntivirusMarqueur::new(MARQUEUR, "Depot.Test.Marqueur");
     let ports = Ports::avec_stores(
@@ -107,7 +109,9 @@ fn un_fichier_infecte_est_refuse_et_rien_n_est_garde() {
     };
     assert_eq!(refus.code(), "virus_detecte");
     assert!(
-        refus.message().contains("« CNI.pdf » est détecté comme contenant un virus (Depot.Test.Marqueur)"),
+        refus
+            .message()
+            .contains("« CNI.pdf » est détecté comme contenant un virus (Depot.Test.Marqueur)"),
         "{}",
         refus.message()
     );
@@ -122,13 +126,12 @@ fn un_fichier_infecte_est_refuse_et_rien_n_est_garde() {
     });
     assert!(trouve, "{:#?}", j.entrees);
     // A clean file is recorded as found clean, with the engine.
-    let f = block_on(b.espace.deposer(
-        &b.numero,
-        "piece-identite",
-        "CNI.pdf",
-        pdf_minimal().into(),
-    ))
-    .unwrap();
+    let f =
+        block_on(
+            b.espace
+                .deposer(&b.numero, "piece-identite", "CNI.pdf", pdf_minimal().into()),
+        )
+        .unwrap();
     let a = f.antivirus.unwrap();
     assert_eq!(a.statut, StatutAnalyse::Saine);
     assert_eq!(a.moteur.unwrap().nom, "marqueur (mémoire)");
@@ -139,14 +142,16 @@ fn un_fichier_infecte_est_refuse_et_rien_n_est_garde() {
 fn antivirus_indisponible_accepte_puis_analyse_plus_tard() {
     let b = banc();
     b.av.rendre_disponible(false);
-    let f = block_on(b.espace.deposer(
-        &b.numero,
-        "piece-identite",
-        "CNI.pdf",
-        pdf_minimal().into(),
-    ))
-    .unwrap();
-    assert_eq!(f.antivirus.as_ref().unwrap().statut, StatutAnalyse::EnAttente);
+    let f =
+        block_on(
+            b.espace
+                .deposer(&b.numero, "piece-identite", "CNI.pdf", pdf_minimal().into()),
+        )
+        .unwrap();
+    assert_eq!(
+        f.antivirus.as_ref().unwrap().statut,
+        StatutAnalyse::EnAttente
+    );
     // The candidate can close; staff cannot open the file yet.
     block_on(b.espace.cloturer(&b.numero)).unwrap();
     let r = block_on(b.espace.voir_en_gestion(&instructeur(), &b.numero, &f.id));
@@ -161,7 +166,7 @@ fn antivirus_indisponible_accepte_puis_analyse_plus_tard() {
     b.av.rendre_disponible(true);
     let bilan = block_on(b.espace.analyser_en_attente()).unwrap();
     assert_eq!((bilan.saines, bilan.en_attente), (0, 1), "not due yet");
-    b.horloge.regler(b.horloge_plus(Duration::minutes(1)));
+    b.horloge.regler(b.horloge_plus(Duration::seconds(10)));
     let bilan = block_on(b.espace.analyser_en_attente()).unwrap();
     assert_eq!(bilan.saines, 1);
     let c = block_on(b.espace.consulter(&b.numero)).unwrap();
@@ -183,13 +188,12 @@ fn antivirus_indisponible_accepte_puis_analyse_plus_tard() {
 fn un_fichier_trouve_infecte_plus_tard_est_mis_en_quarantaine() {
     let b = banc();
     b.av.rendre_disponible(false);
-    let f = block_on(b.espace.deposer(
-        &b.numero,
-        "piece-identite",
-        "CNI.pdf",
-        pdf_infecte().into(),
-    ))
-    .unwrap();
+    let f =
+        block_on(
+            b.espace
+                .deposer(&b.numero, "piece-identite", "CNI.pdf", pdf_infecte().into()),
+        )
+        .unwrap();
     block_on(b.espace.cloturer(&b.numero)).unwrap();
     b.av.rendre_disponible(true);
     let bilan = block_on(b.espace.analyser_en_attente()).unwrap();
@@ -219,12 +223,10 @@ fn un_fichier_trouve_infecte_plus_tard_est_mis_en_quarantaine() {
     assert!(g.apres_cloture);
     assert_eq!(g.antivirus.unwrap().statut, StatutAnalyse::Saine);
     // Another piece stays closed.
-    let r = block_on(b.espace.deposer(
-        &b.numero,
-        "diplome",
-        "diplome.pdf",
-        pdf_minimal().into(),
-    ));
+    let r = block_on(
+        b.espace
+            .deposer(&b.numero, "diplome", "diplome.pdf", pdf_minimal().into()),
+    );
     assert!(
         matches!(&r, Err(ErreurEspace::Refus(Refus::DossierCloture))),
         "{r:?}"
@@ -247,7 +249,11 @@ fn antivirus_qui_tombe_pendant_l_envoi() {
         }
         Ok::<_, ErreurEnvoi>(m)
     }));
-    let f = block_on(b.espace.deposer_flux(&b.numero, "piece-identite", "CNI.pdf", flux)).unwrap();
+    let f = block_on(
+        b.espace
+            .deposer_flux(&b.numero, "piece-identite", "CNI.pdf", flux),
+    )
+    .unwrap();
     assert_eq!(f.antivirus.unwrap().statut, StatutAnalyse::EnAttente);
 }
 

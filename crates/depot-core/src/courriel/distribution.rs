@@ -390,7 +390,8 @@ pub(super) async fn apercu(
         url_publique: url_publique.to_owned(),
     });
     // The quarantine message needs a file found infected after it was recorded.
-    let marqueur = crate::antivirus::AntivirusMarqueur::new(MARQUEUR_APERCU, "Apercu.Test.Marqueur");
+    let marqueur =
+        crate::antivirus::AntivirusMarqueur::new(MARQUEUR_APERCU, "Apercu.Test.Marqueur");
     if code == "fichier_infecte" {
         ports.antivirus = Some(Arc::new(marqueur.clone()));
     }
