@@ -12,6 +12,9 @@
 # - aiosmtpd (PyPI, same venv) for the e-mail tests: scripts/boite_smtp.py on a free
 #   loopback port, each message it accepts written to a file; exported as DEPOT_TEST_SMTP and
 #   DEPOT_TEST_SMTP_BOITE;
+# - clamd (Debian's clamav-daemon) with a signature database built here (a marker string,
+#   the EICAR file's hash), on a free loopback port: DEPOT_TEST_CLAMD (and the binary, for
+#   the tests that start their own, DEPOT_TEST_CLAMD_BIN);
 # - moto_server (PyPI, in a venv under target/) and Garage (crates.io, built once into
 #   target/tools/) for the S3 tests, started on free loopback ports; their endpoints are
 #   exported as DEPOT_TEST_S3_MOTO and DEPOT_TEST_S3_GARAGE.
@@ -161,6 +164,45 @@ pids+=($!)
 attendre_port 127.0.0.1 "$port_smtp" 60 || { echo "aiosmtpd did not start" >&2; cat "$racine/target/smtp.log" >&2; exit 1; }
 export DEPOT_TEST_SMTP="127.0.0.1:$port_smtp" DEPOT_TEST_SMTP_BOITE="$boite"
 echo "== aiosmtpd on $DEPOT_TEST_SMTP, messages in $boite"
+
+# ---- ClamAV (clamd, Debian) with a signature database built here ---------------------------
+# Official databases cannot be downloaded on these machines: the tests' own, a marker string
+# (.ndb, any file type: found in raw bytes, inside PDF streams once clamd decompresses them,
+# in JPEG segments) and the EICAR test file by its MD5 (.hdb).
+if ! command -v clamd >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing clamav-daemon"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clamav-daemon >/dev/null
+  else
+    echo "== clamd missing and cannot be installed here: the antivirus tests will say so" >&2
+  fi
+fi
+if command -v clamd >/dev/null 2>&1; then
+  clam="$racine/target/clamav"
+  rm -rf "$clam" && mkdir -p "$clam/db"
+  marqueur_hex=$(printf 'DEPOT-TEST-MARQUEUR-VIRAL-0001' | od -An -tx1 | tr -d ' \n')
+  echo "Depot.Test.Marqueur:0:*:$marqueur_hex" >"$clam/db/depot-test.ndb"
+  # The EICAR test file is assembled here, never stored in the repository.
+  printf '%s%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-' 'ANTIVIRUS-TEST-FILE!$H+H*' >"$clam/eicar.com"
+  echo "$(md5sum "$clam/eicar.com" | cut -d' ' -f1):$(stat -c %s "$clam/eicar.com"):Depot.Test.EICAR" >"$clam/db/depot-test.hdb"
+  port_clamd=$(port_libre)
+  cat >"$clam/clamd.conf" <<CONF
+Foreground yes
+DatabaseDirectory $clam/db
+TCPSocket $port_clamd
+TCPAddr 127.0.0.1
+LogFile $clam/clamd.log
+StreamMaxLength 64M
+MaxFileSize 64M
+MaxScanSize 256M
+CONF
+  clamd -c "$clam/clamd.conf" >"$clam/clamd.out" 2>&1 &
+  pids+=($!)
+  attendre_port 127.0.0.1 "$port_clamd" 120 || { echo "clamd did not start" >&2; cat "$clam/clamd.out" >&2; exit 1; }
+  export DEPOT_TEST_CLAMD="tcp://127.0.0.1:$port_clamd" DEPOT_TEST_CLAMD_BIN="$(command -v clamd)"
+  echo "== clamd on $DEPOT_TEST_CLAMD (test signatures in $clam/db)"
+fi
 
 port_moto=$(port_libre)
 "$venv/bin/moto_server" -H 127.0.0.1 -p "$port_moto" >"$racine/target/moto.log" 2>&1 &
