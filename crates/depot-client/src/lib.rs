@@ -129,6 +129,27 @@ pub struct Fichier {
     pub sha256: String,
     /// When recorded, RFC 3339 with the Paris offset.
     pub depose_le: String,
+    /// The antivirus' analysis, when the espace scans uploads.
+    #[serde(default)]
+    pub analyse: Option<Analyse>,
+}
+
+/// A file's antivirus analysis.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Analyse {
+    /// `saine`, `en_attente` (scanned again automatically) or `infectee` (quarantined).
+    pub statut: String,
+    /// The engine, once scanned.
+    #[serde(default)]
+    pub moteur: Option<String>,
+    /// Its signature database's version, when known.
+    #[serde(default)]
+    pub base: Option<String>,
+    /// The signature, if infected.
+    #[serde(default)]
+    pub signature: Option<String>,
+    /// When, RFC 3339 with the Paris offset.
+    pub le: String,
 }
 
 /// A requested piece and where it stands.

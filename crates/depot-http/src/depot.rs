@@ -25,8 +25,16 @@ pub(crate) async fn deposer_champ(
         numero,
         etat.espace.deposer_flux(numero, code, &nom, octets),
     )
-    .await?;
+    .await
+    .inspect_err(|e| {
+        if e.code == "virus_detecte" {
+            crate::metriques::verdict_antivirus("infectee");
+        }
+    })?;
     crate::metriques::fichier_enregistre(fichier.taille);
+    if let Some(a) = &fichier.antivirus {
+        crate::metriques::verdict_antivirus(a.statut.code());
+    }
     Ok(fichier)
 }
 

@@ -32,6 +32,12 @@ pub(crate) fn fichier_enregistre(taille: u64) {
     metrics::counter!("depot_octets_deposes_total").increment(taille);
 }
 
+/// An upload's antivirus verdict: `saine`, `en_attente` (scanner unavailable) or
+/// `infectee` (refused).
+pub(crate) fn verdict_antivirus(verdict: &'static str) {
+    metrics::counter!("depot_antivirus_verdicts_total", "verdict" => verdict).increment(1);
+}
+
 /// A closure (the first of a dossier or a repeated one: the récépissé is the same).
 pub(crate) fn cloture() {
     metrics::counter!("depot_clotures_total").increment(1);

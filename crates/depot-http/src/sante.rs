@@ -4,7 +4,9 @@
 //! - `GET /sante/vivant`: the process answers (200);
 //! - `GET /sante/pret`: every store answers within 2 s (200), otherwise 503 naming the part
 //!   that fails (`dossiers`, `pieces`) — never its error's detail, which goes to the log.
-//!   A store that comes back makes the answer 200 again, without a restart.
+//!   A store that comes back makes the answer 200 again, without a restart. The antivirus,
+//!   when configured, is reported (`parties.antivirus`) but never makes it 503: uploads are
+//!   accepted while it is down and scanned later.
 
 use std::time::Duration;
 
@@ -60,9 +62,23 @@ async fn pret(State(etat): State<SharedState>) -> Response {
         sonder("pieces", p.pieces.list(&sonde)),
     );
     let etat_de = |r: Result<(), ()>| if r.is_ok() { "ok" } else { "indisponible" };
+    let mut parties = json!({ "dossiers": etat_de(dossiers), "pieces": etat_de(pieces) });
+    // The antivirus is reported, never a reason to refuse traffic: uploads are accepted
+    // (and scanned later) while it is down.
+    if let Some(av) = &p.antivirus {
+        let r = match tokio::time::timeout(DELAI, av.moteur()).await {
+            Ok(Ok(_)) => "ok",
+            Ok(Err(e)) => {
+                tracing::warn!(erreur = %e, "sonde : antivirus indisponible");
+                "indisponible"
+            }
+            Err(_) => "indisponible",
+        };
+        parties["antivirus"] = json!(r);
+    }
     let corps = json!({
         "statut": if dossiers.is_ok() && pieces.is_ok() { "pret" } else { "indisponible" },
-        "parties": { "dossiers": etat_de(dossiers), "pieces": etat_de(pieces) },
+        "parties": parties,
     });
     let statut = if dossiers.is_ok() && pieces.is_ok() {
         StatusCode::OK

@@ -33,6 +33,46 @@ pub struct VueFichier {
     pub sha256: String,
     /// When recorded, RFC 3339 with the Paris offset.
     pub depose_le: String,
+    /// The antivirus' analysis; absent when the espace scans nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analyse: Option<VueAnalyse>,
+}
+
+/// A file's antivirus analysis.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VueAnalyse {
+    /// `saine` | `en_attente` (the scanner was unavailable: scanned again automatically) |
+    /// `infectee` (quarantined: never served).
+    #[schema(pattern = "^(saine|en_attente|infectee)$")]
+    pub statut: &'static str,
+    /// The engine (« ClamAV 1.4.6 »), once scanned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moteur: Option<String>,
+    /// Its signature database's version, when it says it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    /// The signature found, if infected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// When the verdict was given (or the file recorded pending), RFC 3339, Paris offset.
+    pub le: String,
+}
+
+impl From<&depot_core::antivirus::AnalyseAntivirus> for VueAnalyse {
+    fn from(a: &depot_core::antivirus::AnalyseAntivirus) -> Self {
+        Self {
+            statut: a.statut.code(),
+            moteur: a.moteur.as_ref().map(|m| m.nom.clone()),
+            base: a.moteur.as_ref().and_then(|m| m.base.clone()),
+            signature: match &a.statut {
+                depot_core::antivirus::StatutAnalyse::Infectee { signature } => {
+                    Some(signature.clone())
+                }
+                _ => None,
+            },
+            le: rfc3339_paris(a.le),
+        }
+    }
 }
 
 impl From<&Fichier> for VueFichier {
@@ -44,6 +84,7 @@ impl From<&Fichier> for VueFichier {
             taille: f.taille,
             sha256: f.sha256.hex(),
             depose_le: rfc3339_paris(f.depose_le),
+            analyse: f.antivirus.as_ref().map(VueAnalyse::from),
         }
     }
 }

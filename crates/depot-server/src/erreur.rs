@@ -34,6 +34,9 @@ pub enum ErreurServeur {
     /// A round of the mail worker failed.
     #[error("courriels : {0}")]
     Courriels(#[source] ErreurEspace),
+    /// The antivirus settings are wrong.
+    #[error("antivirus : {0}")]
+    Antivirus(String),
     /// The CDG's presentation (colour, logo) is not usable.
     #[error("présentation : {0}")]
     Marque(String),

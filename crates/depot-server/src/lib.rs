@@ -10,6 +10,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use depot_core::{
@@ -108,6 +109,40 @@ pub struct OptionsEspace {
     stockage_pieces: StockagePieces,
     #[command(flatten)]
     courriel: courriels::OptionsCourriel,
+    #[command(flatten)]
+    antivirus: OptionsAntivirus,
+}
+
+/// The antivirus every upload goes through (issue 18).
+#[derive(Debug, clap::Args)]
+struct OptionsAntivirus {
+    /// clamd's address: tcp://HOST:PORT or unix:///path/to/clamd.ctl (or DEPOT_ANTIVIRUS).
+    /// Without it, uploads are not scanned. clamd's StreamMaxLength must be at least the
+    /// largest piece's size.
+    #[arg(long, value_name = "URL")]
+    antivirus: Option<String>,
+    /// Seconds clamd has for each step of a scan (connecting, each chunk, the verdict);
+    /// beyond, the file is accepted and recorded pending, scanned again later.
+    #[arg(long, value_name = "S", default_value_t = 30)]
+    antivirus_delai_s: u64,
+}
+
+impl OptionsAntivirus {
+    fn charger(&self) -> Result<Option<depot_clamav::Clamd>, ErreurServeur> {
+        let Some(url) = self.antivirus.clone().or_else(|| {
+            std::env::var("DEPOT_ANTIVIRUS")
+                .ok()
+                .filter(|s| !s.is_empty())
+        }) else {
+            return Ok(None);
+        };
+        let adresse = depot_clamav::Adresse::parse(&url)
+            .map_err(|e| ErreurServeur::Antivirus(e.to_string()))?;
+        Ok(Some(depot_clamav::Clamd::new(
+            adresse,
+            Duration::from_secs(self.antivirus_delai_s.max(1)),
+        )))
+    }
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -222,6 +257,35 @@ pub struct Args {
     courriels_intervalle_s: u64,
     #[command(flatten)]
     marque: OptionsMarque,
+    /// Seconds between two rounds of the antivirus worker, which scans again the files
+    /// recorded while clamd was unavailable. 0: this instance runs none.
+    #[arg(long, value_name = "S", default_value_t = 60)]
+    antivirus_intervalle_s: u64,
+}
+
+/// The antivirus worker: every `intervalle_s`, the files recorded pending are scanned again.
+async fn analyses(espace: Arc<Espace>, intervalle_s: u64) {
+    let mut tic = tokio::time::interval(Duration::from_secs(intervalle_s.max(1)));
+    loop {
+        tic.tick().await;
+        match espace.analyser_en_attente().await {
+            Ok(b) if b == Default::default() => {}
+            Ok(b) => {
+                metrics::counter!("depot_antivirus_verdicts_total", "verdict" => "saine")
+                    .increment(b.saines as u64);
+                metrics::counter!("depot_antivirus_verdicts_total", "verdict" => "infectee")
+                    .increment(b.infectees as u64);
+                tracing::info!(
+                    saines = b.saines,
+                    infectees = b.infectees,
+                    en_attente = b.en_attente,
+                    dossiers_en_echec = b.dossiers_en_echec,
+                    "analyses antivirus"
+                );
+            }
+            Err(e) => tracing::warn!(erreur = %e, "tournée des analyses antivirus"),
+        }
+    }
 }
 
 /// How the pages present the CDG (no State branding: the DSFR is reserved to State
@@ -440,6 +504,9 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
             "courriels : mis en file ici, envoyés par une autre instance (--courriels-intervalle-s 0)"
         );
     }
+    if espace.ports().antivirus.is_some() && args.antivirus_intervalle_s > 0 {
+        tokio::spawn(analyses(espace.clone(), args.antivirus_intervalle_s));
+    }
     let n = o.liste.list().await.map(|v| v.len()).unwrap_or(0);
     println!(
         "données : {} ({n} dossier(s))",
@@ -588,6 +655,17 @@ async fn ouvrir(
         compteurs: compteurs.clone(),
         recherche: e.recherche.clone(),
         courrier: Some(args.courriel.courrier(&o.data, url_defaut)?),
+        antivirus: match args.antivirus.charger()? {
+            Some(c) => {
+                match depot_core::antivirus::Antivirus::moteur(&c).await {
+                    Ok(m) => println!("antivirus : {} sur {}", m.nom, c.adresse()),
+                    // Not fatal: uploads are accepted pending and scanned once it answers.
+                    Err(e) => println!("antivirus : {} ne répond pas encore ({e})", c.adresse()),
+                }
+                Some(Arc::new(c))
+            }
+            None => None,
+        },
     };
     // For the operators' gauge of open sessions (a second build in one process keeps the
     // first store: only tests build twice).

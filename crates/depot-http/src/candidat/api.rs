@@ -335,7 +335,7 @@ async fn concours(State(etat): State<SharedState>) -> Response {
         (status = 409, description = "dossier_cloture, delai_depasse, trop_de_fichiers", body = Erreur),
         (status = 413, description = "fichier_trop_volumineux", body = Erreur),
         (status = 415, description = "format_refuse, extension_incoherente", body = Erreur),
-        (status = 422, description = "pdf_chiffre, pdf_contenu_actif, pdf_illisible, jpeg_invalide, image_trop_grande, fichier_vide", body = Erreur)))]
+        (status = 422, description = "pdf_chiffre, pdf_contenu_actif, pdf_illisible, jpeg_invalide, image_trop_grande, fichier_vide, virus_detecte (the antivirus found a signature: nothing stored)", body = Erreur)))]
 pub async fn deposer(
     State(etat): State<SharedState>,
     auth: AuthApi,
@@ -380,7 +380,8 @@ async fn recevoir(
 #[utoipa::path(get, path = "/api/v1/dossier/fichiers/{id}", tag = "candidat", security(("jeton" = [])),
     params(("id" = String, Path, description = "file id")),
     responses((status = 200, description = "the file", content(("application/pdf"), ("image/jpeg"))),
-        (status = 404, description = "fichier_inconnu (also for another dossier's file)", body = Erreur)))]
+        (status = 404, description = "fichier_inconnu (also for another dossier's file)", body = Erreur),
+        (status = 409, description = "fichier_infecte (found infected after it was recorded: quarantined)", body = Erreur)))]
 async fn voir(
     State(etat): State<SharedState>,
     auth: AuthApi,

@@ -605,6 +605,25 @@ fn icone(nom: &str) -> Markup {
     }
 }
 
+/// Where a file's antivirus analysis stands, for the candidate (nothing when clean or when
+/// the espace scans nothing).
+fn etat_antivirus(f: &depot_core::Fichier) -> Markup {
+    use depot_core::antivirus::StatutAnalyse;
+    html! {
+        @match f.antivirus.as_ref().map(|a| &a.statut) {
+            Some(StatutAnalyse::EnAttente) => {
+                p class="analyse" { span class="badge facultative" { "analyse antivirus en cours" } " Le fichier est enregistré ; il sera analysé dès que possible." }
+            }
+            Some(StatutAnalyse::Infectee { signature }) => {
+                div class="alerte erreur" {
+                    p { strong { "Fichier mis en quarantaine." } " Un virus y a été détecté après son dépôt (" (signature) ") : le service concours ne l'ouvrira pas. Analysez votre ordinateur ou votre téléphone avec un antivirus à jour, puis déposez une autre copie de ce document, même si votre dossier est clôturé." }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The deadline as the pages say it, with the time left: « au plus tard le lundi 14
 /// décembre 2026 à 23 h 59, heure de Paris — il vous reste 13 jours ».
 fn echeance(limite: &depot_core::DateLimite, now: chrono::DateTime<chrono::Utc>) -> Markup {
@@ -714,8 +733,12 @@ fn vue_dossier_page(
                                 ul class="fichiers-piece" {
                                     @for f in &fichiers {
                                         li {
+                                            @if f.en_quarantaine() {
+                                                span class="statut manquante" { (f.nom) " : infecté, à remplacer" }
+                                            } @else {
                                             a class="oeil" target="_blank" rel="noopener" href=(etat.chemin(&format!("/dossier/fichiers/{}", f.id))) {
                                                 (icone("oeil")) span { "Voir " span class="nom" { (f.nom) } }
+                                            }
                                             }
                                         }
                                     }
@@ -876,9 +899,12 @@ fn vue_piece(
                         li {
                             p class="nom-fichier" { span class="nom" { (f.nom) } }
                             p { small { (f.format.libelle()) ", " (taille_en_mots(f.taille)) ", déposé le " (instant_en_lettres(f.depose_le)) } }
+                            (etat_antivirus(f))
                             p class="actions" {
+                                @if !f.en_quarantaine() {
                                 a class="bouton oeil" target="_blank" rel="noopener" href=(etat.chemin(&format!("/dossier/fichiers/{}", f.id))) {
                                     (icone("oeil")) "Voir" span class="invisible" { " le fichier " (f.nom) }
+                                }
                                 }
                                 @if modifiable {
                                     " "

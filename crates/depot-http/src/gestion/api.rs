@@ -221,6 +221,11 @@ fn ligne(c: &Consultation) -> serde_json::Value {
         "cloture_le": d.cloture_le().map(rfc3339_paris),
         "pieces_manquantes": d.pieces_manquantes(&c.concours).iter().map(|p| p.code.as_str()).collect::<Vec<_>>(),
         "pieces_attendues": d.pieces_attendues(&c.concours).iter().map(|p| p.code.as_str()).collect::<Vec<_>>(),
+        // Files staff cannot open yet (antivirus pending) or ever (infected, quarantined).
+        "antivirus": {
+            "en_attente": d.fichiers().iter().filter(|f| !f.servable_au_service() && !f.en_quarantaine()).count(),
+            "infectee": d.fichiers().iter().filter(|f| f.en_quarantaine()).count(),
+        },
     })
 }
 
@@ -310,7 +315,8 @@ async fn dossier(
 #[utoipa::path(get, path = "/api/v1/gestion/dossiers/{numero}/fichiers/{id}", tag = "gestion", security(("jeton" = [])),
     params(("numero" = String, Path, description = "n° de dossier"), ("id" = String, Path, description = "file id")),
     responses((status = 200, description = "the file", content(("application/pdf"), ("image/jpeg"))),
-        (status = 404, description = "dossier_inconnu, fichier_inconnu", body = crate::api::Erreur)))]
+        (status = 404, description = "dossier_inconnu, fichier_inconnu", body = crate::api::Erreur),
+        (status = 409, description = "analyse_en_attente (not scanned yet), fichier_infecte (quarantined)", body = crate::api::Erreur)))]
 async fn fichier(
     State(etat): State<SharedState>,
     AuthGestion(qui): AuthGestion,

@@ -67,6 +67,7 @@ fn csv_dossiers(liste: &[Consultation]) -> Result<Vec<u8>, std::io::Error> {
         "état",
         "clôturé le (heure de Paris)",
         "pièces manquantes",
+        "fichiers non exportés (antivirus)",
     ])?;
     for c in liste {
         let d = &c.dossier;
@@ -84,6 +85,17 @@ fn csv_dossiers(liste: &[Consultation]) -> Result<Vec<u8>, std::io::Error> {
             .map(|p| p.libelle.clone())
             .collect::<Vec<_>>()
             .join(", ");
+        // Fails closed: a file not found clean is not in the ZIP, but named here with why.
+        let retenus = d
+            .fichiers()
+            .iter()
+            .filter(|f| !f.servable_au_service())
+            .map(|f| {
+                let statut = f.antivirus.as_ref().map_or("", |a| a.statut.code());
+                format!("{} ({statut})", f.nom)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         w.write_record(
             [
                 cellule(d.numero().as_str()),
@@ -93,6 +105,7 @@ fn csv_dossiers(liste: &[Consultation]) -> Result<Vec<u8>, std::io::Error> {
                 cellule(d.etat_lu(&c.concours, c.maintenant).code()),
                 cellule(&cloture),
                 cellule(&manquantes),
+                cellule(&retenus),
             ]
             .iter()
             .map(|c| c.as_bytes()),
@@ -128,6 +141,9 @@ fn ecrire_zip(
             .map_err(|e| std::io::Error::other(e.to_string()))?;
         for p in d.pieces(&c.concours) {
             for (i, f) in d.fichiers_de(&p.code).enumerate() {
+                if !f.servable_au_service() {
+                    continue;
+                }
                 let ext = match f.format {
                     Format::Pdf => "pdf",
                     Format::Jpeg => "jpg",

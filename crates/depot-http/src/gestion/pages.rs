@@ -192,7 +192,7 @@ async fn liste_page(
                 }
                 div class="table-defilante" role="region" aria-label="Liste des dossiers" tabindex="0" {
                 table {
-                    thead { tr { th scope="col" { "N°" } th scope="col" { "Nom" } th scope="col" { "Voie" } th scope="col" { "État" } th scope="col" { "Clôturé le" } th scope="col" { "Pièces manquantes" } } }
+                    thead { tr { th scope="col" { "N°" } th scope="col" { "Nom" } th scope="col" { "Voie" } th scope="col" { "État" } th scope="col" { "Clôturé le" } th scope="col" { "Pièces manquantes" } th scope="col" { "Antivirus" } } }
                     tbody {
                         @for c in &liste {
                             @let d = &c.dossier;
@@ -203,6 +203,12 @@ async fn liste_page(
                                 td { (d.etat_lu(&c.concours, c.maintenant).libelle()) }
                                 td { (d.cloture_le().map(depot_core::calendrier::instant_en_lettres).unwrap_or_default()) }
                                 td { (d.pieces_manquantes(&c.concours).iter().map(|p| p.libelle.as_str()).collect::<Vec<_>>().join(", ")) }
+                                td {
+                                    @let attente = d.fichiers().iter().filter(|f| !f.servable_au_service() && !f.en_quarantaine()).count();
+                                    @let infectes = d.fichiers().iter().filter(|f| f.en_quarantaine()).count();
+                                    @if infectes > 0 { span class="statut manquante" { (infectes) " infecté(s)" } " " }
+                                    @if attente > 0 { span class="statut" { (attente) " en attente" } }
+                                }
                             }
                         }
                     }
@@ -240,7 +246,13 @@ async fn dossier_page(
                         li {
                             (p.libelle) " : "
                             @for f in d.fichiers_de(&p.code) {
-                                a href=(etat.chemin(&format!("/gestion/dossiers/{}/fichiers/{}", d.numero(), f.id))) target="_blank" rel="noopener" { (f.nom) } " "
+                                @if f.servable_au_service() {
+                                    a href=(etat.chemin(&format!("/gestion/dossiers/{}/fichiers/{}", d.numero(), f.id))) target="_blank" rel="noopener" { (f.nom) } " "
+                                } @else if f.en_quarantaine() {
+                                    span class="statut manquante" { (f.nom) " — infecté, en quarantaine (non ouvert)" } " "
+                                } @else {
+                                    span class="statut" { (f.nom) " — analyse antivirus en attente" } " "
+                                }
                             }
                         }
                     }
