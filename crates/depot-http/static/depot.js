@@ -81,14 +81,15 @@
         if (e.lengthComputable && e.total > 0) {
           var p = Math.floor((e.loaded * 100) / e.total);
           jauge.value = p;
-          pourcent.textContent = p + " %";
+          // Every byte sent: the server checks the file before recording it.
+          pourcent.textContent = p >= 100 ? "100 % — vérification du fichier…" : p + " %";
         }
       });
       xhr.addEventListener("load", function () {
         var suite = xhr.getResponseHeader("X-Depot-Suite");
         if (xhr.status >= 200 && xhr.status < 300 && suite) {
           jauge.value = 100;
-          pourcent.textContent = "100 % — vérification terminée";
+          pourcent.textContent = "Fichier enregistré";
           window.location.assign(suite);
           return;
         }
