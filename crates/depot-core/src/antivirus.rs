@@ -270,7 +270,125 @@ async fn analyser_contenu(
     a.verdict().await
 }
 
+/// Which files a rescan takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reanalyse {
+    /// Files found clean by another signature database than the scanner's current one
+    /// (when the scanner says its database's version).
+    BaseChangee,
+    /// Every file found clean.
+    Toutes,
+}
+
 impl crate::Espace {
+    /// Scans again the files found clean (after a signature database update: a file that
+    /// was clean yesterday may match a signature published today). Infected → quarantined,
+    /// journaled, the candidate told, exactly as a pending file found infected; clean → its
+    /// analysis updated. Files are read one by one from the store; scanner unavailable →
+    /// the round stops, nothing changed for the files left.
+    pub async fn reanalyser(&self, quoi: Reanalyse) -> Result<BilanAnalyses, crate::ErreurEspace> {
+        let mut bilan = BilanAnalyses::default();
+        let Some(antivirus) = self.ports().antivirus.clone() else {
+            return Ok(bilan);
+        };
+        let actuel = antivirus
+            .moteur()
+            .await
+            .map_err(|e| crate::StorageError::Unavailable(e.to_string()))?;
+        for n in self.ports().dossiers.list().await? {
+            let v = match self.ports().dossiers.load(&n).await {
+                Ok(v) => v,
+                Err(crate::StorageError::NotFound(_)) => continue,
+                Err(_) => {
+                    bilan.dossiers_en_echec += 1;
+                    continue;
+                }
+            };
+            for f in v.valeur.fichiers() {
+                let Some(a) = f
+                    .antivirus
+                    .as_ref()
+                    .filter(|a| a.statut == StatutAnalyse::Saine)
+                else {
+                    continue;
+                };
+                let base_changee = actuel.base.is_some()
+                    && a.moteur.as_ref().and_then(|m| m.base.as_ref()) != actuel.base.as_ref();
+                if quoi == Reanalyse::BaseChangee && !base_changee {
+                    continue;
+                }
+                match self
+                    .analyser_fichier(&*antivirus, &n, f, a.tentatives)
+                    .await
+                {
+                    Some(Ok(true)) => bilan.infectees += 1,
+                    Some(Ok(false)) => bilan.saines += 1,
+                    Some(Err(())) => bilan.dossiers_en_echec += 1,
+                    // The scanner stopped answering: the rest waits for the next rescan.
+                    None => {
+                        bilan.en_attente += 1;
+                        return Ok(bilan);
+                    }
+                }
+            }
+        }
+        Ok(bilan)
+    }
+
+    /// Scans one stored file and records the verdict (quarantine and e-mail if infected),
+    /// only if the file still has the analysis `avant` had. `None`: no verdict (scanner
+    /// unavailable); `Some(Ok(infected?))` recorded; `Some(Err(()))` the record could not be
+    /// written.
+    async fn analyser_fichier(
+        &self,
+        antivirus: &dyn Antivirus,
+        n: &crate::NumeroDossier,
+        f: &crate::Fichier,
+        tentatives: u32,
+    ) -> Option<Result<bool, ()>> {
+        let cle = crate::ports::CleContenu {
+            numero: n.clone(),
+            fichier: f.id.clone(),
+        };
+        let verdict = match self.ports().pieces.get(&cle).await {
+            Ok(flux) => analyser_contenu(antivirus, flux).await.ok()?,
+            Err(_) => return None,
+        };
+        let moteur = antivirus.moteur().await.ok();
+        let now = self.maintenant();
+        let (statut, infecte) = match verdict {
+            Verdict::Sain => (StatutAnalyse::Saine, false),
+            Verdict::Infecte { signature } => (StatutAnalyse::Infectee { signature }, true),
+        };
+        let nouvelle = AnalyseAntivirus {
+            statut,
+            moteur,
+            le: now,
+            tentatives,
+        };
+        let avant = f.antivirus.clone();
+        let id = f.id.clone();
+        let r = self
+            .modifier(n, |d, _, now| {
+                let inchangee = d.fichier(&id).is_some_and(|f| f.antivirus == avant);
+                if inchangee {
+                    d.noter_analyse(&id, nouvelle.clone(), now);
+                    if infecte {
+                        self.programmer(
+                            d,
+                            crate::courriel::SorteCourriel::FichierInfecte {
+                                fichier: id.clone(),
+                            },
+                            now,
+                        );
+                    }
+                }
+                Ok::<_, crate::Refus>(())
+            })
+            .await;
+        Some(r.map(|()| infecte).map_err(|_| ()))
+    }
+
     /// One round of the antivirus worker: every file recorded pending (the scanner was
     /// unavailable when it was uploaded) whose next try is due is scanned again from the
     /// store. Clean → served to staff from now on; infected → quarantined, journaled, the

@@ -64,6 +64,26 @@ enum Commande {
         #[command(subcommand)]
         action: ActionCourriels,
     },
+    /// The antivirus (--antivirus).
+    Antivirus {
+        #[command(subcommand)]
+        action: ActionAntivirus,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum ActionAntivirus {
+    /// Scans again the files found clean, after a signature database update: by default
+    /// those found clean by another database version than clamd's current one (when clamd
+    /// says it), with --tout every one. A file now infected is quarantined and its
+    /// candidate told. Run it from a scheduler after freshclam.
+    Reanalyser {
+        #[command(flatten)]
+        espace: OptionsEspace,
+        /// Every file found clean, whatever the database that scanned it.
+        #[arg(long)]
+        tout: bool,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -804,6 +824,46 @@ pub fn principal() {
             } => match en_tache(async {
                 let o = ouvrir(espace, false, "http://127.0.0.1:8080").await?;
                 courriels::rappels(&o.espace, *a_blanc).await
+            }) {
+                Ok(t) => (t, true),
+                Err(e) => (e.to_string(), false),
+            },
+            Commande::Antivirus {
+                action: ActionAntivirus::Reanalyser { espace, tout },
+            } => match en_tache(async {
+                let o = ouvrir(espace, false, "http://127.0.0.1:8080").await?;
+                if o.espace.ports().antivirus.is_none() {
+                    return Err(ErreurServeur::Antivirus(
+                        "donnez l'adresse de clamd (--antivirus ou DEPOT_ANTIVIRUS)".into(),
+                    ));
+                }
+                let quoi = if *tout {
+                    depot_core::antivirus::Reanalyse::Toutes
+                } else {
+                    depot_core::antivirus::Reanalyse::BaseChangee
+                };
+                let b = o
+                    .espace
+                    .reanalyser(quoi)
+                    .await
+                    .map_err(|e| ErreurServeur::Antivirus(e.to_string()))?;
+                // Queued e-mails (a quarantine) leave now.
+                let _ = o.espace.distribuer_courriels_recents().await;
+                Ok::<_, ErreurServeur>(format!(
+                    "réanalyse : {} fichier(s) sain(s), {} infecté(s) mis en quarantaine{}{}",
+                    b.saines,
+                    b.infectees,
+                    if b.en_attente > 0 {
+                        " ; antivirus interrompu, le reste à la prochaine réanalyse"
+                    } else {
+                        ""
+                    },
+                    if b.dossiers_en_echec > 0 {
+                        format!(" ; {} dossier(s) en échec", b.dossiers_en_echec)
+                    } else {
+                        String::new()
+                    }
+                ))
             }) {
                 Ok(t) => (t, true),
                 Err(e) => (e.to_string(), false),

@@ -322,3 +322,189 @@ async fn vingt_envois_analyses_a_la_fois() {
         .to_owned();
     eprintln!("server peak memory after 20 scanned uploads of 2 MB: {pic}");
 }
+
+/// A clamd of this test's own (`DEPOT_TEST_CLAMD_BIN`), on a database it can change.
+struct ClamdPrive {
+    _enfant: tokio::process::Child,
+    url: String,
+    db: std::path::PathBuf,
+}
+
+async fn clamd_prive(dir: &std::path::Path, signatures: &str) -> ClamdPrive {
+    let bin = commun::requis("DEPOT_TEST_CLAMD_BIN").unwrap();
+    let db = dir.join("db");
+    std::fs::create_dir_all(&db).unwrap();
+    std::fs::write(db.join("depot-test.ndb"), signatures).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let conf = dir.join("clamd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "Foreground yes\nDatabaseDirectory {}\nTCPSocket {port}\nTCPAddr 127.0.0.1\nLogFile {}\nStreamMaxLength 64M\n",
+            db.display(),
+            dir.join("clamd.log").display()
+        ),
+    )
+    .unwrap();
+    let enfant = tokio::process::Command::new(bin)
+        .arg("-c")
+        .arg(&conf)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let debut = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            debut.elapsed() < Duration::from_secs(60),
+            "clamd did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    ClamdPrive {
+        _enfant: enfant,
+        url: format!("tcp://127.0.0.1:{port}"),
+        db,
+    }
+}
+
+fn signature(nom: &str, chaine: &str) -> String {
+    let hex: String = chaine.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("{nom}:0:*:{hex}\n")
+}
+
+/// A file found clean, then a signature published for it: `depot-server antivirus
+/// reanalyser` (run after the database update) quarantines it, and it is flagged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reanalyse_apres_une_mise_a_jour_des_signatures() {
+    if commun::requis("DEPOT_TEST_CLAMD").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let nouveau = "DEPOT-TEST-MARQUEUR-NOUVEAU-0002";
+    let clamd = clamd_prive(
+        dir.path(),
+        &signature("Depot.Test.Ancien", "PAS-DANS-CE-FICHIER"),
+    )
+    .await;
+    let data = dir.path().join("data");
+    let (jeton, bloc) = commun::jeton_gestionnaire("agent-1", "instruction");
+    let comptes = dir.path().join("gestionnaires.toml");
+    std::fs::write(&comptes, bloc).unwrap();
+    let s = commun::lancer(
+        &data,
+        &[
+            "--antivirus",
+            &clamd.url,
+            "--antivirus-intervalle-s",
+            "0",
+            "--gestionnaires",
+            comptes.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await
+    .unwrap();
+    let (numero, mdp) = s.demo();
+    let session = commun::connexion(&s.url, &numero, &mdp).await;
+    let f = commun::deposer(
+        &session,
+        "piece-identite",
+        "CNI.pdf",
+        pdf_texte_compresse(nouveau),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        f.analyse.unwrap().statut,
+        "saine",
+        "no signature for it yet"
+    );
+
+    // The signature is published; clamd reloads its database.
+    std::fs::write(
+        clamd.db.join("depot-test.ndb"),
+        signature("Depot.Test.Ancien", "PAS-DANS-CE-FICHIER")
+            + &signature("Depot.Test.Nouveau", nouveau),
+    )
+    .unwrap();
+    let mut c = tokio::net::TcpStream::connect(clamd.url.trim_start_matches("tcp://"))
+        .await
+        .unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut c, b"zRELOAD\0")
+        .await
+        .unwrap();
+    // Until clamd uses the new database.
+    let verif = depot_clamav::Clamd::new(
+        depot_clamav::Adresse::parse(&clamd.url).unwrap(),
+        Duration::from_secs(10),
+    );
+    let debut = Instant::now();
+    loop {
+        use depot_core::antivirus::Antivirus;
+        let mut a = verif.ouvrir().await.unwrap();
+        a.nourrir(pdf_texte_compresse(nouveau).into())
+            .await
+            .unwrap();
+        if matches!(
+            a.verdict().await,
+            Ok(depot_core::antivirus::Verdict::Infecte { .. })
+        ) {
+            break;
+        }
+        assert!(
+            debut.elapsed() < Duration::from_secs(60),
+            "clamd did not reload"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_depot-server"))
+        .args([
+            "antivirus",
+            "reanalyser",
+            "--tout",
+            "--antivirus",
+            &clamd.url,
+            "--data",
+        ])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let sortie = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{sortie} {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        sortie.contains("1 infecté(s) mis en quarantaine"),
+        "{sortie}"
+    );
+
+    let d = session.dossier().await.unwrap();
+    let p = d
+        .pieces
+        .iter()
+        .find(|p| p.code == "piece-identite")
+        .unwrap();
+    let a = p.fichiers[0].analyse.clone().unwrap();
+    assert_eq!(a.statut, "infectee");
+    assert_eq!(
+        a.signature.as_deref(),
+        Some("Depot.Test.Nouveau.UNOFFICIAL")
+    );
+    assert_eq!(p.statut, "manquante", "to replace");
+    assert_eq!(
+        statut_gestion(&s.url, &jeton, &numero, &f.id).await,
+        (409, "fichier_infecte".to_owned())
+    );
+}
