@@ -295,98 +295,17 @@ impl crate::Espace {
             .moteur()
             .await
             .map_err(|e| crate::StorageError::Unavailable(e.to_string()))?;
-        for n in self.ports().dossiers.list().await? {
-            let v = match self.ports().dossiers.load(&n).await {
-                Ok(v) => v,
-                Err(crate::StorageError::NotFound(_)) => continue,
-                Err(_) => {
-                    bilan.dossiers_en_echec += 1;
-                    continue;
-                }
-            };
-            for f in v.valeur.fichiers() {
-                let Some(a) = f
-                    .antivirus
-                    .as_ref()
-                    .filter(|a| a.statut == StatutAnalyse::Saine)
-                else {
-                    continue;
-                };
-                let base_changee = actuel.base.is_some()
-                    && a.moteur.as_ref().and_then(|m| m.base.as_ref()) != actuel.base.as_ref();
-                if quoi == Reanalyse::BaseChangee && !base_changee {
-                    continue;
-                }
-                match self
-                    .analyser_fichier(&*antivirus, &n, f, a.tentatives)
-                    .await
-                {
-                    Some(Ok(true)) => bilan.infectees += 1,
-                    Some(Ok(false)) => bilan.saines += 1,
-                    Some(Err(())) => bilan.dossiers_en_echec += 1,
-                    // The scanner stopped answering: the rest waits for the next rescan.
-                    None => {
-                        bilan.en_attente += 1;
-                        return Ok(bilan);
-                    }
-                }
-            }
-        }
+        self.parcourir(&mut bilan, |f| {
+            let a = f
+                .antivirus
+                .as_ref()
+                .filter(|a| a.statut == StatutAnalyse::Saine)?;
+            let base_changee = actuel.base.is_some()
+                && a.moteur.as_ref().and_then(|m| m.base.as_ref()) != actuel.base.as_ref();
+            (quoi == Reanalyse::Toutes || base_changee).then_some(Some(a.tentatives))
+        })
+        .await?;
         Ok(bilan)
-    }
-
-    /// Scans one stored file and records the verdict (quarantine and e-mail if infected),
-    /// only if the file still has the analysis `avant` had. `None`: no verdict (scanner
-    /// unavailable); `Some(Ok(infected?))` recorded; `Some(Err(()))` the record could not be
-    /// written.
-    async fn analyser_fichier(
-        &self,
-        antivirus: &dyn Antivirus,
-        n: &crate::NumeroDossier,
-        f: &crate::Fichier,
-        tentatives: u32,
-    ) -> Option<Result<bool, ()>> {
-        let cle = crate::ports::CleContenu {
-            numero: n.clone(),
-            fichier: f.id.clone(),
-        };
-        let verdict = match self.ports().pieces.get(&cle).await {
-            Ok(flux) => analyser_contenu(antivirus, flux).await.ok()?,
-            Err(_) => return None,
-        };
-        let moteur = antivirus.moteur().await.ok();
-        let now = self.maintenant();
-        let (statut, infecte) = match verdict {
-            Verdict::Sain => (StatutAnalyse::Saine, false),
-            Verdict::Infecte { signature } => (StatutAnalyse::Infectee { signature }, true),
-        };
-        let nouvelle = AnalyseAntivirus {
-            statut,
-            moteur,
-            le: now,
-            tentatives,
-        };
-        let avant = f.antivirus.clone();
-        let id = f.id.clone();
-        let r = self
-            .modifier(n, |d, _, now| {
-                let inchangee = d.fichier(&id).is_some_and(|f| f.antivirus == avant);
-                if inchangee {
-                    d.noter_analyse(&id, nouvelle.clone(), now);
-                    if infecte {
-                        self.programmer(
-                            d,
-                            crate::courriel::SorteCourriel::FichierInfecte {
-                                fichier: id.clone(),
-                            },
-                            now,
-                        );
-                    }
-                }
-                Ok::<_, crate::Refus>(())
-            })
-            .await;
-        Some(r.map(|()| infecte).map_err(|_| ()))
     }
 
     /// One round of the antivirus worker: every file recorded pending (the scanner was
@@ -397,8 +316,29 @@ impl crate::Espace {
     /// instances may run it (a verdict is recorded by compare-and-swap).
     pub async fn analyser_en_attente(&self) -> Result<BilanAnalyses, crate::ErreurEspace> {
         let mut bilan = BilanAnalyses::default();
+        let now = self.maintenant();
+        self.parcourir(&mut bilan, |f| {
+            let a = f
+                .antivirus
+                .as_ref()
+                .filter(|a| a.statut == StatutAnalyse::EnAttente)?;
+            // Not due yet: counted as still pending.
+            Some((a.prochain_essai() <= now).then_some(a.tentatives.saturating_add(1)))
+        })
+        .await?;
+        Ok(bilan)
+    }
+
+    /// Scans, dossier by dossier, the files `choisir` picks — `Some(Some(n))`: now, with
+    /// `n` the attempt count to record; `Some(None)`: not now (counted pending) — and
+    /// records each verdict.
+    async fn parcourir(
+        &self,
+        bilan: &mut BilanAnalyses,
+        choisir: impl Fn(&crate::Fichier) -> Option<Option<u32>>,
+    ) -> Result<(), crate::ErreurEspace> {
         let Some(antivirus) = self.ports().antivirus.clone() else {
-            return Ok(bilan);
+            return Ok(());
         };
         for n in self.ports().dossiers.list().await? {
             let v = match self.ports().dossiers.load(&n).await {
@@ -409,21 +349,15 @@ impl crate::Espace {
                     continue;
                 }
             };
-            let now = self.maintenant();
-            let dus: Vec<_> = v
-                .valeur
-                .fichiers()
-                .iter()
-                .filter_map(|f| match &f.antivirus {
-                    Some(a) if a.statut == StatutAnalyse::EnAttente => Some((f, a)),
-                    _ => None,
-                })
-                .collect();
-            for (f, avant) in dus {
-                if avant.prochain_essai() > now {
-                    bilan.en_attente += 1;
-                    continue;
-                }
+            for f in v.valeur.fichiers() {
+                let tentatives = match choisir(f) {
+                    None => continue,
+                    Some(None) => {
+                        bilan.en_attente += 1;
+                        continue;
+                    }
+                    Some(Some(t)) => t,
+                };
                 let cle = crate::ports::CleContenu {
                     numero: n.clone(),
                     fichier: f.id.clone(),
@@ -432,65 +366,69 @@ impl crate::Espace {
                     Ok(flux) => analyser_contenu(&*antivirus, flux).await,
                     Err(e) => Err(Indisponible(format!("contenu illisible : {e}"))),
                 };
-                let moteur = match &verdict {
-                    Ok(_) => antivirus.moteur().await.ok(),
-                    Err(_) => None,
-                };
-                let nouvelle = match &verdict {
-                    Ok(Verdict::Sain) => AnalyseAntivirus {
-                        statut: StatutAnalyse::Saine,
-                        moteur,
-                        le: now,
-                        tentatives: avant.tentatives + 1,
-                    },
-                    Ok(Verdict::Infecte { signature }) => AnalyseAntivirus {
-                        statut: StatutAnalyse::Infectee {
+                let (statut, moteur) = match &verdict {
+                    Ok(Verdict::Sain) => (StatutAnalyse::Saine, antivirus.moteur().await.ok()),
+                    Ok(Verdict::Infecte { signature }) => (
+                        StatutAnalyse::Infectee {
                             signature: signature.clone(),
                         },
-                        moteur,
-                        le: now,
-                        tentatives: avant.tentatives + 1,
-                    },
-                    Err(_) => AnalyseAntivirus {
-                        statut: StatutAnalyse::EnAttente,
-                        moteur: None,
-                        le: now,
-                        tentatives: avant.tentatives.saturating_add(1),
-                    },
+                        antivirus.moteur().await.ok(),
+                    ),
+                    // No verdict: still pending (a clean file stays clean).
+                    Err(_) if f.antivirus.as_ref().is_some_and(AnalyseAntivirus::servable) => {
+                        bilan.en_attente += 1;
+                        continue;
+                    }
+                    Err(_) => (StatutAnalyse::EnAttente, None),
                 };
-                let infecte = matches!(verdict, Ok(Verdict::Infecte { .. }));
-                let id = f.id.clone();
-                let r = self
-                    .modifier(&n, |d, _, now| {
-                        // Only a file still pending: another instance may have been first.
-                        let encore = d
-                            .fichier(&id)
-                            .and_then(|f| f.antivirus.as_ref())
-                            .is_some_and(|a| a.statut == StatutAnalyse::EnAttente);
-                        if encore {
-                            d.noter_analyse(&id, nouvelle.clone(), now);
-                            if infecte {
-                                self.programmer(
-                                    d,
-                                    crate::courriel::SorteCourriel::FichierInfecte {
-                                        fichier: id.clone(),
-                                    },
-                                    now,
-                                );
-                            }
-                        }
-                        Ok::<_, crate::Refus>(encore)
-                    })
-                    .await;
-                match (r, &verdict) {
-                    (Ok(true), Ok(Verdict::Sain)) => bilan.saines += 1,
-                    (Ok(true), Ok(Verdict::Infecte { .. })) => bilan.infectees += 1,
-                    (Ok(true), Err(_)) => bilan.en_attente += 1,
-                    (Ok(false), _) => {}
-                    (Err(_), _) => bilan.dossiers_en_echec += 1,
+                let nouvelle = AnalyseAntivirus {
+                    statut,
+                    moteur,
+                    le: self.maintenant(),
+                    tentatives,
+                };
+                match self.enregistrer_analyse(&n, f, nouvelle).await {
+                    Ok(false) => {}
+                    Ok(true) => match verdict {
+                        Ok(Verdict::Sain) => bilan.saines += 1,
+                        Ok(Verdict::Infecte { .. }) => bilan.infectees += 1,
+                        Err(_) => bilan.en_attente += 1,
+                    },
+                    Err(_) => bilan.dossiers_en_echec += 1,
                 }
             }
         }
-        Ok(bilan)
+        Ok(())
+    }
+
+    /// Records a file's new analysis (and, if infected, queues the candidate's e-mail),
+    /// only if the file still has the analysis it had when read: another instance may have
+    /// been first. `true` when recorded.
+    async fn enregistrer_analyse(
+        &self,
+        n: &crate::NumeroDossier,
+        f: &crate::Fichier,
+        nouvelle: AnalyseAntivirus,
+    ) -> Result<bool, crate::ErreurEspace> {
+        let (id, avant) = (f.id.clone(), f.antivirus.clone());
+        let infecte = matches!(nouvelle.statut, StatutAnalyse::Infectee { .. });
+        self.modifier(n, |d, _, now| {
+            let inchangee = d.fichier(&id).is_some_and(|f| f.antivirus == avant);
+            if inchangee {
+                d.noter_analyse(&id, nouvelle.clone(), now);
+                if infecte {
+                    self.programmer(
+                        d,
+                        crate::courriel::SorteCourriel::FichierInfecte {
+                            fichier: id.clone(),
+                        },
+                        now,
+                    );
+                }
+            }
+            Ok::<_, crate::Refus>(inchangee)
+        })
+        .await
+        .map_err(crate::ErreurEspace::from)
     }
 }
