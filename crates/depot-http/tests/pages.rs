@@ -13,9 +13,10 @@ use depot_core::testkit::{concours_du_seed, pendant_preinscription};
 use depot_core::{DemandePreinscription, Espace, HorlogeFixe, MotDePasse, Ports, Voie};
 use reqwest::redirect::Policy;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cookies_csrf_et_en_tetes() {
-    let horloge = Arc::new(HorlogeFixe::new(pendant_preinscription()));
+const MDP: &str = "lune verte sur le toit de Laval";
+
+/// The seed's espace on `horloge`, with one candidate pré-inscrit (password [`MDP`]).
+async fn espace_et_candidat(horloge: Arc<HorlogeFixe>) -> (Arc<Espace>, depot_core::NumeroDossier) {
     let espace = Arc::new(
         Espace::new(
             vec![concours_du_seed()],
@@ -23,7 +24,6 @@ async fn cookies_csrf_et_en_tetes() {
         )
         .unwrap(),
     );
-    let mdp = "lune verte sur le toit de Laval";
     let numero = espace
         .preinscrire(
             None,
@@ -33,11 +33,19 @@ async fn cookies_csrf_et_en_tetes() {
                 prenom: "C".into(),
                 email: "c@exemple.fr".into(),
                 declarations: vec![],
-                mot_de_passe: MotDePasse::from(mdp),
+                mot_de_passe: MotDePasse::from(MDP),
             },
         )
         .await
         .unwrap();
+    (espace, numero)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_csrf_et_en_tetes() {
+    let horloge = Arc::new(HorlogeFixe::new(pendant_preinscription()));
+    let (espace, numero) = espace_et_candidat(horloge).await;
+    let mdp = MDP;
     espace
         .deposer(&numero, "piece-identite", "cni.pdf", pdf_minimal().into())
         .await
@@ -686,28 +694,8 @@ async fn la_page_publique_verifie_un_recepisse() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn la_date_limite_et_le_temps_qui_reste() {
     let horloge = Arc::new(HorlogeFixe::new(pendant_preinscription()));
-    let espace = Arc::new(
-        Espace::new(
-            vec![concours_du_seed()],
-            Ports::en_memoire().avec_horloge(horloge.clone()),
-        )
-        .unwrap(),
-    );
-    let mdp = "lune verte sur le toit de Laval";
-    let numero = espace
-        .preinscrire(
-            None,
-            DemandePreinscription {
-                voie: Voie::Externe,
-                nom: "D".into(),
-                prenom: "C".into(),
-                email: "c@exemple.fr".into(),
-                declarations: vec![],
-                mot_de_passe: MotDePasse::from(mdp),
-            },
-        )
-        .await
-        .unwrap();
+    let (espace, numero) = espace_et_candidat(horloge.clone()).await;
+    let mdp = MDP;
     let base = commun::servir(depot_http::router(espace.clone(), Default::default())).await;
     let c = reqwest::Client::builder()
         .redirect(Policy::none())
