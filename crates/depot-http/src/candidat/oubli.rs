@@ -148,11 +148,11 @@ async fn oubli_numero(etat: &SharedState, ip: IpAddr, email: &str) -> Result<(),
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorpsOubliMotDePasse {
-    /// The n° de dossier.
-    #[schema(min_length = 1, max_length = 64)]
+    /// The n° de dossier (white space around it is ignored: at least one other character).
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
     pub numero: String,
-    /// The address given at pré-inscription.
-    #[schema(min_length = 1, max_length = 254)]
+    /// The address given at pré-inscription (white space around it is ignored).
+    #[schema(min_length = 1, max_length = 254, pattern = "\\S")]
     pub email: String,
 }
 
@@ -160,8 +160,9 @@ pub struct CorpsOubliMotDePasse {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorpsOubliNumero {
-    /// The address given at pré-inscription.
-    #[schema(min_length = 1, max_length = 254)]
+    /// The address given at pré-inscription (white space around it is ignored: at least
+    /// one other character).
+    #[schema(min_length = 1, max_length = 254, pattern = "\\S")]
     pub email: String,
 }
 
