@@ -45,6 +45,7 @@ pub mod serveur;
 pub mod session;
 pub mod vue;
 mod web;
+mod zip_flux;
 
 pub use candidat::{api, pages};
 pub use extraction::{Corps, Ip};

@@ -93,6 +93,7 @@ impl Modify for Communes {
         crate::api::cloturer,
         crate::api::transmettre,
         crate::api::recepisse,
+        crate::api::exporter,
         crate::api::concours,
         crate::api::cles,
         crate::candidat::oubli::api_oubli_mot_de_passe,

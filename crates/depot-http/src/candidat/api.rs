@@ -30,6 +30,7 @@ pub fn routes() -> Router<SharedState> {
         .route("/api/v1/dossier/cloture", post(cloturer))
         .route("/api/v1/dossier/complements", post(transmettre))
         .route("/api/v1/dossier/recepisse", get(recepisse))
+        .route("/api/v1/dossier/export", get(exporter))
         .route("/api/v1/concours", get(concours))
         .route("/api/v1/recepisse/cles", get(cles))
         .route("/api/v1/{*reste}", any(route_inconnue))
@@ -442,6 +443,19 @@ async fn transmettre(
         "message": c.dossier.message_etat(&c.concours, c.maintenant),
     }))
     .into_response())
+}
+
+/// « Télécharger mes données » (droit d'accès): a ZIP, streamed, of everything depot holds
+/// about the candidate — `donnees.json` (identity, declarations, the dossier view with every
+/// file's record, the instruction), `journal.json`, the files under `fichiers/`, and the
+/// récépissé (JSON and PDF) once closed. A quarantined file is listed, not copied.
+#[utoipa::path(get, path = "/api/v1/dossier/export", tag = "candidat", security(("jeton" = [])),
+    responses((status = 200, description = "a ZIP, streamed", content_type = "application/zip")))]
+pub(crate) async fn exporter(
+    State(etat): State<SharedState>,
+    auth: AuthApi,
+) -> Result<Response, ErreurApi> {
+    crate::candidat::donnees::zip_du_candidat(&etat, &auth.numero).await
 }
 
 /// The récépissé of a closed dossier: the same bytes every time, and the same as the pages'

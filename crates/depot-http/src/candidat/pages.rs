@@ -50,6 +50,7 @@ pub fn routes() -> Router<SharedState> {
         )
         .route("/dossier", get(dossier))
         .route("/dossier/session", get(session_restante))
+        .route("/dossier/export", get(mes_donnees))
         .route("/dossier/pieces/{code}", get(piece))
         .route("/dossier/fichiers/{id}", get(voir))
         .route(
@@ -778,12 +779,24 @@ fn vue_dossier_page(
                     }
                 }
             }
+            p class="non-imprime" {
+                a href=(etat.chemin("/dossier/export")) { "Télécharger mes données" }
+                " (un fichier ZIP : votre identité, vos déclarations, vos fichiers, le récépissé et l'historique de votre dossier)"
+            }
             form method="post" action=(etat.chemin("/deconnexion")) {
                 input type="hidden" name="csrf" value=(auth.session.csrf);
                 button type="submit" class="lien" { "Se déconnecter" }
             }
         },
     )
+}
+
+/// « Télécharger mes données ».
+async fn mes_donnees(
+    State(etat): State<SharedState>,
+    auth: AuthPage,
+) -> Result<Response, ErreurApi> {
+    crate::candidat::donnees::zip_du_candidat(&etat, auth.numero()).await
 }
 
 async fn dossier(

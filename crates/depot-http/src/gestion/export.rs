@@ -3,45 +3,16 @@
 
 use std::io::Write;
 
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use bytes::Bytes;
 use depot_core::{Consultation, Espace, Format, Gestionnaire};
 use futures_util::StreamExt;
 
 use crate::extraction::Corps;
 use crate::gestion::api::{Filtres, filtre, rechercher};
 use crate::gestion::auth::{AuthGestion, audit};
+use crate::zip_flux::VersCanal;
 use crate::{ErreurApi, SharedState};
-
-/// Sends what the ZIP writer produces through a bounded channel, 64 KiB at a time: memory
-/// stays bounded whatever the size of the export.
-struct VersCanal {
-    tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
-    tampon: Vec<u8>,
-}
-
-impl Write for VersCanal {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.tampon.extend_from_slice(buf);
-        if self.tampon.len() >= 64 * 1024 {
-            self.flush()?;
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        if self.tampon.is_empty() {
-            return Ok(());
-        }
-        let morceau = Bytes::from(std::mem::take(&mut self.tampon));
-        self.tx
-            .blocking_send(Ok(morceau))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client parti"))
-    }
-}
 
 /// A cell a spreadsheet would read as a formula (OWASP, « CSV injection »: it begins with
 /// `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, which spreadsheets
@@ -194,38 +165,11 @@ pub(crate) async fn zip_selection(
     for c in &liste {
         audit(&qui, "export", c.dossier.numero().as_str(), None);
     }
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let espace = etat.espace.clone();
-    let rt = tokio::runtime::Handle::current();
-    let erreurs = tx.clone();
-    tokio::task::spawn_blocking(move || {
-        if let Err(e) = ecrire_zip(
-            VersCanal {
-                tx,
-                tampon: Vec::new(),
-            },
-            liste,
-            &espace,
-            &qui,
-            &rt,
-        ) {
-            tracing::error!(erreur = %e, "export interrompu");
-            let _ = erreurs.blocking_send(Err(e));
-        }
-    });
-    let flux = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    let mut r = Response::new(Body::from_stream(flux));
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/zip"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"export-dossiers.zip\""),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(r)
+    Ok(crate::zip_flux::repondre(
+        "export-dossiers.zip",
+        move |sortie, rt| ecrire_zip(sortie, liste, &espace, &qui, rt),
+    ))
 }
 
 // ---- Staff pages (minimal): a list, a dossier with its journal and the decision buttons --
