@@ -118,6 +118,10 @@ pub struct PieceSpec {
     pub taille_max_mo: u32,
     /// Accepted formats.
     pub formats: Vec<Format>,
+    /// An identity document (`identite = true`): its files are purged
+    /// [`Conservation::pieces_identite_apres_decision`] days after the instruction's
+    /// decision.
+    pub identite: bool,
 }
 
 impl PieceSpec {
@@ -145,6 +149,15 @@ pub struct Calendrier {
     pub pieces_differees_cloture: Option<DateLimite>,
 }
 
+/// How long depot keeps what candidates sent, set per concours by the CDG with its archives
+/// service (`[conservation]`, in days; each optional: absent, kept until the CDG decides).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Conservation {
+    /// The files of pieces marked `identite = true`, this many days after the dossier's
+    /// instruction decision (recevable or rejet): an identity document once checked.
+    pub pieces_identite_apres_decision: Option<u32>,
+}
+
 /// A concours session: identity, calendar, declarations and requested pieces.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Concours {
@@ -164,6 +177,8 @@ pub struct Concours {
     pub declarations: Vec<Declaration>,
     /// Requested pieces, in display order.
     pub pieces: Vec<PieceSpec>,
+    /// Retention of candidates' data.
+    pub conservation: Conservation,
 }
 
 /// Default number of files per piece.
@@ -218,6 +233,13 @@ struct Fichier {
     declarations: Vec<SectionDeclaration>,
     #[serde(default)]
     pieces: Vec<SectionPiece>,
+    conservation: Option<SectionConservation>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SectionConservation {
+    pieces_identite_apres_decision: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -274,6 +296,8 @@ struct SectionPiece {
     max_fichiers: Option<u32>,
     taille_max_mo: Option<u32>,
     formats: Option<Vec<String>>,
+    #[serde(default)]
+    identite: bool,
 }
 
 fn date(cle: &str, v: &ValeurDate) -> Result<DateSaisie, ErreurConfig> {
@@ -457,7 +481,31 @@ impl Concours {
                 max_fichiers,
                 taille_max_mo,
                 formats,
+                identite: p.identite,
             });
+        }
+
+        let mut conservation = Conservation::default();
+        if let Some(c) = &f.conservation {
+            let jours = |cle: &str, v: Option<u32>| match v {
+                Some(n) if !(1..=36_500).contains(&n) => Err(err(
+                    format!("conservation.{cle}"),
+                    "un nombre de jours entre 1 et 36500",
+                )),
+                autre => Ok(autre),
+            };
+            conservation.pieces_identite_apres_decision = jours(
+                "pieces_identite_apres_decision",
+                c.pieces_identite_apres_decision,
+            )?;
+            if conservation.pieces_identite_apres_decision.is_some()
+                && !pieces.iter().any(|p| p.identite)
+            {
+                return Err(err(
+                    "conservation.pieces_identite_apres_decision",
+                    "aucune pièce n'est marquée « identite = true »",
+                ));
+            }
         }
 
         Ok(Concours {
@@ -474,6 +522,7 @@ impl Concours {
             },
             declarations,
             pieces,
+            conservation,
         })
     }
 

@@ -136,15 +136,21 @@ pub struct Fichier {
     /// Its antivirus analysis; none when the espace scans nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub antivirus: Option<crate::antivirus::AnalyseAntivirus>,
+    /// When its content was purged (retention, [`crate::conservation`]): the record stays,
+    /// with its SHA-256, as the proof of what existed; the content is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purge_le: Option<DateTime<Utc>>,
 }
 
 impl Fichier {
-    /// Whether staff may open it (and an export include it): found clean, or the espace
-    /// scans nothing.
+    /// Whether staff may open it (and an export include it): not purged, and found clean
+    /// or the espace scans nothing.
     pub fn servable_au_service(&self) -> bool {
-        self.antivirus
-            .as_ref()
-            .is_none_or(crate::antivirus::AnalyseAntivirus::servable)
+        self.purge_le.is_none()
+            && self
+                .antivirus
+                .as_ref()
+                .is_none_or(crate::antivirus::AnalyseAntivirus::servable)
     }
 
     /// Whether it is quarantined (found infected after it was recorded): served to nobody.
@@ -355,6 +361,14 @@ pub enum Quoi {
     DemandeReinitialisation,
     /// The password was changed through a reset link; every session of the dossier ended.
     Reinitialisation,
+    /// Contents purged at the end of their retention period (`[conservation]`): which
+    /// files, by id and SHA-256 — the proof of what existed and when it was destroyed.
+    Purge {
+        /// Why: `pieces_identite` (identity documents after the decision).
+        motif: String,
+        /// Each purged file and the SHA-256 of its content.
+        fichiers: Vec<(FichierId, Sha256)>,
+    },
     /// An upload refused by the antivirus: nothing was stored.
     VirusDetecte {
         /// The piece it was sent for.
@@ -752,6 +766,10 @@ impl Dossier {
     pub fn etat(&self) -> &Etat {
         &self.etat
     }
+    /// Every file, in deposit order, to mark (a purge).
+    pub(crate) fn fichiers_mut(&mut self) -> &mut [Fichier] {
+        &mut self.fichiers
+    }
     /// Every file, in deposit order.
     pub fn fichiers(&self) -> &[Fichier] {
         &self.fichiers
@@ -1086,6 +1104,7 @@ impl Dossier {
             depose_le: now,
             apres_cloture,
             antivirus: analyse.antivirus.clone(),
+            purge_le: None,
         };
         let evt = self.journaliser(
             now,

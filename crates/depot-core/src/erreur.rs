@@ -121,6 +121,12 @@ pub enum Refus {
     /// Staff: the file was found infected after it was recorded; it is quarantined.
     #[error("fichier infecté")]
     FichierInfecte,
+    /// The file's content was purged at the end of its retention period.
+    #[error("fichier purgé")]
+    FichierPurge {
+        /// When, in words.
+        le: String,
+    },
 }
 
 /// What kind of refusal: what an adapter needs to choose its answer (an HTTP status), so
@@ -148,9 +154,10 @@ impl Refus {
         match self {
             Refus::Format(r) => Categorie::Fichier(r.nature()),
             Refus::IdentifiantsInvalides => Categorie::Identifiants,
-            Refus::PieceInconnue { .. } | Refus::FichierInconnu | Refus::ConcoursInconnu { .. } => {
-                Categorie::Introuvable
-            }
+            Refus::PieceInconnue { .. }
+            | Refus::FichierInconnu
+            | Refus::ConcoursInconnu { .. }
+            | Refus::FichierPurge { .. } => Categorie::Introuvable,
             Refus::JetonInvalide => Categorie::Saisie,
             Refus::TropDeFichiers { .. }
             | Refus::DossierCloture
@@ -185,6 +192,7 @@ impl Refus {
         "virus_detecte",
         "analyse_en_attente",
         "fichier_infecte",
+        "fichier_purge",
     ];
 
     /// Every stable code a refusal can carry: the format's ([`Rejet::CODES`]) then the
@@ -250,6 +258,9 @@ impl Refus {
             },
             Refus::AnalyseEnAttente,
             Refus::FichierInfecte,
+            Refus::FichierPurge {
+                le: "vendredi 17 octobre 2025".into(),
+            },
         ]);
         v
     }
@@ -275,6 +286,7 @@ impl Refus {
             Refus::VirusDetecte { .. } => "virus_detecte",
             Refus::AnalyseEnAttente => "analyse_en_attente",
             Refus::FichierInfecte => "fichier_infecte",
+            Refus::FichierPurge { .. } => "fichier_purge",
         }
     }
 
@@ -345,6 +357,9 @@ impl Refus {
             Refus::FichierInfecte => {
                 "Ce fichier a été détecté comme infecté après son dépôt : il est en quarantaine et ne peut pas être ouvert. Le candidat a été invité à en déposer une autre copie.".to_owned()
             }
+            Refus::FichierPurge { le } => format!(
+                "Ce fichier a été supprimé le {le}, à la fin de sa durée de conservation fixée par le centre de gestion : il ne peut plus être ouvert. Son empreinte reste inscrite dans l'historique du dossier."
+            ),
         }
     }
 }

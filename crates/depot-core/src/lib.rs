@@ -64,6 +64,7 @@ pub mod antivirus;
 pub mod auth;
 pub mod calendrier;
 pub mod config;
+pub mod conservation;
 pub mod courriel;
 pub mod dossier;
 pub mod erreur;

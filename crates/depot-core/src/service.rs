@@ -530,6 +530,12 @@ impl Espace {
         // Fails closed: a file not found clean by the antivirus is not opened.
         let v = self.charger(numero).await?;
         let f = v.valeur.fichier(id).ok_or(Refus::FichierInconnu)?;
+        if let Some(le) = f.purge_le {
+            return Err(Refus::FichierPurge {
+                le: crate::calendrier::instant_en_lettres(le),
+            }
+            .into());
+        }
         if f.en_quarantaine() {
             return Err(Refus::FichierInfecte.into());
         }
@@ -758,6 +764,12 @@ impl Espace {
     ) -> Result<(Fichier, FluxOctets), ErreurEspace> {
         let v = self.charger(numero).await?;
         let fichier = v.valeur.fichier(id).cloned().ok_or(Refus::FichierInconnu)?;
+        if let Some(le) = fichier.purge_le {
+            return Err(Refus::FichierPurge {
+                le: crate::calendrier::instant_en_lettres(le),
+            }
+            .into());
+        }
         // Quarantined: kept as evidence, served to nobody.
         if fichier.en_quarantaine() {
             return Err(Refus::FichierInfecte.into());

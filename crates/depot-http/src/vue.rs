@@ -36,6 +36,10 @@ pub struct VueFichier {
     /// The antivirus' analysis; absent when the espace scans nothing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub analyse: Option<VueAnalyse>,
+    /// When its content was purged (end of its retention period), RFC 3339, Paris offset:
+    /// the record and its SHA-256 stay, the content is gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purge_le: Option<String>,
 }
 
 /// A file's antivirus analysis.
@@ -85,6 +89,7 @@ impl From<&Fichier> for VueFichier {
             sha256: f.sha256.hex(),
             depose_le: rfc3339_paris(f.depose_le),
             analyse: f.antivirus.as_ref().map(VueAnalyse::from),
+            purge_le: f.purge_le.map(rfc3339_paris),
         }
     }
 }

@@ -34,6 +34,9 @@ pub enum ErreurServeur {
     /// A round of the mail worker failed.
     #[error("courriels : {0}")]
     Courriels(#[source] ErreurEspace),
+    /// A retention round failed.
+    #[error("conservation : {0}")]
+    Conservation(#[source] ErreurEspace),
     /// The antivirus settings are wrong.
     #[error("antivirus : {0}")]
     Antivirus(String),

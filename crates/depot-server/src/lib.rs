@@ -69,6 +69,15 @@ enum Commande {
         #[command(subcommand)]
         action: ActionAntivirus,
     },
+    /// Retention: purges what the concours' `[conservation]` section says is due (the server
+    /// also does it daily); --a-blanc lists it and changes nothing.
+    Conservation {
+        #[command(flatten)]
+        espace: OptionsEspace,
+        /// List what is due, change nothing.
+        #[arg(long)]
+        a_blanc: bool,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -281,6 +290,51 @@ pub struct Args {
     /// recorded while clamd was unavailable. 0: this instance runs none.
     #[arg(long, value_name = "S", default_value_t = 60)]
     antivirus_intervalle_s: u64,
+}
+
+/// What a retention round did, in words (the CLI's output and the server's log).
+fn bilan_conservation(b: &depot_core::conservation::BilanConservation, a_blanc: bool) -> String {
+    let mut t = format!(
+        "conservation : {} purge(s) {}\n",
+        b.faites.len(),
+        if a_blanc {
+            "dues (à blanc : rien n'est changé)"
+        } else {
+            "faites"
+        }
+    );
+    for p in &b.faites {
+        t.push_str(&format!(
+            "- dossier {} : {} fichier(s), motif {}, dû depuis le {}\n",
+            p.numero,
+            p.fichiers.len(),
+            p.motif.code(),
+            depot_core::calendrier::instant_en_lettres(p.le)
+        ));
+    }
+    if b.contenus_restants > 0 {
+        t.push_str(&format!(
+            "{} contenu(s) non supprimé(s) du stockage : nouvel essai à la prochaine tournée\n",
+            b.contenus_restants
+        ));
+    }
+    if b.dossiers_en_echec > 0 {
+        t.push_str(&format!("{} dossier(s) en échec\n", b.dossiers_en_echec));
+    }
+    t
+}
+
+/// Retention, once a day (and at start): the purges due are done.
+async fn conservation(espace: Arc<Espace>) {
+    let mut tic = tokio::time::interval(Duration::from_secs(24 * 3600));
+    loop {
+        tic.tick().await;
+        match espace.conserver(false).await {
+            Ok(b) if b == Default::default() => {}
+            Ok(b) => tracing::info!(bilan = %bilan_conservation(&b, false), "conservation"),
+            Err(e) => tracing::warn!(erreur = %e, "tournée de conservation"),
+        }
+    }
 }
 
 /// The antivirus worker: every `intervalle_s`, the files recorded pending are scanned again.
@@ -523,6 +577,12 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
         println!(
             "courriels : mis en file ici, envoyés par une autre instance (--courriels-intervalle-s 0)"
         );
+    }
+    if espace
+        .concours()
+        .any(|c| c.conservation != depot_core::config::Conservation::default())
+    {
+        tokio::spawn(conservation(espace.clone()));
     }
     if espace.ports().antivirus.is_some() && args.antivirus_intervalle_s > 0 {
         tokio::spawn(analyses(espace.clone(), args.antivirus_intervalle_s));
@@ -824,6 +884,18 @@ pub fn principal() {
             } => match en_tache(async {
                 let o = ouvrir(espace, false, "http://127.0.0.1:8080").await?;
                 courriels::rappels(&o.espace, *a_blanc).await
+            }) {
+                Ok(t) => (t, true),
+                Err(e) => (e.to_string(), false),
+            },
+            Commande::Conservation { espace, a_blanc } => match en_tache(async {
+                let o = ouvrir(espace, false, "http://127.0.0.1:8080").await?;
+                let b = o
+                    .espace
+                    .conserver(*a_blanc)
+                    .await
+                    .map_err(ErreurServeur::Conservation)?;
+                Ok::<_, ErreurServeur>(bilan_conservation(&b, *a_blanc))
             }) {
                 Ok(t) => (t, true),
                 Err(e) => (e.to_string(), false),

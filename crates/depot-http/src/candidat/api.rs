@@ -381,7 +381,7 @@ async fn recevoir(
 #[utoipa::path(get, path = "/api/v1/dossier/fichiers/{id}", tag = "candidat", security(("jeton" = [])),
     params(("id" = String, Path, description = "file id")),
     responses((status = 200, description = "the file", content(("application/pdf"), ("image/jpeg"))),
-        (status = 404, description = "fichier_inconnu (also for another dossier's file)", body = Erreur),
+        (status = 404, description = "fichier_inconnu (also for another dossier's file), fichier_purge (end of its retention period)", body = Erreur),
         (status = 409, description = "fichier_infecte (found infected after it was recorded: quarantined)", body = Erreur)))]
 async fn voir(
     State(etat): State<SharedState>,

@@ -76,7 +76,7 @@ fn ecrire(
     }
     for p in d.pieces(&c.concours) {
         for (i, f) in d.fichiers_de(&p.code).enumerate() {
-            if f.en_quarantaine() {
+            if f.en_quarantaine() || f.purge_le.is_some() {
                 continue;
             }
             let ext = match f.format {

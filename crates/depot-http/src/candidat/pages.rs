@@ -611,6 +611,9 @@ fn icone(nom: &str) -> Markup {
 fn etat_antivirus(f: &depot_core::Fichier) -> Markup {
     use depot_core::antivirus::StatutAnalyse;
     html! {
+        @if let Some(le) = f.purge_le {
+            p class="analyse" { "Fichier supprimé le " (instant_en_lettres(le)) ", à la fin de sa durée de conservation fixée par le centre de gestion." }
+        }
         @match f.antivirus.as_ref().map(|a| &a.statut) {
             Some(StatutAnalyse::EnAttente) => {
                 p class="analyse" { span class="badge facultative" { "analyse antivirus en cours" } " Le fichier est enregistré ; il sera analysé dès que possible." }
@@ -736,6 +739,8 @@ fn vue_dossier_page(
                                         li {
                                             @if f.en_quarantaine() {
                                                 span class="statut manquante" { (f.nom) " : infecté, à remplacer" }
+                                            } @else if f.purge_le.is_some() {
+                                                span class="statut" { (f.nom) " : supprimé (fin de conservation)" }
                                             } @else {
                                             a class="oeil" target="_blank" rel="noopener" href=(etat.chemin(&format!("/dossier/fichiers/{}", f.id))) {
                                                 (icone("oeil")) span { "Voir " span class="nom" { (f.nom) } }
@@ -914,7 +919,7 @@ fn vue_piece(
                             p { small { (f.format.libelle()) ", " (taille_en_mots(f.taille)) ", déposé le " (instant_en_lettres(f.depose_le)) } }
                             (etat_antivirus(f))
                             p class="actions" {
-                                @if !f.en_quarantaine() {
+                                @if !f.en_quarantaine() && f.purge_le.is_none() {
                                 a class="bouton oeil" target="_blank" rel="noopener" href=(etat.chemin(&format!("/dossier/fichiers/{}", f.id))) {
                                     (icone("oeil")) "Voir" span class="invisible" { " le fichier " (f.nom) }
                                 }

@@ -223,7 +223,7 @@ fn ligne(c: &Consultation) -> serde_json::Value {
         "pieces_attendues": d.pieces_attendues(&c.concours).iter().map(|p| p.code.as_str()).collect::<Vec<_>>(),
         // Files staff cannot open yet (antivirus pending) or ever (infected, quarantined).
         "antivirus": {
-            "en_attente": d.fichiers().iter().filter(|f| !f.servable_au_service() && !f.en_quarantaine()).count(),
+            "en_attente": d.fichiers().iter().filter(|f| f.purge_le.is_none() && !f.servable_au_service() && !f.en_quarantaine()).count(),
             "infectee": d.fichiers().iter().filter(|f| f.en_quarantaine()).count(),
         },
     })
@@ -315,7 +315,7 @@ async fn dossier(
 #[utoipa::path(get, path = "/api/v1/gestion/dossiers/{numero}/fichiers/{id}", tag = "gestion", security(("jeton" = [])),
     params(("numero" = String, Path, description = "n° de dossier"), ("id" = String, Path, description = "file id")),
     responses((status = 200, description = "the file", content(("application/pdf"), ("image/jpeg"))),
-        (status = 404, description = "dossier_inconnu, fichier_inconnu", body = crate::api::Erreur),
+        (status = 404, description = "dossier_inconnu, fichier_inconnu, fichier_purge", body = crate::api::Erreur),
         (status = 409, description = "analyse_en_attente (not scanned yet), fichier_infecte (quarantined)", body = crate::api::Erreur)))]
 async fn fichier(
     State(etat): State<SharedState>,

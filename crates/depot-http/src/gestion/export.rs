@@ -38,7 +38,7 @@ fn csv_dossiers(liste: &[Consultation]) -> Result<Vec<u8>, std::io::Error> {
         "état",
         "clôturé le (heure de Paris)",
         "pièces manquantes",
-        "fichiers non exportés (antivirus)",
+        "fichiers non exportés (antivirus, conservation)",
     ])?;
     for c in liste {
         let d = &c.dossier;
@@ -62,7 +62,11 @@ fn csv_dossiers(liste: &[Consultation]) -> Result<Vec<u8>, std::io::Error> {
             .iter()
             .filter(|f| !f.servable_au_service())
             .map(|f| {
-                let statut = f.antivirus.as_ref().map_or("", |a| a.statut.code());
+                let statut = if f.purge_le.is_some() {
+                    "purgé"
+                } else {
+                    f.antivirus.as_ref().map_or("", |a| a.statut.code())
+                };
                 format!("{} ({statut})", f.nom)
             })
             .collect::<Vec<_>>()

@@ -204,7 +204,7 @@ async fn liste_page(
                                 td { (d.cloture_le().map(depot_core::calendrier::instant_en_lettres).unwrap_or_default()) }
                                 td { (d.pieces_manquantes(&c.concours).iter().map(|p| p.libelle.as_str()).collect::<Vec<_>>().join(", ")) }
                                 td {
-                                    @let attente = d.fichiers().iter().filter(|f| !f.servable_au_service() && !f.en_quarantaine()).count();
+                                    @let attente = d.fichiers().iter().filter(|f| f.purge_le.is_none() && !f.servable_au_service() && !f.en_quarantaine()).count();
                                     @let infectes = d.fichiers().iter().filter(|f| f.en_quarantaine()).count();
                                     @if infectes > 0 { span class="statut manquante" { (infectes) " infecté(s)" } " " }
                                     @if attente > 0 { span class="statut" { (attente) " en attente" } }
@@ -246,7 +246,9 @@ async fn dossier_page(
                         li {
                             (p.libelle) " : "
                             @for f in d.fichiers_de(&p.code) {
-                                @if f.servable_au_service() {
+                                @if let Some(le) = f.purge_le {
+                                    span class="statut" { (f.nom) " — supprimé le " (depot_core::calendrier::instant_en_lettres(le)) " (fin de conservation)" } " "
+                                } @else if f.servable_au_service() {
                                     a href=(etat.chemin(&format!("/gestion/dossiers/{}/fichiers/{}", d.numero(), f.id))) target="_blank" rel="noopener" { (f.nom) } " "
                                 } @else if f.en_quarantaine() {
                                     span class="statut manquante" { (f.nom) " — infecté, en quarantaine (non ouvert)" } " "

@@ -1,0 +1,189 @@
+//! Retention (RGPD): what candidates sent is kept as long as the CDG set for the concours
+//! (`[conservation]` in its file, decided with its archives service), then purged **with
+//! proof**: the content leaves the store, the file's record stays with its SHA-256, and the
+//! dossier's hash-chained journal gets an entry listing what was removed — the chain and the
+//! récépissé still verify, and the CDG can show what existed and when it was destroyed.
+//!
+//! Implemented: the files of pieces marked `identite = true`,
+//! `pieces_identite_apres_decision` days after the instruction's decision (recevable or
+//! rejet) — the CNIL considers a copy of an identity document excessive once checked.
+//! A purged file answers `fichier_purge` to the candidate and to staff.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::config::Concours;
+use crate::dossier::{Dossier, Evenement, Fichier, Quoi};
+use crate::ids::{FichierId, NumeroDossier, Sha256};
+use crate::instruction::StatutInstruction;
+
+/// Why files are purged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MotifPurge {
+    /// Identity documents, after the instruction's decision.
+    PiecesIdentite,
+}
+
+impl MotifPurge {
+    /// Its code in the journal.
+    pub fn code(self) -> &'static str {
+        match self {
+            MotifPurge::PiecesIdentite => "pieces_identite",
+        }
+    }
+}
+
+/// A purge a dossier is scheduled for: when, why, which files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgePrevue {
+    /// The dossier.
+    pub numero: NumeroDossier,
+    /// Why.
+    pub motif: MotifPurge,
+    /// From when it is due.
+    pub le: DateTime<Utc>,
+    /// The files it removes (not purged yet).
+    pub fichiers: Vec<FichierId>,
+}
+
+impl Dossier {
+    /// The purges this dossier is scheduled for under `concours`' retention rules (none
+    /// when nothing is left to purge).
+    pub fn purges_prevues(&self, concours: &Concours) -> Vec<PurgePrevue> {
+        let mut v = Vec::new();
+        if let Some(jours) = concours.conservation.pieces_identite_apres_decision
+            && let Some(i) = self.instruction()
+            && matches!(
+                i.statut,
+                StatutInstruction::Recevable | StatutInstruction::Rejete { .. }
+            )
+        {
+            let fichiers: Vec<FichierId> = self
+                .fichiers()
+                .iter()
+                .filter(|f| f.purge_le.is_none())
+                .filter(|f| concours.piece(f.piece.as_str()).is_some_and(|p| p.identite))
+                .map(|f| f.id.clone())
+                .collect();
+            if !fichiers.is_empty() {
+                v.push(PurgePrevue {
+                    numero: self.numero().clone(),
+                    motif: MotifPurge::PiecesIdentite,
+                    le: i.depuis + Duration::days(i64::from(jours)),
+                    fichiers,
+                });
+            }
+        }
+        v
+    }
+
+    /// Marks `fichiers` purged at `now` and journals them with their SHA-256. Files already
+    /// purged or unknown are skipped; `None` when nothing was left to purge.
+    pub fn purger(
+        &mut self,
+        motif: MotifPurge,
+        fichiers: &[FichierId],
+        now: DateTime<Utc>,
+    ) -> Option<Evenement> {
+        let mut purges: Vec<(FichierId, Sha256)> = Vec::new();
+        for f in self.fichiers_mut() {
+            if f.purge_le.is_none() && fichiers.contains(&f.id) {
+                f.purge_le = Some(now);
+                purges.push((f.id.clone(), f.sha256));
+            }
+        }
+        if purges.is_empty() {
+            return None;
+        }
+        Some(self.journaliser(
+            now,
+            crate::dossier::Acteur::Systeme,
+            Quoi::Purge {
+                motif: motif.code().to_owned(),
+                fichiers: purges,
+            },
+        ))
+    }
+}
+
+/// What a retention round did (or, dry, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BilanConservation {
+    /// The purges due (done, unless dry).
+    pub faites: Vec<PurgePrevue>,
+    /// Contents that could not be deleted from the store now (the record says purged: they
+    /// are never served; the next round deletes them).
+    pub contenus_restants: usize,
+    /// Dossiers skipped for a storage failure.
+    pub dossiers_en_echec: usize,
+}
+
+impl crate::Espace {
+    /// The purges due at the espace's now, or performed with `a_blanc = false`: for each,
+    /// the record first (files marked purged and journaled, by compare-and-swap), then the
+    /// contents deleted from the store. Idempotent: a second round purges nothing more, and
+    /// deletes any content a failed deletion left.
+    pub async fn conserver(&self, a_blanc: bool) -> Result<BilanConservation, crate::ErreurEspace> {
+        let mut bilan = BilanConservation::default();
+        for n in self.ports().dossiers.list().await? {
+            let c = match self.consulter(&n).await {
+                Ok(c) => c,
+                Err(crate::ErreurEspace::Stockage(crate::StorageError::NotFound(_))) => continue,
+                Err(_) => {
+                    bilan.dossiers_en_echec += 1;
+                    continue;
+                }
+            };
+            let dues: Vec<PurgePrevue> = c
+                .dossier
+                .purges_prevues(&c.concours)
+                .into_iter()
+                .filter(|p| p.le <= c.maintenant)
+                .collect();
+            if a_blanc {
+                bilan.faites.extend(dues);
+                continue;
+            }
+            for p in &dues {
+                let r = self
+                    .modifier(&n, |d, _, now| {
+                        d.purger(p.motif, &p.fichiers, now);
+                        Ok::<_, crate::Refus>(())
+                    })
+                    .await;
+                if r.is_err() {
+                    bilan.dossiers_en_echec += 1;
+                }
+            }
+            bilan.faites.extend(dues);
+            // Every purged file's content leaves the store (again, if a deletion failed).
+            let Ok(v) = self.ports().dossiers.load(&n).await else {
+                bilan.dossiers_en_echec += 1;
+                continue;
+            };
+            let purges: Vec<&Fichier> = v
+                .valeur
+                .fichiers()
+                .iter()
+                .filter(|f| f.purge_le.is_some())
+                .collect();
+            if purges.is_empty() {
+                continue;
+            }
+            let presents = self.ports().pieces.list(&n).await.unwrap_or_default();
+            for f in purges {
+                if !presents.contains(&f.id) {
+                    continue;
+                }
+                let cle = crate::ports::CleContenu {
+                    numero: n.clone(),
+                    fichier: f.id.clone(),
+                };
+                match self.ports().pieces.delete(&cle).await {
+                    Ok(()) | Err(crate::StorageError::NotFound(_)) => {}
+                    Err(_) => bilan.contenus_restants += 1,
+                }
+            }
+        }
+        Ok(bilan)
+    }
+}

@@ -1,0 +1,168 @@
+//! Retention (`[conservation]`), on a controlled clock: identity pieces purged exactly after
+//! the configured delay following the decision and not before; the dry run changes nothing;
+//! a second run purges nothing more; after the purge the journal and the récépissé verify,
+//! the purged file answers `fichier_purge` to candidate and staff, its content is gone from
+//! the store, and the other pieces are untouched.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use depot_core::conservation::MotifPurge;
+use depot_core::exemples::pdf_minimal;
+use depot_core::memoire::{MemoireDossiers, MemoireIdentifiants, MemoirePieces};
+use depot_core::{
+    Concours, Decision, DemandePreinscription, ErreurEspace, Espace, Gestionnaire, HorlogeFixe,
+    MotDePasse, Ports, Quoi, Refus, Role, Voie, verifier_journal,
+};
+use futures_executor::block_on;
+
+fn concours(conservation: &str) -> Concours {
+    let modele = include_str!("../../../examples/concours/animateur-2025.toml");
+    let texte = modele.replacen(
+        "code = \"piece-identite\"",
+        "code = \"piece-identite\"\nidentite = true",
+        1,
+    ) + conservation;
+    Concours::from_toml(&texte).unwrap()
+}
+
+fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+#[test]
+fn la_configuration_est_verifiee() {
+    let c = concours("\n[conservation]\npieces_identite_apres_decision = 90\n");
+    assert_eq!(c.conservation.pieces_identite_apres_decision, Some(90));
+    assert!(c.piece("piece-identite").unwrap().identite);
+    assert!(!c.piece("diplome").unwrap().identite);
+    for (mauvais, cle) in [
+        (
+            "\n[conservation]\npieces_identite_apres_decision = 0\n",
+            "conservation.pieces_identite_apres_decision",
+        ),
+        (
+            "\n[conservation]\npieces_identite_apres_decision = 40000\n",
+            "conservation.pieces_identite_apres_decision",
+        ),
+        ("\n[conservation]\ndossiers_oublies = 3\n", ""),
+    ] {
+        let texte = include_str!("../../../examples/concours/animateur-2025.toml").replacen(
+            "code = \"piece-identite\"",
+            "code = \"piece-identite\"\nidentite = true",
+            1,
+        ) + mauvais;
+        let e = Concours::from_toml(&texte).unwrap_err();
+        assert_eq!(e.cle, cle, "{mauvais}: {e:?}");
+    }
+    // A delay for identity pieces with none marked: a mistake, said.
+    let sans = include_str!("../../../examples/concours/animateur-2025.toml").to_owned()
+        + "\n[conservation]\npieces_identite_apres_decision = 90\n";
+    let e = Concours::from_toml(&sans).unwrap_err();
+    assert!(e.to_string().contains("identite = true"), "{e}");
+}
+
+#[test]
+fn pieces_d_identite_purgees_apres_la_decision() {
+    let c = concours("\n[conservation]\npieces_identite_apres_decision = 90\n");
+    let horloge = Arc::new(HorlogeFixe::new(t("2025-04-01T10:00:00+02:00")));
+    let pieces = Arc::new(MemoirePieces::new());
+    let ports = Ports::avec_stores(
+        Arc::new(MemoireDossiers::new()),
+        pieces.clone(),
+        Arc::new(MemoireIdentifiants::new()),
+    )
+    .avec_horloge(horloge.clone());
+    let e = Espace::new(vec![c], ports).unwrap();
+    let n = block_on(e.preinscrire(
+        None,
+        DemandePreinscription {
+            voie: Voie::Externe,
+            nom: "Durand".into(),
+            prenom: "Camille".into(),
+            email: "camille@exemple.fr".into(),
+            declarations: vec![],
+            mot_de_passe: MotDePasse::from("lune verte sur le toit de Laval"),
+        },
+    ))
+    .unwrap();
+    horloge.regler(t("2025-04-10T10:00:00+02:00"));
+    let cni = block_on(e.deposer(&n, "piece-identite", "CNI.pdf", pdf_minimal().into())).unwrap();
+    let diplome = block_on(e.deposer(&n, "diplome", "diplome.pdf", pdf_minimal().into())).unwrap();
+    let recepisse = block_on(e.cloturer(&n)).unwrap();
+    let agent = Gestionnaire {
+        id: "agent-1".into(),
+        role: Role::Instruction,
+    };
+    // Nothing is due before a decision.
+    horloge.regler(t("2025-09-01T10:00:00+02:00"));
+    assert!(block_on(e.conserver(true)).unwrap().faites.is_empty());
+    let decision = t("2025-09-01T10:00:00+02:00");
+    block_on(e.decider(&agent, &n, Decision::Recevable)).unwrap();
+    let prevues = block_on(e.consulter(&n))
+        .unwrap()
+        .dossier
+        .purges_prevues(&block_on(e.consulter(&n)).unwrap().concours);
+    assert_eq!(prevues.len(), 1);
+    assert_eq!(prevues[0].le, decision + Duration::days(90));
+    assert_eq!(prevues[0].fichiers, vec![cni.id.clone()]);
+    assert_eq!(prevues[0].motif, MotifPurge::PiecesIdentite);
+
+    // One second before: nothing.
+    horloge.regler(decision + Duration::days(90) - Duration::seconds(1));
+    assert!(block_on(e.conserver(false)).unwrap().faites.is_empty());
+    assert_eq!(pieces.nombre(), 2);
+    // Due: the dry run says it and changes nothing.
+    horloge.regler(decision + Duration::days(90));
+    let avant = block_on(e.consulter(&n)).unwrap().dossier;
+    let a_blanc = block_on(e.conserver(true)).unwrap();
+    assert_eq!(a_blanc.faites.len(), 1);
+    assert_eq!(block_on(e.consulter(&n)).unwrap().dossier, avant);
+    assert_eq!(pieces.nombre(), 2);
+    // Done: the content is gone, the other piece untouched.
+    let bilan = block_on(e.conserver(false)).unwrap();
+    assert_eq!(bilan.faites.len(), 1);
+    assert_eq!(bilan.contenus_restants, 0);
+    assert_eq!(pieces.nombre(), 1);
+    assert!(block_on(e.voir(&n, &diplome.id)).is_ok());
+    for r in [
+        block_on(e.voir(&n, &cni.id)).map(drop),
+        block_on(e.voir_en_gestion(&agent, &n, &cni.id)).map(drop),
+    ] {
+        match r {
+            Err(ErreurEspace::Refus(r @ Refus::FichierPurge { .. })) => {
+                assert_eq!(r.code(), "fichier_purge");
+                assert!(
+                    r.message().contains("durée de conservation"),
+                    "{}",
+                    r.message()
+                );
+            }
+            autre => panic!("{autre:?}"),
+        }
+    }
+    // The proof: the record keeps the file and its SHA-256, the journal says what went.
+    let d = block_on(e.consulter(&n)).unwrap().dossier;
+    let f = d.fichier(&cni.id).unwrap();
+    assert_eq!(f.sha256, cni.sha256);
+    assert_eq!(f.purge_le, Some(decision + Duration::days(90)));
+    let j = block_on(e.journal(&n)).unwrap();
+    assert!(j.entrees.iter().any(|ev| matches!(&ev.quoi,
+        Quoi::Purge { motif, fichiers } if motif == "pieces_identite" && fichiers == &vec![(cni.id.clone(), cni.sha256)])));
+    let tete = d.derniere_entree().map(|x| (x.position, x.empreinte()));
+    verifier_journal(&j.entrees, tete).unwrap();
+    let cles = depot_core::Cles {
+        cles: vec![e.ports().signataire.cle_publique()],
+    };
+    depot_core::signature::verifier_recepisse(&recepisse.json(), &cles).unwrap();
+    // Running again purges nothing more.
+    horloge.regler(decision + Duration::days(400));
+    let encore = block_on(e.conserver(false)).unwrap();
+    assert!(encore.faites.is_empty());
+    assert_eq!(
+        block_on(e.journal(&n)).unwrap().entrees.len(),
+        j.entrees.len()
+    );
+}
