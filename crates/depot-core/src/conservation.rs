@@ -45,11 +45,75 @@ pub struct PurgePrevue {
     pub fichiers: Vec<FichierId>,
 }
 
+/// Retention on hold for a dossier (a dispute): who, when, why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Suspension {
+    /// Why.
+    pub raison: String,
+    /// Since when.
+    pub le: DateTime<Utc>,
+    /// The staff member who put it on hold.
+    pub par: String,
+}
+
 impl Dossier {
+    /// Whether retention is on hold, and why.
+    pub fn conservation_suspendue(&self) -> Option<&Suspension> {
+        self.conservation_suspendue.as_ref()
+    }
+
+    /// Puts retention on hold (`Some(raison)`) or resumes it (`None`), journaled. Only a
+    /// staff member who instructs; resuming what is not on hold, or holding again, changes
+    /// nothing.
+    pub fn suspendre_conservation(
+        &mut self,
+        qui: &crate::instruction::Gestionnaire,
+        raison: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Evenement>, crate::Refus> {
+        if qui.role != crate::instruction::Role::Instruction {
+            return Err(crate::Refus::ActionNonAutorisee);
+        }
+        let acteur = crate::dossier::Acteur::Gestionnaire { id: qui.id.clone() };
+        match (raison, &self.conservation_suspendue) {
+            (Some(r), None) => {
+                let raison = r.trim().chars().take(500).collect::<String>();
+                if raison.is_empty() {
+                    return Err(crate::Refus::ChampInvalide {
+                        champ: "raison",
+                        raison: "dites pourquoi la conservation est suspendue.".into(),
+                    });
+                }
+                self.conservation_suspendue = Some(Suspension {
+                    raison: raison.clone(),
+                    le: now,
+                    par: qui.id.clone(),
+                });
+                Ok(Some(self.journaliser(
+                    now,
+                    acteur,
+                    Quoi::ConservationSuspendue { raison },
+                )))
+            }
+            (None, Some(_)) => {
+                self.conservation_suspendue = None;
+                Ok(Some(self.journaliser(
+                    now,
+                    acteur,
+                    Quoi::ConservationReprise,
+                )))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// The purges this dossier is scheduled for under `concours`' retention rules (none
-    /// when nothing is left to purge).
+    /// when nothing is left to purge, or while retention is on hold).
     pub fn purges_prevues(&self, concours: &Concours) -> Vec<PurgePrevue> {
         let mut v = Vec::new();
+        if self.conservation_suspendue.is_some() {
+            return v;
+        }
         if let Some(jours) = concours.conservation.pieces_identite_apres_decision
             && let Some(i) = self.instruction()
             && matches!(
@@ -118,6 +182,20 @@ pub struct BilanConservation {
 }
 
 impl crate::Espace {
+    /// Puts a dossier's retention on hold (`Some(raison)`: a dispute) or resumes it.
+    pub async fn suspendre_conservation(
+        &self,
+        qui: &crate::instruction::Gestionnaire,
+        numero: &NumeroDossier,
+        raison: Option<String>,
+    ) -> Result<(), crate::ErreurEspace> {
+        self.modifier(numero, |d, _, now| {
+            d.suspendre_conservation(qui, raison.clone(), now).map(drop)
+        })
+        .await
+        .map_err(crate::ErreurEspace::from)
+    }
+
     /// The purges due at the espace's now, or performed with `a_blanc = false`: for each,
     /// the record first (files marked purged and journaled, by compare-and-swap), then the
     /// contents deleted from the store. Idempotent: a second round purges nothing more, and

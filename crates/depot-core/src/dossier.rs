@@ -369,6 +369,13 @@ pub enum Quoi {
         /// Each purged file and the SHA-256 of its content.
         fichiers: Vec<(FichierId, Sha256)>,
     },
+    /// Retention put on hold by the service concours (a dispute), with why.
+    ConservationSuspendue {
+        /// Why, as the staff member wrote it.
+        raison: String,
+    },
+    /// Retention resumed: purges due happen again.
+    ConservationReprise,
     /// An upload refused by the antivirus: nothing was stored.
     VirusDetecte {
         /// The piece it was sent for.
@@ -609,6 +616,8 @@ pub struct Dossier {
     pub(crate) rappels: BTreeSet<String>,
     /// A password-reset link requested and not used.
     pub(crate) reinitialisation: Option<Reinitialisation>,
+    /// Retention on hold (a dispute): no purge while set.
+    pub(crate) conservation_suspendue: Option<crate::conservation::Suspension>,
 }
 
 impl Dossier {
@@ -670,6 +679,7 @@ impl Dossier {
             courriels: Vec::new(),
             rappels: BTreeSet::new(),
             reinitialisation: None,
+            conservation_suspendue: None,
         };
         let evt = dossier.journaliser(now, Acteur::Candidat, Quoi::Preinscription { voie });
         Ok((dossier, evt))

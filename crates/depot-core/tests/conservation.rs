@@ -110,6 +110,34 @@ fn pieces_d_identite_purgees_apres_la_decision() {
     assert_eq!(prevues[0].fichiers, vec![cni.id.clone()]);
     assert_eq!(prevues[0].motif, MotifPurge::PiecesIdentite);
 
+    // On hold (a dispute): skipped when due, until resumed; a reader cannot.
+    let lecteur = Gestionnaire {
+        id: "agent-2".into(),
+        role: Role::Lecture,
+    };
+    assert!(matches!(
+        block_on(e.suspendre_conservation(&lecteur, &n, Some("recours".into()))),
+        Err(ErreurEspace::Refus(Refus::ActionNonAutorisee))
+    ));
+    block_on(e.suspendre_conservation(
+        &agent,
+        &n,
+        Some("recours au tribunal administratif".into()),
+    ))
+    .unwrap();
+    horloge.regler(decision + Duration::days(200));
+    assert!(block_on(e.conserver(false)).unwrap().faites.is_empty());
+    assert_eq!(pieces.nombre(), 2);
+    block_on(e.suspendre_conservation(&agent, &n, None)).unwrap();
+    let j = block_on(e.journal(&n)).unwrap();
+    assert!(j.entrees.iter().any(|ev| matches!(&ev.quoi,
+        Quoi::ConservationSuspendue { raison } if raison == "recours au tribunal administratif")));
+    assert!(
+        j.entrees
+            .iter()
+            .any(|ev| matches!(ev.quoi, Quoi::ConservationReprise))
+    );
+
     // One second before: nothing.
     horloge.regler(decision + Duration::days(90) - Duration::seconds(1));
     assert!(block_on(e.conserver(false)).unwrap().faites.is_empty());

@@ -104,6 +104,7 @@ impl Modify for Communes {
         crate::gestion::api::dossier,
         crate::gestion::api::fichier,
         crate::gestion::api::decider,
+        crate::gestion::api::conservation,
         crate::gestion::export::exporter,
     ),
     modifiers(&Jeton, &Communes)

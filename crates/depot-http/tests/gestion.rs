@@ -751,3 +751,65 @@ async fn erreurs_en_json_et_rien_en_cache() {
     assert_eq!(r.status(), 404);
     assert!(r.text().await.unwrap().contains("Cette page n'existe pas"));
 }
+
+/// Retention on hold for a dossier under dispute: instructors only, with a reason; the
+/// dossier view says it; resumed, it says so too. Both journaled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conservation_suspendue_puis_reprise() {
+    let a = app().await;
+    let (n, _) = a.candidat("externe", "c@exemple.fr").await;
+    let poster = |jeton: &'static str, corps: Value| {
+        let (c, url) = (
+            a.c.clone(),
+            format!("{}/gestion/dossiers/{n}/conservation", a.base),
+        );
+        async move {
+            let r = c
+                .post(url)
+                .bearer_auth(jeton)
+                .json(&corps)
+                .send()
+                .await
+                .unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let (s, v) = poster(LECTEUR, json!({"suspendue": true, "raison": "recours"})).await;
+    assert_eq!((s, v["code"].as_str()), (403, Some("action_non_autorisee")));
+    let (s, v) = poster(INSTRUCTEUR, json!({"suspendue": true})).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (422, Some("champ_invalide")),
+        "{v}"
+    );
+    let (s, v) = poster(
+        INSTRUCTEUR,
+        json!({"suspendue": true, "raison": "recours gracieux"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["suspendue"], true);
+    let vue = a.gestion(&format!("/dossiers/{n}")).await;
+    assert_eq!(
+        vue["conservation"]["suspendue"]["raison"],
+        "recours gracieux"
+    );
+    assert_eq!(vue["conservation"]["suspendue"]["par"], "agent-instruction");
+    let (s, v) = poster(INSTRUCTEUR, json!({"suspendue": false})).await;
+    assert_eq!((s, v["suspendue"].as_bool()), (200, Some(false)));
+    let vue = a.gestion(&format!("/dossiers/{n}")).await;
+    assert!(vue["conservation"]["suspendue"].is_null());
+    let sortes: Vec<&str> = vue["journal"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["quoi"]["type"].as_str())
+        .collect();
+    assert!(
+        sortes.contains(&"conservation_suspendue") && sortes.contains(&"conservation_reprise"),
+        "{sortes:?}"
+    );
+}

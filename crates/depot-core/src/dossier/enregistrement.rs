@@ -58,6 +58,8 @@ pub(super) struct Enregistrement {
     rappels: BTreeSet<String>,
     #[serde(default)]
     reinitialisation: Option<Reinitialisation>,
+    #[serde(default)]
+    conservation_suspendue: Option<crate::conservation::Suspension>,
 }
 
 /// A dossier as written, borrowed (saving does not copy the dossier). Same fields, same
@@ -84,6 +86,8 @@ struct EnregistrementRef<'a> {
     rappels: &'a BTreeSet<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reinitialisation: Option<&'a Reinitialisation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conservation_suspendue: Option<&'a crate::conservation::Suspension>,
 }
 
 impl From<Enregistrement> for Dossier {
@@ -117,6 +121,7 @@ impl From<Enregistrement> for Dossier {
             courriels: e.courriels,
             rappels: e.rappels,
             reinitialisation: e.reinitialisation,
+            conservation_suspendue: e.conservation_suspendue,
         }
     }
 }
@@ -153,6 +158,7 @@ impl Serialize for Dossier {
             courriels: &self.courriels,
             rappels: &self.rappels,
             reinitialisation: self.reinitialisation.as_ref(),
+            conservation_suspendue: self.conservation_suspendue.as_ref(),
         }
         .serialize(s)
     }

@@ -31,6 +31,10 @@ pub fn routes() -> Router<SharedState> {
             get(fichier),
         )
         .route("/api/v1/gestion/dossiers/{numero}/decision", post(decider))
+        .route(
+            "/api/v1/gestion/dossiers/{numero}/conservation",
+            post(conservation),
+        )
         .route("/api/v1/gestion/export", post(exporter))
 }
 
@@ -306,6 +310,10 @@ async fn dossier(
         "instruction": d.instruction(),
         "pieces_attendues": d.pieces_attendues(&c.concours).iter().map(|p| p.code.as_str()).collect::<Vec<_>>(),
         "recepisse": d.recepisse(),
+        "conservation": {
+            "suspendue": d.conservation_suspendue(),
+            "purges_prevues": purges_json(&c),
+        },
         "journal": journal.entrees,
     }))
     .into_response())
@@ -360,4 +368,60 @@ async fn decider(
         "message": c.dossier.message_etat(&c.concours, c.maintenant),
     }))
     .into_response())
+}
+
+/// `POST /api/v1/gestion/dossiers/{numero}/conservation` body.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CorpsConservation {
+    /// `true`: retention on hold (no purge); `false`: resumed.
+    pub suspendue: bool,
+    /// Why (required to put on hold), at most 500 characters.
+    #[schema(max_length = 500)]
+    #[serde(default)]
+    pub raison: Option<String>,
+}
+
+/// Puts a dossier's retention on hold (a dispute: no purge while on hold) or resumes it;
+/// journaled. The answer gives the purges now scheduled.
+#[utoipa::path(post, path = "/api/v1/gestion/dossiers/{numero}/conservation", tag = "gestion", security(("jeton" = [])),
+    params(("numero" = String, Path, description = "n° de dossier")),
+    request_body = CorpsConservation,
+    responses((status = 200, description = "`{numero, suspendue, purges_prevues: [{motif, le, fichiers}]}`", body = Object),
+        (status = 403, description = "action_non_autorisee (a `lecture` account)", body = crate::api::Erreur),
+        (status = 404, description = "dossier_inconnu", body = crate::api::Erreur),
+        (status = 422, description = "champ_invalide (no reason to put on hold)", body = crate::api::Erreur)))]
+pub(crate) async fn conservation(
+    State(etat): State<SharedState>,
+    AuthGestion(qui): AuthGestion,
+    Numero(n): Numero,
+    Corps(c): Corps<CorpsConservation>,
+) -> Result<Response, ErreurApi> {
+    let raison = c.suspendue.then(|| c.raison.unwrap_or_default());
+    etat.espace
+        .suspendre_conservation(&qui, &n, raison)
+        .await
+        .map_err(dossier_inconnu_si_absent)?;
+    let c = etat.espace.consulter(&n).await?;
+    Ok(Json(json!({
+        "numero": n.as_str(),
+        "suspendue": c.dossier.conservation_suspendue().is_some(),
+        "purges_prevues": purges_json(&c),
+    }))
+    .into_response())
+}
+
+/// A dossier's scheduled purges, for the API.
+pub(crate) fn purges_json(c: &Consultation) -> serde_json::Value {
+    c.dossier
+        .purges_prevues(&c.concours)
+        .iter()
+        .map(|p| {
+            json!({
+                "motif": p.motif.code(),
+                "le": rfc3339_paris(p.le),
+                "fichiers": p.fichiers.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
 }

@@ -28,6 +28,10 @@ pub fn routes_pages() -> Router<SharedState> {
         .route("/gestion/dossiers/{numero}/decision", post(decision_page))
         .route("/gestion/export", post(export_page))
         .route(
+            "/gestion/dossiers/{numero}/conservation",
+            post(conservation_page),
+        )
+        .route(
             "/gestion/dossiers/{numero}/fichiers/{id}",
             get(fichier_page),
         )
@@ -296,6 +300,30 @@ async fn dossier_page(
                         button type="submit" id="reviser" { "Repasser en instruction" }
                     }
                 }
+                h2 { "Conservation des données" }
+                @if let Some(susp) = d.conservation_suspendue() {
+                    div class="alerte attention" { p { "Conservation suspendue le " (depot_core::calendrier::instant_en_lettres(susp.le)) " par " (susp.par) " : « " (susp.raison) " ». Aucune purge n'a lieu tant qu'elle est suspendue." } }
+                } @else {
+                    @let prevues = d.purges_prevues(&c.concours);
+                    @if prevues.is_empty() {
+                        p { "Aucune purge prévue pour ce dossier (voir la section [conservation] du concours)." }
+                    } @else {
+                        ul { @for p in &prevues { li { "Purge prévue le " (depot_core::calendrier::instant_en_lettres(p.le)) " : " (p.fichiers.len()) " fichier(s) de pièces d'identité." } } }
+                    }
+                }
+                @if auth.qui.role == Role::Instruction {
+                    form method="post" action=(etat.chemin(&format!("/gestion/dossiers/{}/conservation", d.numero()))) class="carte" {
+                        input type="hidden" name="csrf" value=(auth.csrf);
+                        @if d.conservation_suspendue().is_some() {
+                            input type="hidden" name="suspendue" value="false";
+                            button type="submit" id="reprendre-conservation" { "Reprendre la conservation normale" }
+                        } @else {
+                            input type="hidden" name="suspendue" value="true";
+                            p { label for="raison-suspension" { "Raison de la suspension (un recours, un contentieux)" } input id="raison-suspension" name="raison" required maxlength="500"; }
+                            button type="submit" id="suspendre-conservation" { "Suspendre les purges de ce dossier" }
+                        }
+                    }
+                }
                 h2 { "Journal" }
                 div class="table-defilante" role="region" aria-label="Journal du dossier" tabindex="0" {
                     table class="journal" {
@@ -417,4 +445,33 @@ async fn export_page(
     }
     let filtres = crate::gestion::api::Filtres::par_etat(f.etat);
     crate::gestion::export::zip_selection(&etat, auth.qui, &filtres).await
+}
+
+#[derive(Deserialize)]
+struct FormConservation {
+    csrf: String,
+    suspendue: bool,
+    #[serde(default)]
+    raison: Option<String>,
+}
+
+/// The staff page's « Suspendre les purges » / « Reprendre ».
+async fn conservation_page(
+    State(etat): State<SharedState>,
+    auth: AuthGestionPage,
+    Numero(n): Numero,
+    axum::extract::Form(f): axum::extract::Form<FormConservation>,
+) -> Result<Response, ErreurApi> {
+    if !crate::web::csrf::jeton_valide(&f.csrf, &auth.csrf) {
+        return Err(ErreurApi::formulaire_expire());
+    }
+    let raison = f.suspendue.then(|| f.raison.unwrap_or_default());
+    etat.espace
+        .suspendre_conservation(&auth.qui, &n, raison)
+        .await
+        .map_err(dossier_inconnu_si_absent)?;
+    Ok(
+        axum::response::Redirect::to(&etat.chemin(&format!("/gestion/dossiers/{n}")))
+            .into_response(),
+    )
 }
