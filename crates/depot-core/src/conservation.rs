@@ -196,6 +196,31 @@ impl crate::Espace {
         .map_err(crate::ErreurEspace::from)
     }
 
+    /// The purges scheduled from now to `horizon` ahead (those already due included), soonest
+    /// first: what staff see as « expire dans les 30 jours ».
+    pub async fn purges_a_venir(
+        &self,
+        horizon: Duration,
+    ) -> Result<Vec<PurgePrevue>, crate::ErreurEspace> {
+        let mut v = Vec::new();
+        for n in self.ports().dossiers.list().await? {
+            let c = match self.consulter(&n).await {
+                Ok(c) => c,
+                Err(crate::ErreurEspace::Stockage(crate::StorageError::NotFound(_))) => continue,
+                Err(e) => return Err(e),
+            };
+            let limite = c.maintenant + horizon;
+            v.extend(
+                c.dossier
+                    .purges_prevues(&c.concours)
+                    .into_iter()
+                    .filter(|p| p.le <= limite),
+            );
+        }
+        v.sort_by(|a, b| a.le.cmp(&b.le).then_with(|| a.numero.cmp(&b.numero)));
+        Ok(v)
+    }
+
     /// The purges due at the espace's now, or performed with `a_blanc = false`: for each,
     /// the record first (files marked purged and journaled, by compare-and-swap), then the
     /// contents deleted from the store. Idempotent: a second round purges nothing more, and

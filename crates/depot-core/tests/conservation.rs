@@ -110,6 +110,16 @@ fn pieces_d_identite_purgees_apres_la_decision() {
     assert_eq!(prevues[0].fichiers, vec![cni.id.clone()]);
     assert_eq!(prevues[0].motif, MotifPurge::PiecesIdentite);
 
+    // Staff's « in the next 30 days »: not yet at the decision, from 60 days after it.
+    assert!(
+        block_on(e.purges_a_venir(Duration::days(30)))
+            .unwrap()
+            .is_empty()
+    );
+    horloge.regler(decision + Duration::days(60));
+    let bientot = block_on(e.purges_a_venir(Duration::days(30))).unwrap();
+    assert_eq!(bientot.len(), 1);
+    assert_eq!(bientot[0].numero, n);
     // On hold (a dispute): skipped when due, until resumed; a reader cannot.
     let lecteur = Gestionnaire {
         id: "agent-2".into(),

@@ -105,6 +105,7 @@ impl Modify for Communes {
         crate::gestion::api::fichier,
         crate::gestion::api::decider,
         crate::gestion::api::conservation,
+        crate::gestion::api::purges_a_venir,
         crate::gestion::export::exporter,
     ),
     modifiers(&Jeton, &Communes)

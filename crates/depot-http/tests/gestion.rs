@@ -798,6 +798,17 @@ async fn conservation_suspendue_puis_reprise() {
         "recours gracieux"
     );
     assert_eq!(vue["conservation"]["suspendue"]["par"], "agent-instruction");
+    // The list of purges ahead answers (none configured for this concours).
+    let prochaines = a.gestion("/conservation").await;
+    assert_eq!(prochaines["jours"], 30);
+    assert_eq!(prochaines["purges"], json!([]));
+    let r =
+        a.c.get(format!("{}/gestion/conservation?jours=0", a.base))
+            .bearer_auth(LECTEUR)
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status(), 422);
     let (s, v) = poster(INSTRUCTEUR, json!({"suspendue": false})).await;
     assert_eq!((s, v["suspendue"].as_bool()), (200, Some(false)));
     let vue = a.gestion(&format!("/dossiers/{n}")).await;

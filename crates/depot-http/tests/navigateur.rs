@@ -674,6 +674,11 @@ async fn un_candidat_dans_chromium() {
         "{journal}"
     );
     ctl.page(&c, "gestion-dossier").await;
+    c.goto(&format!("{base}/gestion/conservation"))
+        .await
+        .unwrap();
+    attendre_texte(&c, "Aucune purge prévue").await;
+    ctl.page(&c, "gestion-purges").await;
 
     c.close().await.unwrap();
     eprintln!(

@@ -35,6 +35,7 @@ pub fn routes() -> Router<SharedState> {
             "/api/v1/gestion/dossiers/{numero}/conservation",
             post(conservation),
         )
+        .route("/api/v1/gestion/conservation", get(purges_a_venir))
         .route("/api/v1/gestion/export", post(exporter))
 }
 
@@ -424,4 +425,49 @@ pub(crate) fn purges_json(c: &Consultation) -> serde_json::Value {
             })
         })
         .collect()
+}
+
+/// `GET /api/v1/gestion/conservation` query.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub(crate) struct ParamsPurges {
+    /// Days ahead (default 30, 1 to 3650).
+    #[param(minimum = 1, maximum = 3650)]
+    jours: Option<i64>,
+}
+
+/// The purges scheduled in the next `jours` days (30 by default), those already due
+/// included, soonest first.
+#[utoipa::path(get, path = "/api/v1/gestion/conservation", tag = "gestion", security(("jeton" = [])),
+    params(ParamsPurges),
+    responses((status = 200, description = "`{purges: [{numero, motif, le, fichiers}]}`", body = Object),
+        (status = 422, description = "champ_invalide (jours out of range)", body = crate::api::Erreur)))]
+pub(crate) async fn purges_a_venir(
+    State(etat): State<SharedState>,
+    _qui: AuthGestion,
+    Query(p): Query<ParamsPurges>,
+) -> Result<Response, ErreurApi> {
+    let jours = p.jours.unwrap_or(30);
+    if !(1..=3650).contains(&jours) {
+        return Err(depot_core::Refus::ChampInvalide {
+            champ: "jours",
+            raison: "entre 1 et 3650.".into(),
+        }
+        .into());
+    }
+    let v = etat
+        .espace
+        .purges_a_venir(chrono::Duration::days(jours))
+        .await?;
+    let purges: Vec<_> = v
+        .iter()
+        .map(|p| {
+            json!({
+                "numero": p.numero.as_str(),
+                "motif": p.motif.code(),
+                "le": rfc3339_paris(p.le),
+                "fichiers": p.fichiers.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "jours": jours, "purges": purges })).into_response())
 }

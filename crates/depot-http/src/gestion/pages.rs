@@ -31,6 +31,7 @@ pub fn routes_pages() -> Router<SharedState> {
             "/gestion/dossiers/{numero}/conservation",
             post(conservation_page),
         )
+        .route("/gestion/conservation", get(purges_page))
         .route(
             "/gestion/dossiers/{numero}/fichiers/{id}",
             get(fichier_page),
@@ -180,6 +181,7 @@ async fn liste_page(
                     }
                     a href=(etat.chemin("/gestion")) { "tous" }
                 }
+                p { a href=(etat.chemin("/gestion/conservation")) { "Purges prévues dans les 30 jours" } }
                 form method="post" action=(etat.chemin("/gestion/export")) class="non-imprime" {
                     input type="hidden" name="csrf" value=(auth.csrf);
                     @if let Some(e) = &f.etat { input type="hidden" name="etat" value=(e); }
@@ -474,4 +476,46 @@ async fn conservation_page(
         axum::response::Redirect::to(&etat.chemin(&format!("/gestion/dossiers/{n}")))
             .into_response(),
     )
+}
+
+/// « Purges prévues dans les 30 jours ».
+async fn purges_page(
+    State(etat): State<SharedState>,
+    auth: AuthGestionPage,
+) -> Result<Response, ErreurApi> {
+    let v = etat
+        .espace
+        .purges_a_venir(chrono::Duration::days(30))
+        .await?;
+    Ok(rendu(
+        StatusCode::OK,
+        page(
+            &etat,
+            "Purges prévues dans les 30 jours",
+            html! {
+                (bouton_deconnexion(&etat, &auth))
+                p { "Les contenus de ces fichiers seront supprimés à la date indiquée, selon la section [conservation] du concours ; leur empreinte reste dans l'historique du dossier. Un dossier en litige peut être suspendu depuis sa page." }
+                @if v.is_empty() {
+                    p { "Aucune purge prévue dans les 30 jours." }
+                } @else {
+                    div class="table-defilante" role="region" aria-label="Purges prévues" tabindex="0" {
+                        table {
+                            thead { tr { th scope="col" { "Dossier" } th scope="col" { "Date" } th scope="col" { "Motif" } th scope="col" { "Fichiers" } } }
+                            tbody {
+                                @for p in &v {
+                                    tr {
+                                        td { a href=(etat.chemin(&format!("/gestion/dossiers/{}", p.numero))) { (p.numero) } }
+                                        td { (depot_core::calendrier::instant_en_lettres(p.le)) }
+                                        td { "pièces d'identité, après la décision" }
+                                        td { (p.fichiers.len()) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                p { a href=(etat.chemin("/gestion")) { "Retour à la liste" } }
+            },
+        ),
+    ))
 }
