@@ -41,6 +41,33 @@ pub fn pendant_preinscription() -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp(1_743_500_000, 0).unwrap_or_default() // 2025-04-01
 }
 
+/// The password [`preinscrire_candidat`] chooses.
+pub const MDP_CANDIDAT: &str = "lune verte sur le toit de Laval";
+
+/// Pré-inscribes Camille `nom` (`email`) by the externe voie with password
+/// [`MDP_CANDIDAT`], at the espace's now: the candidate most tests start from.
+pub async fn preinscrire_candidat(
+    espace: &crate::Espace,
+    nom: &str,
+    email: &str,
+) -> crate::NumeroDossier {
+    #[allow(clippy::expect_used)] // a test kit: a refusal here is the test's failure
+    espace
+        .preinscrire(
+            None,
+            crate::DemandePreinscription {
+                voie: Voie::Externe,
+                nom: nom.into(),
+                prenom: "Camille".into(),
+                email: email.into(),
+                declarations: vec![],
+                mot_de_passe: crate::MotDePasse::from(MDP_CANDIDAT),
+            },
+        )
+        .await
+        .expect("préinscription de test")
+}
+
 /// A fresh dossier of the seed's concours with a random number.
 pub fn dossier_exemple(voie: Voie) -> Dossier {
     let c = concours_du_seed();

@@ -13,10 +13,10 @@ use chrono::Duration;
 use depot_core::antivirus::{AntivirusMarqueur, StatutAnalyse};
 use depot_core::exemples::pdf_minimal;
 use depot_core::memoire::{MemoireDossiers, MemoireIdentifiants, MemoirePieces};
-use depot_core::testkit::concours_du_seed;
+use depot_core::testkit::{concours_du_seed, preinscrire_candidat};
 use depot_core::{
-    DemandePreinscription, ErreurEnvoi, ErreurEspace, Espace, Gestionnaire, HorlogeFixe,
-    MotDePasse, NumeroDossier, Ports, Quoi, Refus, Role, Sha256, Voie,
+    ErreurEnvoi, ErreurEspace, Espace, Gestionnaire, HorlogeFixe, NumeroDossier, Ports, Quoi,
+    Refus, Role, Sha256,
 };
 use futures_executor::block_on;
 
@@ -44,18 +44,11 @@ fn banc() -> Banc {
     .avec_horloge(horloge.clone())
     .avec_antivirus(Arc::new(av.clone()));
     let espace = Espace::new(vec![concours_du_seed()], ports).unwrap();
-    let numero = block_on(espace.preinscrire(
-        None,
-        DemandePreinscription {
-            voie: Voie::Externe,
-            nom: "Durand".into(),
-            prenom: "Camille".into(),
-            email: "camille@exemple.fr".into(),
-            declarations: vec![],
-            mot_de_passe: MotDePasse::from("lune verte sur le toit de Laval"),
-        },
-    ))
-    .unwrap();
+    let numero = block_on(preinscrire_candidat(
+        &espace,
+        "Durand",
+        "camille@exemple.fr",
+    ));
     horloge.regler("2025-04-10T10:00:00+02:00".parse().unwrap());
     Banc {
         espace,

@@ -12,9 +12,10 @@ use chrono::{DateTime, Duration, Utc};
 use depot_core::conservation::MotifPurge;
 use depot_core::exemples::pdf_minimal;
 use depot_core::memoire::{MemoireDossiers, MemoireIdentifiants, MemoirePieces};
+use depot_core::testkit::preinscrire_candidat;
 use depot_core::{
-    Concours, Decision, DemandePreinscription, ErreurEspace, Espace, Gestionnaire, HorlogeFixe,
-    MotDePasse, Ports, Quoi, Refus, Role, Voie, verifier_journal,
+    Concours, Decision, ErreurEspace, Espace, Gestionnaire, HorlogeFixe, Ports, Quoi, Refus, Role,
+    verifier_journal,
 };
 use futures_executor::block_on;
 
@@ -76,18 +77,7 @@ fn pieces_d_identite_purgees_apres_la_decision() {
     )
     .avec_horloge(horloge.clone());
     let e = Espace::new(vec![c], ports).unwrap();
-    let n = block_on(e.preinscrire(
-        None,
-        DemandePreinscription {
-            voie: Voie::Externe,
-            nom: "Durand".into(),
-            prenom: "Camille".into(),
-            email: "camille@exemple.fr".into(),
-            declarations: vec![],
-            mot_de_passe: MotDePasse::from("lune verte sur le toit de Laval"),
-        },
-    ))
-    .unwrap();
+    let n = block_on(preinscrire_candidat(&e, "Durand", "camille@exemple.fr"));
     horloge.regler(t("2025-04-10T10:00:00+02:00"));
     let cni = block_on(e.deposer(&n, "piece-identite", "CNI.pdf", pdf_minimal().into())).unwrap();
     let diplome = block_on(e.deposer(&n, "diplome", "diplome.pdf", pdf_minimal().into())).unwrap();

@@ -8,10 +8,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use depot_core::exemples::pdf_minimal;
 use depot_core::memoire::MemoireIdentifiants;
-use depot_core::{
-    Concours, Decision, DemandePreinscription, Espace, Gestionnaire, HorlogeFixe, MotDePasse,
-    Ports, Role, Voie,
-};
+use depot_core::testkit::preinscrire_candidat;
+use depot_core::{Concours, Decision, Espace, Gestionnaire, HorlogeFixe, Ports, Role};
 use depot_fs::FsStore;
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -50,20 +48,7 @@ async fn la_purge_efface_le_contenu_du_disque() {
     )
     .avec_horloge(horloge.clone());
     let e = Espace::new(vec![concours], ports).unwrap();
-    let n = e
-        .preinscrire(
-            None,
-            DemandePreinscription {
-                voie: Voie::Externe,
-                nom: "Durand".into(),
-                prenom: "Camille".into(),
-                email: "camille@exemple.fr".into(),
-                declarations: vec![],
-                mot_de_passe: MotDePasse::from("lune verte sur le toit de Laval"),
-            },
-        )
-        .await
-        .unwrap();
+    let n = preinscrire_candidat(&e, "Durand", "camille@exemple.fr").await;
     horloge.regler(t("2025-04-10T10:00:00+02:00"));
     let cni = e
         .deposer(&n, "piece-identite", "CNI.pdf", pdf_minimal().into())

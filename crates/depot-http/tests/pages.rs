@@ -13,7 +13,7 @@ use depot_core::testkit::{concours_du_seed, pendant_preinscription};
 use depot_core::{DemandePreinscription, Espace, HorlogeFixe, MotDePasse, Ports, Voie};
 use reqwest::redirect::Policy;
 
-const MDP: &str = "lune verte sur le toit de Laval";
+const MDP: &str = depot_core::testkit::MDP_CANDIDAT;
 
 /// The seed's espace on `horloge`, with one candidate pré-inscrit (password [`MDP`]).
 async fn espace_et_candidat(horloge: Arc<HorlogeFixe>) -> (Arc<Espace>, depot_core::NumeroDossier) {
@@ -24,20 +24,7 @@ async fn espace_et_candidat(horloge: Arc<HorlogeFixe>) -> (Arc<Espace>, depot_co
         )
         .unwrap(),
     );
-    let numero = espace
-        .preinscrire(
-            None,
-            DemandePreinscription {
-                voie: Voie::Externe,
-                nom: "D".into(),
-                prenom: "C".into(),
-                email: "c@exemple.fr".into(),
-                declarations: vec![],
-                mot_de_passe: MotDePasse::from(MDP),
-            },
-        )
-        .await
-        .unwrap();
+    let numero = depot_core::testkit::preinscrire_candidat(&espace, "D", "c@exemple.fr").await;
     (espace, numero)
 }
 
