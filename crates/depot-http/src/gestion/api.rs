@@ -429,6 +429,7 @@ pub(crate) fn purges_json(c: &Consultation) -> serde_json::Value {
 
 /// `GET /api/v1/gestion/conservation` query.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ParamsPurges {
     /// Days ahead (default 30, 1 to 3650).
     #[param(minimum = 1, maximum = 3650)]
