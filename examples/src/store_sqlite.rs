@@ -266,4 +266,15 @@ impl CredentialStore for StoreSqlite {
             .map_err(|e| erreur("identifiant", e))
         })
     }
+
+    async fn effacer(&self, numero: &NumeroDossier) -> Result<(), StorageError> {
+        self.avec(|c| {
+            c.execute(
+                "DELETE FROM identifiants WHERE numero = ?1",
+                [numero.as_str()],
+            )
+            .map(|_| ())
+            .map_err(|e| erreur("identifiant", e))
+        })
+    }
 }

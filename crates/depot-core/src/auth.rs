@@ -359,6 +359,9 @@ pub trait CredentialStore: Send + Sync {
     ) -> Result<(), StorageError>;
     /// The hash, or `None` for an unknown number.
     async fn lire(&self, numero: &NumeroDossier) -> Result<Option<HashMotDePasse>, StorageError>;
+    /// Erases a dossier's hash (retention: the dossier's personal data are purged; nobody
+    /// logs in to it again). An unknown number is not an error.
+    async fn effacer(&self, numero: &NumeroDossier) -> Result<(), StorageError>;
 }
 
 /// N° de dossier + password → the authenticated dossier.

@@ -147,6 +147,9 @@ pub struct Calendrier {
     pub depot_cloture: DateLimite,
     /// Deferred pieces are accepted until this (exclusive).
     pub pieces_differees_cloture: Option<DateLimite>,
+    /// The end of the concours (the end of that day, Paris): what
+    /// [`Conservation::dossiers`] counts from.
+    pub fin_concours: Option<DateLimite>,
 }
 
 /// How long depot keeps what candidates sent, set per concours by the CDG with its archives
@@ -156,6 +159,12 @@ pub struct Conservation {
     /// The files of pieces marked `identite = true`, this many days after the dossier's
     /// instruction decision (recevable or rejet): an identity document once checked.
     pub pieces_identite_apres_decision: Option<u32>,
+    /// Dossiers never closed, this many days after their dépôt deadline: every file and the
+    /// candidate's identity, declarations and password.
+    pub dossiers_non_clotures: Option<u32>,
+    /// Every dossier of the session, this many days after `fin_concours`: the same; only the
+    /// journal and the récépissé remain.
+    pub dossiers: Option<u32>,
 }
 
 /// A concours session: identity, calendar, declarations and requested pieces.
@@ -240,6 +249,8 @@ struct Fichier {
 #[serde(deny_unknown_fields)]
 struct SectionConservation {
     pieces_identite_apres_decision: Option<u32>,
+    dossiers_non_clotures: Option<u32>,
+    dossiers: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -276,6 +287,7 @@ struct SectionCalendrier {
     preinscription_cloture: ValeurDate,
     depot_cloture: ValeurDate,
     pieces_differees_cloture: Option<ValeurDate>,
+    fin_concours: Option<ValeurDate>,
 }
 
 #[derive(Deserialize)]
@@ -485,6 +497,19 @@ impl Concours {
             });
         }
 
+        let fin_concours = cal
+            .fin_concours
+            .as_ref()
+            .map(|v| limite("fin_concours", v))
+            .transpose()?;
+        if let Some(fin) = fin_concours
+            && fin.instant() < depot.instant()
+        {
+            return Err(err(
+                "calendrier.fin_concours",
+                "ne peut pas précéder depot_cloture",
+            ));
+        }
         let mut conservation = Conservation::default();
         if let Some(c) = &f.conservation {
             let jours = |cle: &str, v: Option<u32>| match v {
@@ -498,6 +523,15 @@ impl Concours {
                 "pieces_identite_apres_decision",
                 c.pieces_identite_apres_decision,
             )?;
+            conservation.dossiers_non_clotures =
+                jours("dossiers_non_clotures", c.dossiers_non_clotures)?;
+            conservation.dossiers = jours("dossiers", c.dossiers)?;
+            if conservation.dossiers.is_some() && fin_concours.is_none() {
+                return Err(err(
+                    "calendrier.fin_concours",
+                    "requise, car conservation.dossiers compte à partir de la fin du concours",
+                ));
+            }
             if conservation.pieces_identite_apres_decision.is_some()
                 && !pieces.iter().any(|p| p.identite)
             {
@@ -519,6 +553,7 @@ impl Concours {
                 preinscription_cloture: pre_cloture,
                 depot_cloture: depot,
                 pieces_differees_cloture: differees,
+                fin_concours,
             },
             declarations,
             pieces,

@@ -21,6 +21,10 @@ use crate::instruction::StatutInstruction;
 pub enum MotifPurge {
     /// Identity documents, after the instruction's decision.
     PiecesIdentite,
+    /// A dossier never closed, after its deadline: everything personal.
+    DossierNonCloture,
+    /// Every dossier of the session, after the end of the concours: everything personal.
+    FinDeConservation,
 }
 
 impl MotifPurge {
@@ -28,6 +32,22 @@ impl MotifPurge {
     pub fn code(self) -> &'static str {
         match self {
             MotifPurge::PiecesIdentite => "pieces_identite",
+            MotifPurge::DossierNonCloture => "dossier_non_cloture",
+            MotifPurge::FinDeConservation => "fin_de_conservation",
+        }
+    }
+
+    /// Whether the candidate's identity, declarations and password go too.
+    pub fn dossier_entier(self) -> bool {
+        !matches!(self, MotifPurge::PiecesIdentite)
+    }
+
+    /// In words, for staff.
+    pub fn libelle(self) -> &'static str {
+        match self {
+            MotifPurge::PiecesIdentite => "pièces d'identité, après la décision",
+            MotifPurge::DossierNonCloture => "dossier jamais clôturé",
+            MotifPurge::FinDeConservation => "fin de la durée de conservation",
         }
     }
 }
@@ -111,8 +131,39 @@ impl Dossier {
     /// when nothing is left to purge, or while retention is on hold).
     pub fn purges_prevues(&self, concours: &Concours) -> Vec<PurgePrevue> {
         let mut v = Vec::new();
-        if self.conservation_suspendue.is_some() {
+        if self.conservation_suspendue.is_some() || self.efface_le.is_some() {
             return v;
+        }
+        let non_purges = || -> Vec<FichierId> {
+            self.fichiers()
+                .iter()
+                .filter(|f| f.purge_le.is_none())
+                .map(|f| f.id.clone())
+                .collect()
+        };
+        // The whole dossier: the earliest of its two rules.
+        let mut entier: Option<(MotifPurge, DateTime<Utc>)> = None;
+        if let Some(jours) = concours.conservation.dossiers_non_clotures
+            && self.cloture_le().is_none()
+        {
+            let le = self.limite_depot(concours).instant() + Duration::days(i64::from(jours));
+            entier = Some((MotifPurge::DossierNonCloture, le));
+        }
+        if let Some(jours) = concours.conservation.dossiers
+            && let Some(fin) = concours.calendrier.fin_concours
+        {
+            let le = fin.instant() + Duration::days(i64::from(jours));
+            if entier.is_none_or(|(_, avant)| le < avant) {
+                entier = Some((MotifPurge::FinDeConservation, le));
+            }
+        }
+        if let Some((motif, le)) = entier {
+            v.push(PurgePrevue {
+                numero: self.numero().clone(),
+                motif,
+                le,
+                fichiers: non_purges(),
+            });
         }
         if let Some(jours) = concours.conservation.pieces_identite_apres_decision
             && let Some(i) = self.instruction()
@@ -148,6 +199,9 @@ impl Dossier {
         fichiers: &[FichierId],
         now: DateTime<Utc>,
     ) -> Option<Evenement> {
+        if self.efface_le.is_some() {
+            return None;
+        }
         let mut purges: Vec<(FichierId, Sha256)> = Vec::new();
         for f in self.fichiers_mut() {
             if f.purge_le.is_none() && fichiers.contains(&f.id) {
@@ -155,7 +209,14 @@ impl Dossier {
                 purges.push((f.id.clone(), f.sha256));
             }
         }
-        if purges.is_empty() {
+        let identite = motif.dossier_entier();
+        if identite {
+            self.effacer_identite();
+            self.courriels.clear();
+            self.rappels.clear();
+            self.reinitialisation = None;
+            self.efface_le = Some(now);
+        } else if purges.is_empty() {
             return None;
         }
         Some(self.journaliser(
@@ -164,8 +225,14 @@ impl Dossier {
             Quoi::Purge {
                 motif: motif.code().to_owned(),
                 fichiers: purges,
+                identite,
             },
         ))
+    }
+
+    /// When its personal data were erased, if they were.
+    pub fn efface_le(&self) -> Option<DateTime<Utc>> {
+        self.efface_le
     }
 }
 
@@ -256,6 +323,20 @@ impl crate::Espace {
                 if r.is_err() {
                     bilan.dossiers_en_echec += 1;
                 }
+            }
+            // An erased dossier: nobody logs in to it again.
+            if dues.iter().any(|p| p.motif.dossier_entier()) {
+                if self.ports().identifiants.effacer(&n).await.is_err() {
+                    bilan.dossiers_en_echec += 1;
+                }
+                let _ = self
+                    .ports()
+                    .sessions
+                    .supprimer_titulaire(
+                        crate::session::EspeceSession::Candidat,
+                        &crate::session::Titulaire::encoder(&n),
+                    )
+                    .await;
             }
             bilan.faites.extend(dues);
             // Every purged file's content leaves the store (again, if a deletion failed).

@@ -63,6 +63,15 @@ impl Identite {
         Ok(Self { nom, prenom, email })
     }
 
+    /// What stays of an identity once erased (retention): nothing personal.
+    pub(crate) fn effacee() -> Self {
+        Self {
+            nom: "(effacé)".to_owned(),
+            prenom: "(effacé)".to_owned(),
+            email: String::new(),
+        }
+    }
+
     /// Every field's refusal at once, in the form's order (a form shows them all, next to
     /// each field): the same rules as [`Identite::parse`], which stops at the first.
     pub fn erreurs(nom: &str, prenom: &str, email: &str) -> Vec<Refus> {
@@ -364,10 +373,14 @@ pub enum Quoi {
     /// Contents purged at the end of their retention period (`[conservation]`): which
     /// files, by id and SHA-256 — the proof of what existed and when it was destroyed.
     Purge {
-        /// Why: `pieces_identite` (identity documents after the decision).
+        /// Why: `pieces_identite` (identity documents after the decision),
+        /// `dossier_non_cloture`, `fin_de_conservation`.
         motif: String,
         /// Each purged file and the SHA-256 of its content.
         fichiers: Vec<(FichierId, Sha256)>,
+        /// The candidate's identity, declarations and password were erased too.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        identite: bool,
     },
     /// Retention put on hold by the service concours (a dispute), with why.
     ConservationSuspendue {
@@ -618,6 +631,8 @@ pub struct Dossier {
     pub(crate) reinitialisation: Option<Reinitialisation>,
     /// Retention on hold (a dispute): no purge while set.
     pub(crate) conservation_suspendue: Option<crate::conservation::Suspension>,
+    /// When the candidate's personal data were erased (retention of the whole dossier).
+    pub(crate) efface_le: Option<DateTime<Utc>>,
 }
 
 impl Dossier {
@@ -680,6 +695,7 @@ impl Dossier {
             rappels: BTreeSet::new(),
             reinitialisation: None,
             conservation_suspendue: None,
+            efface_le: None,
         };
         let evt = dossier.journaliser(now, Acteur::Candidat, Quoi::Preinscription { voie });
         Ok((dossier, evt))
@@ -776,6 +792,12 @@ impl Dossier {
     pub fn etat(&self) -> &Etat {
         &self.etat
     }
+    /// Erases the candidate's identity and declarations (retention of the whole dossier).
+    pub(crate) fn effacer_identite(&mut self) {
+        self.identite = Identite::effacee();
+        self.declarations.clear();
+    }
+
     /// Every file, in deposit order, to mark (a purge).
     pub(crate) fn fichiers_mut(&mut self) -> &mut [Fichier] {
         &mut self.fichiers

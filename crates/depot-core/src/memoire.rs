@@ -207,6 +207,11 @@ impl CredentialStore for MemoireIdentifiants {
     async fn lire(&self, numero: &NumeroDossier) -> Result<Option<HashMotDePasse>, StorageError> {
         Ok(verrou(&self.0).get(numero).cloned())
     }
+
+    async fn effacer(&self, numero: &NumeroDossier) -> Result<(), StorageError> {
+        verrou(&self.0).remove(numero);
+        Ok(())
+    }
 }
 
 /// The signing key and published keys in memory.

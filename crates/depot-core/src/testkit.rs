@@ -509,6 +509,15 @@ pub async fn conformite_identifiants(store: &dyn CredentialStore) {
         Ok(Some(h2)),
         "definir replaces"
     );
+    store
+        .effacer(d.numero())
+        .await
+        .unwrap_or_else(|e| panic!("effacer: {e}"));
+    assert_eq!(store.lire(d.numero()).await, Ok(None), "effacer erases");
+    store
+        .effacer(d.numero())
+        .await
+        .unwrap_or_else(|e| panic!("effacer an unknown number: {e}"));
 }
 
 /// Runs every `KeyStore` property. The store must be empty (a new directory, a new

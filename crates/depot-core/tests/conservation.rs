@@ -12,10 +12,10 @@ use chrono::{DateTime, Duration, Utc};
 use depot_core::conservation::MotifPurge;
 use depot_core::exemples::pdf_minimal;
 use depot_core::memoire::{MemoireDossiers, MemoireIdentifiants, MemoirePieces};
-use depot_core::testkit::preinscrire_candidat;
+use depot_core::testkit::{MDP_CANDIDAT, preinscrire_candidat};
 use depot_core::{
-    Concours, Decision, ErreurEspace, Espace, Gestionnaire, HorlogeFixe, Ports, Quoi, Refus, Role,
-    verifier_journal,
+    Concours, Decision, ErreurEspace, Espace, Gestionnaire, HorlogeFixe, MotDePasse, Ports, Quoi,
+    Refus, Role, verifier_journal,
 };
 use futures_executor::block_on;
 
@@ -178,7 +178,7 @@ fn pieces_d_identite_purgees_apres_la_decision() {
     assert_eq!(f.purge_le, Some(decision + Duration::days(90)));
     let j = block_on(e.journal(&n)).unwrap();
     assert!(j.entrees.iter().any(|ev| matches!(&ev.quoi,
-        Quoi::Purge { motif, fichiers } if motif == "pieces_identite" && fichiers == &vec![(cni.id.clone(), cni.sha256)])));
+        Quoi::Purge { motif, fichiers, identite: false } if motif == "pieces_identite" && fichiers == &vec![(cni.id.clone(), cni.sha256)])));
     let tete = d.derniere_entree().map(|x| (x.position, x.empreinte()));
     verifier_journal(&j.entrees, tete).unwrap();
     let cles = depot_core::Cles {
@@ -193,4 +193,98 @@ fn pieces_d_identite_purgees_apres_la_decision() {
         block_on(e.journal(&n)).unwrap().entrees.len(),
         j.entrees.len()
     );
+}
+
+/// Whole dossiers: one never closed is erased N days after its deadline (files, identity,
+/// declarations, password; its sessions end), a closed one is not; with `fin_concours`,
+/// every dossier of the session is, its récépissé and journal kept and verifying.
+#[test]
+fn dossiers_entiers_effaces() {
+    // `dossiers` needs the end of the concours.
+    let sans_fin = Concours::from_toml(
+        &(include_str!("../../../examples/concours/animateur-2025.toml").to_owned()
+            + "\n[conservation]\ndossiers = 730\n"),
+    )
+    .unwrap_err();
+    assert_eq!(sans_fin.cle, "calendrier.fin_concours");
+    let texte = include_str!("../../../examples/concours/animateur-2025.toml").replacen(
+        "pieces_differees_cloture = \"2025-06-19\"",
+        "pieces_differees_cloture = \"2025-06-19\"\nfin_concours = \"2025-12-31\"",
+        1,
+    ) + "\n[conservation]\ndossiers_non_clotures = 365\ndossiers = 730\n";
+    let c = Concours::from_toml(&texte).unwrap();
+    let horloge = Arc::new(HorlogeFixe::new(t("2025-04-01T10:00:00+02:00")));
+    let pieces = Arc::new(MemoirePieces::new());
+    let ports = Ports::avec_stores(
+        Arc::new(MemoireDossiers::new()),
+        pieces.clone(),
+        Arc::new(MemoireIdentifiants::new()),
+    )
+    .avec_horloge(horloge.clone());
+    let e = Espace::new(vec![c.clone()], ports).unwrap();
+    let ouvert = block_on(preinscrire_candidat(&e, "Durand", "camille@exemple.fr"));
+    let clos = block_on(preinscrire_candidat(&e, "Martin", "dominique@exemple.fr"));
+    horloge.regler(t("2025-04-10T10:00:00+02:00"));
+    block_on(e.deposer(&ouvert, "piece-identite", "CNI.pdf", pdf_minimal().into())).unwrap();
+    block_on(e.deposer(&clos, "piece-identite", "CNI.pdf", pdf_minimal().into())).unwrap();
+    let recepisse = block_on(e.cloturer(&clos)).unwrap();
+    block_on(e.connecter(ouvert.as_str(), &MotDePasse::from(MDP_CANDIDAT))).unwrap();
+    let sessions =
+        depot_core::session::Sessions::<depot_core::NumeroDossier>::new(e.ports().sessions.clone());
+    let (jeton, _) =
+        block_on(sessions.ouvrir(ouvert.clone(), horloge_now(&horloge), e.hasard())).unwrap();
+    // The deadline is the end of 17 April 2025 (Paris): 365 days later.
+    let echeance = c.calendrier.depot_cloture.instant() + Duration::days(365);
+    horloge.regler(echeance - Duration::seconds(1));
+    assert!(block_on(e.conserver(false)).unwrap().faites.is_empty());
+    horloge.regler(echeance);
+    let b = block_on(e.conserver(false)).unwrap();
+    assert_eq!(b.faites.len(), 1);
+    assert_eq!(b.faites[0].numero, ouvert);
+    assert_eq!(b.faites[0].motif, MotifPurge::DossierNonCloture);
+    assert_eq!(pieces.nombre(), 1, "the closed dossier's file stays");
+    let d = block_on(e.consulter(&ouvert)).unwrap().dossier;
+    assert_eq!(d.identite().nom(), "(effacé)");
+    assert_eq!(d.identite().email(), "");
+    assert!(d.declarations().is_empty());
+    assert_eq!(d.efface_le(), Some(echeance));
+    assert!(d.fichiers().iter().all(|f| f.purge_le.is_some()));
+    // Nobody logs in to it again; its session ended.
+    assert!(matches!(
+        block_on(e.connecter(ouvert.as_str(), &MotDePasse::from(MDP_CANDIDAT))),
+        Err(ErreurEspace::Refus(Refus::IdentifiantsInvalides))
+    ));
+    assert!(
+        block_on(sessions.verifier(&jeton, echeance))
+            .unwrap()
+            .is_none()
+    );
+    let j = block_on(e.journal(&ouvert)).unwrap();
+    assert!(j.entrees.iter().any(|ev| matches!(&ev.quoi,
+        Quoi::Purge { motif, identite: true, .. } if motif == "dossier_non_cloture")));
+    // The end of the conservation: the closed dossier too; its proof stays.
+    let fin = c.calendrier.fin_concours.unwrap().instant() + Duration::days(730);
+    horloge.regler(fin);
+    let b = block_on(e.conserver(false)).unwrap();
+    assert_eq!(b.faites.len(), 1);
+    assert_eq!(b.faites[0].motif, MotifPurge::FinDeConservation);
+    assert_eq!(pieces.nombre(), 0);
+    let d = block_on(e.consulter(&clos)).unwrap().dossier;
+    assert_eq!(d.identite().nom(), "(effacé)");
+    assert_eq!(d.recepisse(), Some(&recepisse), "the récépissé is kept");
+    let j = block_on(e.journal(&clos)).unwrap();
+    let tete = d.derniere_entree().map(|x| (x.position, x.empreinte()));
+    verifier_journal(&j.entrees, tete).unwrap();
+    let cles = depot_core::Cles {
+        cles: vec![e.ports().signataire.cle_publique()],
+    };
+    depot_core::signature::verifier_recepisse(&recepisse.json(), &cles).unwrap();
+    // Nothing more afterwards.
+    horloge.regler(fin + Duration::days(100));
+    assert!(block_on(e.conserver(false)).unwrap().faites.is_empty());
+}
+
+fn horloge_now(h: &HorlogeFixe) -> DateTime<Utc> {
+    use depot_core::Clock;
+    h.now()
 }

@@ -683,6 +683,17 @@ impl CredentialStore for FsStore {
         })
         .await
     }
+
+    async fn effacer(&self, numero: &NumeroDossier) -> Result<(), StorageError> {
+        let dir = self.racine().join("identifiants");
+        let chemin = dir.join(format!("{}.phc", numero.as_str()));
+        bloquant(move || match fs::remove_file(&chemin) {
+            Ok(()) => fsync_dir(&dir).map_err(|e| conv("fsync du répertoire", e)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(conv("effacement du mot de passe", e)),
+        })
+        .await
+    }
 }
 
 const GRAINE: &str = "recepisse.ed25519";

@@ -603,6 +603,18 @@ impl CredentialStore for PgStore {
             .map_err(|e| conv("mot de passe", e))?
             .map(|l| HashMotDePasse::depuis_phc(l.get(0))))
     }
+
+    async fn effacer(&self, numero: &NumeroDossier) -> Result<(), StorageError> {
+        self.client()
+            .await?
+            .execute(
+                "DELETE FROM identifiants WHERE numero = $1",
+                &[&numero.as_str()],
+            )
+            .await
+            .map_err(|e| conv("mot de passe", e))?;
+        Ok(())
+    }
 }
 
 #[async_trait]

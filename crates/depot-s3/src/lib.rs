@@ -670,6 +670,14 @@ impl CredentialStore for S3Store {
         })?;
         Ok(Some(HashMotDePasse::depuis_phc(s)))
     }
+
+    async fn effacer(&self, numero: &NumeroDossier) -> Result<(), StorageError> {
+        let cle = self.chemin(&format!("identifiants/{}.phc", numero.as_str()));
+        match self.s3.delete(&cle).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.err(e)),
+        }
+    }
 }
 
 /// The `[s3]` section of depot-server's S3 file. The secret is not accepted here: it comes

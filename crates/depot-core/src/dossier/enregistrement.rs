@@ -60,6 +60,8 @@ pub(super) struct Enregistrement {
     reinitialisation: Option<Reinitialisation>,
     #[serde(default)]
     conservation_suspendue: Option<crate::conservation::Suspension>,
+    #[serde(default)]
+    efface_le: Option<DateTime<Utc>>,
 }
 
 /// A dossier as written, borrowed (saving does not copy the dossier). Same fields, same
@@ -88,6 +90,8 @@ struct EnregistrementRef<'a> {
     reinitialisation: Option<&'a Reinitialisation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     conservation_suspendue: Option<&'a crate::conservation::Suspension>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    efface_le: Option<DateTime<Utc>>,
 }
 
 impl From<Enregistrement> for Dossier {
@@ -122,6 +126,7 @@ impl From<Enregistrement> for Dossier {
             rappels: e.rappels,
             reinitialisation: e.reinitialisation,
             conservation_suspendue: e.conservation_suspendue,
+            efface_le: e.efface_le,
         }
     }
 }
@@ -159,6 +164,7 @@ impl Serialize for Dossier {
             rappels: &self.rappels,
             reinitialisation: self.reinitialisation.as_ref(),
             conservation_suspendue: self.conservation_suspendue.as_ref(),
+            efface_le: self.efface_le,
         }
         .serialize(s)
     }

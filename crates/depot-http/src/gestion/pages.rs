@@ -310,7 +310,7 @@ async fn dossier_page(
                     @if prevues.is_empty() {
                         p { "Aucune purge prévue pour ce dossier (voir la section [conservation] du concours)." }
                     } @else {
-                        ul { @for p in &prevues { li { "Purge prévue le " (depot_core::calendrier::instant_en_lettres(p.le)) " : " (p.fichiers.len()) " fichier(s) de pièces d'identité." } } }
+                        ul { @for p in &prevues { li { "Purge prévue le " (depot_core::calendrier::instant_en_lettres(p.le)) " (" (p.motif.libelle()) ") : " (p.fichiers.len()) " fichier(s)" @if p.motif.dossier_entier() { ", l'identité, les déclarations et le mot de passe" } "." } } }
                     }
                 }
                 @if auth.qui.role == Role::Instruction {
@@ -506,7 +506,7 @@ async fn purges_page(
                                     tr {
                                         td { a href=(etat.chemin(&format!("/gestion/dossiers/{}", p.numero))) { (p.numero) } }
                                         td { (depot_core::calendrier::instant_en_lettres(p.le)) }
-                                        td { "pièces d'identité, après la décision" }
+                                        td { (p.motif.libelle()) }
                                         td { (p.fichiers.len()) }
                                     }
                                 }
