@@ -401,3 +401,71 @@ async fn moto_bail_d_une_instance_morte_repris() {
         "a dead holder's lease is cleaned up"
     );
 }
+
+/// Retention on S3 (records, passwords and contents on moto): an identity piece purged after
+/// the decision leaves the bucket; a dossier never closed, erased after its deadline, leaves
+/// no content and no password behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_conservation_efface_du_bucket() {
+    use chrono::Duration as Duree;
+    use depot_core::{Concours, Decision, Espace, Gestionnaire, HorlogeFixe, Ports, Role};
+    let Some(c) = serveur("MOTO") else { return };
+    let s = S3Store::new(&c).unwrap();
+    let texte = include_str!("../../../examples/concours/animateur-2025.toml").replacen(
+        "code = \"piece-identite\"",
+        "code = \"piece-identite\"\nidentite = true",
+        1,
+    ) + "\n[conservation]\npieces_identite_apres_decision = 90\ndossiers_non_clotures = 365\n";
+    let concours = Concours::from_toml(&texte).unwrap();
+    let t = |x: &str| {
+        chrono::DateTime::parse_from_rfc3339(x)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let horloge = Arc::new(HorlogeFixe::new(t("2025-04-01T10:00:00+02:00")));
+    let ports = Ports::avec_stores(
+        Arc::new(s.clone()),
+        Arc::new(s.clone()),
+        Arc::new(s.clone()),
+    )
+    .avec_horloge(horloge.clone());
+    let e = Espace::new(vec![concours.clone()], ports).unwrap();
+    let clos = testkit::preinscrire_candidat(&e, "Durand", "camille@exemple.fr").await;
+    let ouvert = testkit::preinscrire_candidat(&e, "Martin", "dominique@exemple.fr").await;
+    horloge.regler(t("2025-04-10T10:00:00+02:00"));
+    let pdf = Bytes::from(depot_core::exemples::pdf_minimal());
+    let cni = e
+        .deposer(&clos, "piece-identite", "CNI.pdf", pdf.clone())
+        .await
+        .unwrap();
+    e.deposer(&ouvert, "piece-identite", "CNI.pdf", pdf)
+        .await
+        .unwrap();
+    e.cloturer(&clos).await.unwrap();
+    let agent = Gestionnaire {
+        id: "agent-1".into(),
+        role: Role::Instruction,
+    };
+    e.decider(&agent, &clos, Decision::Recevable).await.unwrap();
+    assert_eq!(
+        PieceStore::list(&s, &clos).await.unwrap(),
+        vec![cni.id.clone()]
+    );
+    horloge.regler(t("2025-04-10T10:00:00+02:00") + Duree::days(90));
+    assert_eq!(e.conserver(false).await.unwrap().faites.len(), 1);
+    assert!(
+        PieceStore::list(&s, &clos).await.unwrap().is_empty(),
+        "identity piece gone from the bucket"
+    );
+    let echeance = concours.calendrier.depot_cloture.instant() + Duree::days(365);
+    horloge.regler(echeance);
+    assert_eq!(e.conserver(false).await.unwrap().faites.len(), 1);
+    assert!(PieceStore::list(&s, &ouvert).await.unwrap().is_empty());
+    assert_eq!(
+        depot_core::CredentialStore::lire(&s, &ouvert)
+            .await
+            .unwrap(),
+        None,
+        "password erased"
+    );
+}
