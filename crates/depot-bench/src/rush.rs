@@ -99,6 +99,9 @@ pub struct Rapport {
     pub octets: u64,
     /// Argon2 floor: wall time of N hashes on all cores.
     pub plancher_argon2: Duration,
+    /// CPU floor of the uploads: the CPU time of their irreducible work on the same bytes
+    /// ([`plancher_cpu`]).
+    pub plancher_cpu: Duration,
     /// Cores used by the argon2 floor.
     pub coeurs: usize,
     /// Files or closures acknowledged but missing or different when read back, and
@@ -131,14 +134,19 @@ impl Rapport {
         let connexion = self.phase("connexion").map_or(Duration::ZERO, |p| p.duree);
         let cl = cloture.map_or(Duration::ZERO, |p| p.duree);
         let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
+        let cpu_depot = self.phase("depot").and_then(|p| p.cpu);
         format!(
-            "rush: candidates={candidats} closures_per_s={:.1} p99_close_ms={:.1} errors={} lost={} retried={} upload_ratio_vs_raw={:.2} login_ratio_vs_argon2={:.2} peak_rss_mb={}",
+            "rush: candidates={candidats} closures_per_s={:.1} p99_close_ms={:.1} errors={} lost={} retried={} upload_ratio_vs_raw={:.2} upload_cpu_ratio={} login_ratio_vs_argon2={:.2} peak_rss_mb={}",
             cloture.map_or(0.0, Phase::par_seconde),
             cloture.map_or(0.0, |p| p.quantile(0.99).as_secs_f64() * 1000.0),
             self.erreurs(),
             self.perdus,
             self.reessais,
             ratio(depot + cl, self.plancher_ecriture),
+            cpu_depot.map_or("inconnu".to_owned(), |c| format!(
+                "{:.2}",
+                ratio(c, self.plancher_cpu)
+            )),
             ratio(connexion, self.plancher_argon2),
             self.pic_rss_mo
                 .map_or("inconnu".to_owned(), |m| format!("{m:.1}")),
@@ -193,6 +201,15 @@ impl Rapport {
             televersement.as_secs_f64() / self.plancher_ecriture.as_secs_f64().max(1e-9),
             televersement.as_secs_f64() / plus_rapide.as_secs_f64().max(1e-9),
         ));
+        t.push_str(&format!(
+            "CPU floor of the uploads: {:.2} CPU-s (same bytes read from a loopback socket, SHA-256, depot's format check, write + fsync + rename){}\n",
+            self.plancher_cpu.as_secs_f64(),
+            self.phase("depot").and_then(|p| p.cpu).map_or(String::new(), |c| format!(
+                "; the server spent {:.2} CPU-s in the upload phase: {:.2}× the floor",
+                c.as_secs_f64(),
+                c.as_secs_f64() / self.plancher_cpu.as_secs_f64().max(1e-9)
+            )),
+        ));
         if let Some(m) = self.pic_rss_mo {
             t.push_str(&format!("peak RSS: {m:.1} MiB ({})\n", self.source_rss));
         }
@@ -217,7 +234,7 @@ struct Candidat {
 
 /// Where each of the K files goes, and in which format.
 #[derive(Debug, Clone)]
-struct Emplacement {
+pub struct Emplacement {
     piece: String,
     pdf: bool,
 }
@@ -660,6 +677,117 @@ fn plancher_ecriture(
     Ok((duree, octets.into_inner()))
 }
 
+/// This thread's CPU time so far (user + system; `CLOCK_THREAD_CPUTIME_ID`, nanoseconds).
+fn cpu_du_fil() -> Duration {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .map(Duration::from)
+        .unwrap_or_default()
+}
+
+/// The CPU floor of the uploads: the CPU time of what a server cannot avoid doing with the
+/// same files at the same concurrency — reading them from a loopback socket in 64 KiB reads,
+/// their SHA-256, depot's format check (the streaming scan, and the whole parse of a small
+/// PDF, as the server does), writing them to a temporary file, fsync, rename and fsync of the
+/// directory. Only the receiving threads' CPU counts (sending is the client's work).
+pub fn plancher_cpu(
+    dir: &Path,
+    fichiers: usize,
+    concurrence: usize,
+    taille: usize,
+    emplacements: &[Emplacement],
+) -> std::io::Result<Duration> {
+    use std::io::{Read, Write};
+    std::fs::create_dir_all(dir)?;
+    let k = emplacements.len().max(1);
+    let suivant = AtomicUsize::new(0);
+    let total = std::sync::Mutex::new(Duration::ZERO);
+    let echec = std::sync::Mutex::new(None::<std::io::Error>);
+    let formats = [depot_core::Format::Pdf, depot_core::Format::Jpeg];
+    let taille_max_mo = u32::try_from(taille / (1024 * 1024) + 2).unwrap_or(u32::MAX);
+    std::thread::scope(|s| {
+        for _ in 0..concurrence.min(fichiers).max(1) {
+            s.spawn(|| {
+                let r = (|| -> std::io::Result<()> {
+                    let ecoute = std::net::TcpListener::bind("127.0.0.1:0")?;
+                    let adresse = ecoute.local_addr()?;
+                    // The sender (the client's work, not counted): builds each file this
+                    // worker takes and sends it, prefixed by its length.
+                    let (tx, rx) = std::sync::mpsc::channel::<Option<(usize, bool)>>();
+                    let emetteur = std::thread::spawn(move || -> std::io::Result<()> {
+                        let mut c = std::net::TcpStream::connect(adresse)?;
+                        while let Ok(Some((n, pdf))) = rx.recv() {
+                            let octets = contenu(n / k, n % k, taille, pdf);
+                            c.write_all(&(octets.len() as u64).to_be_bytes())?;
+                            c.write_all(&octets)?;
+                        }
+                        Ok(())
+                    });
+                    let (mut entree, _) = ecoute.accept()?;
+                    let mut tampon = vec![0u8; 64 * 1024];
+                    let debut = cpu_du_fil();
+                    loop {
+                        let n = suivant.fetch_add(1, Ordering::Relaxed);
+                        if n >= fichiers {
+                            let _ = tx.send(None);
+                            break;
+                        }
+                        let pdf = emplacements[n % k].pdf;
+                        let _ = tx.send(Some((n, pdf)));
+                        let mut longueur = [0u8; 8];
+                        entree.read_exact(&mut longueur)?;
+                        let mut reste = u64::from_be_bytes(longueur) as usize;
+                        let nom = format!("f{n}.{}", if pdf { "pdf" } else { "jpg" });
+                        let mut analyse =
+                            depot_core::AnalyseFlux::new(&nom, &formats, taille_max_mo);
+                        let mut hache = <sha2::Sha256 as sha2::Digest>::new();
+                        let tmp = dir.join(format!(".{nom}.tmp"));
+                        let mut f = std::fs::File::create(&tmp)?;
+                        while reste > 0 {
+                            let lu = entree.read(&mut tampon[..reste.min(64 * 1024)])?;
+                            if lu == 0 {
+                                return Err(std::io::ErrorKind::UnexpectedEof.into());
+                            }
+                            let m = &tampon[..lu];
+                            sha2::Digest::update(&mut hache, m);
+                            analyse
+                                .nourrir(m)
+                                .map_err(|e| std::io::Error::other(e.message()))?;
+                            f.write_all(m)?;
+                            reste -= lu;
+                        }
+                        analyse
+                            .terminer()
+                            .map_err(|e| std::io::Error::other(e.message()))?;
+                        let _ = sha2::Digest::finalize(hache);
+                        f.sync_all()?;
+                        std::fs::rename(&tmp, dir.join(&nom))?;
+                        std::fs::File::open(dir)?.sync_all()?;
+                    }
+                    let cpu = cpu_du_fil().saturating_sub(debut);
+                    drop(tx);
+                    emetteur
+                        .join()
+                        .map_err(|_| std::io::Error::other("émetteur"))??;
+                    if let Ok(mut t) = total.lock() {
+                        *t += cpu;
+                    }
+                    Ok(())
+                })();
+                if let Err(e) = r
+                    && let Ok(mut g) = echec.lock()
+                {
+                    g.get_or_insert(e);
+                }
+            });
+        }
+    });
+    let _ = std::fs::remove_dir_all(dir);
+    if let Some(e) = echec.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    Ok(total.into_inner().unwrap_or_default())
+}
+
 /// One measurement of the raw floor (its files removed afterwards).
 async fn mesurer_plancher(
     dir: &Path,
@@ -1034,6 +1162,14 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         * n as u64;
     let plancher_avant =
         mesurer_plancher(&plancher_dir, n * k, o.concurrence, taille, &places).await?;
+    let plancher_cpu = {
+        let (dir, places) = (plancher_dir.join("cpu"), places.clone());
+        let c = o.concurrence;
+        tokio::task::spawn_blocking(move || plancher_cpu(&dir, n * k, c, taille, &places))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("plancher CPU : {e}"))?
+    };
     let rss_remis = o.urls.is_empty() && remettre_pic_rss();
 
     let c = o.concurrence;
@@ -1106,6 +1242,7 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         plancher_mesures: [plancher_avant, plancher_milieu, plancher_apres],
         octets,
         plancher_argon2,
+        plancher_cpu,
         coeurs,
         perdus: ctx.perdus.load(Ordering::Relaxed),
         reessais: ctx.reessais.load(Ordering::Relaxed),

@@ -39,6 +39,7 @@ fn rush_de_cent_candidats_sans_erreur_ni_perte() {
         "closures_per_s",
         "p99_close_ms",
         "upload_ratio_vs_raw",
+        "upload_cpu_ratio",
         "login_ratio_vs_argon2",
         "peak_rss_mb",
     ] {
