@@ -115,6 +115,24 @@ async fn cookies_csrf_et_en_tetes() {
     );
     let session = session.split(';').next().unwrap().to_owned();
 
+    // A full piece (2 files of 2): its files can still be deleted, to replace one.
+    espace
+        .deposer(&numero, "piece-identite", "verso.pdf", pdf_minimal().into())
+        .await
+        .unwrap();
+    let plein = commun::page(
+        &c,
+        &format!("{base}/dossier/pieces/piece-identite"),
+        &session,
+    )
+    .await;
+    assert_eq!(plein.matches("/supprimer\"").count(), 2, "{plein}");
+    assert!(
+        plein.contains("au maximum") || plein.contains("le maximum"),
+        "{plein}"
+    );
+    let page = commun::page(&c, &format!("{base}/dossier"), &session).await;
+    assert!(page.contains("Déposer ou gérer"), "{page}");
     // The dossier page; its forms carry the session's CSRF token.
     let page = commun::page(&c, &format!("{base}/dossier"), &session).await;
     assert!(page.contains(numero.as_str()));

@@ -753,7 +753,7 @@ fn vue_dossier_page(
                             p {
                                 a class="bouton dossier" href=(etat.chemin(&format!("/dossier/pieces/{}", p.code))) {
                                     (icone("dossier"))
-                                    @if d.controler_depot(k, p.code.as_str(), now).is_ok() { "Déposer ou gérer" } @else { "Voir" }
+                                    @if ouvert || d.controler_depot(k, p.code.as_str(), now).is_ok() { "Déposer ou gérer" } @else { "Voir" }
                                     span class="invisible" { " : " (p.libelle) }
                                 }
                             }
@@ -850,7 +850,8 @@ fn vue_piece(
             code: code.chars().take(64).collect(),
         })?;
     let possible = d.controler_depot(k, code, now);
-    let modifiable = possible.is_ok();
+    // The bin while the dossier is open, even when the piece is full (to replace a file).
+    let modifiable = est_ouvert(c);
     let accept = p
         .formats
         .iter()
