@@ -338,14 +338,22 @@ impl crate::Espace {
                     )
                     .await;
             }
-            bilan.faites.extend(dues);
-            // Every purged file's content leaves the store (again, if a deletion failed).
-            let Ok(v) = self.ports().dossiers.load(&n).await else {
-                bilan.dossiers_en_echec += 1;
-                continue;
+            // Every purged file's content leaves the store (again, if a deletion failed):
+            // the record as this round left it — read again only if it purged something.
+            let dossier = if dues.is_empty() {
+                c.dossier
+            } else {
+                match self.ports().dossiers.load(&n).await {
+                    Ok(v) => v.valeur,
+                    Err(_) => {
+                        bilan.dossiers_en_echec += 1;
+                        bilan.faites.extend(dues);
+                        continue;
+                    }
+                }
             };
-            let purges: Vec<&Fichier> = v
-                .valeur
+            bilan.faites.extend(dues);
+            let purges: Vec<&Fichier> = dossier
                 .fichiers()
                 .iter()
                 .filter(|f| f.purge_le.is_some())

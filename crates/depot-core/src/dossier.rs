@@ -162,6 +162,14 @@ impl Fichier {
                 .is_none_or(crate::antivirus::AnalyseAntivirus::servable)
     }
 
+    /// Whether it waits for the antivirus (recorded while the scanner was unavailable).
+    pub fn analyse_en_attente(&self) -> bool {
+        matches!(
+            self.antivirus.as_ref().map(|a| &a.statut),
+            Some(crate::antivirus::StatutAnalyse::EnAttente)
+        ) && self.purge_le.is_none()
+    }
+
     /// Whether it is quarantined (found infected after it was recorded): served to nobody.
     pub fn en_quarantaine(&self) -> bool {
         matches!(

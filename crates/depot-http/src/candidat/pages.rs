@@ -96,14 +96,10 @@ impl FromRequestParts<SharedState> for AuthPage {
         }
         // Back to the login, which returns here afterwards; « expirée » when a session
         // cookie came (it ended while the candidate was away).
-        let mut cible = format!("/connexion?retour={}", parts.uri.path());
-        if jeton.is_some() {
-            cible.push_str("&expiree=1");
-        }
-        let cible = if retour_valide(parts.uri.path()).is_some() {
-            cible
-        } else {
-            "/connexion".to_owned()
+        let cible = match retour_valide(parts.uri.path()) {
+            Some(r) if jeton.is_some() => format!("/connexion?retour={r}&expiree=1"),
+            Some(r) => format!("/connexion?retour={r}"),
+            None => "/connexion".to_owned(),
         };
         Err(Redirect::to(&etat.chemin(&cible)).into_response())
     }

@@ -228,7 +228,7 @@ fn ligne(c: &Consultation) -> serde_json::Value {
         "pieces_attendues": d.pieces_attendues(&c.concours).iter().map(|p| p.code.as_str()).collect::<Vec<_>>(),
         // Files staff cannot open yet (antivirus pending) or ever (infected, quarantined).
         "antivirus": {
-            "en_attente": d.fichiers().iter().filter(|f| f.purge_le.is_none() && !f.servable_au_service() && !f.en_quarantaine()).count(),
+            "en_attente": d.fichiers().iter().filter(|f| f.analyse_en_attente()).count(),
             "infectee": d.fichiers().iter().filter(|f| f.en_quarantaine()).count(),
         },
     })

@@ -210,7 +210,7 @@ async fn liste_page(
                                 td { (d.cloture_le().map(depot_core::calendrier::instant_en_lettres).unwrap_or_default()) }
                                 td { (d.pieces_manquantes(&c.concours).iter().map(|p| p.libelle.as_str()).collect::<Vec<_>>().join(", ")) }
                                 td {
-                                    @let attente = d.fichiers().iter().filter(|f| f.purge_le.is_none() && !f.servable_au_service() && !f.en_quarantaine()).count();
+                                    @let attente = d.fichiers().iter().filter(|f| f.analyse_en_attente()).count();
                                     @let infectes = d.fichiers().iter().filter(|f| f.en_quarantaine()).count();
                                     @if infectes > 0 { span class="statut manquante" { (infectes) " infecté(s)" } " " }
                                     @if attente > 0 { span class="statut" { (attente) " en attente" } }
