@@ -141,35 +141,7 @@ impl App {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let r = c.get(format!("{racine}/connexion")).send().await.unwrap();
-        let cookie = r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
-        let page = r.text().await.unwrap();
-        let csrf = commun::csrf(&page);
-        let r = c
-            .post(format!("{racine}/connexion"))
-            .header("cookie", &cookie)
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("numero", n),
-                ("mot_de_passe", MDP),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let session = r
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .map(|v| v.to_str().unwrap().to_owned())
-            .find(|v| v.starts_with("depot_session="))
-            .unwrap();
-        let session = session.split(';').next().unwrap().to_owned();
+        let (_, session) = commun::connexion_par_les_pages(&c, racine, n, MDP).await;
         c.get(format!("{racine}/dossier"))
             .header("cookie", session)
             .send()

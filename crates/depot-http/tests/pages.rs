@@ -711,34 +711,8 @@ async fn la_date_limite_et_le_temps_qui_reste() {
         let (c, base, horloge, numero) = (c.clone(), base.clone(), horloge.clone(), numero.clone());
         async move {
             horloge.regler(quand.parse().unwrap());
-            let r = c.get(format!("{base}/connexion")).send().await.unwrap();
-            let paire = r.headers()["set-cookie"]
-                .to_str()
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap()
-                .to_owned();
-            let connexion = r.text().await.unwrap();
-            let r = c
-                .post(format!("{base}/connexion"))
-                .header("cookie", &paire)
-                .form(&[
-                    ("csrf", csrf(&connexion).as_str()),
-                    ("numero", numero.as_str()),
-                    ("mot_de_passe", mdp),
-                ])
-                .send()
-                .await
-                .unwrap();
-            let session = r
-                .headers()
-                .get_all("set-cookie")
-                .iter()
-                .map(|v| v.to_str().unwrap().to_owned())
-                .find(|v| v.starts_with("depot_session="))
-                .unwrap();
-            let session = session.split(';').next().unwrap().to_owned();
+            let (connexion, session) =
+                commun::connexion_par_les_pages(&c, &base, numero.as_str(), mdp).await;
             let dossier = commun::page(&c, &format!("{base}/dossier"), &session).await;
             (connexion, dossier)
         }

@@ -14,6 +14,44 @@ pub(crate) async fn page(c: &reqwest::Client, url: &str, cookie: &str) -> String
         .unwrap()
 }
 
+/// Logs in through the pages (the login form's CSRF cookie, then the form): the login page
+/// as shown, and the session cookie (`depot_session=…`). `c` must not follow redirects.
+pub(crate) async fn connexion_par_les_pages(
+    c: &reqwest::Client,
+    racine: &str,
+    numero: &str,
+    mdp: &str,
+) -> (String, String) {
+    let r = c.get(format!("{racine}/connexion")).send().await.unwrap();
+    let cookie = r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = r.text().await.unwrap();
+    let r = c
+        .post(format!("{racine}/connexion"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf(&page).as_str()),
+            ("numero", numero),
+            ("mot_de_passe", mdp),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let session = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with("depot_session="))
+        .unwrap();
+    (page, session.split(';').next().unwrap().to_owned())
+}
+
 /// The CSRF token of a page's first form.
 pub(crate) fn csrf(page: &str) -> String {
     let i = page.find("name=\"csrf\" value=\"").unwrap() + 19;
