@@ -8,10 +8,15 @@
 //!                                    list of instants), rewritten under flock(2)
 //! ```
 //!
-//! - A session file is written once (temporary file, fsync, rename, fsync of the directory:
-//!   a login survives a crash). Its last use is its mtime: [`SessionStore::toucher`] sets it
-//!   on the open file (`futimens`), which needs no rewrite, no fsync, and cannot bring back a
-//!   file a logout removed.
+//! - A session file is written once (temporary file, rename) and **not synced**: a login
+//!   survives a restart or a crash of the server (the page cache keeps it), not a crash of
+//!   the machine in the seconds that follow it — the candidate then logs in again. Two
+//!   flushes per login were ~10 % of the login's time besides argon2 in the deadline rush
+//!   (issue 20). A file a crash left empty or torn reads as no session (fail closed).
+//!   A logout, by contrast, is durable (unlink, then fsync of the directory): a machine
+//!   crash must not bring a closed session back. Its last use is its mtime:
+//!   [`SessionStore::toucher`] sets it on the open file (`futimens`), which needs no
+//!   rewrite, no fsync, and cannot bring back a file a logout removed.
 //! - A counter file is read and rewritten in place under an exclusive `flock`, the keys of
 //!   one call locked in the order of their file names (no deadlock between two calls). Its
 //!   loss in a crash forgets a few failed attempts: it is not synced. A file emptied is
@@ -68,8 +73,11 @@ fn lire_session(chemin: &Path) -> Result<Option<SessionStockee>, StorageError> {
     let mut octets = Vec::new();
     f.read_to_end(&mut octets)
         .map_err(|e| conv("lecture de session", e))?;
-    let s: FichierSession = serde_json::from_slice(&octets)
-        .map_err(|e| StorageError::Corrupt(format!("session illisible : {e}")))?;
+    // Written without fsync: a machine crash may leave it empty or torn, which is no
+    // session (the holder logs in again), never an error that locks them out.
+    let Ok(s) = serde_json::from_slice::<FichierSession>(&octets) else {
+        return Ok(None);
+    };
     Ok(Some(SessionStockee {
         titulaire: s.titulaire,
         creee: s.creee,
@@ -106,9 +114,8 @@ impl SessionStore for FsStore {
                     .open(&tmp)?;
                 f.write_all(&corps)?;
                 f.set_modified(vue)?;
-                f.sync_all()?;
-                fs::rename(&tmp, dir.join(&nom))?;
-                fsync_dir(&dir)
+                // Not synced: see the module's documentation.
+                fs::rename(&tmp, dir.join(&nom))
             })();
             if r.is_err() {
                 let _ = fs::remove_file(&tmp);
@@ -159,9 +166,11 @@ impl SessionStore for FsStore {
         espece: EspeceSession,
         empreinte: &Sha256,
     ) -> Result<(), StorageError> {
-        let chemin = self.dir_sessions().join(nom_session(espece, empreinte));
+        let dir = self.dir_sessions();
+        let chemin = dir.join(nom_session(espece, empreinte));
         bloquant(move || match fs::remove_file(&chemin) {
-            Ok(()) => Ok(()),
+            // Durable: a machine crash must not bring a closed session back.
+            Ok(()) => fsync_dir(&dir).map_err(|e| conv("fin de session", e)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(conv("fin de session", e)),
         })
@@ -187,6 +196,9 @@ impl SessionStore for FsStore {
                         Err(e) => return Err(conv("fin de session", e)),
                     }
                 }
+            }
+            if n > 0 {
+                fsync_dir(&dir).map_err(|e| conv("fin de session", e))?;
             }
             Ok(n)
         })

@@ -249,7 +249,7 @@ async fn balayage_des_pannes() {
     let r = testkit::balayage_pannes(Arc::new(s.clone()), Arc::new(s.clone())).await;
     eprintln!("fault sweep on depot-fs: {r:?}");
     assert!(
-        r.depot >= 4 && r.suppression >= 3 && r.cloture >= 2,
+        r.depot >= 3 && r.suppression >= 3 && r.cloture >= 2,
         "{r:?}"
     );
 }
@@ -749,4 +749,41 @@ async fn une_ligne_de_journal_dechiree_est_ignoree() {
     )
     .unwrap();
     assert_eq!(j.entrees.len(), 2);
+}
+
+/// Sessions are written without fsync: after a machine crash a session file may be empty or
+/// torn. Such a file is no session (the candidate logs in again), not an error.
+#[tokio::test]
+async fn une_session_dechiree_par_un_crash_n_est_pas_une_session() {
+    use depot_core::session::{EspeceSession, SessionStockee, SessionStore};
+    let (dir, s) = store();
+    let t = testkit::pendant_preinscription();
+    let empreinte = depot_core::Sha256::de(b"jeton");
+    let session = SessionStockee {
+        titulaire: "2025-ANI-AAAAAA".to_owned(),
+        creee: t,
+        vue: t,
+        csrf: "csrf".to_owned(),
+    };
+    s.creer(EspeceSession::Candidat, &empreinte, &session)
+        .await
+        .unwrap();
+    assert!(
+        s.lire(EspeceSession::Candidat, &empreinte)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let fichier = std::fs::read_dir(dir.path().join("data/sessions"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().ends_with(&empreinte.hex()))
+        .unwrap();
+    for dechire in [&b""[..], b"{\"titulaire\":\"2025-A", b"\0\0\0\0"] {
+        std::fs::write(&fichier, dechire).unwrap();
+        assert_eq!(
+            s.lire(EspeceSession::Candidat, &empreinte).await.unwrap(),
+            None
+        );
+    }
 }
