@@ -702,7 +702,10 @@ impl Espace {
             }
             autre => autre?,
         };
-        self.enregistrer_contenu(numero, code_piece, cle, analyse)
+        // The record read before the upload is the first attempt's: when nothing changed
+        // meanwhile (the usual case) the upload reads its record once, and a change is
+        // caught by the compare-and-swap, which reads it again.
+        self.enregistrer_contenu(numero, code_piece, cle, analyse, v)
             .await
     }
 
@@ -716,6 +719,7 @@ impl Espace {
         code_piece: &str,
         cle: CleContenu,
         analyse: Analyse,
+        lu: Versionne<Dossier>,
     ) -> Result<Fichier, ErreurEspace> {
         if cle.numero != *numero {
             return Err(StorageError::Corrupt(format!(
@@ -725,7 +729,7 @@ impl Espace {
             .into());
         }
         let resultat = self
-            .modifier(numero, |dossier, concours, now| {
+            .modifier_depuis(numero, Some(lu), |dossier, concours, now| {
                 dossier
                     .deposer(concours, code_piece, cle.fichier.clone(), &analyse, now)
                     .map(|(f, _evt)| f)
@@ -828,10 +832,12 @@ impl Espace {
     pub async fn cloturer(&self, numero: &NumeroDossier) -> Result<Recepisse, ErreurEspace> {
         // The identity comes from this load: after the closing save, only the registry is
         // asked, so a storage fault can never report an error for a closure that happened.
-        let avant = self.charger(numero).await?.valeur;
+        let lu = self.charger(numero).await?;
+        let avant = lu.valeur.clone();
         let r = match avant.recepisse() {
             Some(r) => r.clone(),
-            None => self.cloturer_seulement(numero).await?,
+            // The record just read is the closure's first attempt (one read, not two).
+            None => self.cloturer_seulement(numero, lu).await?,
         };
         // Declared on every call (idempotent): a declaration that failed is retried by the
         // candidate's next click, which returns the same récépissé.
@@ -899,9 +905,13 @@ impl Espace {
         .map_err(ErreurEspace::from)
     }
 
-    async fn cloturer_seulement(&self, numero: &NumeroDossier) -> Result<Recepisse, ErreurEspace> {
+    async fn cloturer_seulement(
+        &self,
+        numero: &NumeroDossier,
+        lu: Versionne<Dossier>,
+    ) -> Result<Recepisse, ErreurEspace> {
         let resultat = self
-            .modifier(numero, |dossier, concours, now| {
+            .modifier_depuis(numero, Some(lu), |dossier, concours, now| {
                 let (r, _evt) = dossier.cloturer(concours, now, &*self.ports.signataire)?;
                 self.programmer(dossier, SorteCourriel::Cloture, now);
                 Ok::<_, ErreurEspace>(r)
@@ -929,13 +939,28 @@ impl Espace {
         numero: &NumeroDossier,
         regle: impl Fn(&mut Dossier, &Concours, DateTime<Utc>) -> Result<T, E>,
     ) -> Result<T, Echec> {
+        self.modifier_depuis(numero, None, regle).await
+    }
+
+    /// [`modifier`](Self::modifier), whose first attempt starts from `lu` — a record the
+    /// caller already read — instead of reading it again. A stale `lu` costs one conflict
+    /// and a fresh read, never a lost update.
+    pub(crate) async fn modifier_depuis<T, E: Into<ErreurEspace>>(
+        &self,
+        numero: &NumeroDossier,
+        mut lu: Option<Versionne<Dossier>>,
+        regle: impl Fn(&mut Dossier, &Concours, DateTime<Utc>) -> Result<T, E>,
+    ) -> Result<T, Echec> {
         for _ in 0..TENTATIVES_MAX {
-            let v = self
-                .ports
-                .dossiers
-                .load(numero)
-                .await
-                .map_err(Echec::Stockage)?;
+            let v = match lu.take() {
+                Some(v) => v,
+                None => self
+                    .ports
+                    .dossiers
+                    .load(numero)
+                    .await
+                    .map_err(Echec::Stockage)?,
+            };
             let concours = self.concours_de(&v.valeur).map_err(Echec::Stockage)?;
             let mut dossier = v.valeur.clone();
             let avant = dossier.longueur_journal();

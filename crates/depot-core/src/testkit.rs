@@ -1073,7 +1073,8 @@ impl PieceStore for Defaillant<Arc<dyn PieceStore>> {
 /// How many failure points a sweep tried, per use case.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RapportBalayage {
-    /// Failure points tried during « ajouter le fichier ».
+    /// Failure points tried during « ajouter le fichier » (3 since one read serves the
+    /// whole upload: the read, the content, the save).
     pub depot: usize,
     /// Failure points tried during « supprimer ».
     pub suppression: usize,
