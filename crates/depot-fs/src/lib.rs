@@ -379,6 +379,38 @@ impl FsStore {
         Ok(e)
     }
 
+    /// The version of a dossier's record, for the compare-and-swap of a save: the frame
+    /// checked as [`lire_enregistrement`](Self::lire_enregistrement) does, the JSON scanned
+    /// for the version and the n° alone (no dossier built: a save reads its record once
+    /// more under the lock, and that read was a full parse).
+    fn lire_version(&self, numero: &NumeroDossier) -> Result<u64, StorageError> {
+        #[derive(serde::Deserialize)]
+        struct Numero {
+            numero: NumeroDossier,
+        }
+        #[derive(serde::Deserialize)]
+        struct Version {
+            version: u64,
+            dossier: Numero,
+        }
+        let quoi = format!("dossier {numero}");
+        let chemin = self.dir_dossiers().join(format!("{}.rec", numero.as_str()));
+        let mut octets = Vec::new();
+        lire_sans_lien(&chemin)
+            .and_then(|mut f| f.read_to_end(&mut octets))
+            .map_err(|e| conv(&quoi, e))?;
+        let corps = desencadrer(&quoi, &octets)?;
+        let v: Version = serde_json::from_slice(corps)
+            .map_err(|e| StorageError::Corrupt(format!("{quoi} : {e}")))?;
+        if v.dossier.numero != *numero {
+            return Err(StorageError::Corrupt(format!(
+                "{quoi} : le fichier contient le dossier {}",
+                v.dossier.numero
+            )));
+        }
+        Ok(v.version)
+    }
+
     fn chemin_journal(&self, numero: &NumeroDossier) -> PathBuf {
         self.dir_dossiers()
             .join(format!("{}.journal", numero.as_str()))
@@ -485,12 +517,11 @@ impl DossierStore for FsStore {
         let d = dossier.clone();
         bloquant(move || {
             let _verrou = s.verrouiller(d.numero())?;
-            let actuel = s.lire_enregistrement(d.numero())?;
-            if actuel.version != expected {
+            let actuelle = s.lire_version(d.numero())?;
+            if actuelle != expected {
                 return Err(StorageError::Conflict(format!(
-                    "dossier {} : version {expected} attendue, {} trouvée",
-                    d.numero(),
-                    actuel.version
+                    "dossier {} : version {expected} attendue, {actuelle} trouvée",
+                    d.numero()
                 )));
             }
             s.ajouter_au_journal(&d)?;

@@ -395,6 +395,11 @@ async fn corruption_detectee() {
         s.load(autre.numero()).await,
         Err(StorageError::Corrupt(_))
     ));
+    // A save reads only the version under its lock; it checks the n° as a load does.
+    assert!(matches!(
+        s.save(&autre, 1).await,
+        Err(StorageError::Corrupt(_))
+    ));
     assert!(s.load(dossier.numero()).await.is_ok());
 }
 
