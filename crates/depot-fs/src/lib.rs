@@ -72,6 +72,7 @@ use futures_util::StreamExt;
 use sha2::Digest;
 use zeroize::Zeroizing;
 
+mod groupe;
 pub mod sessions;
 
 /// The format this version writes and reads.
@@ -99,6 +100,8 @@ pub struct FsStore {
 #[derive(Debug)]
 struct Interieur {
     racine: PathBuf,
+    /// The group commit of `dossiers/`'s fsync (see [`groupe`]).
+    sync_dossiers: groupe::GroupeSync,
 }
 
 /// Converts an I/O error into depot-core's semantic storage error, naming what failed.
@@ -174,12 +177,19 @@ fn ecrire_synchronise(tmp: &Path, octets: &[u8]) -> io::Result<()> {
 
 /// Writes `octets` durably under `dir/nom`, replacing any previous file atomically.
 fn ecrire_remplacer(dir: &Path, nom: &str, octets: &[u8]) -> Result<(), StorageError> {
+    remplacer_sans_fsync_du_repertoire(dir, nom, octets)?;
+    fsync_dir(dir).map_err(|e| conv(&format!("écriture de {nom}"), e))
+}
+
+/// [`ecrire_remplacer`] but the directory's `fsync`, which the caller owes: the new
+/// content is synced, then renamed over the old one.
+fn remplacer_sans_fsync_du_repertoire(
+    dir: &Path,
+    nom: &str,
+    octets: &[u8],
+) -> Result<(), StorageError> {
     let tmp = dir.join(nom_temporaire(nom));
-    let resultat = (|| {
-        ecrire_synchronise(&tmp, octets)?;
-        fs::rename(&tmp, dir.join(nom))?;
-        fsync_dir(dir)
-    })();
+    let resultat = ecrire_synchronise(&tmp, octets).and_then(|()| fs::rename(&tmp, dir.join(nom)));
     if resultat.is_err() {
         let _ = fs::remove_file(&tmp);
     }
@@ -279,7 +289,10 @@ impl FsStore {
             assurer_dir(&racine.join(sous))?;
         }
         let store = Self {
-            inner: Arc::new(Interieur { racine }),
+            inner: Arc::new(Interieur {
+                racine,
+                sync_dossiers: groupe::GroupeSync::default(),
+            }),
         };
         store.nettoyer_temporaires(AGE_TEMPORAIRES)?;
         Ok(store)
@@ -470,11 +483,14 @@ impl FsStore {
         }
         let corps = serde_json::to_vec(&Ref { version, dossier })
             .map_err(|e| StorageError::Corrupt(format!("sérialisation : {e}")))?;
-        ecrire_remplacer(
-            &self.dir_dossiers(),
-            &format!("{}.rec", dossier.numero().as_str()),
-            &encadrer(&corps),
-        )
+        let dir = self.dir_dossiers();
+        let nom = format!("{}.rec", dossier.numero().as_str());
+        remplacer_sans_fsync_du_repertoire(&dir, &nom, &encadrer(&corps))?;
+        // The directory's fsync, shared with the saves arriving at the same time.
+        self.inner
+            .sync_dossiers
+            .synchroniser(&dir)
+            .map_err(|e| conv(&format!("écriture de {nom}"), e))
     }
 }
 
