@@ -35,7 +35,9 @@
 //!
 //! - Records are replaced with `rename(2)` (atomic replacement). Contents are made visible
 //!   with `link(2)`, which fails if the name exists: write-once holds even between two
-//!   processes racing on the same id.
+//!   processes racing on the same id. They keep a temporary name while written: `O_TMPFILE`
+//!   (no name, `linkat(2)` at the end) was tried and measured slower on ext4, which puts
+//!   such an inode on its orphan list and takes it off again, both journaled.
 //! - Records are framed: a header line `depot-fs-rec 1 <length> <sha256>` then the JSON body.
 //!   A record whose length or checksum does not match is reported as
 //!   [`StorageError::Corrupt`], never parsed as valid.
