@@ -30,11 +30,19 @@ use crate::format::{Analyse, AnalyseFlux, Examen, Rejet};
 use crate::ids::Sha256;
 use crate::ports::{Blocking, CleContenu, ContenuStocke, FluxOctets, PieceStore, executer};
 
-/// What travels to the store: a chunk, or the end of an accepted file.
+/// What travels to the store: chunks, or the end of an accepted file.
 enum Morceau {
-    Donnees(Bytes),
+    /// Chunks read and analysed, in order: grouped up to [`LOT`] bytes.
+    Donnees(Vec<Bytes>),
     Fin,
 }
+
+/// Chunks are handed to the store in lots of about this many bytes. A store that writes
+/// from another thread is woken once per lot instead of once per chunk the client's
+/// connection delivered (about 12 KiB on loopback: ~17 wake-ups each way for a 200 KiB
+/// file, the largest item of the upload's profile with the thread switches). At most four
+/// lots per upload are in memory: one filling, two in the channel, one being written.
+pub(crate) const LOT: usize = 128 * 1024;
 
 /// One of the two halves, finished.
 enum Issue {
@@ -194,21 +202,49 @@ impl Balayage {
 /// without it is an error, so the store publishes nothing.
 fn flux_du_stockage(reception: mpsc::Receiver<Morceau>) -> FluxOctets {
     Box::pin(futures_util::stream::unfold(
-        Some(reception),
-        |reception| async move {
-            let mut r = reception?;
-            match r.next().await {
-                Some(Morceau::Donnees(b)) => Some((Ok(b), Some(r))),
-                Some(Morceau::Fin) => None,
-                None => Some((
-                    Err(StorageError::Unavailable(
-                        "dépôt interrompu avant la fin du fichier".into(),
-                    )),
-                    None,
-                )),
+        Some((reception, Vec::new().into_iter())),
+        |etat| async move {
+            let (mut r, mut lot) = etat?;
+            loop {
+                if let Some(b) = lot.next() {
+                    return Some((Ok(b), Some((r, lot))));
+                }
+                match r.next().await {
+                    Some(Morceau::Donnees(l)) => lot = l.into_iter(),
+                    Some(Morceau::Fin) => return None,
+                    None => {
+                        return Some((
+                            Err(StorageError::Unavailable(
+                                "dépôt interrompu avant la fin du fichier".into(),
+                            )),
+                            None,
+                        ));
+                    }
+                }
             }
         },
     ))
+}
+
+/// The chunks read since the last lot was sent.
+#[derive(Default)]
+struct Lot {
+    morceaux: Vec<Bytes>,
+    octets: usize,
+}
+
+impl Lot {
+    /// Adds a chunk; returns the lot to send once it holds [`LOT`] bytes.
+    fn ajouter(&mut self, morceau: Bytes) -> Option<Vec<Bytes>> {
+        self.octets += morceau.len();
+        self.morceaux.push(morceau);
+        (self.octets >= LOT).then(|| self.vider())
+    }
+
+    fn vider(&mut self) -> Vec<Bytes> {
+        self.octets = 0;
+        std::mem::take(&mut self.morceaux)
+    }
 }
 
 async fn lire<S>(
@@ -225,6 +261,7 @@ where
 {
     let mut flux = std::pin::pin!(flux);
     let mut envoi = Some(envoi);
+    let mut lot = Lot::default();
     let mut balayage = match antivirus {
         Some(a) => Some(Balayage::ouvrir(a).await),
         None => None,
@@ -249,15 +286,24 @@ where
         if analyse.refus_certain() {
             envoi = None;
             balayage = None;
+            lot = Lot::default();
         }
         if let Some(b) = balayage.as_mut() {
             b.nourrir(&morceau).await;
         }
         if let Some(e) = envoi.as_mut()
-            && e.send(Morceau::Donnees(morceau)).await.is_err()
+            && let Some(plein) = lot.ajouter(morceau)
+            && e.send(Morceau::Donnees(plein)).await.is_err()
         {
             return Lecture::StockageArrete;
         }
+    }
+    // The last lot goes to the store before the analysis concludes: both finish together.
+    if let Some(e) = envoi.as_mut()
+        && lot.octets > 0
+        && e.send(Morceau::Donnees(lot.vider())).await.is_err()
+    {
+        return Lecture::StockageArrete;
     }
     let nom = analyse.nom().to_owned();
     let verdict = match executer(blocking, move || analyse.terminer()).await {
