@@ -79,6 +79,33 @@ pub struct Config {
     pub operations_par_heure: usize,
     /// The CDG's name, logo and colour on the pages.
     pub marque: web::marque::Marque,
+    /// Requests being answered now, for background work that yields to them.
+    pub activite: Activite,
+}
+
+/// The number of requests this router is answering now. Background work (depot-server's
+/// mail worker) reads it to step aside while candidates wait: on deadline night, an
+/// accusé de réception can leave a few seconds later, a closure should not.
+#[derive(Debug, Clone, Default)]
+pub struct Activite(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Activite {
+    /// Requests in progress.
+    pub fn en_cours(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Counts one request until the guard is dropped (answered, or abandoned by its client).
+    pub(crate) fn entrer(&self) -> impl Drop + use<> {
+        struct Sortie(Arc<std::sync::atomic::AtomicUsize>);
+        impl Drop for Sortie {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Sortie(self.0.clone())
+    }
 }
 
 impl Default for Config {
@@ -94,6 +121,7 @@ impl Default for Config {
             preinscriptions_par_heure: 10,
             operations_par_heure: 100,
             marque: web::marque::Marque::default(),
+            activite: Activite::default(),
         }
     }
 }
@@ -203,7 +231,10 @@ pub fn router(espace: Arc<Espace>, config: Config) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
-        .layer(middleware::from_fn(metriques::mesurer))
+        .layer(middleware::from_fn_with_state(
+            etat.clone(),
+            metriques::mesurer,
+        ))
         .layer(journal())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

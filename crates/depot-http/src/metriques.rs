@@ -5,12 +5,20 @@
 
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// Requests by route, method and status, and their latency by route.
-pub(crate) async fn mesurer(requete: Request, suite: Next) -> Response {
+use crate::SharedState;
+
+/// Requests by route, method and status, and their latency by route; the requests in
+/// progress ([`Activite`](crate::Activite)).
+pub(crate) async fn mesurer(
+    State(etat): State<SharedState>,
+    requete: Request,
+    suite: Next,
+) -> Response {
+    let _en_cours = etat.config.activite.entrer();
     let route = requete
         .extensions()
         .get::<MatchedPath>()

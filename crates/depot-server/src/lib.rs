@@ -568,10 +568,12 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
     if args.espace.config.is_empty() {
         dossier_demo(&espace, &args.espace.stockage.data).await?;
     }
+    let activite = depot_http::Activite::default();
     if args.courriels_intervalle_s > 0 {
         tokio::spawn(courriels::facteur(
             espace.clone(),
             args.courriels_intervalle_s,
+            activite.clone(),
         ));
     } else {
         println!(
@@ -619,6 +621,7 @@ pub async fn construire(args: &Args) -> Result<axum::Router, ErreurServeur> {
             proxys_de_confiance: args.proxys_de_confiance.clone(),
             preinscriptions_par_heure: args.preinscriptions_par_heure,
             marque: args.marque.charger()?,
+            activite,
             ..Default::default()
         },
     ))
