@@ -122,7 +122,7 @@ mod tests {
             f.join().unwrap();
         }
         let n = fsyncs.load(Ordering::SeqCst);
-        assert!(n >= 1 && n < 800, "{n} fsyncs for 800 requests");
+        assert!((1..800).contains(&n), "{n} fsyncs for 800 requests");
     }
 
     /// A failed fsync covers nobody: its caller gets the error, the next request runs its

@@ -782,7 +782,12 @@ async fn une_session_dechiree_par_un_crash_n_est_pas_une_session() {
     let fichier = std::fs::read_dir(dir.path().join("data/sessions"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().ends_with(&empreinte.hex()))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .ends_with(&empreinte.hex())
+        })
         .unwrap();
     for dechire in [&b""[..], b"{\"titulaire\":\"2025-A", b"\0\0\0\0"] {
         std::fs::write(&fichier, dechire).unwrap();

@@ -101,7 +101,11 @@ pub(crate) const REPORT_MAX: Duration = Duration::from_secs(30);
 /// rendering, which the candidates closing their dossier at that minute would wait behind
 /// (measured: closure p99 48–63 ms with the worker sending during the rush, 41 ms without;
 /// README, Performance).
-pub(crate) async fn facteur(espace: Arc<Espace>, intervalle_s: u64, activite: depot_http::Activite) {
+pub(crate) async fn facteur(
+    espace: Arc<Espace>,
+    intervalle_s: u64,
+    activite: depot_http::Activite,
+) {
     let mut rapide = tokio::time::interval(Duration::from_secs(2));
     let mut complet = tokio::time::interval(Duration::from_secs(intervalle_s.max(1)));
     let mut retenue = Retenue::default();
@@ -264,10 +268,19 @@ mod tests {
             !r.attendre(64, t0 + REPORT_MAX),
             "after 30 s busy: sends anyway"
         );
-        assert!(r.attendre(64, t0 + Duration::from_secs(32)), "then waits again");
-        assert!(!r.attendre(0, t0 + Duration::from_secs(33)), "calm again: sends");
+        assert!(
+            r.attendre(64, t0 + Duration::from_secs(32)),
+            "then waits again"
+        );
+        assert!(
+            !r.attendre(0, t0 + Duration::from_secs(33)),
+            "calm again: sends"
+        );
         assert!(r.attendre(20, t0 + Duration::from_secs(34)));
-        assert!(r.attendre(20, t0 + Duration::from_secs(63)), "a new wait of its own");
+        assert!(
+            r.attendre(20, t0 + Duration::from_secs(63)),
+            "a new wait of its own"
+        );
         assert!(!r.attendre(20, t0 + Duration::from_secs(64)));
     }
 }
