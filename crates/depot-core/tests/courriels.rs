@@ -722,3 +722,30 @@ fn chaque_sorte_a_son_apercu() {
     assert!(block_on(depot_core::courriel::apercu(&c, "inconnue", URL)).is_err());
     let _ = Echeance::J7;
 }
+
+/// A busy worker sends a few dossiers' messages per round; the others wait for the next
+/// rounds, none is lost or sent twice.
+#[test]
+fn une_tournee_limitee_laisse_le_reste_pour_la_suivante() {
+    let b = banc();
+    for i in 0..5 {
+        b.preinscrire(&format!("candidat{i}@exemple.fr"));
+    }
+    let envoyes = |max| {
+        block_on(b.espace.distribuer_courriels_recents_au_plus(max))
+            .unwrap()
+            .envoyes
+    };
+    assert_eq!(envoyes(2), 2);
+    assert_eq!(envoyes(2), 2);
+    assert_eq!(envoyes(2), 1);
+    assert_eq!(envoyes(2), 0);
+    let mut a: Vec<_> = b.boite.prendre().into_iter().map(|m| m.a).collect();
+    a.sort();
+    assert_eq!(
+        a,
+        (0..5)
+            .map(|i| format!("candidat{i}@exemple.fr"))
+            .collect::<Vec<_>>()
+    );
+}

@@ -89,18 +89,20 @@ impl OptionsCourriel {
 
 /// Requests in progress from which the mail worker steps aside.
 pub(crate) const OCCUPE: usize = 16;
-/// The longest the worker steps aside: what was queued leaves at most this late (plus a
-/// round) however busy the server stays.
-pub(crate) const REPORT_MAX: Duration = Duration::from_secs(30);
+/// Dossiers whose messages a round sends while the server is busy (one round every two
+/// seconds: 8 per second at most).
+pub(crate) const PAR_TOUR_OCCUPE: usize = 16;
+/// The longest the full round (every dossier read) waits for a calm moment.
+pub(crate) const REPORT_MAX: Duration = Duration::from_secs(300);
 
 /// The mail worker: every two seconds, what this instance queued; every `intervalle_s`
 /// (and at start, which sends what a crash left), every dossier's reminders and messages.
 ///
-/// While the server answers [`OCCUPE`] requests or more (the deadline rush), a round waits,
-/// for [`REPORT_MAX`] at most: each message costs two durable record writes and a
-/// rendering, which the candidates closing their dossier at that minute would wait behind
-/// (measured: closure p99 48–63 ms with the worker sending during the rush, 41 ms without;
-/// README, Performance).
+/// While the server answers [`OCCUPE`] requests or more (the deadline rush), it steps
+/// aside: a round sends the messages of [`PAR_TOUR_OCCUPE`] dossiers at most, and the full
+/// round waits, for [`REPORT_MAX`] at most. Each message costs two durable record writes
+/// and a rendering, which the candidates closing their dossier at that minute would wait
+/// behind (README, Performance).
 pub(crate) async fn facteur(
     espace: Arc<Espace>,
     intervalle_s: u64,
@@ -109,16 +111,20 @@ pub(crate) async fn facteur(
     let mut rapide = tokio::time::interval(Duration::from_secs(2));
     let mut complet = tokio::time::interval(Duration::from_secs(intervalle_s.max(1)));
     let mut retenue = Retenue::default();
+    let mut complet_du = false;
     loop {
-        let complete = tokio::select! {
-            _ = complet.tick() => true,
-            _ = rapide.tick() => false,
+        tokio::select! {
+            _ = complet.tick() => complet_du = true,
+            _ = rapide.tick() => {}
         };
-        if retenue.attendre(activite.en_cours(), std::time::Instant::now()) {
-            continue;
-        }
-        let bilan = if complete {
+        let occupe = activite.en_cours() >= OCCUPE;
+        let bilan = if complet_du && !retenue.attendre(occupe, std::time::Instant::now()) {
+            complet_du = false;
             espace.distribuer_courriels().await
+        } else if occupe {
+            espace
+                .distribuer_courriels_recents_au_plus(PAR_TOUR_OCCUPE)
+                .await
         } else {
             espace.distribuer_courriels_recents().await
         };
@@ -143,16 +149,16 @@ pub(crate) async fn facteur(
     }
 }
 
-/// When the worker steps aside: since when it has.
+/// How long the full round has waited for a calm moment.
 #[derive(Debug, Default)]
 struct Retenue {
     depuis: Option<std::time::Instant>,
 }
 
 impl Retenue {
-    /// Whether this round waits, with `en_cours` requests in progress at `maintenant`.
-    fn attendre(&mut self, en_cours: usize, maintenant: std::time::Instant) -> bool {
-        if en_cours < OCCUPE {
+    /// Whether the full round waits, the server being `occupe` at `maintenant`.
+    fn attendre(&mut self, occupe: bool, maintenant: std::time::Instant) -> bool {
+        if !occupe {
             self.depuis = None;
             return false;
         }
@@ -160,7 +166,7 @@ impl Retenue {
         if maintenant.duration_since(depuis) < REPORT_MAX {
             return true;
         }
-        // Sent now; the next wait starts afresh.
+        // Run now; the next wait starts afresh.
         self.depuis = None;
         false
     }
@@ -258,29 +264,18 @@ mod tests {
     use std::time::Instant;
 
     #[test]
-    fn le_facteur_s_efface_pendant_l_affluence_trente_secondes_au_plus() {
+    fn la_tournee_complete_attend_le_calme_cinq_minutes_au_plus() {
         let t0 = Instant::now();
+        let s = |n| t0 + Duration::from_secs(n);
         let mut r = Retenue::default();
-        assert!(!r.attendre(OCCUPE - 1, t0), "calm: sends");
-        assert!(r.attendre(OCCUPE, t0), "busy: waits");
-        assert!(r.attendre(64, t0 + Duration::from_secs(29)));
-        assert!(
-            !r.attendre(64, t0 + REPORT_MAX),
-            "after 30 s busy: sends anyway"
-        );
-        assert!(
-            r.attendre(64, t0 + Duration::from_secs(32)),
-            "then waits again"
-        );
-        assert!(
-            !r.attendre(0, t0 + Duration::from_secs(33)),
-            "calm again: sends"
-        );
-        assert!(r.attendre(20, t0 + Duration::from_secs(34)));
-        assert!(
-            r.attendre(20, t0 + Duration::from_secs(63)),
-            "a new wait of its own"
-        );
-        assert!(!r.attendre(20, t0 + Duration::from_secs(64)));
+        assert!(!r.attendre(false, t0), "calm: runs");
+        assert!(r.attendre(true, t0), "busy: waits");
+        assert!(r.attendre(true, s(299)));
+        assert!(!r.attendre(true, s(300)), "after 5 min busy: runs anyway");
+        assert!(r.attendre(true, s(302)), "then waits again");
+        assert!(!r.attendre(false, s(303)), "calm again: runs");
+        assert!(r.attendre(true, s(304)));
+        assert!(r.attendre(true, s(603)), "a new wait of its own");
+        assert!(!r.attendre(true, s(604)));
     }
 }

@@ -104,10 +104,31 @@ impl Espace {
     /// Sends what this instance queued since the last call (a closure's accusé de
     /// réception leaves within seconds, without waiting for the next full round).
     pub async fn distribuer_courriels_recents(&self) -> Result<BilanDistribution, ErreurEspace> {
+        self.distribuer_courriels_recents_au_plus(usize::MAX).await
+    }
+
+    /// [`distribuer_courriels_recents`](Self::distribuer_courriels_recents) for at most
+    /// `max` dossiers; the others stay for the next call (a worker that must not compete
+    /// with the requests of a rush sends a few at a time).
+    pub async fn distribuer_courriels_recents_au_plus(
+        &self,
+        max: usize,
+    ) -> Result<BilanDistribution, ErreurEspace> {
         let Some(courrier) = self.courrier().cloned() else {
             return Ok(BilanDistribution::default());
         };
-        let numeros = std::mem::take(&mut *self.recents());
+        let numeros: Vec<NumeroDossier> = {
+            let mut recents = self.recents();
+            if recents.len() <= max {
+                std::mem::take(&mut *recents).into_iter().collect()
+            } else {
+                let pris: Vec<_> = recents.iter().take(max).cloned().collect();
+                for n in &pris {
+                    recents.remove(n);
+                }
+                pris
+            }
+        };
         let mut bilan = BilanDistribution::default();
         for n in numeros {
             match self.distribuer_dossier(&courrier, &n, false).await {
