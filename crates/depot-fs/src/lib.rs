@@ -205,6 +205,16 @@ fn lire_sans_lien(p: &Path) -> io::Result<File> {
         .open(p)
 }
 
+/// A record file must hold the dossier its name says.
+fn verifier_numero(attendu: &NumeroDossier, lu: &NumeroDossier) -> Result<(), StorageError> {
+    if lu == attendu {
+        return Ok(());
+    }
+    Err(StorageError::Corrupt(format!(
+        "dossier {attendu} : le fichier contient le dossier {lu}"
+    )))
+}
+
 /// Frames a record: header line with length and SHA-256, then the body.
 fn encadrer(corps: &[u8]) -> Vec<u8> {
     let sha = Sha256::de(corps);
@@ -376,21 +386,8 @@ impl FsStore {
     }
 
     fn lire_enregistrement(&self, numero: &NumeroDossier) -> Result<Enregistrement, StorageError> {
-        let quoi = format!("dossier {numero}");
-        let chemin = self.dir_dossiers().join(format!("{}.rec", numero.as_str()));
-        let mut octets = Vec::new();
-        lire_sans_lien(&chemin)
-            .and_then(|mut f| f.read_to_end(&mut octets))
-            .map_err(|e| conv(&quoi, e))?;
-        let corps = desencadrer(&quoi, &octets)?;
-        let e: Enregistrement = serde_json::from_slice(corps)
-            .map_err(|e| StorageError::Corrupt(format!("{quoi} : {e}")))?;
-        if e.dossier.numero() != numero {
-            return Err(StorageError::Corrupt(format!(
-                "{quoi} : le fichier contient le dossier {}",
-                e.dossier.numero()
-            )));
-        }
+        let e: Enregistrement = self.lire_cadre(numero)?;
+        verifier_numero(numero, e.dossier.numero())?;
         Ok(e)
     }
 
@@ -408,6 +405,17 @@ impl FsStore {
             version: u64,
             dossier: Numero,
         }
+        let v: Version = self.lire_cadre(numero)?;
+        verifier_numero(numero, &v.dossier.numero)?;
+        Ok(v.version)
+    }
+
+    /// Reads a dossier's record file, checks its frame (length, SHA-256) and parses its body
+    /// as `T`.
+    fn lire_cadre<T: serde::de::DeserializeOwned>(
+        &self,
+        numero: &NumeroDossier,
+    ) -> Result<T, StorageError> {
         let quoi = format!("dossier {numero}");
         let chemin = self.dir_dossiers().join(format!("{}.rec", numero.as_str()));
         let mut octets = Vec::new();
@@ -415,15 +423,7 @@ impl FsStore {
             .and_then(|mut f| f.read_to_end(&mut octets))
             .map_err(|e| conv(&quoi, e))?;
         let corps = desencadrer(&quoi, &octets)?;
-        let v: Version = serde_json::from_slice(corps)
-            .map_err(|e| StorageError::Corrupt(format!("{quoi} : {e}")))?;
-        if v.dossier.numero != *numero {
-            return Err(StorageError::Corrupt(format!(
-                "{quoi} : le fichier contient le dossier {}",
-                v.dossier.numero
-            )));
-        }
-        Ok(v.version)
+        serde_json::from_slice(corps).map_err(|e| StorageError::Corrupt(format!("{quoi} : {e}")))
     }
 
     fn chemin_journal(&self, numero: &NumeroDossier) -> PathBuf {
