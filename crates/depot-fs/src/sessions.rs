@@ -216,7 +216,9 @@ impl SessionStore for FsStore {
             for chemin in fichiers_de_session(&dir, "")? {
                 let perimee = match lire_session(&chemin) {
                     Ok(Some(s)) => !s.ouverte(inactive_avant, creee_avant),
-                    Ok(None) => false,
+                    // Gone meanwhile (nothing to remove), or left empty or torn by a crash
+                    // of the machine (no session, never usable again).
+                    Ok(None) => true,
                     // What cannot be read can never be used again.
                     Err(_) => true,
                 };

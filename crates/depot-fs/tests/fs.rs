@@ -773,6 +773,8 @@ async fn une_session_dechiree_par_un_crash_n_est_pas_une_session() {
     s.creer(EspeceSession::Candidat, &empreinte, &session)
         .await
         .unwrap();
+    let heure = chrono::Duration::hours(1);
+    assert_eq!(s.purger(t - heure, t - heure * 12).await.unwrap(), 0);
     assert!(
         s.lire(EspeceSession::Candidat, &empreinte)
             .await
@@ -796,4 +798,7 @@ async fn une_session_dechiree_par_un_crash_n_est_pas_une_session() {
             None
         );
     }
+    // The hourly clean-up removes it, however recent (the intact one stayed, above).
+    assert_eq!(s.purger(t - heure, t - heure * 12).await.unwrap(), 1);
+    assert!(!fichier.exists());
 }
