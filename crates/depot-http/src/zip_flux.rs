@@ -71,3 +71,55 @@ pub(crate) fn repondre(
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
+
+/// The ZIP being written into a [`VersCanal`].
+pub(crate) type Zip = zip::ZipWriter<zip::write::StreamWriter<VersCanal>>;
+
+/// A ZIP entry's options: contents stored as they are (PDF and JPEG do not compress),
+/// the rest deflated.
+pub(crate) fn options(stocke: bool) -> zip::write::SimpleFileOptions {
+    let o = zip::write::SimpleFileOptions::default();
+    if stocke {
+        o.compression_method(zip::CompressionMethod::Stored)
+            .large_file(true)
+    } else {
+        o.compression_method(zip::CompressionMethod::Deflated)
+    }
+}
+
+/// Writes the files of `c`'s dossier that `garder` keeps, piece by piece, as
+/// `{dossier}/{piece}-{rank}.pdf|jpg`, each streamed from the store.
+pub(crate) fn ecrire_fichiers(
+    z: &mut Zip,
+    espace: &depot_core::Espace,
+    rt: &tokio::runtime::Handle,
+    c: &depot_core::Consultation,
+    dossier: &str,
+    garder: impl Fn(&depot_core::Fichier) -> bool,
+) -> std::io::Result<()> {
+    use futures_util::StreamExt;
+    let d = &c.dossier;
+    for p in d.pieces(&c.concours) {
+        for (i, f) in d.fichiers_de(&p.code).enumerate() {
+            if !garder(f) {
+                continue;
+            }
+            let ext = match f.format {
+                depot_core::Format::Pdf => "pdf",
+                depot_core::Format::Jpeg => "jpg",
+            };
+            z.start_file(
+                format!("{dossier}/{}-{}.{ext}", p.code, i + 1),
+                options(true),
+            )
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+            let (_, mut flux) = rt
+                .block_on(espace.voir(d.numero(), &f.id))
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            while let Some(m) = rt.block_on(flux.next()) {
+                z.write_all(&m.map_err(|e| std::io::Error::other(e.to_string()))?)?;
+            }
+        }
+    }
+    Ok(())
+}

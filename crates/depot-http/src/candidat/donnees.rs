@@ -13,11 +13,10 @@
 
 use std::io::Write;
 
-use depot_core::{Consultation, Espace, Format, Journal, NumeroDossier};
-use futures_util::StreamExt;
+use depot_core::{Consultation, Espace, Journal, NumeroDossier};
 use serde_json::json;
 
-use crate::zip_flux::VersCanal;
+use crate::zip_flux::{self, VersCanal};
 use crate::{ErreurApi, SharedState};
 
 /// The candidate's data as a streamed ZIP.
@@ -54,15 +53,9 @@ fn ecrire(
     espace: &Espace,
     rt: &tokio::runtime::Handle,
 ) -> std::io::Result<()> {
-    use zip::write::SimpleFileOptions;
     let autre = |e: zip::result::ZipError| std::io::Error::other(e.to_string());
-    let io = |e: depot_core::ErreurEspace| std::io::Error::other(e.to_string());
     let mut z = zip::ZipWriter::new_stream(sortie);
-    let stocke = SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored)
-        .large_file(true);
-    let compresse =
-        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let (stocke, compresse) = (zip_flux::options(true), zip_flux::options(false));
     let d = &c.dossier;
     z.start_file("donnees.json", compresse).map_err(autre)?;
     z.write_all(&serde_json::to_vec_pretty(&donnees(c)).map_err(std::io::Error::other)?)?;
@@ -74,23 +67,9 @@ fn ecrire(
         z.start_file("recepisse.pdf", stocke).map_err(autre)?;
         z.write_all(&r.pdf())?;
     }
-    for p in d.pieces(&c.concours) {
-        for (i, f) in d.fichiers_de(&p.code).enumerate() {
-            if f.en_quarantaine() || f.purge_le.is_some() {
-                continue;
-            }
-            let ext = match f.format {
-                Format::Pdf => "pdf",
-                Format::Jpeg => "jpg",
-            };
-            z.start_file(format!("fichiers/{}-{}.{ext}", p.code, i + 1), stocke)
-                .map_err(autre)?;
-            let (_, mut flux) = rt.block_on(espace.voir(d.numero(), &f.id)).map_err(io)?;
-            while let Some(m) = rt.block_on(flux.next()) {
-                z.write_all(&m.map_err(|e| std::io::Error::other(e.to_string()))?)?;
-            }
-        }
-    }
+    zip_flux::ecrire_fichiers(&mut z, espace, rt, c, "fichiers", |f| {
+        !f.en_quarantaine() && f.purge_le.is_none()
+    })?;
     let mut fin = z.finish().map_err(autre)?;
     fin.flush()
 }

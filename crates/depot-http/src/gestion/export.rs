@@ -5,13 +5,12 @@ use std::io::Write;
 
 use axum::extract::State;
 use axum::response::Response;
-use depot_core::{Consultation, Espace, Format, Gestionnaire};
-use futures_util::StreamExt;
+use depot_core::{Consultation, Espace, Gestionnaire};
 
 use crate::extraction::Corps;
 use crate::gestion::api::{Filtres, filtre, rechercher};
 use crate::gestion::auth::{AuthGestion, audit};
-use crate::zip_flux::VersCanal;
+use crate::zip_flux::{self, VersCanal};
 use crate::{ErreurApi, SharedState};
 
 /// A cell a spreadsheet would read as a formula (OWASP, « CSV injection »: it begins with
@@ -97,14 +96,9 @@ fn ecrire_zip(
     qui: &Gestionnaire,
     rt: &tokio::runtime::Handle,
 ) -> Result<(), std::io::Error> {
-    use zip::write::SimpleFileOptions;
     let autre = |e: zip::result::ZipError| std::io::Error::other(e.to_string());
     let mut z = zip::ZipWriter::new_stream(sortie);
-    let stocke = SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored)
-        .large_file(true);
-    let compresse =
-        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let compresse = zip_flux::options(false);
     z.start_file("dossiers.csv", compresse).map_err(autre)?;
     z.write_all(&csv_dossiers(&liste)?)?;
     for c in &liste {
@@ -114,25 +108,9 @@ fn ecrire_zip(
         // exported (the export stops with an error).
         rt.block_on(espace.journaliser_export(qui, n))
             .map_err(|e| std::io::Error::other(e.to_string()))?;
-        for p in d.pieces(&c.concours) {
-            for (i, f) in d.fichiers_de(&p.code).enumerate() {
-                if !f.servable_au_service() {
-                    continue;
-                }
-                let ext = match f.format {
-                    Format::Pdf => "pdf",
-                    Format::Jpeg => "jpg",
-                };
-                z.start_file(format!("{n}/{}-{}.{ext}", p.code, i + 1), stocke)
-                    .map_err(autre)?;
-                let (_, mut flux) = rt
-                    .block_on(espace.voir(n, &f.id))
-                    .map_err(|e| std::io::Error::other(e.to_string()))?;
-                while let Some(m) = rt.block_on(flux.next()) {
-                    z.write_all(&m.map_err(|e| std::io::Error::other(e.to_string()))?)?;
-                }
-            }
-        }
+        zip_flux::ecrire_fichiers(&mut z, espace, rt, c, n.as_str(), |f| {
+            f.servable_au_service()
+        })?;
         if let Some(r) = d.recepisse() {
             z.start_file(format!("{n}/recepisse.json"), compresse)
                 .map_err(autre)?;
