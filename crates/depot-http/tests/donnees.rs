@@ -12,7 +12,6 @@ use std::sync::Arc;
 use depot_core::exemples::{jpeg_minimal, pdf_image, pdf_minimal};
 use depot_core::testkit::concours_du_seed;
 use depot_core::{DemandePreinscription, Espace, HorlogeFixe, MotDePasse, Ports, Voie};
-use reqwest::redirect::Policy;
 
 const MDP: &str = "lune verte sur le toit de Laval";
 
@@ -163,10 +162,7 @@ async fn mes_donnees_et_rien_d_autre() {
     }
 
     // The page's link gives the same entries to the logged-in candidate only.
-    let c = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
+    let c = commun::client_sans_redirection();
     let r = c
         .get(format!("{base}/dossier/export"))
         .send()

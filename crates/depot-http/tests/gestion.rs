@@ -137,10 +137,7 @@ impl App {
     /// The candidate's dossier page (logging in through the pages, with their CSRF cookie).
     async fn page_candidat(&self, n: &str) -> String {
         let racine = self.base.trim_end_matches("/api/v1");
-        let c = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let c = commun::client_sans_redirection();
         let (_, session) = commun::connexion_par_les_pages(&c, racine, n, MDP).await;
         c.get(format!("{racine}/dossier"))
             .header("cookie", session)
@@ -471,10 +468,7 @@ async fn pages_du_service_concours() {
         .await
         .unwrap();
     let racine = a.base.trim_end_matches("/api/v1").to_owned();
-    let c = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let c = commun::client_sans_redirection();
     // Without the cookie: to the login page. A wrong token: refused.
     assert_eq!(
         c.get(format!("{racine}/gestion"))
@@ -523,13 +517,7 @@ async fn pages_du_service_concours() {
         async move {
             let r = formulaire(jeton).await;
             assert_eq!(r.status(), 303);
-            let cookie = r
-                .headers()
-                .get_all("set-cookie")
-                .iter()
-                .map(|v| v.to_str().unwrap().to_owned())
-                .find(|v| v.starts_with("depot_gestion="))
-                .unwrap();
+            let cookie = commun::cookie_pose(&r, "depot_gestion");
             assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
             // Finding 7: the cookie holds a session, never the permanent token.
             assert!(!cookie.contains(jeton));

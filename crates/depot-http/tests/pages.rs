@@ -11,7 +11,6 @@ use std::sync::Arc;
 use depot_core::exemples::pdf_minimal;
 use depot_core::testkit::{concours_du_seed, pendant_preinscription};
 use depot_core::{DemandePreinscription, Espace, HorlogeFixe, MotDePasse, Ports, Voie};
-use reqwest::redirect::Policy;
 
 const MDP: &str = depot_core::testkit::MDP_CANDIDAT;
 
@@ -45,10 +44,7 @@ async fn cookies_csrf_et_en_tetes() {
         },
     );
     let base = commun::servir(app).await;
-    let c = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
+    let c = commun::client_sans_redirection();
 
     // The login form sets a CSRF cookie; security headers everywhere.
     let r = c.get(format!("{base}/connexion")).send().await.unwrap();
@@ -101,13 +97,7 @@ async fn cookies_csrf_et_en_tetes() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let session = r
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|v| v.starts_with("depot_session="))
-        .unwrap();
+    let session = commun::cookie_pose(&r, "depot_session");
     assert!(
         session.contains("HttpOnly")
             && session.contains("SameSite=Strict")
@@ -291,10 +281,7 @@ async fn preinscription_par_le_formulaire() {
         .unwrap(),
     );
     let base = commun::servir(depot_http::router(espace.clone(), Default::default())).await;
-    let c = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
+    let c = commun::client_sans_redirection();
     let r = c
         .get(format!("{base}/preinscription"))
         .send()
@@ -453,10 +440,7 @@ async fn mot_de_passe_et_numero_oublies_par_les_pages() {
         .await
         .unwrap();
     let base = commun::servir(depot_http::router(espace.clone(), Default::default())).await;
-    let c = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
+    let c = commun::client_sans_redirection();
     // The login page leads to both forms.
     let connexion = c
         .get(format!("{base}/connexion"))
@@ -702,10 +686,7 @@ async fn la_date_limite_et_le_temps_qui_reste() {
     let (espace, numero) = espace_et_candidat(horloge.clone()).await;
     let mdp = MDP;
     let base = commun::servir(depot_http::router(espace.clone(), Default::default())).await;
-    let c = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
+    let c = commun::client_sans_redirection();
     // Each instant: a fresh login (the clock jumps days), then the dossier page.
     let voir = |quand: &'static str| {
         let (c, base, horloge, numero) = (c.clone(), base.clone(), horloge.clone(), numero.clone());

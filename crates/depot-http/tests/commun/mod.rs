@@ -42,14 +42,27 @@ pub(crate) async fn connexion_par_les_pages(
         .send()
         .await
         .unwrap();
-    let session = r
-        .headers()
+    let session = cookie_pose(&r, "depot_session");
+    (page, session.split(';').next().unwrap().to_owned())
+}
+
+/// The whole `Set-Cookie` header an answer sets for the cookie `nom` (attributes included).
+pub(crate) fn cookie_pose(r: &reqwest::Response, nom: &str) -> String {
+    let prefixe = format!("{nom}=");
+    r.headers()
         .get_all("set-cookie")
         .iter()
         .map(|v| v.to_str().unwrap().to_owned())
-        .find(|v| v.starts_with("depot_session="))
-        .unwrap();
-    (page, session.split(';').next().unwrap().to_owned())
+        .find(|v| v.starts_with(&prefixe))
+        .unwrap()
+}
+
+/// A client that does not follow redirects (to see the pages' 303 answers).
+pub(crate) fn client_sans_redirection() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// The CSRF token of a page's first form.
