@@ -65,9 +65,8 @@ fn la_configuration_est_verifiee() {
     assert!(e.to_string().contains("identite = true"), "{e}");
 }
 
-#[test]
-fn pieces_d_identite_purgees_apres_la_decision() {
-    let c = concours("\n[conservation]\npieces_identite_apres_decision = 90\n");
+/// An espace hosting `c` on memory stores, its clock on 1 April 2025, and its contents.
+fn en_memoire(c: Concours) -> (Espace, Arc<HorlogeFixe>, Arc<MemoirePieces>) {
     let horloge = Arc::new(HorlogeFixe::new(t("2025-04-01T10:00:00+02:00")));
     let pieces = Arc::new(MemoirePieces::new());
     let ports = Ports::avec_stores(
@@ -76,7 +75,13 @@ fn pieces_d_identite_purgees_apres_la_decision() {
         Arc::new(MemoireIdentifiants::new()),
     )
     .avec_horloge(horloge.clone());
-    let e = Espace::new(vec![c], ports).unwrap();
+    (Espace::new(vec![c], ports).unwrap(), horloge, pieces)
+}
+
+#[test]
+fn pieces_d_identite_purgees_apres_la_decision() {
+    let c = concours("\n[conservation]\npieces_identite_apres_decision = 90\n");
+    let (e, horloge, pieces) = en_memoire(c);
     let n = block_on(preinscrire_candidat(&e, "Durand", "camille@exemple.fr"));
     horloge.regler(t("2025-04-10T10:00:00+02:00"));
     let cni = block_on(e.deposer(&n, "piece-identite", "CNI.pdf", pdf_minimal().into())).unwrap();
@@ -213,15 +218,7 @@ fn dossiers_entiers_effaces() {
         1,
     ) + "\n[conservation]\ndossiers_non_clotures = 365\ndossiers = 730\n";
     let c = Concours::from_toml(&texte).unwrap();
-    let horloge = Arc::new(HorlogeFixe::new(t("2025-04-01T10:00:00+02:00")));
-    let pieces = Arc::new(MemoirePieces::new());
-    let ports = Ports::avec_stores(
-        Arc::new(MemoireDossiers::new()),
-        pieces.clone(),
-        Arc::new(MemoireIdentifiants::new()),
-    )
-    .avec_horloge(horloge.clone());
-    let e = Espace::new(vec![c.clone()], ports).unwrap();
+    let (e, horloge, pieces) = en_memoire(c.clone());
     let ouvert = block_on(preinscrire_candidat(&e, "Durand", "camille@exemple.fr"));
     let clos = block_on(preinscrire_candidat(&e, "Martin", "dominique@exemple.fr"));
     horloge.regler(t("2025-04-10T10:00:00+02:00"));
