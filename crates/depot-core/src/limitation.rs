@@ -25,8 +25,11 @@ use crate::erreur::StorageError;
 /// The instants recorded under one key, oldest first.
 pub type Instants = Vec<DateTime<Utc>>;
 
-/// What [`CompteurStore::modifier`] applies to the lists of its keys.
-pub type Modification<'f> = dyn FnMut(&mut [Instants]) + Send + 'f;
+/// What [`CompteurStore::modifier`] applies to the lists of its keys. Owned, so that a
+/// store can run it where the lists are: depot-fs reads, changes and writes its locked
+/// files in one visit to a blocking thread, instead of holding the locks across a return to
+/// the caller's task. [`appliquer`] gives back what it computes.
+pub type Modification = Box<dyn FnMut(&mut [Instants]) + Send>;
 
 /// Lists of instants under string keys, changed atomically.
 ///
@@ -43,11 +46,35 @@ pub type Modification<'f> = dyn FnMut(&mut [Instants]) + Send + 'f;
 #[async_trait]
 pub trait CompteurStore: Send + Sync {
     /// Applies `f` to the lists of `cles`, atomically.
-    async fn modifier(&self, cles: &[String], f: &mut Modification<'_>)
-    -> Result<(), StorageError>;
+    async fn modifier(&self, cles: &[String], f: Modification) -> Result<(), StorageError>;
 
     /// Removes what nobody counted since `avant`; returns how many keys.
     async fn nettoyer(&self, avant: DateTime<Utc>) -> Result<u64, StorageError>;
+}
+
+/// Applies `f` to the lists of `cles` in `store`, atomically, and returns what its last run
+/// returned (a store may run it again after a conflict).
+pub async fn appliquer<R: Send + 'static>(
+    store: &dyn CompteurStore,
+    cles: &[String],
+    mut f: impl FnMut(&mut [Instants]) -> R + Send + 'static,
+) -> Result<R, StorageError> {
+    let sortie = Arc::new(std::sync::Mutex::new(None));
+    let s = sortie.clone();
+    store
+        .modifier(
+            cles,
+            Box::new(move |l: &mut [Instants]| {
+                let r = f(l);
+                *s.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r);
+            }),
+        )
+        .await?;
+    let r = sortie
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    r.ok_or_else(|| StorageError::Unavailable("compteurs : modification non appliquée".to_owned()))
 }
 
 /// Why an attempt is not let through.
@@ -177,13 +204,13 @@ impl Limiteur {
         let r = self.regles;
         let numero = cle_numero(numero);
         let now = a_la_microseconde(now);
-        let mut verdict = Ok(());
-        self.store
-            .modifier(&cles(&numero, ip), &mut |l: &mut [Instants]| {
-                verdict = compter(&r, l, now);
-            })
-            .await?;
-        verdict.map_err(Retenue::Attendre)?;
+        appliquer(
+            &*self.store,
+            &cles(&numero, ip),
+            move |l: &mut [Instants]| compter(&r, l, now),
+        )
+        .await?
+        .map_err(Retenue::Attendre)?;
         Ok(Tentative {
             numero,
             ip,
@@ -194,20 +221,18 @@ impl Limiteur {
     /// The password was right: the attempt was no failure, the (n°, address) count starts
     /// again; returns the failures on this n° since its previous success (for the journal).
     pub async fn reussie(&self, t: Tentative) -> Result<u32, StorageError> {
-        let mut echecs = 0;
-        self.store
-            .modifier(&t.cles(), &mut |l: &mut [Instants]| {
-                if let [ip, ni, n, e] = l {
-                    ni.clear();
-                    retirer(n, t.quand);
-                    retirer(ip, t.quand);
-                    retirer(e, t.quand);
-                    echecs = u32::try_from(e.len()).unwrap_or(u32::MAX);
-                    e.clear();
-                }
-            })
-            .await?;
-        Ok(echecs)
+        let quand = t.quand;
+        appliquer(&*self.store, &t.cles(), move |l: &mut [Instants]| {
+            let [ip, ni, n, e] = l else { return 0 };
+            ni.clear();
+            retirer(n, quand);
+            retirer(ip, quand);
+            retirer(e, quand);
+            let echecs = u32::try_from(e.len()).unwrap_or(u32::MAX);
+            e.clear();
+            echecs
+        })
+        .await
     }
 
     /// The password was wrong (or the n° unknown): the attempt stays counted.
@@ -217,13 +242,13 @@ impl Limiteur {
 
     /// The attempt could not be decided (storage unavailable): it is not counted.
     pub async fn annulee(&self, t: Tentative) -> Result<(), StorageError> {
-        self.store
-            .modifier(&t.cles(), &mut |l: &mut [Instants]| {
-                for v in l.iter_mut() {
-                    retirer(v, t.quand);
-                }
-            })
-            .await
+        let quand = t.quand;
+        appliquer(&*self.store, &t.cles(), move |l: &mut [Instants]| {
+            for v in l.iter_mut() {
+                retirer(v, quand);
+            }
+        })
+        .await
     }
 }
 
@@ -308,38 +333,40 @@ impl Quota {
         let cle = format!("{}:{cle}", self.espece);
         let max = self.max_par_heure;
         let now = a_la_microseconde(now);
-        let mut verdict = Ok(());
-        self.store
-            .modifier(std::slice::from_ref(&cle), &mut |l: &mut [Instants]| {
-                verdict = match l {
-                    [v] => {
-                        glisser(v, HEURE, now);
-                        if v.len() >= max {
-                            let premier = v.first().copied().unwrap_or(now);
-                            Err(attente(premier + HEURE, now))
-                        } else {
-                            v.push(now);
-                            Ok(())
-                        }
-                    }
-                    _ => Err(1),
-                };
-            })
-            .await?;
-        verdict.map_err(Retenue::Attendre)?;
+        appliquer(
+            &*self.store,
+            std::slice::from_ref(&cle),
+            move |l: &mut [Instants]| {
+                let [v] = l else { return Err(1) };
+                glisser(v, HEURE, now);
+                if v.len() >= max {
+                    let premier = v.first().copied().unwrap_or(now);
+                    Err(attente(premier + HEURE, now))
+                } else {
+                    v.push(now);
+                    Ok(())
+                }
+            },
+        )
+        .await?
+        .map_err(Retenue::Attendre)?;
         Ok(Some(Place { cle, quand: now }))
     }
 
     /// The action did not happen: the reservation is given back.
     pub async fn rendre(&self, place: Option<Place>) -> Result<(), StorageError> {
         let Some(p) = place else { return Ok(()) };
-        self.store
-            .modifier(std::slice::from_ref(&p.cle), &mut |l: &mut [Instants]| {
+        let quand = p.quand;
+        appliquer(
+            &*self.store,
+            std::slice::from_ref(&p.cle),
+            move |l: &mut [Instants]| {
                 for v in l.iter_mut() {
-                    retirer(v, p.quand);
+                    retirer(v, quand);
                 }
-            })
-            .await
+            },
+        )
+        .await
     }
 }
 
@@ -468,21 +495,20 @@ mod tests {
 
     #[async_trait]
     impl CompteurStore for Microsecondes {
-        async fn modifier(
-            &self,
-            cles: &[String],
-            f: &mut Modification<'_>,
-        ) -> Result<(), StorageError> {
+        async fn modifier(&self, cles: &[String], mut f: Modification) -> Result<(), StorageError> {
             self.0
-                .modifier(cles, &mut |l: &mut [Instants]| {
-                    f(l);
-                    for v in l.iter_mut() {
-                        for t in v.iter_mut() {
-                            *t =
-                                DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(*t);
+                .modifier(
+                    cles,
+                    Box::new(move |l: &mut [Instants]| {
+                        f(l);
+                        for v in l.iter_mut() {
+                            for t in v.iter_mut() {
+                                *t = DateTime::from_timestamp_micros(t.timestamp_micros())
+                                    .unwrap_or(*t);
+                            }
                         }
-                    }
-                })
+                    }),
+                )
                 .await
         }
         async fn nettoyer(&self, avant: DateTime<Utc>) -> Result<u64, StorageError> {

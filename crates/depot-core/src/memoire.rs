@@ -348,11 +348,7 @@ pub struct MemoireCompteurs(Mutex<std::collections::HashMap<String, Instants>>);
 
 #[async_trait]
 impl CompteurStore for MemoireCompteurs {
-    async fn modifier(
-        &self,
-        cles: &[String],
-        f: &mut Modification<'_>,
-    ) -> Result<(), StorageError> {
+    async fn modifier(&self, cles: &[String], mut f: Modification) -> Result<(), StorageError> {
         let mut m = verrou(&self.0);
         let mut listes: Vec<Instants> = cles
             .iter()

@@ -884,42 +884,37 @@ pub async fn conformite_compte_sessions(store: &dyn SessionStore, exact: bool) {
 /// Runs every `CompteurStore` property, under random keys: the increments of 8 concurrent
 /// callers all count, and two keys change together.
 pub async fn conformite_compteurs(store: &dyn CompteurStore) {
-    use crate::limitation::Instants;
+    use crate::limitation::{Instants, appliquer};
     let base = FichierId::generer(&SystemRandom).to_string();
     let (a, b) = (format!("test:{base}:a"), format!("test:{base}:b é/../x"));
     let t = pendant_preinscription();
-    let mut vues = Vec::new();
-    store
-        .modifier(&[a.clone(), b.clone()], &mut |l: &mut [Instants]| {
-            vues = l.iter().map(Vec::len).collect();
-        })
-        .await
-        .unwrap_or_else(|e| panic!("modifier: {e}"));
+    let vues = appliquer(store, &[a.clone(), b.clone()], |l: &mut [Instants]| {
+        l.iter().map(Vec::len).collect::<Vec<_>>()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("modifier: {e}"));
     assert_eq!(vues, [0, 0], "unknown keys read empty");
     // 8 callers × 20 increments of both keys, at once.
     let appels = (0..8).map(|_| {
         let cles = [a.clone(), b.clone()];
         async move {
             for i in 0..20 {
-                store
-                    .modifier(&cles, &mut |l: &mut [Instants]| {
-                        for v in l.iter_mut() {
-                            v.push(t + chrono::Duration::seconds(i));
-                        }
-                    })
-                    .await
-                    .unwrap_or_else(|e| panic!("modifier: {e}"));
+                appliquer(store, &cles, move |l: &mut [Instants]| {
+                    for v in l.iter_mut() {
+                        v.push(t + chrono::Duration::seconds(i));
+                    }
+                })
+                .await
+                .unwrap_or_else(|e| panic!("modifier: {e}"));
             }
         }
     });
     futures_util::future::join_all(appels).await;
-    let mut lues = Vec::new();
-    store
-        .modifier(&[b.clone(), a.clone()], &mut |l: &mut [Instants]| {
-            lues = l.to_vec();
-        })
-        .await
-        .unwrap_or_else(|e| panic!("modifier: {e}"));
+    let lues = appliquer(store, &[b.clone(), a.clone()], |l: &mut [Instants]| {
+        l.to_vec()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("modifier: {e}"));
     assert_eq!(
         lues.iter().map(Vec::len).collect::<Vec<_>>(),
         [160, 160],
@@ -932,42 +927,39 @@ pub async fn conformite_compteurs(store: &dyn CompteurStore) {
         "instants are kept to the second"
     );
     // Emptied: gone.
-    store
-        .modifier(std::slice::from_ref(&a), &mut |l: &mut [Instants]| {
-            l[0].clear()
-        })
-        .await
-        .unwrap_or_else(|e| panic!("modifier: {e}"));
-    let mut vide = None;
-    store
-        .modifier(std::slice::from_ref(&a), &mut |l: &mut [Instants]| {
-            vide = Some(l[0].is_empty())
-        })
-        .await
-        .unwrap_or_else(|e| panic!("modifier: {e}"));
-    assert_eq!(vide, Some(true), "an emptied list reads empty");
+    appliquer(store, std::slice::from_ref(&a), |l: &mut [Instants]| {
+        l[0].clear()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("modifier: {e}"));
+    let vide = appliquer(store, std::slice::from_ref(&a), |l: &mut [Instants]| {
+        l[0].is_empty()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("modifier: {e}"));
+    assert!(vide, "an emptied list reads empty");
     // nettoyer removes what nobody counted since the bound, and only that.
     let c = format!("test:{base}:c");
     let an_2000: DateTime<Utc> = DateTime::from_timestamp(946_684_800, 0).unwrap_or_default();
-    store
-        .modifier(std::slice::from_ref(&c), &mut |l: &mut [Instants]| {
-            l[0] = vec![an_2000]
-        })
-        .await
-        .unwrap_or_else(|e| panic!("modifier: {e}"));
+    appliquer(
+        store,
+        std::slice::from_ref(&c),
+        move |l: &mut [Instants]| l[0] = vec![an_2000],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("modifier: {e}"));
     let n = store
         .nettoyer(an_2000 + chrono::Duration::days(1))
         .await
         .unwrap_or_else(|e| panic!("nettoyer: {e}"));
     assert!(n >= 1, "nettoyer counts what it removed");
-    let mut restes = Vec::new();
-    store
-        .modifier(&[c, b], &mut |l: &mut [Instants]| {
-            restes = l.iter().map(Vec::len).collect();
-            l[1].clear();
-        })
-        .await
-        .unwrap_or_else(|e| panic!("modifier: {e}"));
+    let restes = appliquer(store, &[c, b], |l: &mut [Instants]| {
+        let restes: Vec<usize> = l.iter().map(Vec::len).collect();
+        l[1].clear();
+        restes
+    })
+    .await
+    .unwrap_or_else(|e| panic!("modifier: {e}"));
     assert_eq!(restes, [0, 160], "only the stale key is removed");
 }
 

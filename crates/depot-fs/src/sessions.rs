@@ -18,7 +18,9 @@
 //!   [`SessionStore::toucher`] sets it on the open file (`futimens`), which needs no
 //!   rewrite, no fsync, and cannot bring back a file a logout removed.
 //! - A counter file is read and rewritten in place under an exclusive `flock`, the keys of
-//!   one call locked in the order of their file names (no deadlock between two calls). Its
+//!   one call locked in the order of their file names (no deadlock between two calls), in
+//!   one visit to a blocking thread: lock, read, apply the change, write, unlock — never a
+//!   lock held while the caller's task waits to run again. Its
 //!   loss in a crash forgets a few failed attempts: it is not synced. A file emptied is
 //!   removed while locked; a caller that was waiting for its lock sees it unlinked and opens
 //!   the name again.
@@ -331,43 +333,39 @@ fn ecrire_compteur(v: &mut Verrouille) -> Result<(), StorageError> {
 
 #[async_trait]
 impl CompteurStore for FsStore {
-    async fn modifier(
-        &self,
-        cles: &[String],
-        f: &mut Modification<'_>,
-    ) -> Result<(), StorageError> {
+    async fn modifier(&self, cles: &[String], mut f: Modification) -> Result<(), StorageError> {
         let dir = self.dir_compteurs();
-        // One file per distinct key, locked in name order.
+        // One file per distinct key, named by its hash.
         let noms: Vec<String> = cles
             .iter()
             .map(|c| Sha256::de(c.as_bytes()).hex())
             .collect();
-        let ordre: BTreeMap<String, ()> = noms.iter().map(|n| (n.clone(), ())).collect();
-        let ordre: Vec<String> = ordre.into_keys().collect();
-        let mut verrous = bloquant(move || {
-            assurer_dir(&dir)?;
-            ordre
-                .iter()
-                .map(|n| verrouiller_compteur(&dir.join(n)).map(|v| (n.clone(), v)))
-                .collect::<Result<BTreeMap<_, _>, _>>()
-        })
-        .await?;
-        let mut listes: Vec<Instants> = noms
-            .iter()
-            .map(|n| {
-                verrous
-                    .get(n)
-                    .map(|v| v.instants.clone())
-                    .unwrap_or_default()
-            })
-            .collect();
-        f(&mut listes);
-        for (n, l) in noms.iter().zip(listes) {
-            if let Some(v) = verrous.get_mut(n) {
-                v.instants = l;
-            }
-        }
+        // Locked, read, changed and written in one visit to a blocking thread: the locks
+        // are never held while this task waits to be scheduled again.
         bloquant(move || {
+            assurer_dir(&dir)?;
+            // Locked in name order: two calls never wait on each other in a cycle.
+            let ordre: std::collections::BTreeSet<&String> = noms.iter().collect();
+            let mut verrous = ordre
+                .into_iter()
+                .map(|n| verrouiller_compteur(&dir.join(n)).map(|v| (n.clone(), v)))
+                .collect::<Result<BTreeMap<_, _>, _>>()?;
+            let mut listes: Vec<Instants> = noms
+                .iter()
+                .map(|n| {
+                    verrous
+                        .get(n)
+                        .map(|v| v.instants.clone())
+                        .unwrap_or_default()
+                })
+                .collect();
+            f(&mut listes);
+            // A key named twice keeps what `f` left in its last position.
+            for (n, l) in noms.iter().zip(listes) {
+                if let Some(v) = verrous.get_mut(n) {
+                    v.instants = l;
+                }
+            }
             for v in verrous.values_mut() {
                 ecrire_compteur(v)?;
             }

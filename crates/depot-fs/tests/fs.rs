@@ -52,7 +52,7 @@ async fn conformite() {
 /// same attempts: 10 callers each, at once, on 4 threads; none is lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn compteurs_partages_entre_deux_ouvertures() {
-    use depot_core::limitation::{CompteurStore, Instants};
+    use depot_core::limitation::{Instants, appliquer};
     let (dir, a) = store();
     let b = FsStore::open(dir.path().join("data")).unwrap();
     let t = testkit::pendant_preinscription();
@@ -61,9 +61,11 @@ async fn compteurs_partages_entre_deux_ouvertures() {
             let s = if i % 2 == 0 { a.clone() } else { b.clone() };
             tokio::spawn(async move {
                 for _ in 0..10 {
-                    s.modifier(&["ip:192.0.2.1".to_owned()], &mut |l: &mut [Instants]| {
-                        l[0].push(t)
-                    })
+                    appliquer(
+                        &s,
+                        &["ip:192.0.2.1".to_owned()],
+                        move |l: &mut [Instants]| l[0].push(t),
+                    )
                     .await
                     .unwrap();
                 }
@@ -73,9 +75,8 @@ async fn compteurs_partages_entre_deux_ouvertures() {
     for t in taches {
         t.await.unwrap();
     }
-    let mut n = 0;
-    a.modifier(&["ip:192.0.2.1".to_owned()], &mut |l: &mut [Instants]| {
-        n = l[0].len()
+    let n = appliquer(&a, &["ip:192.0.2.1".to_owned()], |l: &mut [Instants]| {
+        l[0].len()
     })
     .await
     .unwrap();

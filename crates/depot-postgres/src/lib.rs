@@ -811,11 +811,7 @@ impl SessionStore for PgStore {
 
 #[async_trait]
 impl CompteurStore for PgStore {
-    async fn modifier(
-        &self,
-        cles: &[String],
-        f: &mut Modification<'_>,
-    ) -> Result<(), StorageError> {
+    async fn modifier(&self, cles: &[String], mut f: Modification) -> Result<(), StorageError> {
         let mut tri: Vec<String> = cles.to_vec();
         tri.sort();
         tri.dedup();
@@ -823,7 +819,7 @@ impl CompteurStore for PgStore {
         let mut essais = 0;
         loop {
             essais += 1;
-            match modifier_une_fois(&mut c, cles, &tri, f).await {
+            match modifier_une_fois(&mut c, cles, &tri, &mut *f).await {
                 Ok(()) => return Ok(()),
                 Err(e) if reessayable(&e) && essais < 8 => continue,
                 Err(e) => return Err(conv("compteurs", e)),
@@ -848,7 +844,7 @@ async fn modifier_une_fois(
     c: &mut deadpool_postgres::Object,
     cles: &[String],
     tri: &[String],
-    f: &mut Modification<'_>,
+    f: &mut (dyn FnMut(&mut [Instants]) + Send),
 ) -> Result<(), tokio_postgres::Error> {
     let t = c.transaction().await?;
     // Rows created in key order, then locked in key order: two calls never wait on each

@@ -188,11 +188,7 @@ fn nom(cle: &str) -> String {
 
 #[async_trait]
 impl CompteurStore for S3Store {
-    async fn modifier(
-        &self,
-        cles: &[String],
-        f: &mut Modification<'_>,
-    ) -> Result<(), StorageError> {
+    async fn modifier(&self, cles: &[String], mut f: Modification) -> Result<(), StorageError> {
         let noms: Vec<String> = cles.iter().map(|c| nom(c)).collect();
         self.sous_baux(&noms, async {
             let mut listes = Vec::with_capacity(noms.len());

@@ -344,7 +344,7 @@ async fn moto_cle_partagee_entre_instances() {
 /// A lease left by an instance that died (lapsed) is taken over: the count goes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moto_bail_d_une_instance_morte_repris() {
-    use depot_core::limitation::{CompteurStore, Instants};
+    use depot_core::limitation::{CompteurStore, Instants, appliquer};
     use object_store::ObjectStoreExt as _;
     let Some(c) = serveur("MOTO") else { return };
     let prefixe = c.prefix.clone();
@@ -370,7 +370,7 @@ async fn moto_bail_d_une_instance_morte_repris() {
         .await
         .unwrap();
     let debut = std::time::Instant::now();
-    s.modifier(std::slice::from_ref(&cle), &mut |l: &mut [Instants]| {
+    appliquer(&s, std::slice::from_ref(&cle), |l: &mut [Instants]| {
         l[0].push(testkit::pendant_preinscription())
     })
     .await
@@ -380,9 +380,8 @@ async fn moto_bail_d_une_instance_morte_repris() {
         brut.head(&chemin).await.is_err(),
         "the dead holder's lease was taken over, then given back"
     );
-    let mut n = 0;
-    s.modifier(std::slice::from_ref(&cle), &mut |l: &mut [Instants]| {
-        n = l[0].len()
+    let n = appliquer(&s, std::slice::from_ref(&cle), |l: &mut [Instants]| {
+        l[0].len()
     })
     .await
     .unwrap();
