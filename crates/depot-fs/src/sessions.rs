@@ -39,7 +39,10 @@ use depot_core::limitation::{CompteurStore, Instants, Modification};
 use depot_core::session::{EspeceSession, SessionStockee, SessionStore};
 use depot_core::{Sha256, StorageError};
 
-use crate::{FsStore, assurer_dir, bloquant, conv, fsync_dir, lire_sans_lien, nom_temporaire};
+use crate::{
+    FsStore, assurer_dir, bloquant, conv, fsync_dir, lecture_en_place, lire_sans_lien,
+    nom_temporaire,
+};
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct FichierSession {
@@ -133,7 +136,7 @@ impl SessionStore for FsStore {
         empreinte: &Sha256,
     ) -> Result<Option<SessionStockee>, StorageError> {
         let chemin = self.dir_sessions().join(nom_session(espece, empreinte));
-        bloquant(move || lire_session(&chemin)).await
+        lecture_en_place(|| lire_session(&chemin))
     }
 
     async fn toucher(
