@@ -66,6 +66,8 @@ pub struct Phase {
     /// CPU time the server process used during the phase (user + system), when it can be
     /// read (in-process, it includes the load generator).
     pub cpu: Option<Duration>,
+    /// Of [`cpu`](Self::cpu), what the server's password-hashing threads (`argon2-*`) used.
+    pub cpu_argon2: Option<Duration>,
 }
 
 impl Phase {
@@ -99,6 +101,8 @@ pub struct Rapport {
     pub octets: u64,
     /// Argon2 floor: wall time of N hashes on all cores.
     pub plancher_argon2: Duration,
+    /// CPU time of the argon2 floor's threads (user + system).
+    pub plancher_argon2_cpu: Option<Duration>,
     /// CPU floor of the uploads: the CPU time of their irreducible work on the same bytes
     /// ([`plancher_cpu`]).
     pub plancher_cpu: Duration,
@@ -210,6 +214,21 @@ impl Rapport {
                 c.as_secs_f64() / self.plancher_cpu.as_secs_f64().max(1e-9)
             )),
         ));
+        if let Some(p) = self.phase("connexion")
+            && let (Some(cpu), Some(a2)) = (p.cpu, p.cpu_argon2)
+        {
+            let n = p.operations.max(1) as f64;
+            let ms = |d: Duration| d.as_secs_f64() * 1000.0 / n;
+            t.push_str(&format!(
+                "login CPU: argon2 threads {:.2} ms per login{}, the server's other threads {:.2} ms per login\n",
+                ms(a2),
+                self.plancher_argon2_cpu.map_or(String::new(), |f| format!(
+                    " (floor: {:.2} ms per hash)",
+                    ms(f)
+                )),
+                ms(cpu.saturating_sub(a2)),
+            ));
+        }
         if let Some(m) = self.pic_rss_mo {
             t.push_str(&format!("peak RSS: {m:.1} MiB ({})\n", self.source_rss));
         }
@@ -345,6 +364,7 @@ where
             latences,
             rss_mo: None,
             cpu: None,
+            cpu_argon2: None,
         },
         messages,
     )
@@ -807,25 +827,64 @@ async fn mesurer_plancher(
     r.map(|(d, _)| d)
 }
 
-/// The argon2 floor: `n` hashes with depot's parameters, on every core.
-fn plancher_argon2(n: usize) -> (Duration, usize) {
+/// The argon2 floor: `n` hashes with depot's parameters, on every core. Returns its wall
+/// time, its threads' CPU time (when it can be read) and the number of cores.
+fn plancher_argon2(n: usize) -> (Duration, Option<Duration>, usize) {
     let coeurs = std::thread::available_parallelism().map_or(2, |c| c.get());
     let suivant = AtomicUsize::new(0);
     let debut = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..coeurs {
-            s.spawn(|| {
-                // The best case: one working memory per thread, reused.
-                let a = Argon2id::default();
-                let mut memoire = MemoireArgon2::default();
-                let mdp = MotDePasse::new("plancher-argon2-rush".to_owned());
-                while suivant.fetch_add(1, Ordering::Relaxed) < n {
-                    let _ = a.hacher_avec(&mdp, &mut memoire);
-                }
-            });
-        }
+    let cpu = std::thread::scope(|s| {
+        let fils: Vec<_> = (0..coeurs)
+            .map(|_| {
+                s.spawn(|| {
+                    let avant = cpu_de("/proc/thread-self/stat");
+                    // The best case: one working memory per thread, reused.
+                    let a = Argon2id::default();
+                    let mut memoire = MemoireArgon2::default();
+                    let mdp = MotDePasse::new("plancher-argon2-rush".to_owned());
+                    while suivant.fetch_add(1, Ordering::Relaxed) < n {
+                        let _ = a.hacher_avec(&mdp, &mut memoire);
+                    }
+                    cpu_de("/proc/thread-self/stat")
+                        .zip(avant)
+                        .map(|(a, b)| a.saturating_sub(b))
+                })
+            })
+            .collect();
+        fils.into_iter()
+            .map(|f| f.join().ok().flatten())
+            .sum::<Option<Duration>>()
     });
-    (debut.elapsed(), coeurs)
+    (debut.elapsed(), cpu, coeurs)
+}
+
+/// User + system CPU time in a `/proc/…/stat` file (a process's or a thread's), with the
+/// command name; clock ticks of 10 ms.
+fn stat_cpu(chemin: &str) -> Option<(String, Duration)> {
+    let s = std::fs::read_to_string(chemin).ok()?;
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let nom = s.get(s.find('(')? + 1..s.rfind(')')?)?.to_owned();
+    let apres = s.get(s.rfind(')')? + 2..)?;
+    let champs: Vec<&str> = apres.split_whitespace().collect();
+    let ticks: u64 = champs.get(11)?.parse::<u64>().ok()? + champs.get(12)?.parse::<u64>().ok()?;
+    Some((nom, Duration::from_millis(ticks * 10)))
+}
+
+fn cpu_de(chemin: &str) -> Option<Duration> {
+    stat_cpu(chemin).map(|(_, d)| d)
+}
+
+/// CPU time so far of a process's threads named `argon2-…` (depot-core's hashing pool).
+fn temps_cpu_argon2(pid: u32) -> Option<Duration> {
+    let taches = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    Some(
+        taches
+            .flatten()
+            .filter_map(|t| stat_cpu(&format!("{}/stat", t.path().display())))
+            .filter(|(nom, _)| nom.starts_with("argon2-"))
+            .map(|(_, d)| d)
+            .sum(),
+    )
 }
 
 /// Peak RSS (`VmHWM`) of a process (this one by default), MiB.
@@ -835,12 +894,7 @@ pub fn pic_rss(pid: Option<u32>) -> Option<f64> {
 
 /// User + system CPU time of a process so far (`/proc/PID/stat`, in clock ticks of 10 ms).
 fn temps_cpu(pid: u32) -> Option<Duration> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may contain spaces) start after the last ')'.
-    let apres = &s[s.rfind(')')? + 2..];
-    let champs: Vec<&str> = apres.split_whitespace().collect();
-    let ticks: u64 = champs.get(11)?.parse::<u64>().ok()? + champs.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 10))
+    cpu_de(&format!("/proc/{pid}/stat"))
 }
 
 /// A memory line of `/proc/PID/status` (`VmRSS:`, `VmHWM:`…), MiB.
@@ -1044,9 +1098,10 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
     let plancher_dir = o.repertoire.join("plancher-brut");
 
     // The argon2 floor first, while nothing else runs.
-    let (plancher_argon2, coeurs) = tokio::task::spawn_blocking(move || plancher_argon2(n))
-        .await
-        .map_err(|e| e.to_string())?;
+    let (plancher_argon2, plancher_argon2_cpu, coeurs) =
+        tokio::task::spawn_blocking(move || plancher_argon2(n))
+            .await
+            .map_err(|e| e.to_string())?;
 
     let mut enfant = None;
     let (base, source_rss) = match o.urls.first() {
@@ -1133,11 +1188,15 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         (None, true) => Some(std::process::id()),
     };
     let mut cpu_avant = pid_serveur.and_then(temps_cpu);
+    let mut argon2_avant = pid_serveur.and_then(temps_cpu_argon2);
     let mut garder = |(mut p, m): (Phase, Vec<String>)| {
         p.rss_mo = pid_serveur.and_then(|pid| memoire("VmRSS:", Some(pid)));
         let cpu = pid_serveur.and_then(temps_cpu);
         p.cpu = cpu.zip(cpu_avant).map(|(a, b)| a.saturating_sub(b));
         cpu_avant = cpu;
+        let argon2 = pid_serveur.and_then(temps_cpu_argon2);
+        p.cpu_argon2 = argon2.zip(argon2_avant).map(|(a, b)| a.saturating_sub(b));
+        argon2_avant = argon2;
         phases.push(p);
         exemples_erreurs.extend(m);
     };
@@ -1242,6 +1301,7 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         plancher_mesures: [plancher_avant, plancher_milieu, plancher_apres],
         octets,
         plancher_argon2,
+        plancher_argon2_cpu,
         plancher_cpu,
         coeurs,
         perdus: ctx.perdus.load(Ordering::Relaxed),
@@ -1283,6 +1343,7 @@ mod tests {
             latences: (1..=100).map(Duration::from_millis).collect(),
             rss_mo: None,
             cpu: None,
+            cpu_argon2: None,
         };
         assert_eq!(p.quantile(0.5), Duration::from_millis(50));
         assert_eq!(p.quantile(0.99), Duration::from_millis(99));
