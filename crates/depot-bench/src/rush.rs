@@ -70,14 +70,19 @@ pub struct Phase {
     pub cpu_argon2: Option<Duration>,
 }
 
+/// The latency below which a share `q` of sorted `latences` fall.
+fn quantile(latences: &[Duration], q: f64) -> Duration {
+    if latences.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((latences.len() as f64 * q).ceil() as usize).clamp(1, latences.len());
+    latences[i - 1]
+}
+
 impl Phase {
     /// The latency below which a share `q` of the operations fall.
     pub fn quantile(&self, q: f64) -> Duration {
-        if self.latences.is_empty() {
-            return Duration::ZERO;
-        }
-        let i = ((self.latences.len() as f64 * q).ceil() as usize).clamp(1, self.latences.len());
-        self.latences[i - 1]
+        quantile(&self.latences, q)
     }
 
     /// Operations per second over the phase's wall time.
@@ -103,11 +108,16 @@ pub struct Rapport {
     pub plancher_argon2: Duration,
     /// CPU time of the argon2 floor's threads (user + system).
     pub plancher_argon2_cpu: Option<Duration>,
+    /// The closure's floor ([`plancher_cloture`]): latencies of the durable steps of a
+    /// closure's save alone, sorted, measured just before the closures.
+    pub plancher_cloture: Vec<Duration>,
     /// CPU floor of the uploads: the CPU time of their irreducible work on the same bytes
     /// ([`plancher_cpu`]).
     pub plancher_cpu: Duration,
     /// Cores used by the argon2 floor.
     pub coeurs: usize,
+    /// Requests in flight at once (and the floors' threads).
+    pub concurrence: usize,
     /// Files or closures acknowledged but missing or different when read back, and
     /// récépissés that do not verify.
     pub perdus: usize,
@@ -140,9 +150,10 @@ impl Rapport {
         let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
         let cpu_depot = self.phase("depot").and_then(|p| p.cpu);
         format!(
-            "rush: candidates={candidats} closures_per_s={:.1} p99_close_ms={:.1} errors={} lost={} retried={} upload_ratio_vs_raw={:.2} upload_cpu_ratio={} login_ratio_vs_argon2={:.2} peak_rss_mb={}",
+            "rush: candidates={candidats} closures_per_s={:.1} p99_close_ms={:.1} p99_close_floor_ms={:.1} errors={} lost={} retried={} upload_ratio_vs_raw={:.2} upload_cpu_ratio={} login_ratio_vs_argon2={:.2} peak_rss_mb={}",
             cloture.map_or(0.0, Phase::par_seconde),
             cloture.map_or(0.0, |p| p.quantile(0.99).as_secs_f64() * 1000.0),
+            quantile(&self.plancher_cloture, 0.99).as_secs_f64() * 1000.0,
             self.erreurs(),
             self.perdus,
             self.reessais,
@@ -213,6 +224,13 @@ impl Rapport {
                 c.as_secs_f64(),
                 c.as_secs_f64() / self.plancher_cpu.as_secs_f64().max(1e-9)
             )),
+        ));
+        t.push_str(&format!(
+            "closure floor (journal append + fdatasync, record written + fsync, rename, fsync of the directory; {} at {} at once, just before the closures): p50 {:.1} ms, p99 {:.1} ms\n",
+            self.plancher_cloture.len(),
+            self.concurrence,
+            quantile(&self.plancher_cloture, 0.5).as_secs_f64() * 1000.0,
+            quantile(&self.plancher_cloture, 0.99).as_secs_f64() * 1000.0,
         ));
         if let Some(p) = self.phase("connexion")
             && let (Some(cpu), Some(a2)) = (p.cpu, p.cpu_argon2)
@@ -695,6 +713,67 @@ fn plancher_ecriture(
         return Err(e);
     }
     Ok((duree, octets.into_inner()))
+}
+
+/// The closure's floor: the durable steps of a closure's save in depot-fs, on the same
+/// disk, `n` times with `concurrence` at once, and nothing else — append a journal entry
+/// (512 bytes) to an existing file and `fdatasync` it, write the record (4 KiB, about a
+/// closed rush dossier's) to a temporary file and `fsync` it, rename it over the previous
+/// one, `fsync` the directory. Returns each step's latency, sorted: what the disk alone
+/// makes a closure wait, against which the closure phase's p99 reads.
+fn plancher_cloture(dir: &Path, n: usize, concurrence: usize) -> std::io::Result<Vec<Duration>> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let entree = vec![b'e'; 512];
+    let enregistrement = vec![b'r'; 4096];
+    for i in 0..n {
+        std::fs::write(dir.join(format!("{i}.journal")), &entree)?;
+        std::fs::write(dir.join(format!("{i}.rec")), &enregistrement)?;
+    }
+    std::fs::File::open(dir)?.sync_all()?;
+    // Nothing of the set-up left to flush when the measure starts.
+    nix::unistd::sync();
+    let suivant = AtomicUsize::new(0);
+    let resultats = std::sync::Mutex::new((Vec::with_capacity(n), None));
+    std::thread::scope(|s| {
+        for _ in 0..concurrence.min(n).max(1) {
+            s.spawn(|| {
+                loop {
+                    let i = suivant.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    let debut = Instant::now();
+                    let r = (|| {
+                        let mut j = std::fs::OpenOptions::new()
+                            .append(true)
+                            .open(dir.join(format!("{i}.journal")))?;
+                        j.write_all(&entree)?;
+                        j.sync_data()?;
+                        crate::ecriture_brute(dir, &format!("{i}.rec"), &enregistrement)
+                    })();
+                    let duree = debut.elapsed();
+                    if let Ok(mut g) = resultats.lock() {
+                        match r {
+                            Ok(()) => g.0.push(duree),
+                            Err(e) => {
+                                g.1.get_or_insert(e);
+                                break;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let (mut latences, echec) = resultats
+        .into_inner()
+        .map_err(|_| std::io::Error::other("plancher de clôture : fil interrompu"))?;
+    if let Some(e) = echec {
+        return Err(e);
+    }
+    latences.sort();
+    Ok(latences)
 }
 
 /// This thread's CPU time so far (user + system; `CLOCK_THREAD_CPUTIME_ID`, nanoseconds).
@@ -1257,6 +1336,19 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         })
         .await,
     );
+    // The closure's floor, in the same minute as the closures, the server idle.
+    let plancher_cloture = {
+        let dir = plancher_dir.join("cloture");
+        let latences = tokio::task::spawn_blocking({
+            let dir = dir.clone();
+            move || plancher_cloture(&dir, n, c)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("plancher de clôture : {e}"))?;
+        let _ = std::fs::remove_dir_all(&dir);
+        latences
+    };
     garder(
         phase("cloture", n, c, &ctx, |ctx, i| async move {
             ctx.dossier_cloture(i).await
@@ -1303,7 +1395,9 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         plancher_argon2,
         plancher_argon2_cpu,
         plancher_cpu,
+        plancher_cloture,
         coeurs,
+        concurrence: c,
         perdus: ctx.perdus.load(Ordering::Relaxed),
         reessais: ctx.reessais.load(Ordering::Relaxed),
         pic_rss_mo,
