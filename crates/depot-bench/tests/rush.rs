@@ -38,6 +38,7 @@ fn rush_de_cent_candidats_sans_erreur_ni_perte() {
     for cle in [
         "closures_per_s",
         "p99_close_ms",
+        "p99_close_floor_ms",
         "upload_ratio_vs_raw",
         "upload_cpu_ratio",
         "login_ratio_vs_argon2",
@@ -57,6 +58,13 @@ fn rush_de_cent_candidats_sans_erreur_ni_perte() {
         assert_eq!(
             ligne.split_whitespace().nth(1),
             Some(ops.to_string().as_str())
+        );
+    }
+    // The floors' lines, and the login's CPU split (the server runs as a child here).
+    for debut in ["closure floor (", "login CPU: argon2 threads "] {
+        assert!(
+            texte.lines().any(|l| l.starts_with(debut)),
+            "no line starting with {debut:?}:\n{texte}"
         );
     }
     assert!(sortie.status.success(), "exit status {}", sortie.status);
