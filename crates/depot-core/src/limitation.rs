@@ -489,6 +489,38 @@ mod tests {
         });
     }
 
+    /// A faulty store that answers without applying the change.
+    struct Oublieux;
+
+    #[async_trait]
+    impl CompteurStore for Oublieux {
+        async fn modifier(&self, _: &[String], _: Modification) -> Result<(), StorageError> {
+            Ok(())
+        }
+        async fn nettoyer(&self, _: DateTime<Utc>) -> Result<u64, StorageError> {
+            Ok(0)
+        }
+    }
+
+    #[test]
+    fn un_stockage_qui_n_applique_rien_ne_laisse_passer_personne() {
+        block_on(async {
+            let l = Limiteur::new(Arc::new(Oublieux), Regles::default());
+            assert!(
+                matches!(
+                    l.tenter("2026-0001", ip("192.0.2.1"), t0()).await,
+                    Err(Retenue::Stockage(StorageError::Unavailable(_)))
+                ),
+                "an attempt the store did not count is not let through unchecked"
+            );
+            let q = Quota::new(Arc::new(Oublieux), "op", 10);
+            assert!(matches!(
+                q.reserver(&"2026-0001", t0()).await,
+                Err(Retenue::Stockage(StorageError::Unavailable(_)))
+            ));
+        });
+    }
+
     /// A store that keeps instants to the microsecond only (as PostgreSQL does).
     #[derive(Default)]
     struct Microsecondes(MemoireCompteurs);
