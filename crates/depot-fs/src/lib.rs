@@ -271,8 +271,17 @@ struct Enregistrement {
 /// thread: the price is accepted for these three reads only. Anything that writes, syncs,
 /// takes a lock or lists a directory goes through [`bloquant`]: it can wait on the disk's
 /// flushes or on another holder.
-fn lecture_en_place<T>(f: impl FnOnce() -> Result<T, StorageError>) -> Result<T, StorageError> {
-    f()
+///
+/// A loop of such reads (a round over every dossier: the mail worker's, an export) would
+/// never give its thread back, each read being ready at once: every read spends one unit
+/// of the task's cooperative budget, so that the loop yields to the other tasks every
+/// hundred reads or so, as it did at each trip.
+async fn lecture_en_place<T>(
+    f: impl FnOnce() -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    let r = f();
+    tokio::task::coop::consume_budget().await;
+    r
 }
 
 /// Runs blocking filesystem work off the async executor.
@@ -541,6 +550,7 @@ impl DossierStore for FsStore {
                 version: e.version,
             })
         })
+        .await
     }
 
     async fn save(&self, dossier: &Dossier, expected: u64) -> Result<u64, StorageError> {
@@ -743,6 +753,7 @@ impl CredentialStore for FsStore {
                 Err(e) => Err(conv(&quoi, e)),
             }
         })
+        .await
     }
 
     async fn effacer(&self, numero: &NumeroDossier) -> Result<(), StorageError> {

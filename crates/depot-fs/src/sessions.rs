@@ -136,7 +136,7 @@ impl SessionStore for FsStore {
         empreinte: &Sha256,
     ) -> Result<Option<SessionStockee>, StorageError> {
         let chemin = self.dir_sessions().join(nom_session(espece, empreinte));
-        lecture_en_place(|| lire_session(&chemin))
+        lecture_en_place(|| lire_session(&chemin)).await
     }
 
     async fn toucher(

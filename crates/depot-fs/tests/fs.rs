@@ -803,3 +803,27 @@ async fn une_session_dechiree_par_un_crash_n_est_pas_une_session() {
     assert_eq!(s.purger(t - heure, t - heure * 12).await.unwrap(), 1);
     assert!(!fichier.exists());
 }
+
+/// Records are read in place (no trip to a blocking thread), yet a loop of reads — a round
+/// over every dossier — still lets the other tasks of its thread run.
+#[tokio::test(flavor = "current_thread")]
+async fn une_boucle_de_lectures_laisse_passer_les_autres_taches() {
+    let (_dir, s) = store();
+    let d = dossier_exemple(Voie::Externe);
+    s.create(&d).await.unwrap();
+    let autre = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let a = autre.clone();
+    tokio::spawn(async move { a.store(true, std::sync::atomic::Ordering::SeqCst) });
+    let mut vu_a = None;
+    for i in 0..1_000 {
+        s.load(d.numero()).await.unwrap();
+        if autre.load(std::sync::atomic::Ordering::SeqCst) {
+            vu_a = Some(i);
+            break;
+        }
+    }
+    assert!(
+        vu_a.is_some(),
+        "the other task never ran during 1,000 reads on a one-thread runtime"
+    );
+}
