@@ -108,7 +108,7 @@ pub struct Rapport {
     pub plancher_argon2: Duration,
     /// CPU time of the argon2 floor's threads (user + system).
     pub plancher_argon2_cpu: Option<Duration>,
-    /// The closure's floor ([`plancher_cloture`]): latencies of the durable steps of a
+    /// The closure's floor (`plancher_cloture`): latencies of the durable steps of a
     /// closure's save alone, sorted, measured just before the closures.
     pub plancher_cloture: Vec<Duration>,
     /// CPU floor of the uploads: the CPU time of their irreducible work on the same bytes
