@@ -3,7 +3,7 @@
 //! found clean.
 //!
 //! - [`Antivirus`] is the port (clamd in `depot-clamav`; a marker-matching fake in
-//!   [`crate::testkit`]): a scan is opened, fed the same chunks as the format check and the
+//!   `testkit`): a scan is opened, fed the same chunks as the format check and the
 //!   store, then asked its verdict — awaited **before** the content is published.
 //! - **Infected** → the upload is refused (`virus_detecte`), nothing is stored, the dossier's
 //!   journal records the file's SHA-256 and the signature.
