@@ -674,6 +674,48 @@ impl Contexte {
     }
 }
 
+/// Runs `etape(i)` for every `i` in `0..n` on `concurrence` threads, each taking the next
+/// `i` in turn: the floors' way of keeping `concurrence` operations in flight. A thread stops
+/// at its first error, which is returned once all have ended; otherwise every step's
+/// result, in no particular order.
+fn en_parallele<T: Send>(
+    n: usize,
+    concurrence: usize,
+    etape: impl Fn(usize) -> std::io::Result<T> + Sync,
+) -> std::io::Result<Vec<T>> {
+    let suivant = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        let fils: Vec<_> = (0..concurrence.min(n).max(1))
+            .map(|_| {
+                s.spawn(|| {
+                    let mut sorties = Vec::new();
+                    loop {
+                        let i = suivant.fetch_add(1, Ordering::Relaxed);
+                        if i >= n {
+                            return Ok(sorties);
+                        }
+                        sorties.push(etape(i)?);
+                    }
+                })
+            })
+            .collect();
+        let mut toutes = Vec::with_capacity(n);
+        let mut echec = None;
+        for f in fils {
+            match f.join() {
+                Ok(Ok(sorties)) => toutes.extend(sorties),
+                Ok(Err(e)) => {
+                    echec.get_or_insert(e);
+                }
+                Err(_) => {
+                    echec.get_or_insert(std::io::Error::other("plancher : fil interrompu"));
+                }
+            }
+        }
+        echec.map_or(Ok(toutes), Err)
+    })
+}
+
 /// The raw durable floor: the same files written with the same concurrency, by threads.
 fn plancher_ecriture(
     dir: &Path,
@@ -684,35 +726,13 @@ fn plancher_ecriture(
 ) -> std::io::Result<(Duration, u64)> {
     std::fs::create_dir_all(dir)?;
     let k = emplacements.len().max(1);
-    let suivant = AtomicUsize::new(0);
-    let octets = std::sync::atomic::AtomicU64::new(0);
-    let echec = std::sync::Mutex::new(None);
     let debut = Instant::now();
-    std::thread::scope(|s| {
-        for _ in 0..concurrence.min(fichiers).max(1) {
-            s.spawn(|| {
-                loop {
-                    let n = suivant.fetch_add(1, Ordering::Relaxed);
-                    if n >= fichiers {
-                        break;
-                    }
-                    let c = contenu(n / k, n % k, taille, emplacements[n % k].pdf);
-                    octets.fetch_add(c.len() as u64, Ordering::Relaxed);
-                    if let Err(e) = crate::ecriture_brute(dir, &format!("f{n}"), &c) {
-                        if let Ok(mut g) = echec.lock() {
-                            g.get_or_insert(e);
-                        }
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    let duree = debut.elapsed();
-    if let Some(e) = echec.into_inner().ok().flatten() {
-        return Err(e);
-    }
-    Ok((duree, octets.into_inner()))
+    let octets = en_parallele(fichiers, concurrence, |n| {
+        let c = contenu(n / k, n % k, taille, emplacements[n % k].pdf);
+        crate::ecriture_brute(dir, &format!("f{n}"), &c)?;
+        Ok(c.len() as u64)
+    })?;
+    Ok((debut.elapsed(), octets.iter().sum()))
 }
 
 /// The closure's floor: the durable steps of a closure's save in depot-fs, on the same
@@ -733,45 +753,16 @@ fn plancher_cloture(dir: &Path, n: usize, concurrence: usize) -> std::io::Result
     std::fs::File::open(dir)?.sync_all()?;
     // Nothing of the set-up left to flush when the measure starts.
     nix::unistd::sync();
-    let suivant = AtomicUsize::new(0);
-    let resultats = std::sync::Mutex::new((Vec::with_capacity(n), None));
-    std::thread::scope(|s| {
-        for _ in 0..concurrence.min(n).max(1) {
-            s.spawn(|| {
-                loop {
-                    let i = suivant.fetch_add(1, Ordering::Relaxed);
-                    if i >= n {
-                        break;
-                    }
-                    let debut = Instant::now();
-                    let r = (|| {
-                        let mut j = std::fs::OpenOptions::new()
-                            .append(true)
-                            .open(dir.join(format!("{i}.journal")))?;
-                        j.write_all(&entree)?;
-                        j.sync_data()?;
-                        crate::ecriture_brute(dir, &format!("{i}.rec"), &enregistrement)
-                    })();
-                    let duree = debut.elapsed();
-                    if let Ok(mut g) = resultats.lock() {
-                        match r {
-                            Ok(()) => g.0.push(duree),
-                            Err(e) => {
-                                g.1.get_or_insert(e);
-                                break;
-                            }
-                        }
-                    }
-                }
-            });
-        }
-    });
-    let (mut latences, echec) = resultats
-        .into_inner()
-        .map_err(|_| std::io::Error::other("plancher de clôture : fil interrompu"))?;
-    if let Some(e) = echec {
-        return Err(e);
-    }
+    let mut latences = en_parallele(n, concurrence, |i| {
+        let debut = Instant::now();
+        let mut j = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.join(format!("{i}.journal")))?;
+        j.write_all(&entree)?;
+        j.sync_data()?;
+        crate::ecriture_brute(dir, &format!("{i}.rec"), &enregistrement)?;
+        Ok(debut.elapsed())
+    })?;
     latences.sort();
     Ok(latences)
 }
