@@ -4,11 +4,12 @@
 //! [`DossierStore`], [`PieceStore`], [`CredentialStore`], [`KeyStore`], and the sessions'
 //! and throttling counts' stores ([`sessions`]) on a data directory.
 //!
-//! ## Layout (format 2)
+//! ## Layout (format 3)
 //!
 //! ```text
-//! <data>/depot-fs.format          "depot-fs 2\n": the format marker (refused if another)
-//! <data>/dossiers/<NUMERO>.rec    one record per dossier (framed, checksummed JSON)
+//! <data>/depot-fs.format          "depot-fs 3\n": the format marker (refused if another)
+//! <data>/dossiers/<NUMERO>.slots  one record file per dossier: two checksummed slots
+//! <data>/dossiers/<NUMERO>.rec    a record written by format 2, until its next save
 //! <data>/dossiers/<NUMERO>.journal  the dossier's journal: one JSON entry per line, appended
 //! <data>/dossiers/<NUMERO>.lock   the dossier's lock file (empty; flock)
 //! <data>/identifiants/<NUMERO>.phc  the password hash (PHC string)
@@ -26,34 +27,56 @@
 //!
 //! ## Durability argument
 //!
-//! Every write is: create a temporary file with `O_EXCL` in the target's directory → write →
+//! A new file is: create a temporary file with `O_EXCL` in the target's directory → write →
 //! `fsync` the file → make it visible under its final name → `fsync` the directory. A reader
 //! sees either the old file or the new one, never a half-written one, because the final name
 //! only ever designates a complete, synced file; the directory `fsync` makes the new name
 //! itself survive a power loss before the call returns (and so before the client is told
 //! « fichier enregistré »). Newly created directories are `fsync`ed in their parent too.
 //!
-//! - Records are replaced with `rename(2)` (atomic replacement). Contents are made visible
-//!   with `link(2)`, which fails if the name exists: write-once holds even between two
-//!   processes racing on the same id. They keep a temporary name while written: `O_TMPFILE`
-//!   (no name, `linkat(2)` at the end) was tried and measured slower on ext4, which puts
-//!   such an inode on its orphan list and takes it off again, both journaled.
-//! - Records are framed: a header line `depot-fs-rec 1 <length> <sha256>` then the JSON body.
-//!   A record whose length or checksum does not match is reported as
-//!   [`StorageError::Corrupt`], never parsed as valid.
+//! - Contents are made visible with `link(2)`, which fails if the name exists: write-once
+//!   holds even between two processes racing on the same id. They keep a temporary name
+//!   while written: `O_TMPFILE` (no name, `linkat(2)` at the end) was tried and measured
+//!   slower on ext4, which puts such an inode on its orphan list and takes it off again,
+//!   both journaled.
+//! - A record file holds two slots (`emplacements`): a save of version `v` overwrites slot
+//!   `v mod 2` in place and `fdatasync`s it, then appends the save's journal entries and
+//!   `fdatasync`s the journal — two flushes, no new inode, no rename, no directory flush
+//!   (format 2 replaced a `.rec` file at each save: three flushes, one of them a metadata
+//!   commit). The slot being written never holds the other version, so a crash in the
+//!   middle leaves the previous version whole next to a torn slot. A record file is
+//!   created, and rewritten when a record outgrows its slot, as every new file is (one
+//!   slot written, the other a placeholder naming the previous version).
+//! - Every slot carries the n°, the version, its length and SHA-256, and the journal bytes
+//!   of its save with the journal's length before them. A slot whose length or checksum
+//!   does not match is unreadable, never parsed as valid.
+//! - **Torn or damaged.** A save appends to the journal only once its slot is durable, and
+//!   every save appends (a save without an entry appends a line that is none). So when one
+//!   slot is unreadable, the journal says which case it is: no longer than the other
+//!   slot's save left it — a save torn by a crash, never acknowledged, and the other slot
+//!   is the record; longer — a later slot was durable, then damaged: the record is
+//!   reported [`StorageError::Corrupt`], never served one version behind (that could be a
+//!   closure acknowledged and lost).
+//! - **A crash between the slot and the journal.** The slot is durable, its entries are
+//!   not in the journal yet. The next save appends them first (the slot says where the
+//!   journal ended before them and holds their bytes); [`DossierStore::journal`] reads them
+//!   from the slot meanwhile.
 //!
 //! ## Compare-and-swap across threads and processes
 //!
 //! `save` and `create` take an exclusive `flock(2)` on `dossiers/<NUMERO>.lock` (opened anew
 //! for each operation, so two threads of one process exclude each other as two processes
 //! do), read the current record, compare versions, write the new record, and release the
-//! lock. `load` takes no lock: `rename` makes the replacement atomic for readers.
+//! lock. `load` takes no lock: it reads both slots, and a slot being written reads as
+//! unreadable (its checksum), so the reader takes the other one — or, since an unreadable
+//! slot may also be damage, reads again under the lock and asks the journal.
 //!
 //! ## Crashes
 //!
 //! A crash leaves at worst temporary files, which no reader ever opens (their names are not
-//! ids), and contents that no record lists (written before the record update that would have
-//! listed them). [`FsStore::open`] removes temporary files older than an hour;
+//! ids), a torn slot (above), a torn journal line (ended by the next append, skipped by
+//! readers) and contents that no record lists (written before the record update that would
+//! have listed them). [`FsStore::open`] removes temporary files older than an hour;
 //! [`FsStore::recover`] removes them all, for use when no writer is running.
 
 use std::fs::{self, File, OpenOptions};
@@ -70,24 +93,32 @@ use depot_core::{
     ClePublique, Cles, CredentialStore, Dossier, DossierStore, Evenement, FichierId,
     HashMotDePasse, KeyStore, NumeroDossier, PieceStore, Sha256, StorageError,
 };
+use emplacements::Emplacement;
 use futures_util::StreamExt;
 use sha2::Digest;
 use zeroize::Zeroizing;
 
+mod emplacements;
 mod groupe;
 pub mod sessions;
 
 /// The format this version writes and reads.
 ///
-/// Format 2 keeps each dossier's journal in its own append-only file (`.journal`) instead of
-/// inside the record. A format-1 directory opens and is marked 2: its records load as they
-/// are and move their journal out at their next write (depot-core's record format). An
-/// earlier depot refuses a format-2 directory rather than misread it.
-pub const FORMAT: &str = "depot-fs 2\n";
-/// The previous format, upgraded in place by [`FsStore::open`].
-const FORMAT_1: &str = "depot-fs 1\n";
+/// Format 3 keeps each dossier's record in two slots of one file (`.slots`), overwritten in
+/// turn, instead of a file replaced at each save (`.rec`, format 2). A format-1 or format-2
+/// directory opens and is marked 3: its records load as they are and move to a `.slots`
+/// file at their next write (format 1's journal moves out of the record at the same time,
+/// depot-core's record format). An earlier depot refuses a format-3 directory rather than
+/// miss the records it cannot see.
+pub const FORMAT: &str = "depot-fs 3\n";
+/// The previous formats, upgraded in place by [`FsStore::open`].
+const FORMATS_ANCIENS: [&str; 2] = ["depot-fs 1\n", "depot-fs 2\n"];
 const MARQUEUR: &str = "depot-fs.format";
 const ENTETE: &str = "depot-fs-rec 1";
+/// A dossier's record file (format 3), and the one format 2 wrote.
+const SUFFIXE: &str = "slots";
+const SUFFIXE_POINT: &str = ".slots";
+const SUFFIXE_2: &str = "rec";
 /// Size of the chunks contents are read in.
 pub const TAILLE_MORCEAU: usize = 64 * 1024;
 /// Temporary files older than this are removed at open.
@@ -215,7 +246,8 @@ fn verifier_numero(attendu: &NumeroDossier, lu: &NumeroDossier) -> Result<(), St
     )))
 }
 
-/// Frames a record: header line with length and SHA-256, then the body.
+/// Frames a record as format 2 did: header line with length and SHA-256, then the body.
+#[cfg(test)]
 fn encadrer(corps: &[u8]) -> Vec<u8> {
     let sha = Sha256::de(corps);
     let mut o = format!("{ENTETE} {} {}\n", corps.len(), sha.hex()).into_bytes();
@@ -306,7 +338,7 @@ impl FsStore {
         let marqueur = racine.join(MARQUEUR);
         match fs::read_to_string(&marqueur) {
             Ok(s) if s == FORMAT => {}
-            Ok(s) if s == FORMAT_1 => {
+            Ok(s) if FORMATS_ANCIENS.contains(&s.as_str()) => {
                 ecrire_remplacer(&racine, MARQUEUR, FORMAT.as_bytes())?;
             }
             Ok(s) => {
@@ -410,17 +442,84 @@ impl FsStore {
         Ok(f)
     }
 
-    fn lire_enregistrement(&self, numero: &NumeroDossier) -> Result<Enregistrement, StorageError> {
-        let e: Enregistrement = self.lire_cadre(numero)?;
-        verifier_numero(numero, e.dossier.numero())?;
-        Ok(e)
+    fn chemin_fiche(&self, numero: &NumeroDossier) -> PathBuf {
+        self.dir_dossiers()
+            .join(format!("{}.{SUFFIXE}", numero.as_str()))
     }
 
-    /// The version of a dossier's record, for the compare-and-swap of a save: the frame
-    /// checked as [`lire_enregistrement`](Self::lire_enregistrement) does, the JSON scanned
-    /// for the version and the n° alone (no dossier built: a save reads its record once
-    /// more under the lock, and that read was a full parse).
-    fn lire_version(&self, numero: &NumeroDossier) -> Result<u64, StorageError> {
+    fn chemin_ancien(&self, numero: &NumeroDossier) -> PathBuf {
+        self.dir_dossiers()
+            .join(format!("{}.{SUFFIXE_2}", numero.as_str()))
+    }
+
+    /// Reads a dossier's record: its two-slot file (format 3), or else the `.rec` file an
+    /// earlier version wrote (format 2). Checks what can be checked without the lock: the
+    /// newest readable slot is whole, in its place, of this dossier and not a placeholder.
+    /// Whether an unreadable other slot is harmless is for [`verifier_autre`] to say, under
+    /// the lock.
+    ///
+    /// [`verifier_autre`]: Self::verifier_autre
+    fn lire_fiche(&self, numero: &NumeroDossier) -> Result<Fiche, StorageError> {
+        let quoi = format!("dossier {numero}");
+        let corrompu = |raison: String| StorageError::Corrupt(format!("{quoi} : {raison}"));
+        let mut octets = Vec::new();
+        match lire_sans_lien(&self.chemin_fiche(numero)) {
+            Ok(mut f) => f.read_to_end(&mut octets).map_err(|e| conv(&quoi, e))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return self.lire_ancien(numero),
+            Err(e) => return Err(conv(&quoi, e)),
+        };
+        let [a, b] = emplacements::separer(&octets)
+            .ok_or_else(|| corrompu(format!("taille de fichier incohérente ({})", octets.len())))?;
+        let taille = a.len();
+        let (indice, recent, autre) = match (emplacements::decoder(a), emplacements::decoder(b)) {
+            (Emplacement::Valide(x), Emplacement::Valide(y)) => {
+                if x.version == y.version {
+                    return Err(corrompu("deux emplacements de même version".into()));
+                }
+                if x.version > y.version {
+                    (0, x, None)
+                } else {
+                    (1, y, None)
+                }
+            }
+            (Emplacement::Valide(x), Emplacement::Illisible(r)) => (0, x, Some(r)),
+            (Emplacement::Illisible(r), Emplacement::Valide(y)) => (1, y, Some(r)),
+            (Emplacement::Illisible(r), Emplacement::Illisible(_)) => {
+                return Err(corrompu(format!("aucun emplacement lisible ({r})")));
+            }
+        };
+        if recent.numero != numero.as_str() {
+            return Err(corrompu(format!(
+                "le fichier contient le dossier {}",
+                recent.numero
+            )));
+        }
+        if recent.version % 2 != indice {
+            return Err(corrompu(format!(
+                "la version {} dans l'emplacement {indice}",
+                recent.version
+            )));
+        }
+        if recent.est_reserve() {
+            return Err(corrompu(format!(
+                "la version {} n'est pas lisible",
+                recent.version + 1
+            )));
+        }
+        Ok(Fiche {
+            version: recent.version,
+            corps: recent.corps.to_vec(),
+            emplacements: Some(Emplacements {
+                taille,
+                debut: recent.debut,
+                journal: recent.journal.to_vec(),
+                autre_illisible: autre,
+            }),
+        })
+    }
+
+    /// A record written by format 2: `depot-fs-rec 1 <length> <sha256>` then the body.
+    fn lire_ancien(&self, numero: &NumeroDossier) -> Result<Fiche, StorageError> {
         #[derive(serde::Deserialize)]
         struct Numero {
             numero: NumeroDossier,
@@ -430,25 +529,78 @@ impl FsStore {
             version: u64,
             dossier: Numero,
         }
-        let v: Version = self.lire_cadre(numero)?;
-        verifier_numero(numero, &v.dossier.numero)?;
-        Ok(v.version)
-    }
-
-    /// Reads a dossier's record file, checks its frame (length, SHA-256) and parses its body
-    /// as `T`.
-    fn lire_cadre<T: serde::de::DeserializeOwned>(
-        &self,
-        numero: &NumeroDossier,
-    ) -> Result<T, StorageError> {
         let quoi = format!("dossier {numero}");
-        let chemin = self.dir_dossiers().join(format!("{}.rec", numero.as_str()));
         let mut octets = Vec::new();
-        lire_sans_lien(&chemin)
+        lire_sans_lien(&self.chemin_ancien(numero))
             .and_then(|mut f| f.read_to_end(&mut octets))
             .map_err(|e| conv(&quoi, e))?;
         let corps = desencadrer(&quoi, &octets)?;
-        serde_json::from_slice(corps).map_err(|e| StorageError::Corrupt(format!("{quoi} : {e}")))
+        let v: Version = serde_json::from_slice(corps)
+            .map_err(|e| StorageError::Corrupt(format!("{quoi} : {e}")))?;
+        verifier_numero(numero, &v.dossier.numero)?;
+        Ok(Fiche {
+            version: v.version,
+            corps: corps.to_vec(),
+            emplacements: None,
+        })
+    }
+
+    /// With one slot unreadable, tells a slot torn by a crash (harmless: its save was never
+    /// acknowledged, the other slot is the record) from a slot damaged after its save (the
+    /// newest version is lost: reported, never served as the previous one). A save appends
+    /// to the journal only once its slot is durable, so a journal longer than the readable
+    /// slot's end means a later slot was written whole. Call it under the dossier's lock.
+    fn verifier_autre(&self, numero: &NumeroDossier, fiche: &Fiche) -> Result<(), StorageError> {
+        let Some(e) = &fiche.emplacements else {
+            return Ok(());
+        };
+        let Some(raison) = e.autre_illisible else {
+            return Ok(());
+        };
+        let longueur = self.longueur_journal(numero)?;
+        let fin = e.fin();
+        if longueur > fin {
+            return Err(StorageError::Corrupt(format!(
+                "dossier {numero} : l'emplacement de la version {} est illisible ({raison}) \
+                 alors que le journal la suit ({longueur} octets, {fin} à la version {}) : \
+                 enregistrement endommagé",
+                fiche.version + 1,
+                fiche.version
+            )));
+        }
+        Ok(())
+    }
+
+    fn longueur_journal(&self, numero: &NumeroDossier) -> Result<u64, StorageError> {
+        match fs::symlink_metadata(self.chemin_journal(numero)) {
+            Ok(m) => Ok(m.len()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(conv(&format!("journal du dossier {numero}"), e)),
+        }
+    }
+
+    /// The record of [`lire_fiche`](Self::lire_fiche), checked under the lock when a slot
+    /// is unreadable.
+    async fn charger(&self, numero: &NumeroDossier) -> Result<Fiche, StorageError> {
+        let fiche = lecture_en_place(|| self.lire_fiche(numero)).await?;
+        if fiche
+            .emplacements
+            .as_ref()
+            .is_none_or(|e| e.autre_illisible.is_none())
+        {
+            return Ok(fiche);
+        }
+        // Rare (after a crash or damage): a save may also be writing that slot right now,
+        // so read again under the lock, where no save is under way.
+        let s = self.clone();
+        let n = numero.clone();
+        bloquant(move || {
+            let _verrou = s.verrouiller(&n)?;
+            let fiche = s.lire_fiche(&n)?;
+            s.verifier_autre(&n, &fiche)?;
+            Ok(fiche)
+        })
+        .await
     }
 
     fn chemin_journal(&self, numero: &NumeroDossier) -> PathBuf {
@@ -456,45 +608,70 @@ impl FsStore {
             .join(format!("{}.journal", numero.as_str()))
     }
 
-    /// Appends the dossier's new journal entries, durably, before its record is written
-    /// (under the dossier's lock). One line per entry, each preceded by a line break: a line
-    /// torn by a crash is ended by the next append and, unreadable, left out by readers —
-    /// it belonged to a record that was never written.
-    fn ajouter_au_journal(&self, dossier: &Dossier) -> Result<(), StorageError> {
-        let entrees = dossier.entrees_a_ecrire();
-        if entrees.is_empty() {
-            return Ok(());
-        }
-        let mut octets = Vec::new();
-        for e in entrees {
-            octets.push(b'\n');
-            serde_json::to_writer(&mut octets, e)
-                .map_err(|e| StorageError::Corrupt(format!("sérialisation : {e}")))?;
-        }
-        octets.push(b'\n');
-        let quoi = format!("journal du dossier {}", dossier.numero());
-        let mut f = OpenOptions::new()
+    /// Opens the dossier's journal for appending (creating it) and brings it to where the
+    /// record says it ends: the entries of the record's own save are appended again if a
+    /// crash stopped their append (after the slot was durable). Returns the file and its
+    /// length. Under the dossier's lock.
+    fn ouvrir_journal(
+        &self,
+        numero: &NumeroDossier,
+        fiche: Option<&Fiche>,
+    ) -> Result<(File, u64), StorageError> {
+        let quoi = format!("journal du dossier {numero}");
+        let f = OpenOptions::new()
             .append(true)
             .create(true)
             .mode(0o600)
             .custom_flags(libc::O_NOFOLLOW)
-            .open(self.chemin_journal(dossier.numero()))
+            .open(self.chemin_journal(numero))
             .map_err(|e| conv(&quoi, e))?;
-        // A new file's name is made durable by the record's write, in the same directory,
-        // which follows.
-        f.write_all(&octets)
+        let longueur = f.metadata().map_err(|e| conv(&quoi, e))?.len();
+        let Some(e) = fiche.and_then(|f| f.emplacements.as_ref()) else {
+            return Ok((f, longueur));
+        };
+        let fin = e.fin();
+        if longueur == fin {
+            return Ok((f, longueur));
+        }
+        if !(e.debut..fin).contains(&longueur) {
+            return Err(StorageError::Corrupt(format!(
+                "{quoi} : {longueur} octets, {fin} attendus d'après l'enregistrement"
+            )));
+        }
+        // The record's entries were being appended when the process stopped.
+        let mut f = f;
+        f.set_len(e.debut)
+            .and_then(|()| f.write_all(&e.journal))
             .and_then(|()| f.sync_data())
-            .map_err(|e| conv(&quoi, e))
+            .map_err(|e| conv(&quoi, e))?;
+        Ok((f, fin))
     }
 
     fn lire_journal(&self, numero: &NumeroDossier) -> Result<Vec<Evenement>, StorageError> {
         let quoi = format!("journal du dossier {numero}");
+        // The record first: the journal read after it holds at least its save's
+        // predecessors. If the journal stops short of the record's own save's entries (their
+        // append was cut by a crash, or is under way), they are taken from the slot. Only
+        // then: a journal line altered in place must break the chain, not be masked by the
+        // slot's copy.
+        let recent = match self.lire_fiche(numero) {
+            Ok(f) => f.emplacements,
+            Err(StorageError::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
         let mut octets = Vec::new();
         match lire_sans_lien(&self.chemin_journal(numero)) {
-            Ok(mut f) => f.read_to_end(&mut octets).map_err(|e| conv(&quoi, e))?,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Ok(mut f) => {
+                f.read_to_end(&mut octets).map_err(|e| conv(&quoi, e))?;
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(conv(&quoi, e)),
-        };
+        }
+        if let Some(e) = recent
+            && (octets.len() as u64) < e.fin()
+        {
+            octets.extend_from_slice(&e.journal);
+        }
         Ok(octets
             .split(|b| *b == b'\n')
             .filter(|l| !l.is_empty())
@@ -502,23 +679,144 @@ impl FsStore {
             .collect())
     }
 
-    fn ecrire_enregistrement(&self, dossier: &Dossier, version: u64) -> Result<(), StorageError> {
+    /// Writes `dossier` as `version` and appends its journal entries: the slot
+    /// `version mod 2` overwritten in place and synced when the record file has room, else
+    /// a new record file (this version and a placeholder for the previous one) made
+    /// visible atomically; then the entries appended to the journal and synced. Under the
+    /// dossier's lock, after the version check.
+    fn ecrire(
+        &self,
+        dossier: &Dossier,
+        version: u64,
+        fiche: Option<&Fiche>,
+    ) -> Result<(), StorageError> {
         #[derive(serde::Serialize)]
         struct Ref<'a> {
             version: u64,
             dossier: &'a Dossier,
         }
-        let corps = serde_json::to_vec(&Ref { version, dossier })
-            .map_err(|e| StorageError::Corrupt(format!("sérialisation : {e}")))?;
-        let dir = self.dir_dossiers();
-        let nom = format!("{}.rec", dossier.numero().as_str());
-        remplacer_sans_fsync_du_repertoire(&dir, &nom, &encadrer(&corps))?;
-        // The directory's fsync, shared with the saves arriving at the same time.
-        self.inner
-            .sync_dossiers
-            .synchroniser(&dir)
-            .map_err(|e| conv(&format!("écriture de {nom}"), e))
+        let numero = dossier.numero();
+        let serialisation =
+            |e: serde_json::Error| StorageError::Corrupt(format!("sérialisation : {e}"));
+        let (mut journal, debut) = self.ouvrir_journal(numero, fiche)?;
+        let entrees = octets_des_entrees(dossier, version)?;
+        let corps = serde_json::to_vec(&Ref { version, dossier }).map_err(serialisation)?;
+        let slot = emplacements::encoder(numero, version, debut, &corps, &entrees);
+        let nom = format!("{}.{SUFFIXE}", numero.as_str());
+        let ecriture = |e| conv(&format!("écriture de {nom}"), e);
+        match fiche.and_then(|f| f.emplacements.as_ref()) {
+            Some(e) if slot.len() <= e.taille => {
+                use std::os::unix::fs::FileExt;
+                let f = OpenOptions::new()
+                    .write(true)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(self.chemin_fiche(numero))
+                    .map_err(ecriture)?;
+                let position = (version % 2) * e.taille as u64;
+                f.write_all_at(&slot, position)
+                    .and_then(|()| f.sync_data())
+                    .map_err(ecriture)?;
+            }
+            _ => {
+                let taille = emplacements::taille_pour(slot.len());
+                let reserve = emplacements::encoder(numero, version - 1, debut, &[], &[]);
+                let mut octets = vec![0u8; 2 * taille];
+                let ici = usize::from(version % 2 == 1) * taille;
+                let la = taille - ici;
+                octets[ici..ici + slot.len()].copy_from_slice(&slot);
+                octets[la..la + reserve.len()].copy_from_slice(&reserve);
+                let dir = self.dir_dossiers();
+                remplacer_sans_fsync_du_repertoire(&dir, &nom, &octets)?;
+                // The directory's fsync (shared with the saves arriving at the same time)
+                // makes the new name durable, and the journal's if it was just created.
+                self.inner
+                    .sync_dossiers
+                    .synchroniser(&dir)
+                    .map_err(ecriture)?;
+                if fiche.is_some_and(|f| f.emplacements.is_none()) {
+                    // The format-2 record is superseded; if its removal is lost in a
+                    // crash, the slots file still wins.
+                    match fs::remove_file(self.chemin_ancien(numero)) {
+                        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                            return Err(conv(&format!("dossier {numero}"), e));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        journal
+            .write_all(&entrees)
+            .and_then(|()| journal.sync_data())
+            .map_err(|e| conv(&format!("journal du dossier {numero}"), e))
     }
+}
+
+/// A dossier's record as read from its file.
+#[derive(Debug)]
+struct Fiche {
+    version: u64,
+    /// `{version, dossier}`.
+    corps: Vec<u8>,
+    /// Format 3's slot file; `None` for a format-2 `.rec`.
+    emplacements: Option<Emplacements>,
+}
+
+#[derive(Debug)]
+struct Emplacements {
+    /// Size of one slot.
+    taille: usize,
+    /// The journal's length before the newest save's entries.
+    debut: u64,
+    /// The newest save's journal bytes.
+    journal: Vec<u8>,
+    /// Why the other slot is unreadable, if it is.
+    autre_illisible: Option<&'static str>,
+}
+
+impl Emplacements {
+    /// The journal's length once the newest save's entries are appended.
+    fn fin(&self) -> u64 {
+        self.debut.saturating_add(self.journal.len() as u64)
+    }
+}
+
+impl Fiche {
+    fn enregistrement(&self, numero: &NumeroDossier) -> Result<Versionne<Dossier>, StorageError> {
+        let e: Enregistrement = serde_json::from_slice(&self.corps)
+            .map_err(|e| StorageError::Corrupt(format!("dossier {numero} : {e}")))?;
+        verifier_numero(numero, e.dossier.numero())?;
+        if e.version != self.version {
+            return Err(StorageError::Corrupt(format!(
+                "dossier {numero} : version {} dans l'enregistrement, {} dans son en-tête",
+                e.version, self.version
+            )));
+        }
+        Ok(Versionne {
+            valeur: e.dossier,
+            version: e.version,
+        })
+    }
+}
+
+/// The lines a save of `version` appends to the journal: one per new entry, each preceded
+/// by a line break (a line torn by a crash is ended by the next append and, unreadable,
+/// left out by readers). A save without an entry appends a line that is no entry,
+/// `{"enregistrement":<version>}`, so that every save lengthens the journal: that is how a
+/// damaged slot is told from a torn one.
+fn octets_des_entrees(dossier: &Dossier, version: u64) -> Result<Vec<u8>, StorageError> {
+    let mut octets = Vec::new();
+    let entrees = dossier.entrees_a_ecrire();
+    for e in entrees {
+        octets.push(b'\n');
+        serde_json::to_writer(&mut octets, e)
+            .map_err(|e| StorageError::Corrupt(format!("sérialisation : {e}")))?;
+    }
+    if entrees.is_empty() {
+        octets.extend_from_slice(format!("\n{{\"enregistrement\":{version}}}").as_bytes());
+    }
+    octets.push(b'\n');
+    Ok(octets)
 }
 
 #[async_trait]
@@ -528,11 +826,8 @@ impl DossierStore for FsStore {
         let d = dossier.clone();
         bloquant(move || {
             let _verrou = s.verrouiller(d.numero())?;
-            match s.lire_enregistrement(d.numero()) {
-                Err(StorageError::NotFound(_)) => {
-                    s.ajouter_au_journal(&d)?;
-                    s.ecrire_enregistrement(&d, 1)
-                }
+            match s.lire_fiche(d.numero()) {
+                Err(StorageError::NotFound(_)) => s.ecrire(&d, 1, None),
                 Ok(_) => Err(StorageError::AlreadyExists(format!(
                     "dossier {}",
                     d.numero()
@@ -544,13 +839,7 @@ impl DossierStore for FsStore {
     }
 
     async fn load(&self, numero: &NumeroDossier) -> Result<Versionne<Dossier>, StorageError> {
-        lecture_en_place(|| {
-            self.lire_enregistrement(numero).map(|e| Versionne {
-                valeur: e.dossier,
-                version: e.version,
-            })
-        })
-        .await
+        self.charger(numero).await?.enregistrement(numero)
     }
 
     async fn save(&self, dossier: &Dossier, expected: u64) -> Result<u64, StorageError> {
@@ -558,15 +847,16 @@ impl DossierStore for FsStore {
         let d = dossier.clone();
         bloquant(move || {
             let _verrou = s.verrouiller(d.numero())?;
-            let actuelle = s.lire_version(d.numero())?;
-            if actuelle != expected {
+            let fiche = s.lire_fiche(d.numero())?;
+            if fiche.version != expected {
                 return Err(StorageError::Conflict(format!(
-                    "dossier {} : version {expected} attendue, {actuelle} trouvée",
-                    d.numero()
+                    "dossier {} : version {expected} attendue, {} trouvée",
+                    d.numero(),
+                    fiche.version
                 )));
             }
-            s.ajouter_au_journal(&d)?;
-            s.ecrire_enregistrement(&d, expected + 1)?;
+            s.verifier_autre(d.numero(), &fiche)?;
+            s.ecrire(&d, expected + 1, Some(&fiche))?;
             Ok(expected + 1)
         })
         .await
@@ -581,19 +871,22 @@ impl DossierStore for FsStore {
     async fn list(&self) -> Result<Vec<NumeroDossier>, StorageError> {
         let dir = self.dir_dossiers();
         bloquant(move || {
-            let mut out = Vec::new();
+            let mut out = std::collections::BTreeSet::new();
             for e in fs::read_dir(&dir).map_err(|e| conv("liste des dossiers", e))? {
                 let e = e.map_err(|e| conv("liste des dossiers", e))?;
                 let nom = e.file_name();
                 if let Some(n) = nom
                     .to_str()
-                    .and_then(|n| n.strip_suffix(".rec"))
+                    .and_then(|n| {
+                        n.strip_suffix(SUFFIXE_POINT)
+                            .or_else(|| n.strip_suffix(".rec"))
+                    })
                     .and_then(|n| NumeroDossier::parse(n).ok())
                 {
-                    out.push(n);
+                    out.insert(n);
                 }
             }
-            Ok(out)
+            Ok(out.into_iter().collect())
         })
         .await
     }

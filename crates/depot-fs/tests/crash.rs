@@ -1,6 +1,7 @@
 //! Crash test: a child process uploads and closes concurrently in a loop; we SIGKILL it at
-//! random moments, reopen the directory and check that nothing acknowledged was lost and
-//! nothing is torn. `DEPOT_FS_KILLS` raises the number of kills (default 60).
+//! random moments, reopen the directory and check that nothing acknowledged was lost,
+//! nothing is torn and every journal is whole. `DEPOT_FS_KILLS` raises the number of kills
+//! (default 60).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests panic to fail
 
@@ -87,6 +88,16 @@ async fn verifier(data: &std::path::Path, acquis: &Acquits, tour: usize) -> usiz
             .await
             .unwrap_or_else(|e| panic!("kill {tour}: record {n} unreadable: {e}"))
             .valeur;
+        // The journal is whole up to the record's head: a save cut between its slot and
+        // its journal entries is completed from the slot.
+        let journal = s.journal(n).await.unwrap();
+        let j = depot_core::reconstituer_journal(journal, d.derniere_entree())
+            .unwrap_or_else(|e| panic!("kill {tour}: journal of {n} broken: {e:?}"));
+        assert_eq!(
+            j.entrees.len() as u64,
+            d.longueur_journal(),
+            "kill {tour}: {n}"
+        );
         let mut vus = BTreeSet::new();
         for f in d.fichiers() {
             assert!(

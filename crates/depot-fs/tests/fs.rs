@@ -348,18 +348,53 @@ async fn courses() {
     );
 }
 
+fn chemin_fiche(d: &tempfile::TempDir, numero: &depot_core::NumeroDossier) -> std::path::PathBuf {
+    d.path()
+        .join("data/dossiers")
+        .join(format!("{}.slots", numero.as_str()))
+}
+
+fn chemin_journal(d: &tempfile::TempDir, numero: &depot_core::NumeroDossier) -> std::path::PathBuf {
+    d.path()
+        .join("data/dossiers")
+        .join(format!("{}.journal", numero.as_str()))
+}
+
+/// Flips one bit of slot `k`'s body (the slot is half the file).
+fn abimer_emplacement(chemin: &Path, k: usize) {
+    let mut o = std::fs::read(chemin).unwrap();
+    let taille = o.len() / 2;
+    o[k * taille + 200] ^= 0x04;
+    std::fs::write(chemin, o).unwrap();
+}
+
+fn chaine_entiere(s: &FsStore, numero: &depot_core::NumeroDossier) -> usize {
+    let rt = tokio::runtime::Handle::current();
+    let (journal, relu) = tokio::task::block_in_place(|| {
+        rt.block_on(async {
+            (
+                s.journal(numero).await.unwrap(),
+                s.load(numero).await.unwrap().valeur,
+            )
+        })
+    });
+    depot_core::reconstituer_journal(journal, relu.derniere_entree())
+        .unwrap()
+        .entrees
+        .len()
+}
+
 #[tokio::test]
 async fn corruption_detectee() {
     let (d, s) = store();
     let dossier = dossier_exemple(Voie::Externe);
     s.create(&dossier).await.unwrap();
-    let chemin = d
-        .path()
-        .join("data/dossiers")
-        .join(format!("{}.rec", dossier.numero()));
+    let chemin = chemin_fiche(&d, dossier.numero());
     let original = std::fs::read(&chemin).unwrap();
-    // A flipped bit anywhere in the body.
-    for i in [original.len() / 2, original.len() - 1] {
+    // A flipped bit anywhere in the newest slot (version 1, slot 1; slot 0 holds the
+    // placeholder of version 0, which is no record).
+    let taille = original.len() / 2;
+    for i in [taille + 10, taille + 300, taille + 500] {
         let mut abime = original.clone();
         abime[i] ^= 0x04;
         std::fs::write(&chemin, &abime).unwrap();
@@ -376,32 +411,252 @@ async fn corruption_detectee() {
             Err(StorageError::Corrupt(_))
         ));
     }
-    // Truncated.
-    std::fs::write(&chemin, &original[..original.len() - 10]).unwrap();
-    assert!(matches!(
-        s.load(dossier.numero()).await,
-        Err(StorageError::Corrupt(_))
-    ));
-    // A record renamed to another dossier's name.
+    // Truncated, or a size that is not two slots.
+    for n in [original.len() - 10, taille, 0] {
+        std::fs::write(&chemin, &original[..n]).unwrap();
+        assert!(
+            matches!(
+                s.load(dossier.numero()).await,
+                Err(StorageError::Corrupt(_))
+            ),
+            "{n} bytes"
+        );
+    }
+    // A record file copied under another dossier's name.
     std::fs::write(&chemin, &original).unwrap();
     let autre = dossier_exemple(Voie::Externe);
-    std::fs::copy(
-        &chemin,
-        d.path()
-            .join("data/dossiers")
-            .join(format!("{}.rec", autre.numero())),
-    )
-    .unwrap();
+    std::fs::copy(&chemin, chemin_fiche(&d, autre.numero())).unwrap();
     assert!(matches!(
         s.load(autre.numero()).await,
         Err(StorageError::Corrupt(_))
     ));
-    // A save reads only the version under its lock; it checks the n° as a load does.
     assert!(matches!(
         s.save(&autre, 1).await,
         Err(StorageError::Corrupt(_))
     ));
+    // The two slots swapped: each version must sit in its own slot.
+    let mut croise = original[taille..].to_vec();
+    croise.extend_from_slice(&original[..taille]);
+    std::fs::write(&chemin, &croise).unwrap();
+    assert!(matches!(
+        s.load(dossier.numero()).await,
+        Err(StorageError::Corrupt(_))
+    ));
+    std::fs::write(&chemin, &original).unwrap();
     assert!(s.load(dossier.numero()).await.is_ok());
+}
+
+/// A save torn by a crash while it wrote its slot: the other slot is the record (the
+/// save was never acknowledged), and the next save writes over the torn slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn un_emplacement_dechire_laisse_la_version_precedente() {
+    let (d, s) = store();
+    let v1 = dossier_exemple(Voie::Externe);
+    let n = v1.numero().clone();
+    s.create(&v1).await.unwrap();
+    let v2 = testkit::avec_un_fichier(&v1);
+    assert_eq!(s.save(&v2, 1).await, Ok(2));
+    // Version 3 would go to slot 1 (over version 1): torn there.
+    abimer_emplacement(&chemin_fiche(&d, &n), 1);
+    let lu = s.load(&n).await.unwrap();
+    assert_eq!(lu.version, 2);
+    assert_eq!(lu.valeur.fichiers().len(), 1);
+    let v3 = testkit::avec_un_fichier(&lu.valeur);
+    assert_eq!(s.save(&v3, 2).await, Ok(3));
+    let lu = s.load(&n).await.unwrap();
+    assert_eq!((lu.version, lu.valeur.fichiers().len()), (3, 2));
+    assert_eq!(chaine_entiere(&s, &n), 3);
+}
+
+/// A slot damaged after its save was acknowledged: the journal goes past the other slot,
+/// so the record is reported corrupt — never served one version behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn un_emplacement_abime_apres_son_acquit_est_signale() {
+    let (d, s) = store();
+    let v1 = dossier_exemple(Voie::Externe);
+    let n = v1.numero().clone();
+    s.create(&v1).await.unwrap();
+    let v2 = testkit::avec_un_fichier(&v1);
+    assert_eq!(s.save(&v2, 1).await, Ok(2));
+    let v3 = testkit::avec_un_fichier(&s.load(&n).await.unwrap().valeur);
+    assert_eq!(s.save(&v3, 2).await, Ok(3));
+    // Version 3 is in slot 1; version 2 in slot 0.
+    abimer_emplacement(&chemin_fiche(&d, &n), 1);
+    let e = s.load(&n).await.unwrap_err();
+    assert!(
+        matches!(&e, StorageError::Corrupt(m) if m.contains("version 3 est illisible")),
+        "{e:?}"
+    );
+    assert!(matches!(
+        s.save(&v3, 2).await,
+        Err(StorageError::Corrupt(_))
+    ));
+    // Also when the save had no journal entry of its own (an outbox change).
+    let (d, s) = store();
+    s.create(&v1).await.unwrap();
+    let meme = v1.tel_qu_enregistre();
+    assert_eq!(s.save(&meme, 1).await, Ok(2));
+    abimer_emplacement(&chemin_fiche(&d, &n), 0);
+    assert!(matches!(s.load(&n).await, Err(StorageError::Corrupt(_))));
+}
+
+/// A crash after a slot was durable and before its journal entries were: the journal
+/// reads them from the slot, the next save appends them first, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn un_crash_entre_emplacement_et_journal() {
+    let (d, s) = store();
+    let v1 = dossier_exemple(Voie::Externe);
+    let n = v1.numero().clone();
+    s.create(&v1).await.unwrap();
+    let apres_creation = std::fs::metadata(chemin_journal(&d, &n)).unwrap().len();
+    let v2 = testkit::avec_un_fichier(&v1);
+    assert_eq!(s.save(&v2, 1).await, Ok(2));
+    // The append of version 2's entry cut in the middle.
+    let journal = chemin_journal(&d, &n);
+    let plein = std::fs::metadata(&journal).unwrap().len();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&journal)
+        .unwrap();
+    f.set_len(apres_creation + (plein - apres_creation) / 2)
+        .unwrap();
+    drop(f);
+    assert_eq!(s.load(&n).await.unwrap().version, 2);
+    assert_eq!(chaine_entiere(&s, &n), 2, "the slot's entry is read");
+    let v3 = testkit::avec_un_fichier(&s.load(&n).await.unwrap().valeur);
+    assert_eq!(s.save(&v3, 2).await, Ok(3));
+    assert_eq!(chaine_entiere(&s, &n), 3);
+    // Each entry once in the file: three entries and nothing else.
+    let texte = std::fs::read_to_string(&journal).unwrap();
+    let lignes: Vec<&str> = texte.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(lignes.len(), 3, "{texte}");
+    // A save without an entry (here, nothing changed) appends a line that is none; cut
+    // entirely, it is appended again by the next save, once.
+    let avant = std::fs::metadata(&journal).unwrap().len();
+    let v4 = s.load(&n).await.unwrap().valeur.tel_qu_enregistre();
+    assert_eq!(s.save(&v4, 3).await, Ok(4));
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&journal)
+        .unwrap();
+    f.set_len(avant).unwrap();
+    drop(f);
+    assert_eq!(chaine_entiere(&s, &n), 3);
+    assert_eq!(s.save(&v4, 4).await, Ok(5));
+    assert_eq!(chaine_entiere(&s, &n), 3);
+    let texte = std::fs::read_to_string(&journal).unwrap();
+    let lignes: Vec<&str> = texte.lines().filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lignes[3..],
+        ["{\"enregistrement\":4}", "{\"enregistrement\":5}"],
+        "{texte}"
+    );
+}
+
+/// The newest save's entries are kept in its slot too, but only stand in for the journal's
+/// lines when the journal stops short of them: a line altered in place still breaks the
+/// chain (`journal verifier` reports it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn une_entree_alteree_n_est_pas_masquee_par_l_emplacement() {
+    let (d, s) = store();
+    let v1 = dossier_exemple(Voie::Externe);
+    let n = v1.numero().clone();
+    s.create(&v1).await.unwrap();
+    assert_eq!(s.save(&testkit::avec_un_fichier(&v1), 1).await, Ok(2));
+    let journal = chemin_journal(&d, &n);
+    let mut octets = std::fs::read(&journal).unwrap();
+    // The last digit of the last line, changed: same length, still JSON.
+    let i = octets.iter().rposition(u8::is_ascii_digit).unwrap();
+    octets[i] = if octets[i] == b'7' { b'8' } else { b'7' };
+    std::fs::write(&journal, &octets).unwrap();
+    let relu = s.load(&n).await.unwrap().valeur;
+    let rupture =
+        depot_core::reconstituer_journal(s.journal(&n).await.unwrap(), relu.derniere_entree())
+            .unwrap_err();
+    assert_eq!(rupture.position, 1, "{rupture:?}");
+}
+
+/// A journal longer or shorter than its record says (something else wrote to it, or a
+/// journal and a record restored from different moments): saves are refused, nothing is
+/// written over it; the record still reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn un_journal_incoherent_bloque_les_ecritures() {
+    let (d, s) = store();
+    let v1 = dossier_exemple(Voie::Externe);
+    let n = v1.numero().clone();
+    s.create(&v1).await.unwrap();
+    let v2 = testkit::avec_un_fichier(&v1);
+    assert_eq!(s.save(&v2, 1).await, Ok(2));
+    let journal = chemin_journal(&d, &n);
+    let original = std::fs::read(&journal).unwrap();
+    let mut plus = original.clone();
+    plus.extend_from_slice(b"{\"position\":1,\"precedent\":\"ab");
+    for contenu in [plus, Vec::new()] {
+        std::fs::write(&journal, &contenu).unwrap();
+        let e = s.save(&testkit::avec_un_fichier(&v2), 2).await.unwrap_err();
+        assert!(
+            matches!(&e, StorageError::Corrupt(m) if m.contains("attendus")),
+            "{e:?}"
+        );
+        assert_eq!(std::fs::read(&journal).unwrap(), contenu, "left as it was");
+        assert_eq!(s.load(&n).await.unwrap().version, 2);
+    }
+}
+
+/// A record that outgrows its slots moves to a larger file; versions and journal follow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn un_enregistrement_qui_grandit_change_de_fichier() {
+    let (d, s) = store();
+    // The seed's concours with room for more files per piece.
+    let concours = depot_core::Concours::from_toml(
+        &include_str!("../../../examples/concours/animateur-2025.toml")
+            .replace("max_fichiers = 2", "max_fichiers = 10")
+            .replace("max_fichiers = 3", "max_fichiers = 10"),
+    )
+    .unwrap();
+    let ports = Ports::avec_stores(
+        Arc::new(s.clone()),
+        Arc::new(s.clone()),
+        Arc::new(MemoireIdentifiants::new()),
+    )
+    .avec_horloge(Arc::new(
+        HorlogeFixe::new(testkit::pendant_preinscription()),
+    ));
+    let e = Espace::new(vec![concours.clone()], ports).unwrap();
+    let dossier = dossier_exemple(Voie::Externe);
+    let n = dossier.numero().clone();
+    s.create(&dossier).await.unwrap();
+    let chemin = chemin_fiche(&d, &n);
+    let taille_initiale = std::fs::metadata(&chemin).unwrap().len();
+    let mut deposes = 0;
+    for piece in &concours.pieces {
+        for i in 0..piece.max_fichiers {
+            if e.deposer(
+                &n,
+                piece.code.as_str(),
+                &format!("p{i}.pdf"),
+                pdf_minimal().into(),
+            )
+            .await
+            .is_ok()
+            {
+                deposes += 1;
+            }
+        }
+    }
+    let taille = std::fs::metadata(&chemin).unwrap().len();
+    assert!(
+        taille > taille_initiale,
+        "{taille_initiale} → {taille} after {deposes} uploads"
+    );
+    let lu = s.load(&n).await.unwrap();
+    assert_eq!(lu.version, 1 + deposes);
+    assert_eq!(lu.valeur.fichiers().len() as u64, deposes);
+    assert_eq!(chaine_entiere(&s, &n) as u64, lu.valeur.longueur_journal());
+    // And it is written in place again afterwards.
+    let v = testkit::avec_un_fichier(&lu.valeur);
+    s.save(&v, lu.version).await.unwrap();
+    assert_eq!(std::fs::metadata(&chemin).unwrap().len(), taille);
 }
 
 #[tokio::test]
@@ -410,7 +665,7 @@ async fn format_et_repertoires_hostiles() {
     let racine = d.path().join("data");
     drop(s);
     // Another format version is refused.
-    std::fs::write(racine.join("depot-fs.format"), "depot-fs 3\n").unwrap();
+    std::fs::write(racine.join("depot-fs.format"), "depot-fs 4\n").unwrap();
     assert!(matches!(
         FsStore::open(&racine),
         Err(StorageError::Corrupt(_))
@@ -596,6 +851,18 @@ async fn disque_plein_puis_lecture_seule_rien_n_est_perdu() {
         }
         bouche.push(k);
     }
+    // Then the last pages, one byte each (a record save rewrites its slot in place and
+    // needs no new page: only a new content can fail).
+    loop {
+        let k = CleContenu {
+            numero: n.clone(),
+            fichier: FichierId::generer(&SystemRandom),
+        };
+        if s.put(&k, flux_de(Bytes::from_static(b"x"))).await.is_err() {
+            break;
+        }
+        bouche.push(k);
+    }
     let err = e
         .deposer(&n, "piece-identite", "verso.pdf", pdf.clone())
         .await
@@ -699,7 +966,7 @@ async fn un_repertoire_au_format_1_se_met_a_niveau() {
     )
     .into_bytes();
     rec.extend_from_slice(&corps);
-    std::fs::write(dossiers.join(format!("{numero}.rec")), rec).unwrap();
+    std::fs::write(dossiers.join(format!("{numero}.rec")), &rec).unwrap();
 
     let s = FsStore::open(&racine).unwrap();
     assert_eq!(
@@ -720,33 +987,58 @@ async fn un_repertoire_au_format_1_se_met_a_niveau() {
     let j = depot_core::reconstituer_journal(s.journal(&n).await.unwrap(), relu.derniere_entree())
         .unwrap();
     assert_eq!(j.entrees.len(), entrees + 1);
-    let rec = std::fs::read_to_string(dossiers.join(format!("{numero}.rec"))).unwrap();
+    // It now lives in a two-slot file, without its journal; the `.rec` is gone.
+    let fiche = std::fs::read(dossiers.join(format!("{numero}.slots"))).unwrap();
     assert!(
-        !rec.contains("\"evenements\""),
+        !String::from_utf8_lossy(&fiche).contains("\"evenements\""),
         "the record no longer holds the journal"
     );
+    assert!(!dossiers.join(format!("{numero}.rec")).exists());
+    // A crash between the new file and the old one's removal: the new file wins, the
+    // dossier is listed once.
+    std::fs::write(dossiers.join(format!("{numero}.rec")), &rec).unwrap();
+    assert_eq!(DossierStore::list(&s).await.unwrap(), vec![n.clone()]);
+    assert_eq!(s.load(&n).await.unwrap().version, 4);
 }
 
-/// A crash in the middle of an append leaves a torn line; the next append ends it, readers
-/// skip it, and the chain is whole.
+/// Format 2 appended a save's entries before writing its record: a crash in the middle of
+/// an append left a torn line after the last record's entries. In a format-2 directory, the
+/// next save (the one that moves the record to its slots) ends it; readers skip it, and
+/// the chain is whole.
 #[tokio::test]
 async fn une_ligne_de_journal_dechiree_est_ignoree() {
-    let (d, s) = store();
+    let dir = tempfile::tempdir().unwrap();
+    let racine = dir.path().join("data");
+    let dossiers = racine.join("dossiers");
+    std::fs::create_dir_all(&dossiers).unwrap();
+    std::fs::write(racine.join("depot-fs.format"), "depot-fs 2\n").unwrap();
     let dossier = dossier_exemple(Voie::Externe);
-    s.create(&dossier).await.unwrap();
-    let chemin = d
-        .path()
-        .join("data/dossiers")
-        .join(format!("{}.journal", dossier.numero().as_str()));
+    let numero = dossier.numero().as_str().to_owned();
+    // The record and journal format 2 wrote after the dossier's creation.
+    let mut journal = Vec::new();
+    for e in dossier.entrees_a_ecrire() {
+        journal.push(b'\n');
+        journal.extend_from_slice(&serde_json::to_vec(e).unwrap());
+    }
+    journal.push(b'\n');
     // A torn write: half an entry, no end of line.
-    use std::io::Write as _;
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&chemin)
-        .unwrap();
-    f.write_all(b"{\"position\":1,\"precedent\":\"ab").unwrap();
-    drop(f);
-    let d2 = testkit::avec_un_fichier(&dossier);
+    journal.extend_from_slice(b"{\"position\":1,\"precedent\":\"ab");
+    std::fs::write(dossiers.join(format!("{numero}.journal")), journal).unwrap();
+    let corps = serde_json::to_vec(
+        &serde_json::json!({"version": 1, "dossier": dossier.tel_qu_enregistre()}),
+    )
+    .unwrap();
+    let mut rec = format!(
+        "depot-fs-rec 1 {} {}\n",
+        corps.len(),
+        depot_core::Sha256::de(&corps).hex()
+    )
+    .into_bytes();
+    rec.extend_from_slice(&corps);
+    std::fs::write(dossiers.join(format!("{numero}.rec")), &rec).unwrap();
+
+    let s = FsStore::open(&racine).unwrap();
+    let d2 = testkit::avec_un_fichier(&s.load(dossier.numero()).await.unwrap().valeur);
     assert_eq!(s.save(&d2, 1).await, Ok(2));
     let relu = s.load(dossier.numero()).await.unwrap().valeur;
     let j = depot_core::reconstituer_journal(
