@@ -736,31 +736,36 @@ fn plancher_ecriture(
 }
 
 /// The closure's floor: the durable steps of a closure's save in depot-fs, on the same
-/// disk, `n` times with `concurrence` at once, and nothing else — append a journal entry
-/// (512 bytes) to an existing file and `fdatasync` it, write the record (4 KiB, about a
-/// closed rush dossier's) to a temporary file and `fsync` it, rename it over the previous
-/// one, `fsync` the directory. Returns each step's latency, sorted: what the disk alone
-/// makes a closure wait, against which the closure phase's p99 reads.
+/// disk, `n` times with `concurrence` at once, and nothing else — overwrite one slot of an
+/// existing record file (4 KiB, about a closed rush dossier's record, in a file of two
+/// 8 KiB slots) and `fdatasync` it, then append a journal entry (512 bytes) to an existing
+/// file and `fdatasync` it. Returns each step's latency, sorted: what the disk alone makes
+/// a closure wait, against which the closure phase's p99 reads.
 fn plancher_cloture(dir: &Path, n: usize, concurrence: usize) -> std::io::Result<Vec<Duration>> {
     use std::io::Write;
+    use std::os::unix::fs::FileExt;
     std::fs::create_dir_all(dir)?;
     let entree = vec![b'e'; 512];
     let enregistrement = vec![b'r'; 4096];
     for i in 0..n {
         std::fs::write(dir.join(format!("{i}.journal")), &entree)?;
-        std::fs::write(dir.join(format!("{i}.rec")), &enregistrement)?;
+        std::fs::write(dir.join(format!("{i}.slots")), vec![b'r'; 16 * 1024])?;
     }
     std::fs::File::open(dir)?.sync_all()?;
     // Nothing of the set-up left to flush when the measure starts.
     nix::unistd::sync();
     let mut latences = en_parallele(n, concurrence, |i| {
         let debut = Instant::now();
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.join(format!("{i}.slots")))?;
+        f.write_all_at(&enregistrement, 8 * 1024)?;
+        f.sync_data()?;
         let mut j = std::fs::OpenOptions::new()
             .append(true)
             .open(dir.join(format!("{i}.journal")))?;
         j.write_all(&entree)?;
         j.sync_data()?;
-        crate::ecriture_brute(dir, &format!("{i}.rec"), &enregistrement)?;
         Ok(debut.elapsed())
     })?;
     latences.sort();
