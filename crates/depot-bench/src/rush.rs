@@ -226,7 +226,7 @@ impl Rapport {
             )),
         ));
         t.push_str(&format!(
-            "closure floor (journal append + fdatasync, record written + fsync, rename, fsync of the directory; {} at {} at once, just before the closures): p50 {:.1} ms, p99 {:.1} ms\n",
+            "closure floor (a record slot overwritten + fdatasync, a journal append + fdatasync; {} at {} at once, just before the closures): p50 {:.1} ms, p99 {:.1} ms\n",
             self.plancher_cloture.len(),
             self.concurrence,
             quantile(&self.plancher_cloture, 0.5).as_secs_f64() * 1000.0,
