@@ -700,6 +700,8 @@ impl FsStore {
             |e: serde_json::Error| StorageError::Corrupt(format!("sérialisation : {e}"));
         let (mut journal, debut) = self.ouvrir_journal(numero, fiche)?;
         let entrees = octets_des_entrees(dossier, version)?;
+        reserver(&journal, debut, entrees.len())
+            .map_err(|e| conv(&format!("journal du dossier {numero}"), e))?;
         let corps = serde_json::to_vec(&Ref { version, dossier }).map_err(serialisation)?;
         let slot = emplacements::encoder(numero, version, debut, &corps, &entrees);
         let nom = format!("{}.{SUFFIXE}", numero.as_str());
@@ -796,6 +798,38 @@ impl Fiche {
             valeur: e.dossier,
             version: e.version,
         })
+    }
+}
+
+/// Reserves the room of `longueur` bytes at `position` in the journal, before the slot is
+/// written: the slot needs no new space, the journal's append may, and once the slot is
+/// written the save is in the record — a full disk must refuse it before that, never after
+/// (an error that means nothing changed). Only when the append reaches past the blocks the
+/// file already has (a journal is written in sequence, without holes): `fallocate` costs
+/// even on a range already allocated (measured: ~0.04 ms of CPU and +3 ms of p99 per save
+/// at 64 at once), and a 300-byte entry crosses into a new 4 KiB block about once in
+/// fourteen saves. A filesystem without `fallocate` is not refused:
+/// there the append can still fail after the slot, and the save is then reported failed
+/// though in the record (as with any error after a commit point: the outcome is unknown).
+fn reserver(journal: &File, position: u64, longueur: usize) -> io::Result<()> {
+    use nix::errno::Errno;
+    use nix::fcntl::{FallocateFlags, fallocate};
+    use std::os::unix::fs::MetadataExt;
+    let alloue = journal.metadata()?.blocks().saturating_mul(512);
+    if position.saturating_add(longueur as u64) <= alloue {
+        return Ok(());
+    }
+    let (Ok(position), Ok(longueur)) = (i64::try_from(position), i64::try_from(longueur)) else {
+        return Err(io::Error::from(io::ErrorKind::InvalidInput));
+    };
+    match fallocate(
+        journal,
+        FallocateFlags::FALLOC_FL_KEEP_SIZE,
+        position,
+        longueur,
+    ) {
+        Ok(()) | Err(Errno::EOPNOTSUPP | Errno::ENOSYS) => Ok(()),
+        Err(e) => Err(io::Error::from(e)),
     }
 }
 

@@ -899,6 +899,56 @@ async fn disque_plein_puis_lecture_seule_rien_n_est_perdu() {
     assert_eq!(s.load(&n).await.unwrap().valeur.fichiers().len(), 2);
 }
 
+/// On a full disk, a save that cannot append its journal entries fails before its slot is
+/// written: the error the caller gets means nothing changed (a slot needs no new space, so
+/// without the journal's room reserved first, the save would be in the record and reported
+/// failed).
+#[tokio::test]
+async fn disque_plein_une_sauvegarde_refusee_ne_change_rien() {
+    let d = tempfile::tempdir().unwrap();
+    let Some(_montage) = Montage::tmpfs(d.path(), "1m") else {
+        return;
+    };
+    let s = FsStore::open(d.path().join("data")).unwrap();
+    let dossier = dossier_exemple(Voie::Externe);
+    let n = dossier.numero().clone();
+    s.create(&dossier).await.unwrap();
+    // Every page taken.
+    for taille in [16 << 10, 1] {
+        loop {
+            let k = CleContenu {
+                numero: n.clone(),
+                fichier: FichierId::generer(&SystemRandom),
+            };
+            if s.put(&k, flux_de(Bytes::from(vec![0u8; taille])))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    }
+    // Saves without an entry append a short line each: one of them needs a new page.
+    let meme = dossier.tel_qu_enregistre();
+    let mut version = 1;
+    let erreur = loop {
+        match s.save(&meme, version).await {
+            Ok(v) => version = v,
+            Err(e) => break e,
+        }
+        assert!(version < 10_000, "the journal never needed a new page");
+    };
+    assert!(
+        matches!(&erreur, StorageError::Unavailable(m) if m.contains("espace disque insuffisant")),
+        "{erreur:?}"
+    );
+    assert_eq!(
+        s.load(&n).await.unwrap().version,
+        version,
+        "a refused save changed the record"
+    );
+}
+
 /// A large content streamed in chunks of any size: the SHA-256 the store computes while
 /// writing is the hash of the bytes at once, and so is what is read back.
 #[tokio::test]
