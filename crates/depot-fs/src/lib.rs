@@ -327,7 +327,8 @@ async fn bloquant<T: Send + 'static>(
 
 impl FsStore {
     /// Opens (creating if needed) a data directory, checks its format marker and that its
-    /// subdirectories are real directories, and removes stale temporary files.
+    /// subdirectories are real directories, and removes stale temporary files and format-2
+    /// records that a slots file superseded.
     pub fn open(racine: impl AsRef<Path>) -> Result<Self, StorageError> {
         let racine = racine.as_ref().to_path_buf();
         fs::DirBuilder::new()
@@ -382,6 +383,7 @@ impl FsStore {
     fn nettoyer_temporaires(&self, age_min: Duration) -> Result<usize, StorageError> {
         let maintenant = SystemTime::now();
         let mut retires = 0;
+        let dossiers = self.dir_dossiers();
         let mut dirs = vec![
             self.racine().to_path_buf(),
             self.dir_dossiers(),
@@ -402,6 +404,15 @@ impl FsStore {
             for e in entrees.flatten() {
                 let nom = e.file_name();
                 let nom = nom.to_string_lossy();
+                if let Some(numero) = nom.strip_suffix(".rec")
+                    && dir == dossiers
+                    && fs::symlink_metadata(dir.join(format!("{numero}{SUFFIXE_POINT}"))).is_ok()
+                {
+                    // A format-2 record superseded by its slots file (its removal was lost
+                    // in a crash): no reader takes it any more.
+                    let _ = fs::remove_file(e.path());
+                    continue;
+                }
                 if !(nom.starts_with('.') && nom.ends_with(".tmp")) {
                     continue;
                 }
@@ -460,6 +471,20 @@ impl FsStore {
     ///
     /// [`verifier_autre`]: Self::verifier_autre
     fn lire_fiche(&self, numero: &NumeroDossier) -> Result<Fiche, StorageError> {
+        match self.lire_fiche_une_fois(numero) {
+            // A save moving a format-2 record to its slots file renames the new file into
+            // place, then removes the old one: a reader that found neither in between
+            // finds the new one now.
+            Err(StorageError::NotFound(_))
+                if fs::symlink_metadata(self.chemin_fiche(numero)).is_ok() =>
+            {
+                self.lire_fiche_une_fois(numero)
+            }
+            r => r,
+        }
+    }
+
+    fn lire_fiche_une_fois(&self, numero: &NumeroDossier) -> Result<Fiche, StorageError> {
         let quoi = format!("dossier {numero}");
         let corrompu = |raison: String| StorageError::Corrupt(format!("{quoi} : {raison}"));
         let mut octets = Vec::new();
@@ -721,7 +746,8 @@ impl FsStore {
             }
             _ => {
                 let taille = emplacements::taille_pour(slot.len());
-                let reserve = emplacements::encoder(numero, version - 1, debut, &[], &[]);
+                let reserve =
+                    emplacements::encoder(numero, version.saturating_sub(1), debut, &[], &[]);
                 let mut octets = vec![0u8; 2 * taille];
                 let ici = usize::from(version % 2 == 1) * taille;
                 let la = taille - ici;
@@ -736,14 +762,11 @@ impl FsStore {
                     .synchroniser(&dir)
                     .map_err(ecriture)?;
                 if fiche.is_some_and(|f| f.emplacements.is_none()) {
-                    // The format-2 record is superseded; if its removal is lost in a
-                    // crash, the slots file still wins.
-                    match fs::remove_file(self.chemin_ancien(numero)) {
-                        Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                            return Err(conv(&format!("dossier {numero}"), e));
-                        }
-                        _ => {}
-                    }
+                    // The format-2 record is superseded: readers take the slots file when
+                    // both exist, so a removal that fails (or is lost in a crash) leaves a
+                    // stale file, not a wrong record — and the save, durable now, must not
+                    // be reported failed for it.
+                    let _ = fs::remove_file(self.chemin_ancien(numero));
                 }
             }
         }

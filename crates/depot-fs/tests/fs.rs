@@ -1049,6 +1049,11 @@ async fn un_repertoire_au_format_1_se_met_a_niveau() {
     std::fs::write(dossiers.join(format!("{numero}.rec")), &rec).unwrap();
     assert_eq!(DossierStore::list(&s).await.unwrap(), vec![n.clone()]);
     assert_eq!(s.load(&n).await.unwrap().version, 4);
+    // The next opening removes the stale file.
+    drop(s);
+    let s = FsStore::open(&racine).unwrap();
+    assert!(!dossiers.join(format!("{numero}.rec")).exists());
+    assert_eq!(s.load(&n).await.unwrap().version, 4);
 }
 
 /// Format 2 appended a save's entries before writing its record: a crash in the middle of
