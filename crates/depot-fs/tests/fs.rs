@@ -25,6 +25,10 @@ fn store() -> (tempfile::TempDir, FsStore) {
 }
 
 fn espace(s: &FsStore) -> Espace {
+    espace_de(s, concours_du_seed())
+}
+
+fn espace_de(s: &FsStore, concours: depot_core::Concours) -> Espace {
     let ports = Ports::avec_stores(
         Arc::new(s.clone()),
         Arc::new(s.clone()),
@@ -33,7 +37,7 @@ fn espace(s: &FsStore) -> Espace {
     .avec_horloge(Arc::new(
         HorlogeFixe::new(testkit::pendant_preinscription()),
     ));
-    Espace::new(vec![concours_du_seed()], ports).unwrap()
+    Espace::new(vec![concours], ports).unwrap()
 }
 
 #[tokio::test]
@@ -446,16 +450,28 @@ async fn corruption_detectee() {
     assert!(s.load(dossier.numero()).await.is_ok());
 }
 
+/// A dossier created, then saved once with one more file: (directory, store, n°, version
+/// 1, version 2).
+async fn deux_versions() -> (
+    tempfile::TempDir,
+    FsStore,
+    depot_core::NumeroDossier,
+    depot_core::Dossier,
+    depot_core::Dossier,
+) {
+    let (d, s) = store();
+    let v1 = dossier_exemple(Voie::Externe);
+    s.create(&v1).await.unwrap();
+    let v2 = testkit::avec_un_fichier(&v1);
+    assert_eq!(s.save(&v2, 1).await, Ok(2));
+    (d, s, v1.numero().clone(), v1, v2)
+}
+
 /// A save torn by a crash while it wrote its slot: the other slot is the record (the
 /// save was never acknowledged), and the next save writes over the torn slot.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn un_emplacement_dechire_laisse_la_version_precedente() {
-    let (d, s) = store();
-    let v1 = dossier_exemple(Voie::Externe);
-    let n = v1.numero().clone();
-    s.create(&v1).await.unwrap();
-    let v2 = testkit::avec_un_fichier(&v1);
-    assert_eq!(s.save(&v2, 1).await, Ok(2));
+    let (d, s, n, _, _) = deux_versions().await;
     // Version 3 would go to slot 1 (over version 1): torn there.
     abimer_emplacement(&chemin_fiche(&d, &n), 1);
     let lu = s.load(&n).await.unwrap();
@@ -472,12 +488,7 @@ async fn un_emplacement_dechire_laisse_la_version_precedente() {
 /// so the record is reported corrupt — never served one version behind.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn un_emplacement_abime_apres_son_acquit_est_signale() {
-    let (d, s) = store();
-    let v1 = dossier_exemple(Voie::Externe);
-    let n = v1.numero().clone();
-    s.create(&v1).await.unwrap();
-    let v2 = testkit::avec_un_fichier(&v1);
-    assert_eq!(s.save(&v2, 1).await, Ok(2));
+    let (d, s, n, v1, _) = deux_versions().await;
     let v3 = testkit::avec_un_fichier(&s.load(&n).await.unwrap().valeur);
     assert_eq!(s.save(&v3, 2).await, Ok(3));
     // Version 3 is in slot 1; version 2 in slot 0.
@@ -558,11 +569,7 @@ async fn un_crash_entre_emplacement_et_journal() {
 /// chain (`journal verifier` reports it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn une_entree_alteree_n_est_pas_masquee_par_l_emplacement() {
-    let (d, s) = store();
-    let v1 = dossier_exemple(Voie::Externe);
-    let n = v1.numero().clone();
-    s.create(&v1).await.unwrap();
-    assert_eq!(s.save(&testkit::avec_un_fichier(&v1), 1).await, Ok(2));
+    let (d, s, n, _, _) = deux_versions().await;
     let journal = chemin_journal(&d, &n);
     let mut octets = std::fs::read(&journal).unwrap();
     // The last digit of the last line, changed: same length, still JSON.
@@ -581,12 +588,7 @@ async fn une_entree_alteree_n_est_pas_masquee_par_l_emplacement() {
 /// written over it; the record still reads.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn un_journal_incoherent_bloque_les_ecritures() {
-    let (d, s) = store();
-    let v1 = dossier_exemple(Voie::Externe);
-    let n = v1.numero().clone();
-    s.create(&v1).await.unwrap();
-    let v2 = testkit::avec_un_fichier(&v1);
-    assert_eq!(s.save(&v2, 1).await, Ok(2));
+    let (d, s, n, _, v2) = deux_versions().await;
     let journal = chemin_journal(&d, &n);
     let original = std::fs::read(&journal).unwrap();
     let mut plus = original.clone();
@@ -614,15 +616,7 @@ async fn un_enregistrement_qui_grandit_change_de_fichier() {
             .replace("max_fichiers = 3", "max_fichiers = 10"),
     )
     .unwrap();
-    let ports = Ports::avec_stores(
-        Arc::new(s.clone()),
-        Arc::new(s.clone()),
-        Arc::new(MemoireIdentifiants::new()),
-    )
-    .avec_horloge(Arc::new(
-        HorlogeFixe::new(testkit::pendant_preinscription()),
-    ));
-    let e = Espace::new(vec![concours.clone()], ports).unwrap();
+    let e = espace_de(&s, concours.clone());
     let dossier = dossier_exemple(Voie::Externe);
     let n = dossier.numero().clone();
     s.create(&dossier).await.unwrap();
@@ -987,6 +981,22 @@ async fn grand_contenu_empreinte_exacte() {
     }
 }
 
+/// Writes `dossier` as a record of formats 1 and 2 (`depot-fs-rec 1 <length> <sha256>`
+/// then `{version, dossier}`) under `dossiers/<numero>.rec`, and returns its bytes.
+fn ecrire_rec(dossiers: &Path, numero: &str, version: u64, dossier: &serde_json::Value) -> Vec<u8> {
+    let corps =
+        serde_json::to_vec(&serde_json::json!({"version": version, "dossier": dossier})).unwrap();
+    let mut rec = format!(
+        "depot-fs-rec 1 {} {}\n",
+        corps.len(),
+        depot_core::Sha256::de(&corps).hex()
+    )
+    .into_bytes();
+    rec.extend_from_slice(&corps);
+    std::fs::write(dossiers.join(format!("{numero}.rec")), &rec).unwrap();
+    rec
+}
+
 /// A data directory of format 1 (journal inside each record), as depot wrote it before:
 /// opens, is marked format 2, its record loads, and its journal moves to the dossier's
 /// `.journal` file at the next write, chained and complete. An earlier depot would now
@@ -1008,15 +1018,7 @@ async fn un_repertoire_au_format_1_se_met_a_niveau() {
     let dossier: serde_json::Value = serde_json::from_str(&fixture).unwrap();
     let numero = dossier["numero"].as_str().unwrap().to_owned();
     let entrees = dossier["evenements"].as_array().unwrap().len();
-    let corps = serde_json::to_vec(&serde_json::json!({"version": 3, "dossier": dossier})).unwrap();
-    let mut rec = format!(
-        "depot-fs-rec 1 {} {}\n",
-        corps.len(),
-        depot_core::Sha256::de(&corps).hex()
-    )
-    .into_bytes();
-    rec.extend_from_slice(&corps);
-    std::fs::write(dossiers.join(format!("{numero}.rec")), &rec).unwrap();
+    let rec = ecrire_rec(&dossiers, &numero, 3, &dossier);
 
     let s = FsStore::open(&racine).unwrap();
     assert_eq!(
@@ -1079,18 +1081,12 @@ async fn une_ligne_de_journal_dechiree_est_ignoree() {
     // A torn write: half an entry, no end of line.
     journal.extend_from_slice(b"{\"position\":1,\"precedent\":\"ab");
     std::fs::write(dossiers.join(format!("{numero}.journal")), journal).unwrap();
-    let corps = serde_json::to_vec(
-        &serde_json::json!({"version": 1, "dossier": dossier.tel_qu_enregistre()}),
-    )
-    .unwrap();
-    let mut rec = format!(
-        "depot-fs-rec 1 {} {}\n",
-        corps.len(),
-        depot_core::Sha256::de(&corps).hex()
-    )
-    .into_bytes();
-    rec.extend_from_slice(&corps);
-    std::fs::write(dossiers.join(format!("{numero}.rec")), &rec).unwrap();
+    ecrire_rec(
+        &dossiers,
+        &numero,
+        1,
+        &serde_json::to_value(dossier.tel_qu_enregistre()).unwrap(),
+    );
 
     let s = FsStore::open(&racine).unwrap();
     let d2 = testkit::avec_un_fichier(&s.load(dossier.numero()).await.unwrap().valeur);
