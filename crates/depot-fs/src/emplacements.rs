@@ -17,9 +17,9 @@
 //! ```
 //!
 //! A slot whose lengths or checksum do not match is *unreadable*: torn by a crash while it
-//! was written, or damaged since. Which of the two it is, the journal tells (see the
-//! store's `lire_fiche`): the journal is appended only once the slot is durable, so a
-//! journal that goes past the readable slot's end means a later slot was written whole.
+//! was written, or damaged since. Which of the two it is, the journal tells (the store's
+//! `verifier_autre`): the journal is appended only once the slot is durable, so a journal
+//! that goes past the readable slot's end means a later slot was written whole.
 //!
 //! A slot whose body is empty is a *placeholder*: it says that its version existed and
 //! holds nothing (the other slot of a file just created or rewritten).
