@@ -116,9 +116,8 @@ const FORMATS_ANCIENS: [&str; 2] = ["depot-fs 1\n", "depot-fs 2\n"];
 const MARQUEUR: &str = "depot-fs.format";
 const ENTETE: &str = "depot-fs-rec 1";
 /// A dossier's record file (format 3), and the one format 2 wrote.
-const SUFFIXE: &str = "slots";
-const SUFFIXE_POINT: &str = ".slots";
-const SUFFIXE_2: &str = "rec";
+const SUFFIXE: &str = ".slots";
+const SUFFIXE_2: &str = ".rec";
 /// Size of the chunks contents are read in.
 pub const TAILLE_MORCEAU: usize = 64 * 1024;
 /// Temporary files older than this are removed at open.
@@ -404,9 +403,9 @@ impl FsStore {
             for e in entrees.flatten() {
                 let nom = e.file_name();
                 let nom = nom.to_string_lossy();
-                if let Some(numero) = nom.strip_suffix(".rec")
+                if let Some(numero) = nom.strip_suffix(SUFFIXE_2)
                     && dir == dossiers
-                    && fs::symlink_metadata(dir.join(format!("{numero}{SUFFIXE_POINT}"))).is_ok()
+                    && fs::symlink_metadata(dir.join(format!("{numero}{SUFFIXE}"))).is_ok()
                 {
                     // A format-2 record superseded by its slots file (its removal was lost
                     // in a crash): no reader takes it any more.
@@ -454,13 +453,12 @@ impl FsStore {
     }
 
     fn chemin_fiche(&self, numero: &NumeroDossier) -> PathBuf {
-        self.dir_dossiers()
-            .join(format!("{}.{SUFFIXE}", numero.as_str()))
+        self.dir_dossiers().join(nom_fiche(numero))
     }
 
     fn chemin_ancien(&self, numero: &NumeroDossier) -> PathBuf {
         self.dir_dossiers()
-            .join(format!("{}.{SUFFIXE_2}", numero.as_str()))
+            .join(format!("{}{SUFFIXE_2}", numero.as_str()))
     }
 
     /// Reads a dossier's record: its two-slot file (format 3), or else the `.rec` file an
@@ -729,7 +727,7 @@ impl FsStore {
             .map_err(|e| conv(&format!("journal du dossier {numero}"), e))?;
         let corps = serde_json::to_vec(&Ref { version, dossier }).map_err(serialisation)?;
         let slot = emplacements::encoder(numero, version, debut, &corps, &entrees);
-        let nom = format!("{}.{SUFFIXE}", numero.as_str());
+        let nom = nom_fiche(numero);
         let ecriture = |e| conv(&format!("écriture de {nom}"), e);
         match fiche.and_then(|f| f.emplacements.as_ref()) {
             Some(e) if slot.len() <= e.taille => {
@@ -775,6 +773,11 @@ impl FsStore {
             .and_then(|()| journal.sync_data())
             .map_err(|e| conv(&format!("journal du dossier {numero}"), e))
     }
+}
+
+/// The name of a dossier's record file (format 3).
+fn nom_fiche(numero: &NumeroDossier) -> String {
+    format!("{}{SUFFIXE}", numero.as_str())
 }
 
 /// A dossier's record as read from its file.
@@ -935,8 +938,8 @@ impl DossierStore for FsStore {
                 if let Some(n) = nom
                     .to_str()
                     .and_then(|n| {
-                        n.strip_suffix(SUFFIXE_POINT)
-                            .or_else(|| n.strip_suffix(".rec"))
+                        n.strip_suffix(SUFFIXE)
+                            .or_else(|| n.strip_suffix(SUFFIXE_2))
                     })
                     .and_then(|n| NumeroDossier::parse(n).ok())
                 {

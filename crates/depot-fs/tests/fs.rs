@@ -372,16 +372,9 @@ fn abimer_emplacement(chemin: &Path, k: usize) {
     std::fs::write(chemin, o).unwrap();
 }
 
-fn chaine_entiere(s: &FsStore, numero: &depot_core::NumeroDossier) -> usize {
-    let rt = tokio::runtime::Handle::current();
-    let (journal, relu) = tokio::task::block_in_place(|| {
-        rt.block_on(async {
-            (
-                s.journal(numero).await.unwrap(),
-                s.load(numero).await.unwrap().valeur,
-            )
-        })
-    });
+async fn chaine_entiere(s: &FsStore, numero: &depot_core::NumeroDossier) -> usize {
+    let journal = s.journal(numero).await.unwrap();
+    let relu = s.load(numero).await.unwrap().valeur;
     depot_core::reconstituer_journal(journal, relu.derniere_entree())
         .unwrap()
         .entrees
@@ -481,7 +474,7 @@ async fn un_emplacement_dechire_laisse_la_version_precedente() {
     assert_eq!(s.save(&v3, 2).await, Ok(3));
     let lu = s.load(&n).await.unwrap();
     assert_eq!((lu.version, lu.valeur.fichiers().len()), (3, 2));
-    assert_eq!(chaine_entiere(&s, &n), 3);
+    assert_eq!(chaine_entiere(&s, &n).await, 3);
 }
 
 /// A slot damaged after its save was acknowledged: the journal goes past the other slot,
@@ -533,10 +526,10 @@ async fn un_crash_entre_emplacement_et_journal() {
         .unwrap();
     drop(f);
     assert_eq!(s.load(&n).await.unwrap().version, 2);
-    assert_eq!(chaine_entiere(&s, &n), 2, "the slot's entry is read");
+    assert_eq!(chaine_entiere(&s, &n).await, 2, "the slot's entry is read");
     let v3 = testkit::avec_un_fichier(&s.load(&n).await.unwrap().valeur);
     assert_eq!(s.save(&v3, 2).await, Ok(3));
-    assert_eq!(chaine_entiere(&s, &n), 3);
+    assert_eq!(chaine_entiere(&s, &n).await, 3);
     // Each entry once in the file: three entries and nothing else.
     let texte = std::fs::read_to_string(&journal).unwrap();
     let lignes: Vec<&str> = texte.lines().filter(|l| !l.is_empty()).collect();
@@ -552,9 +545,9 @@ async fn un_crash_entre_emplacement_et_journal() {
         .unwrap();
     f.set_len(avant).unwrap();
     drop(f);
-    assert_eq!(chaine_entiere(&s, &n), 3);
+    assert_eq!(chaine_entiere(&s, &n).await, 3);
     assert_eq!(s.save(&v4, 4).await, Ok(5));
-    assert_eq!(chaine_entiere(&s, &n), 3);
+    assert_eq!(chaine_entiere(&s, &n).await, 3);
     let texte = std::fs::read_to_string(&journal).unwrap();
     let lignes: Vec<&str> = texte.lines().filter(|l| !l.is_empty()).collect();
     assert_eq!(
@@ -646,7 +639,10 @@ async fn un_enregistrement_qui_grandit_change_de_fichier() {
     let lu = s.load(&n).await.unwrap();
     assert_eq!(lu.version, 1 + deposes);
     assert_eq!(lu.valeur.fichiers().len() as u64, deposes);
-    assert_eq!(chaine_entiere(&s, &n) as u64, lu.valeur.longueur_journal());
+    assert_eq!(
+        chaine_entiere(&s, &n).await as u64,
+        lu.valeur.longueur_journal()
+    );
     // And it is written in place again afterwards.
     let v = testkit::avec_un_fichier(&lu.valeur);
     s.save(&v, lu.version).await.unwrap();
