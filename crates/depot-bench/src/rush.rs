@@ -783,7 +783,8 @@ fn cpu_du_fil() -> Duration {
 /// same files at the same concurrency — reading them from a loopback socket in 64 KiB reads,
 /// their SHA-256, depot's format check (the streaming scan, and the whole parse of a small
 /// PDF, as the server does), writing them to a temporary file, fsync, rename and fsync of the
-/// directory. Only the receiving threads' CPU counts (sending is the client's work).
+/// directory. Only the receiving threads' CPU counts (sending is the client's work). The
+/// files are left in `dir`: the caller removes them (see [`executer`] for when).
 pub fn plancher_cpu(
     dir: &Path,
     fichiers: usize,
@@ -876,14 +877,13 @@ pub fn plancher_cpu(
             });
         }
     });
-    let _ = std::fs::remove_dir_all(dir);
     if let Some(e) = echec.into_inner().ok().flatten() {
         return Err(e);
     }
     Ok(total.into_inner().unwrap_or_default())
 }
 
-/// One measurement of the raw floor (its files removed afterwards).
+/// One measurement of the raw floor, its files left in `dir` (see [`executer`]).
 async fn mesurer_plancher(
     dir: &Path,
     fichiers: usize,
@@ -898,7 +898,6 @@ async fn mesurer_plancher(
     .await
     .map_err(|e| e.to_string())?
     .map_err(|e| format!("plancher d'écriture : {e}"));
-    let _ = std::fs::remove_dir_all(dir);
     r.map(|(d, _)| d)
 }
 
@@ -1164,13 +1163,25 @@ fn emplacements(
     Ok(places)
 }
 
-/// Runs the rush and returns its figures.
+/// Removes a directory when dropped (on every way out of [`executer`]).
+struct Menage(PathBuf);
+
+impl Drop for Menage {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs the rush and returns its figures. The floors' files stay on disk until it ends
+/// (about three times the uploaded bytes besides the server's data: 3.5 GiB at the
+/// defaults), so that no phase follows a mass removal.
 pub async fn executer(o: Options) -> Result<Rapport, String> {
     let n = o.candidats;
     let k = o.fichiers;
     let taille = o.taille_ko * 1024;
     std::fs::create_dir_all(&o.repertoire).map_err(|e| e.to_string())?;
     let plancher_dir = o.repertoire.join("plancher-brut");
+    let _menage = Menage(plancher_dir.clone());
 
     // The argon2 floor first, while nothing else runs.
     let (plancher_argon2, plancher_argon2_cpu, coeurs) =
@@ -1294,8 +1305,19 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         .map(|j| contenu(0, j, taille, places[j].pdf).len() as u64)
         .sum::<u64>()
         * n as u64;
-    let plancher_avant =
-        mesurer_plancher(&plancher_dir, n * k, o.concurrence, taille, &places).await?;
+    // Each floor writes in a directory of its own, and every floor's files are removed at
+    // the end only: removing thousands of files just before a phase makes the server's file
+    // creations of the next half-minute slower on ext4 without a journal (its inode
+    // allocator steps over the inodes freed in the last `dirty_expire_centisecs`), which
+    // charged the server for the tool's own clean-up (issue 20).
+    let plancher_avant = mesurer_plancher(
+        &plancher_dir.join("avant"),
+        n * k,
+        o.concurrence,
+        taille,
+        &places,
+    )
+    .await?;
     let plancher_cpu = {
         let (dir, places) = (plancher_dir.join("cpu"), places.clone());
         let c = o.concurrence;
@@ -1319,7 +1341,8 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         })
         .await,
     );
-    let plancher_milieu = mesurer_plancher(&plancher_dir, n * k, c, taille, &places).await?;
+    let plancher_milieu =
+        mesurer_plancher(&plancher_dir.join("milieu"), n * k, c, taille, &places).await?;
     garder(
         phase("depot", n * k, c, &ctx, |ctx, x| async move {
             ctx.fichier_depose(x).await
@@ -1342,7 +1365,6 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| format!("plancher de clôture : {e}"))?;
-        let _ = std::fs::remove_dir_all(&dir);
         latences
     };
     garder(
@@ -1377,8 +1399,8 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
 
     drop(enfant);
     // The floor again, after the rush.
-    let plancher_apres = mesurer_plancher(&plancher_dir, n * k, c, taille, &places).await?;
-    let _ = std::fs::remove_dir_all(&plancher_dir);
+    let plancher_apres =
+        mesurer_plancher(&plancher_dir.join("apres"), n * k, c, taille, &places).await?;
     Ok(Rapport {
         phases,
         plancher_ecriture: {
