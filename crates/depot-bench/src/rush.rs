@@ -68,6 +68,9 @@ pub struct Phase {
     pub cpu: Option<Duration>,
     /// Of [`cpu`](Self::cpu), what the server's password-hashing threads (`argon2-*`) used.
     pub cpu_argon2: Option<Duration>,
+    /// CPU time this tool's process (the load generator) used during the phase, when the
+    /// server is another process: on one machine, the two share its cores.
+    pub cpu_outil: Option<Duration>,
 }
 
 /// The latency below which a share `q` of sorted `latences` fall.
@@ -112,7 +115,7 @@ pub struct Rapport {
     /// closure's save alone, sorted, measured just before the closures.
     pub plancher_cloture: Vec<Duration>,
     /// CPU floor of the uploads: the CPU time of their irreducible work on the same bytes
-    /// ([`plancher_cpu`]).
+    /// ([`plancher_cpu`]), measured just before the uploads.
     pub plancher_cpu: Duration,
     /// Cores used by the argon2 floor.
     pub coeurs: usize,
@@ -139,6 +142,19 @@ impl Rapport {
     /// Failed operations in all phases.
     pub fn erreurs(&self) -> usize {
         self.phases.iter().map(|p| p.erreurs).sum()
+    }
+
+    /// The lowest `upload_ratio_vs_raw` this machine allows with this tool, whatever the
+    /// server: the upload phase cannot take less wall time than the CPU floor of the
+    /// uploads and the tool's own CPU in that phase shared over the cores (server and load
+    /// generator run on the same ones), and the closure phase's wall adds to it. `None`
+    /// when the tool's CPU is not known (server in-process).
+    pub fn borne_cpu_televersement(&self) -> Option<f64> {
+        let outil = self.phase("depot")?.cpu_outil?;
+        let cloture = self.phase("cloture").map_or(Duration::ZERO, |p| p.duree);
+        let coeurs = self.coeurs.max(1) as f64;
+        let depot = (self.plancher_cpu + outil).as_secs_f64() / coeurs;
+        Some((depot + cloture.as_secs_f64()) / self.plancher_ecriture.as_secs_f64().max(1e-9))
     }
 
     /// The machine-readable last line.
@@ -171,12 +187,21 @@ impl Rapport {
     /// The human-readable table.
     pub fn tableau(&self) -> String {
         let mut t = format!(
-            "{:<16} {:>7} {:>9} {:>9} {:>9} {:>7} {:>8} {:>9} {:>9}\n",
-            "phase", "ops", "ops/s", "p50 ms", "p99 ms", "errors", "wall s", "rss MiB", "cpu s"
+            "{:<16} {:>7} {:>9} {:>9} {:>9} {:>7} {:>8} {:>9} {:>9} {:>10}\n",
+            "phase",
+            "ops",
+            "ops/s",
+            "p50 ms",
+            "p99 ms",
+            "errors",
+            "wall s",
+            "rss MiB",
+            "cpu s",
+            "tool cpu s"
         );
         for p in &self.phases {
             t.push_str(&format!(
-                "{:<16} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>7} {:>8.2} {:>9} {:>9}\n",
+                "{:<16} {:>7} {:>9.1} {:>9.1} {:>9.1} {:>7} {:>8.2} {:>9} {:>9} {:>10}\n",
                 p.nom,
                 p.operations,
                 p.par_seconde(),
@@ -186,6 +211,8 @@ impl Rapport {
                 p.duree.as_secs_f64(),
                 p.rss_mo.map_or("-".to_owned(), |m| format!("{m:.1}")),
                 p.cpu
+                    .map_or("-".to_owned(), |d| format!("{:.2}", d.as_secs_f64())),
+                p.cpu_outil
                     .map_or("-".to_owned(), |d| format!("{:.2}", d.as_secs_f64())),
             ));
         }
@@ -225,6 +252,12 @@ impl Rapport {
                 c.as_secs_f64() / self.plancher_cpu.as_secs_f64().max(1e-9)
             )),
         ));
+        if let Some(b) = self.borne_cpu_televersement() {
+            t.push_str(&format!(
+                "upload+closure wall / raw floor cannot go below {b:.2} here: the CPU floor of the uploads and this tool's CPU in the upload phase on {} cores, plus the closure phase's wall\n",
+                self.coeurs
+            ));
+        }
         t.push_str(&format!(
             "closure floor (a record slot overwritten + fdatasync, a journal append + fdatasync; {} at {} at once, just before the closures): p50 {:.1} ms, p99 {:.1} ms\n",
             self.plancher_cloture.len(),
@@ -348,6 +381,7 @@ where
 {
     let permis = Arc::new(Semaphore::new(concurrence.max(1)));
     let debut = Instant::now();
+    let outil_avant = cpu_de("/proc/self/stat");
     let mut taches = tokio::task::JoinSet::new();
     for i in 0..n {
         let (travail, permis) = (f(ctx.clone(), i), permis.clone());
@@ -372,6 +406,9 @@ where
         }
     }
     let duree = debut.elapsed();
+    let cpu_outil = cpu_de("/proc/self/stat")
+        .zip(outil_avant)
+        .map(|(a, b)| a.saturating_sub(b));
     latences.sort();
     (
         Phase {
@@ -383,6 +420,7 @@ where
             rss_mo: None,
             cpu: None,
             cpu_argon2: None,
+            cpu_outil,
         },
         messages,
     )
@@ -1275,11 +1313,18 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
     };
     let mut cpu_avant = pid_serveur.and_then(temps_cpu);
     let mut argon2_avant = pid_serveur.and_then(temps_cpu_argon2);
+    // The tool's own CPU means something only when the server is another process of this
+    // machine (a child, or `--pid`).
+    let serveur_a_part = pid_serveur.is_some_and(|p| p != std::process::id());
     let mut garder = |(mut p, m): (Phase, Vec<String>)| {
+        if !serveur_a_part {
+            p.cpu_outil = None;
+        }
         p.rss_mo = pid_serveur.and_then(|pid| memoire("VmRSS:", Some(pid)));
         let cpu = pid_serveur.and_then(temps_cpu);
         p.cpu = cpu.zip(cpu_avant).map(|(a, b)| a.saturating_sub(b));
         cpu_avant = cpu;
+
         let argon2 = pid_serveur.and_then(temps_cpu_argon2);
         p.cpu_argon2 = argon2.zip(argon2_avant).map(|(a, b)| a.saturating_sub(b));
         argon2_avant = argon2;
@@ -1318,14 +1363,6 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         &places,
     )
     .await?;
-    let plancher_cpu = {
-        let (dir, places) = (plancher_dir.join("cpu"), places.clone());
-        let c = o.concurrence;
-        tokio::task::spawn_blocking(move || plancher_cpu(&dir, n * k, c, taille, &places))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| format!("plancher CPU : {e}"))?
-    };
     let rss_remis = o.urls.is_empty() && remettre_pic_rss();
 
     let c = o.concurrence;
@@ -1343,6 +1380,15 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
     );
     let plancher_milieu =
         mesurer_plancher(&plancher_dir.join("milieu"), n * k, c, taille, &places).await?;
+    // The CPU floor in the minute of the uploads too: the CPU the same work costs moves
+    // with the disk's mood (2.2 to 5.9 CPU-s for these 6,000 files on this machine).
+    let plancher_cpu = {
+        let (dir, places) = (plancher_dir.join("cpu"), places.clone());
+        tokio::task::spawn_blocking(move || plancher_cpu(&dir, n * k, c, taille, &places))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("plancher CPU : {e}"))?
+    };
     garder(
         phase("depot", n * k, c, &ctx, |ctx, x| async move {
             ctx.fichier_depose(x).await
@@ -1456,10 +1502,51 @@ mod tests {
             rss_mo: None,
             cpu: None,
             cpu_argon2: None,
+            cpu_outil: None,
         };
         assert_eq!(p.quantile(0.5), Duration::from_millis(50));
         assert_eq!(p.quantile(0.99), Duration::from_millis(99));
         assert!((p.par_seconde() - 50.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn borne_du_televersement_par_le_cpu() {
+        let phase = |nom, secondes, outil: Option<u64>| Phase {
+            nom,
+            operations: 10,
+            erreurs: 0,
+            duree: Duration::from_secs(secondes),
+            latences: Vec::new(),
+            rss_mo: None,
+            cpu: None,
+            cpu_argon2: None,
+            cpu_outil: outil.map(Duration::from_secs),
+        };
+        let mut r = Rapport {
+            phases: vec![phase("depot", 5, Some(3)), phase("cloture", 1, Some(1))],
+            plancher_ecriture: Duration::from_secs(2),
+            plancher_mesures: [Duration::from_secs(2); 3],
+            octets: 0,
+            plancher_argon2: Duration::from_secs(1),
+            plancher_argon2_cpu: None,
+            plancher_cloture: Vec::new(),
+            plancher_cpu: Duration::from_secs(5),
+            coeurs: 2,
+            concurrence: 64,
+            perdus: 0,
+            reessais: 0,
+            pic_rss_mo: None,
+            source_rss: "",
+            exemples_erreurs: Vec::new(),
+        };
+        // (5 CPU-s of floor + 3 of the tool) on 2 cores = 4 s, + 1 s of closures, / 2 s.
+        let b = r.borne_cpu_televersement().unwrap();
+        assert!((b - 2.5).abs() < 1e-9, "{b}");
+        assert!(r.tableau().contains("cannot go below 2.50"));
+        // Unknown without the tool's CPU (server in-process).
+        r.phases[0].cpu_outil = None;
+        assert!(r.borne_cpu_televersement().is_none());
+        assert!(!r.tableau().contains("cannot go below"));
     }
 
     #[test]
