@@ -1404,14 +1404,10 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
     // The closure's floor, in the same minute as the closures, the server idle.
     let plancher_cloture = {
         let dir = plancher_dir.join("cloture");
-        let latences = tokio::task::spawn_blocking({
-            let dir = dir.clone();
-            move || plancher_cloture(&dir, n, c)
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("plancher de clôture : {e}"))?;
-        latences
+        tokio::task::spawn_blocking(move || plancher_cloture(&dir, n, c))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("plancher de clôture : {e}"))?
     };
     garder(
         phase("cloture", n, c, &ctx, |ctx, i| async move {
