@@ -1254,6 +1254,9 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
     };
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(o.concurrence)
+        // The floors between two phases leave every connection idle for seconds: drop them
+        // before the server does, or the next phase's first requests race its close.
+        .pool_idle_timeout(depot_client::INACTIVITE_MAX)
         .timeout(Duration::from_secs(120))
         .build()
         .map_err(|e| e.to_string())?;

@@ -37,6 +37,7 @@
 //! ```
 
 use std::fmt;
+use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::StatusCode;
@@ -255,6 +256,16 @@ struct Depot {
     fichier: Fichier,
 }
 
+/// How long [`Client::new`] keeps an idle connection for the next request.
+///
+/// depot-server closes a kept-alive connection on which no request starts within
+/// `--delai-entetes-s` seconds (10 by default). A client that keeps it longer may send its
+/// next request just as the server closes it: the request fails with a transport error,
+/// and an upload (a `POST`) is not sent again by the HTTP stack. Dropping idle connections
+/// well before the server does removes that race. With a `reqwest::Client` of your own
+/// ([`Client::avec_client`]), set its `pool_idle_timeout` below the server's delay too.
+pub const INACTIVITE_MAX: Duration = Duration::from_secs(5);
+
 /// The API of one server.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -268,11 +279,14 @@ impl Client {
     pub fn new(racine: &str) -> Result<Self, Erreur> {
         Ok(Self::avec_client(
             racine,
-            reqwest::Client::builder().build()?,
+            reqwest::Client::builder()
+                .pool_idle_timeout(INACTIVITE_MAX)
+                .build()?,
         ))
     }
 
-    /// The same, over a `reqwest::Client` you configured (timeouts, proxies, pool size).
+    /// The same, over a `reqwest::Client` you configured (timeouts, proxies, pool size;
+    /// keep its `pool_idle_timeout` under the server's idle delay: [`INACTIVITE_MAX`]).
     pub fn avec_client(racine: &str, http: reqwest::Client) -> Self {
         Self {
             base: format!("{}/api/v1", racine.trim_end_matches('/')),
