@@ -22,8 +22,8 @@
 //!   one visit to a blocking thread: lock, read, apply the change, write, unlock — never a
 //!   lock held while the caller's task waits to run again. Its
 //!   loss in a crash forgets a few failed attempts: it is not synced. A file emptied is
-//!   kept, empty (an empty list), until the hourly clean-up removes it under its lock; a
-//!   caller that was waiting for that lock sees the file unlinked and opens the name again.
+//!   removed while locked; a caller that was waiting for its lock sees it unlinked and opens
+//!   the name again.
 //! - No name derives from what a client typed: keys and tokens are hashed.
 
 use std::collections::BTreeMap;
@@ -275,13 +275,11 @@ fn fichiers_de_session(dir: &Path, prefixe: &str) -> Result<Vec<PathBuf>, Storag
         .collect())
 }
 
-/// A counter file opened and locked, with what it held.
+/// A counter file opened and locked; `None` content when new.
 struct Verrouille {
     chemin: PathBuf,
     fichier: File,
     instants: Instants,
-    /// Its length when read: an empty file emptied again is not written.
-    longueur: usize,
 }
 
 fn verrouiller_compteur(chemin: &Path) -> Result<Verrouille, StorageError> {
@@ -313,48 +311,27 @@ fn verrouiller_compteur(chemin: &Path) -> Result<Verrouille, StorageError> {
             chemin: chemin.to_path_buf(),
             fichier: f,
             instants,
-            longueur: octets.len(),
         });
     }
 }
 
-/// Writes back a locked counter. An emptied list leaves an empty file, not none: the
-/// clean-up ([`CompteurStore::nettoyer`]) removes it later. Removing it at once made every
-/// successful login delete the three files its attempt had created, and on ext4 each
-/// creation then searched past the inodes deleted in the last half-minute (without a
-/// journal, ext4 does not reuse them sooner): 5.4 % of the server's CPU in the logins of
-/// the rush, a quarter of what was not argon2 (issue 20).
 fn ecrire_compteur(v: &mut Verrouille) -> Result<(), StorageError> {
     if v.instants.is_empty() {
-        if v.longueur == 0 {
-            return Ok(());
-        }
-        return v
-            .fichier
-            .set_len(0)
-            .map_err(|e| conv("écriture du compteur", e));
+        return match fs::remove_file(&v.chemin) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(conv("compteur", e)),
+        };
     }
     let octets =
         serde_json::to_vec(&v.instants).map_err(|e| StorageError::Unavailable(e.to_string()))?;
     let f = &mut v.fichier;
-    // Emptied first, then written: a process killed in between leaves an empty list (a
-    // few attempts forgotten), never the end of a longer one after a shorter.
     (|| {
         f.set_len(0)?;
         f.rewind()?;
         f.write_all(&octets)
     })()
     .map_err(|e| conv("écriture du compteur", e))
-}
-
-/// Removes a counter file emptied or gone stale, while it is locked: a caller waiting for
-/// its lock finds it unlinked and opens the name again.
-fn supprimer_compteur(v: &Verrouille) -> Result<(), StorageError> {
-    match fs::remove_file(&v.chemin) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(conv("compteur", e)),
-    }
 }
 
 #[async_trait]
@@ -411,9 +388,10 @@ impl CompteurStore for FsStore {
             };
             let mut n = 0;
             for e in entrees.flatten() {
-                let v = verrouiller_compteur(&e.path())?;
+                let mut v = verrouiller_compteur(&e.path())?;
                 if v.instants.last().is_none_or(|t| *t < avant) {
-                    supprimer_compteur(&v)?;
+                    v.instants.clear();
+                    ecrire_compteur(&mut v)?;
                     n += 1;
                 }
             }

@@ -95,67 +95,6 @@ async fn compteurs_partages_entre_deux_ouvertures() {
     }
 }
 
-/// A successful login removes no counter file: its attempt's lists are emptied in place
-/// and the clean-up removes the empty files later. Removing them at once made every
-/// file creation of the next half-minute slower on ext4 without a journal (issue 20).
-#[tokio::test]
-async fn compteurs_vides_gardes_jusqu_au_menage() {
-    use depot_core::CompteurStore;
-    use depot_core::limitation::{Limiteur, Regles};
-    use std::os::unix::fs::MetadataExt;
-    let (dir, s) = store();
-    let l = Limiteur::new(Arc::new(s.clone()), Regles::default());
-    let ip = "192.0.2.7".parse().unwrap();
-    let t = testkit::pendant_preinscription();
-    let compteurs = dir.path().join("data/compteurs");
-    // Each counter file: its inode and its length, by name.
-    let fichiers = || {
-        std::fs::read_dir(&compteurs)
-            .unwrap()
-            .map(|e| {
-                let m = e.as_ref().unwrap().metadata().unwrap();
-                (e.unwrap().file_name(), (m.ino(), m.len()))
-            })
-            .collect::<std::collections::BTreeMap<_, _>>()
-    };
-    let essai = l.tenter("2026-ABC-123456", ip, t).await.unwrap();
-    let comptes = fichiers();
-    assert_eq!(comptes.len(), 4, "one file per key");
-    assert!(comptes.values().all(|(_, n)| *n > 0), "{comptes:?}");
-    assert_eq!(l.reussie(essai).await.unwrap(), 0);
-    let vides = fichiers();
-    assert_eq!(
-        vides.iter().map(|(f, (i, _))| (f, i)).collect::<Vec<_>>(),
-        comptes.iter().map(|(f, (i, _))| (f, i)).collect::<Vec<_>>(),
-        "the same files, none removed or replaced"
-    );
-    assert!(vides.values().all(|(_, n)| *n == 0), "{vides:?}");
-    // A wrong password later counts again in the same files.
-    let t2 = t + chrono::Duration::seconds(5);
-    l.echouee(l.tenter("2026-ABC-123456", ip, t2).await.unwrap());
-    let echec = fichiers();
-    assert_eq!(
-        echec.keys().collect::<Vec<_>>(),
-        comptes.keys().collect::<Vec<_>>()
-    );
-    assert!(echec.values().all(|(_, n)| *n > 0), "{echec:?}");
-    let essai = l.tenter("2026-ABC-123456", ip, t2).await.unwrap();
-    assert_eq!(l.reussie(essai).await.unwrap(), 1, "the failure before it");
-    // The clean-up removes the emptied files and keeps the others.
-    let restants = fichiers().values().filter(|(_, n)| *n > 0).count();
-    assert_eq!(
-        restants, 2,
-        "per address and per n°, the failure stays counted"
-    );
-    assert_eq!(s.nettoyer(t).await.unwrap(), 2);
-    assert_eq!(fichiers().len(), 2);
-    // The counts go on from what was kept: the per-n° count has the failure and this
-    // attempt; the files emptied and removed start again.
-    let essai = l.tenter("2026-ABC-123456", ip, t2).await.unwrap();
-    assert_eq!(fichiers().len(), 4);
-    assert_eq!(l.reussie(essai).await.unwrap(), 0);
-}
-
 /// Finding 11 of the outside test: directories were 0755, so any local user could list
 /// every n° de dossier and file id. Every directory of the store is now 0700.
 #[tokio::test]
