@@ -63,7 +63,11 @@ pub async fn executer(
         &["--config".as_ref(), config.as_os_str()],
     )?;
     let pid = enfant.pid();
-    let client = reqwest::Client::new();
+    // Building the large files leaves the connection idle: drop it before the server does.
+    let client = reqwest::Client::builder()
+        .pool_idle_timeout(depot_client::INACTIVITE_MAX)
+        .build()
+        .map_err(|e| e.to_string())?;
     let mdp = "gros-fichier-mesure-memoire-7c1e";
     let r = poster(
         &client,
