@@ -15,5 +15,6 @@ pub fn ecriture_brute(dir: &Path, nom: &str, octets: &[u8]) -> std::io::Result<(
     std::fs::File::open(dir)?.sync_all()
 }
 
+pub mod coeurs;
 pub mod gros;
 pub mod rush;

@@ -45,6 +45,15 @@ enum Commande {
         /// Keep the working directory.
         #[arg(long)]
         keep: bool,
+        /// With --server-bin: run the server, and the floors' server side, on these CPUs
+        /// only (a list as `taskset -c` takes it: `0-1,3`)…
+        #[arg(long, requires_all = ["server_bin", "tool_cpus"])]
+        server_cpus: Option<String>,
+        /// …and this tool's load generator on these, disjoint from --server-cpus. Without
+        /// the pair, both share every core and the server's figures carry the generator's
+        /// interference.
+        #[arg(long, requires = "server_cpus")]
+        tool_cpus: Option<String>,
     },
     /// One large upload: what a PDF and a JPEG of --size-mb MB add to a depot-server's peak
     /// RSS, against a 1 MB PDF in the same run.
@@ -141,10 +150,21 @@ fn main() {
         server_bin,
         dir,
         keep,
+        server_cpus,
+        tool_cpus,
     } = commande
     else {
         return;
     };
+    if let (Some(serveur), Some(outil)) = (server_cpus, tool_cpus) {
+        // Before the runtime starts: its threads inherit the generator's CPUs.
+        let partage = depot_bench::coeurs::Partage::new(&serveur, &outil)
+            .and_then(depot_bench::coeurs::installer);
+        if let Err(e) = partage {
+            eprintln!("depot-bench rush : --server-cpus/--tool-cpus : {e}");
+            std::process::exit(2);
+        }
+    }
     let (repertoire, cree) = match dir {
         Some(d) => {
             let cree = !d.exists();

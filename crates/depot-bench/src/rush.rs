@@ -117,8 +117,11 @@ pub struct Rapport {
     /// CPU floor of the uploads: the CPU time of their irreducible work on the same bytes
     /// ([`plancher_cpu`]), measured just before the uploads.
     pub plancher_cpu: Duration,
-    /// Cores used by the argon2 floor.
+    /// Cores used by the argon2 floor: the server's cores.
     pub coeurs: usize,
+    /// The load generator's cores when it runs apart from the server (`--tool-cpus`, see
+    /// [`crate::coeurs`]); `None` when both share the `coeurs`.
+    pub coeurs_outil: Option<usize>,
     /// Requests in flight at once (and the floors' threads).
     pub concurrence: usize,
     /// Files or closures acknowledged but missing or different when read back, and
@@ -147,13 +150,18 @@ impl Rapport {
     /// The lowest `upload_ratio_vs_raw` this machine allows with this tool, whatever the
     /// server: the upload phase cannot take less wall time than the CPU floor of the
     /// uploads and the tool's own CPU in that phase shared over the cores (server and load
-    /// generator run on the same ones), and the closure phase's wall adds to it. `None`
-    /// when the tool's CPU is not known (server in-process).
+    /// generator on the same ones; on separate cores, the slower of the two sides), and the
+    /// closure phase's wall adds to it. `None` when the tool's CPU is not known (server
+    /// in-process).
     pub fn borne_cpu_televersement(&self) -> Option<f64> {
         let outil = self.phase("depot")?.cpu_outil?;
         let cloture = self.phase("cloture").map_or(Duration::ZERO, |p| p.duree);
         let coeurs = self.coeurs.max(1) as f64;
-        let depot = (self.plancher_cpu + outil).as_secs_f64() / coeurs;
+        let depot = match self.coeurs_outil {
+            None => (self.plancher_cpu + outil).as_secs_f64() / coeurs,
+            Some(c) => (self.plancher_cpu.as_secs_f64() / coeurs)
+                .max(outil.as_secs_f64() / c.max(1) as f64),
+        };
         Some((depot + cloture.as_secs_f64()) / self.plancher_ecriture.as_secs_f64().max(1e-9))
     }
 
@@ -181,7 +189,9 @@ impl Rapport {
             ratio(connexion, self.plancher_argon2),
             self.pic_rss_mo
                 .map_or("inconnu".to_owned(), |m| format!("{m:.1}")),
-        )
+        ) + &self
+            .coeurs_outil
+            .map_or(String::new(), |c| format!(" cpus={}+{c}", self.coeurs))
     }
 
     /// The human-readable table.
@@ -253,8 +263,17 @@ impl Rapport {
             )),
         ));
         if let Some(b) = self.borne_cpu_televersement() {
+            let ou = self.coeurs_outil.map_or_else(
+                || format!("on {} cores", self.coeurs),
+                |c| format!("on their {} and {c} cores", self.coeurs),
+            );
             t.push_str(&format!(
-                "upload+closure wall / raw floor cannot go below {b:.2} here: the CPU floor of the uploads and this tool's CPU in the upload phase on {} cores, plus the closure phase's wall\n",
+                "upload+closure wall / raw floor cannot go below {b:.2} here: the CPU floor of the uploads and this tool's CPU in the upload phase {ou}, plus the closure phase's wall\n",
+            ));
+        }
+        if let Some(c) = self.coeurs_outil {
+            t.push_str(&format!(
+                "cores: the server and the floors' server side on {}, the load generator on {c} (--server-cpus, --tool-cpus)\n",
                 self.coeurs
             ));
         }
@@ -726,6 +745,7 @@ fn en_parallele<T: Send>(
         let fils: Vec<_> = (0..concurrence.min(n).max(1))
             .map(|_| {
                 s.spawn(|| {
+                    crate::coeurs::cote_serveur();
                     let mut sorties = Vec::new();
                     loop {
                         let i = suivant.fetch_add(1, Ordering::Relaxed);
@@ -841,6 +861,7 @@ pub fn plancher_cpu(
     std::thread::scope(|s| {
         for _ in 0..concurrence.min(fichiers).max(1) {
             s.spawn(|| {
+                crate::coeurs::cote_serveur();
                 let r = (|| -> std::io::Result<()> {
                     let ecoute = std::net::TcpListener::bind("127.0.0.1:0")?;
                     let adresse = ecoute.local_addr()?;
@@ -848,6 +869,7 @@ pub fn plancher_cpu(
                     // worker takes and sends it, prefixed by its length.
                     let (tx, rx) = std::sync::mpsc::channel::<Option<(usize, bool)>>();
                     let emetteur = std::thread::spawn(move || -> std::io::Result<()> {
+                        crate::coeurs::cote_outil();
                         let mut c = std::net::TcpStream::connect(adresse)?;
                         while let Ok(Some((n, pdf))) = rx.recv() {
                             let octets = contenu(n / k, n % k, taille, pdf);
@@ -942,13 +964,17 @@ async fn mesurer_plancher(
 /// The argon2 floor: `n` hashes with depot's parameters, on every core. Returns its wall
 /// time, its threads' CPU time (when it can be read) and the number of cores.
 fn plancher_argon2(n: usize) -> (Duration, Option<Duration>, usize) {
-    let coeurs = std::thread::available_parallelism().map_or(2, |c| c.get());
+    let coeurs = crate::coeurs::partage().map_or_else(
+        || std::thread::available_parallelism().map_or(2, |c| c.get()),
+        crate::coeurs::Partage::coeurs_serveur,
+    );
     let suivant = AtomicUsize::new(0);
     let debut = Instant::now();
     let cpu = std::thread::scope(|s| {
         let fils: Vec<_> = (0..coeurs)
             .map(|_| {
                 s.spawn(|| {
+                    crate::coeurs::cote_serveur();
                     let avant = cpu_de("/proc/thread-self/stat");
                     // The best case: one working memory per thread, reused.
                     let a = Argon2id::default();
@@ -1123,15 +1149,17 @@ pub fn lancer_serveur_avec(
     args: &[&std::ffi::OsStr],
 ) -> Result<(String, Enfant), String> {
     use std::io::BufRead;
-    let mut c = std::process::Command::new(binaire)
-        .arg("--data")
-        .arg(data)
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map_err(|e| format!("{} : {e}", binaire.display()))?;
+    let mut c = crate::coeurs::depuis_le_serveur(|| {
+        std::process::Command::new(binaire)
+            .arg("--data")
+            .arg(data)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+    })
+    .map_err(|e| format!("{} : {e}", binaire.display()))?;
     let sortie = c.stdout.take().ok_or("pas de sortie standard")?;
     let enfant = Enfant(c);
     let mut lignes = std::io::BufReader::new(sortie).lines();
@@ -1460,6 +1488,7 @@ pub async fn executer(o: Options) -> Result<Rapport, String> {
         plancher_cpu,
         plancher_cloture,
         coeurs,
+        coeurs_outil: crate::coeurs::partage().map(crate::coeurs::Partage::coeurs_outil),
         concurrence: c,
         perdus: ctx.perdus.load(Ordering::Relaxed),
         reessais: ctx.reessais.load(Ordering::Relaxed),
@@ -1531,6 +1560,7 @@ mod tests {
             plancher_cloture: Vec::new(),
             plancher_cpu: Duration::from_secs(5),
             coeurs: 2,
+            coeurs_outil: None,
             concurrence: 64,
             perdus: 0,
             reessais: 0,
@@ -1542,6 +1572,16 @@ mod tests {
         let b = r.borne_cpu_televersement().unwrap();
         assert!((b - 2.5).abs() < 1e-9, "{b}");
         assert!(r.tableau().contains("cannot go below 2.50"));
+        assert!(!r.ligne(10).contains("cpus="));
+        // Apart: the slower side, max(5 CPU-s / 2 cores, 3 CPU-s / 1 core) = 3 s, + 1, / 2.
+        r.coeurs_outil = Some(1);
+        let b = r.borne_cpu_televersement().unwrap();
+        assert!((b - 2.0).abs() < 1e-9, "{b}");
+        assert!(r.tableau().contains("on their 2 and 1 cores"));
+        assert!(r.ligne(10).ends_with(" cpus=2+1"));
+        r.coeurs_outil = Some(3);
+        let b = r.borne_cpu_televersement().unwrap();
+        assert!((b - 1.75).abs() < 1e-9, "{b}");
         // Unknown without the tool's CPU (server in-process).
         r.phases[0].cpu_outil = None;
         assert!(r.borne_cpu_televersement().is_none());
