@@ -50,8 +50,8 @@ enum Commande {
         #[arg(long, requires_all = ["server_bin", "tool_cpus"])]
         server_cpus: Option<String>,
         /// …and this tool's load generator on these, disjoint from --server-cpus. Without
-        /// the pair, both share every core and the server's figures carry the generator's
-        /// interference.
+        /// the pair, both share every core and the generator's CPU competes with the
+        /// server's.
         #[arg(long, requires = "server_cpus")]
         tool_cpus: Option<String>,
     },
