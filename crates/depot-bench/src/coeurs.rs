@@ -138,14 +138,11 @@ pub fn cote_outil() {
 }
 
 /// Runs `f` — a child's spawn — from the server's cores, then comes back: the child is born
-/// on the server's cores and stays there.
+/// on the server's cores and stays there (without a split, just `f`).
 pub fn depuis_le_serveur<T>(f: impl FnOnce() -> T) -> T {
-    let Some(p) = PARTAGE.get() else {
-        return f();
-    };
     cote_serveur();
     let r = f();
-    let _ = epingler(&p.outil);
+    cote_outil();
     r
 }
 
