@@ -122,6 +122,9 @@ pub struct S3Store {
     s3: Arc<AmazonS3>,
     bucket: String,
     prefix: String,
+    /// This instance's callers waiting for a throttling key, in arrival order (see
+    /// `compteurs`).
+    files_compteurs: compteurs::FilesLocales,
 }
 
 fn conv(bucket: &str, e: object_store::Error) -> StorageError {
@@ -185,6 +188,7 @@ impl S3Store {
             s3: Arc::new(s3),
             bucket: c.bucket.clone(),
             prefix: c.prefix.trim_matches('/').to_owned(),
+            files_compteurs: compteurs::FilesLocales::default(),
         })
     }
 
